@@ -1,0 +1,15 @@
+//! The domain: pure data and rules, no I/O. Every function here takes `now` and ids as inputs.
+
+pub mod assignment;
+pub mod audit;
+pub mod event;
+pub mod matching;
+pub mod notification;
+pub mod priority;
+pub mod sla;
+pub mod task;
+pub mod ticket;
+pub mod ticket_number;
+pub mod user;
+pub mod validation;
+pub mod workflow;

@@ -1,0 +1,98 @@
+//! In-app notifications and the requests that produce them.
+
+use super::ticket_number::TicketNumber;
+use crate::ids::{NotificationId, TaskId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why a notification was sent. Wire values are snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationType {
+    /// Work was assigned to the recipient.
+    TaskAssignment,
+    /// Work was transferred to the recipient.
+    TaskTransferIn,
+    /// The recipient's work was transferred away.
+    TaskTransferOut,
+    /// Escalated work arrived.
+    TaskEscalationIn,
+    /// The recipient's work was escalated away.
+    TaskEscalationOut,
+    /// The task completed.
+    TaskCompleted,
+    /// The ticket's status changed.
+    TicketStatusUpdate,
+    /// The SLA target is near.
+    SlaWarning,
+    /// The SLA target passed.
+    SlaBreach,
+    /// A comment was added.
+    CommentAdded,
+    /// The recipient was mentioned.
+    Mention,
+    /// Anything else.
+    System,
+}
+
+/// What the engine asks the notification consumer to deliver (in-app row + e-mail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationRequest {
+    /// Recipient.
+    pub user_id: UserId,
+    /// Kind.
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    /// Short subject.
+    pub subject: String,
+    /// Body.
+    pub message: String,
+    /// The ticket it is about.
+    pub related_ticket: Option<TicketNumber>,
+    /// The task it is about.
+    pub related_task: Option<TaskId>,
+}
+
+/// A delivered in-app notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Identifier.
+    pub id: NotificationId,
+    /// Recipient.
+    pub user_id: UserId,
+    /// Kind.
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    /// Short subject.
+    pub subject: String,
+    /// Body.
+    pub message: String,
+    /// The ticket it is about.
+    pub related_ticket: Option<TicketNumber>,
+    /// The task it is about.
+    pub related_task: Option<TaskId>,
+    /// Whether the recipient read it.
+    pub is_read: bool,
+    /// When it was read.
+    pub read_at: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Notification {
+    /// The row a request becomes.
+    pub fn from_request(id: NotificationId, req: NotificationRequest, now: DateTime<Utc>) -> Self {
+        Notification {
+            id,
+            user_id: req.user_id,
+            kind: req.kind,
+            subject: req.subject,
+            message: req.message,
+            related_ticket: req.related_ticket,
+            related_task: req.related_task,
+            is_read: false,
+            read_at: None,
+            created_at: now,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Allocation: route a ticket to the most specific active workflow and assign its start step.
+
+use super::assign::{Placement, pick, place};
+use super::unit::Cmd;
+use super::views::Allocation;
+use super::{Engine, retrying};
+use crate::domain::event::DomainEvent;
+use crate::domain::matching::{MatchIndex, TicketKey};
+use crate::domain::notification::NotificationType;
+use crate::domain::sla::task_target;
+use crate::domain::task::{Origin, Task, TaskStatus};
+use crate::domain::workflow::{Workflow, WorkflowStatus};
+use crate::error::{Error, Result};
+use crate::ids::TicketId;
+use crate::ports::store::{Access, UnitOfWork};
+use serde_json::json;
+use std::sync::Arc;
+
+impl Engine {
+    /// Routes a ticket and assigns the first step. Idempotent: for a ticket that already has a task
+    /// nothing changes and [`Allocation::AlreadyAllocated`] is returned.
+    pub async fn allocate(&self, ticket: TicketId) -> Result<Allocation> {
+        retrying!(self, self.allocate_once(ticket))
+    }
+
+    async fn allocate_once(&self, ticket: TicketId) -> Result<Allocation> {
+        let mut cmd = Cmd::open(self, Access::Write, None).await?;
+        let result = allocate_in(&mut cmd, ticket).await?;
+        if matches!(result, Allocation::Allocated { .. }) {
+            cmd.commit().await?;
+        }
+        Ok(result)
+    }
+
+    /// The current match index, rebuilt only when the store's workflow revision moved.
+    pub(crate) async fn match_index(&self, tx: &mut dyn UnitOfWork) -> Result<Arc<MatchIndex>> {
+        let revision = tx.workflows_revision().await?;
+        if let Some((rev, index)) = self.match_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && *rev == revision
+        {
+            return Ok(Arc::clone(index));
+        }
+        let active = tx.workflows(Some(WorkflowStatus::Active)).await?;
+        let index = Arc::new(MatchIndex::build(&active));
+        *self.match_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((revision, Arc::clone(&index)));
+        Ok(index)
+    }
+}
+
+/// Loads the frozen version a task runs on.
+pub(crate) async fn pinned_version(tx: &mut dyn UnitOfWork, task: &Task) -> Result<Workflow> {
+    tx.workflow_version(task.workflow_id, task.workflow_version)
+        .await?
+        .ok_or_else(|| Error::not_found("workflow version", format!("{}@{}", task.workflow_id, task.workflow_version)))
+}
+
+/// The allocation itself, inside the caller's unit (the allocation consumer adds its dedup record).
+pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Allocation> {
+    let mut ticket = cmd.tx.ticket(ticket_id).await?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+    if let Some(task) = cmd.tx.task_for_ticket(ticket_id).await? {
+        return Ok(Allocation::AlreadyAllocated { task });
+    }
+    if ticket.status.is_terminal() {
+        return Ok(Allocation::Skipped);
+    }
+    let index = cmd.engine.match_index(cmd.tx.as_mut()).await?;
+    let Some(decision) = index.find(&TicketKey::from(&ticket)) else { return Ok(Allocation::Unroutable) };
+    let live = cmd.tx.workflow(decision.workflow).await?.ok_or_else(|| Error::not_found("workflow", decision.workflow))?;
+    let workflow = cmd
+        .tx
+        .workflow_version(live.id, live.version)
+        .await?
+        .ok_or_else(|| Error::not_found("workflow version", format!("{}@{}", live.id, live.version)))?;
+    let def = &workflow.definition;
+    let start = def.start_step().ok_or_else(|| Error::conflict(format!("workflow {} has no start step", live.id)))?;
+    let task = Task {
+        id: cmd.id(),
+        ticket: ticket.id,
+        workflow_id: workflow.id,
+        workflow_version: workflow.version,
+        current_step: start.id,
+        status: TaskStatus::Pending,
+        target_resolution: task_target(def, ticket.priority, cmd.now),
+        resolved_at: None,
+        created_at: cmd.now,
+        updated_at: cmd.now,
+        version: 1,
+    };
+    cmd.tx.insert_task(&task).await?;
+    let user = pick(cmd, start, start.role_id, None).await?;
+    let placement = Placement {
+        ticket: &ticket,
+        task: &task,
+        def,
+        step: start,
+        role: start.role_id,
+        origin: Origin::System,
+        keep_target: None,
+        notice: NotificationType::TaskAssignment,
+    };
+    let assignment = place(cmd, &placement, user).await?;
+    ticket.is_task_allocated = true;
+    ticket.touch(cmd.now);
+    cmd.tx.update_ticket(&ticket).await?;
+    cmd.emit(DomainEvent::TaskCreated { task: task.id, ticket: ticket.id, workflow: workflow.id, version: workflow.version })
+        .await?;
+    cmd.audit(
+        "task.allocated",
+        Some(ticket.id),
+        Some(task.id),
+        serde_json::Value::Null,
+        json!({
+            "workflow": workflow.id, "workflow_version": workflow.version, "tier": decision.tier,
+            "step": start.id, "assignee": user, "reason": decision.reason,
+        }),
+    )
+    .await?;
+    Ok(Allocation::Allocated { task, assignment })
+}

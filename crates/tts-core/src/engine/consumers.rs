@@ -1,0 +1,139 @@
+//! The two consumers: allocation (`ticket.created` -> allocate) and notifications
+//! (`notification.requested` -> in-app row + e-mail). Both are idempotent by message id: the id is
+//! recorded in the same unit as the effect.
+
+use super::Engine;
+use super::allocation::allocate_in;
+use super::unit::Cmd;
+use super::views::Allocation;
+use crate::domain::event::DomainEvent;
+use crate::domain::notification::Notification;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ports::mailer::Email;
+use crate::ports::queue::Delivery;
+use crate::ports::store::Access;
+use serde::{Deserialize, Serialize};
+
+/// Which consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consumer {
+    /// Routes new tickets and assigns their first step.
+    Allocation,
+    /// Writes in-app notifications and sends e-mail.
+    Notifications,
+}
+
+impl Consumer {
+    /// The name recorded with processed message ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Consumer::Allocation => "allocation",
+            Consumer::Notifications => "notifications",
+        }
+    }
+}
+
+/// What handling one delivery did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ConsumeOutcome {
+    /// Handled and acked.
+    Done,
+    /// Seen before; acked without effect.
+    Duplicate,
+    /// Failed; put back for another attempt.
+    Retrying {
+        /// Why.
+        error: String,
+    },
+    /// Failed for good (or too often); moved to the dead-letter queue.
+    DeadLettered {
+        /// Why.
+        error: String,
+    },
+}
+
+impl Engine {
+    /// The queue a consumer reads.
+    pub fn consumer_queue(&self, consumer: Consumer) -> &str {
+        match consumer {
+            Consumer::Allocation => &self.config.queues.tickets,
+            Consumer::Notifications => &self.config.queues.notifications,
+        }
+    }
+
+    /// Receives and handles one message for `consumer`, acking or nacking it; `None` when the queue is
+    /// empty. Transient failures are retried up to [`super::EngineConfig::max_deliveries`] deliveries,
+    /// then dead-lettered; permanent failures (bad payload, unknown ticket, nobody to assign) are
+    /// dead-lettered at once so an admin can fix the cause and replay them.
+    pub async fn consume_one(&self, consumer: Consumer) -> Result<Option<ConsumeOutcome>> {
+        let queue = self.consumer_queue(consumer).to_string();
+        let Some(delivery) = self.queue.receive(&queue).await? else { return Ok(None) };
+        let outcome = match self.handle(consumer, &delivery).await {
+            Ok(true) => {
+                self.queue.ack(&delivery).await?;
+                ConsumeOutcome::Done
+            }
+            Ok(false) => {
+                self.queue.ack(&delivery).await?;
+                ConsumeOutcome::Duplicate
+            }
+            Err(e) => {
+                let transient = matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Internal) || e.is_retryable();
+                if transient && delivery.attempt < self.config.max_deliveries {
+                    self.queue.nack(&delivery, true).await?;
+                    ConsumeOutcome::Retrying { error: e.to_string() }
+                } else {
+                    self.queue.nack(&delivery, false).await?;
+                    ConsumeOutcome::DeadLettered { error: e.to_string() }
+                }
+            }
+        };
+        Ok(Some(outcome))
+    }
+
+    /// Handles everything ready on the consumer's queue; returns how many deliveries were handled.
+    pub async fn drain(&self, consumer: Consumer) -> Result<usize> {
+        let mut n = 0;
+        while self.consume_one(consumer).await?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Handles one delivery; `Ok(false)` for a duplicate.
+    pub async fn handle(&self, consumer: Consumer, delivery: &Delivery) -> Result<bool> {
+        let event: DomainEvent = serde_json::from_value(delivery.message.payload.clone())
+            .map_err(|e| Error::invalid("payload", format!("not a domain event: {e}")))?;
+        let mut cmd = Cmd::open(self, Access::Write, None).await?;
+        if !cmd.tx.record_processed(consumer.name(), delivery.message.id).await? {
+            return Ok(false);
+        }
+        match (consumer, event) {
+            (Consumer::Allocation, DomainEvent::TicketCreated { ticket, .. }) => {
+                let outcome = allocate_in(&mut cmd, ticket).await?;
+                if let Allocation::Unroutable = outcome {
+                    // Recorded as processed; the ticket stays listed as unallocated until pushed again.
+                }
+                cmd.commit().await?;
+            }
+            (Consumer::Notifications, DomainEvent::NotificationRequested(request)) => {
+                let user = cmd.tx.user(request.user_id).await?;
+                let notification = Notification::from_request(cmd.id(), request, cmd.now);
+                cmd.tx.insert_notification(&notification).await?;
+                if self.config.email_notifications
+                    && let Some(user) = user.filter(|u| u.is_active)
+                {
+                    let email = Email { to: user.email, subject: notification.subject.clone(), body: notification.message.clone() };
+                    self.mailer.send(&email).await?;
+                }
+                cmd.commit().await?;
+            }
+            (c, e) => {
+                return Err(Error::invalid("payload", format!("consumer {} does not handle {}", c.name(), e.kind())));
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,57 @@
+//! The outbox relay step: publish unsent outbox messages to their queues, then mark them sent.
+
+use super::Engine;
+use super::unit::Cmd;
+use crate::domain::event::{DomainEvent, OutboxMessage};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ports::queue::QueueMessage;
+use crate::ports::store::Access;
+
+impl Engine {
+    /// The queue an event goes to, if any.
+    pub fn route(&self, event: &DomainEvent) -> Option<&str> {
+        let q = &self.config.queues;
+        match event {
+            DomainEvent::TicketCreated { .. } => Some(&q.tickets),
+            DomainEvent::NotificationRequested(_) => Some(&q.notifications),
+            _ => q.events.as_deref(),
+        }
+    }
+
+    /// Moves up to one batch of unsent outbox messages to their queues and marks them sent; returns how
+    /// many. Runtime-free: shells call it in a loop. A crash between publish and mark re-publishes the
+    /// batch later (at-least-once); consumers deduplicate by message id.
+    pub async fn pump(&self) -> Result<usize> {
+        let mut cmd = Cmd::open(self, Access::Write, None).await?;
+        let batch = cmd.tx.unsent_outbox(self.config.relay_batch).await?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        for message in &batch {
+            if let Some(queue) = self.route(&message.event) {
+                self.queue.publish(queue, &to_queue_message(message)?).await?;
+            }
+        }
+        let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
+        cmd.tx.mark_outbox_sent(&ids, cmd.now).await?;
+        cmd.commit().await?;
+        Ok(batch.len())
+    }
+
+    /// Pumps until the outbox is empty; returns how many messages moved.
+    pub async fn pump_all(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            match self.pump().await? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+}
+
+fn to_queue_message(m: &OutboxMessage) -> Result<QueueMessage> {
+    let payload = serde_json::to_value(&m.event)
+        .map_err(|e| Error::Backend { backend: "outbox", kind: ErrorKind::Internal, message: e.to_string() })?;
+    Ok(QueueMessage { id: m.id, kind: m.event.kind().to_string(), payload })
+}

@@ -1,0 +1,70 @@
+//! One command's unit of work, with the helpers every command uses: ids, audit, events.
+
+use super::Engine;
+use crate::domain::audit::AuditEntry;
+use crate::domain::event::{DomainEvent, OutboxMessage};
+use crate::domain::notification::NotificationRequest;
+use crate::error::Result;
+use crate::ids::{AuditId, MessageId, TaskId, TicketId, UserId};
+use crate::ports::store::{Access, UnitOfWork};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// An open unit of work plus the command's time and actor.
+pub(crate) struct Cmd<'e> {
+    pub(crate) tx: Box<dyn UnitOfWork>,
+    pub(crate) engine: &'e Engine,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) actor: Option<UserId>,
+}
+
+impl<'e> Cmd<'e> {
+    /// Opens a unit; reads the clock once.
+    pub(crate) async fn open(engine: &'e Engine, access: Access, actor: Option<UserId>) -> Result<Cmd<'e>> {
+        let tx = engine.store.begin(access).await?;
+        Ok(Cmd { tx, engine, now: engine.clock.now(), actor })
+    }
+
+    /// A fresh id of any id type.
+    pub(crate) fn id<T: From<Uuid>>(&self) -> T {
+        T::from(self.engine.ids.new_id())
+    }
+
+    /// Appends the command's audit entry.
+    pub(crate) async fn audit(
+        &mut self,
+        action: &str,
+        ticket: Option<TicketId>,
+        task: Option<TaskId>,
+        before: serde_json::Value,
+        after: serde_json::Value,
+    ) -> Result<()> {
+        let entry = AuditEntry {
+            id: self.id::<AuditId>(),
+            at: self.now,
+            actor: self.actor,
+            action: action.to_string(),
+            ticket,
+            task,
+            before,
+            after,
+        };
+        self.tx.insert_audit(&entry).await
+    }
+
+    /// Writes an event to the outbox, in this unit.
+    pub(crate) async fn emit(&mut self, event: DomainEvent) -> Result<()> {
+        let message = OutboxMessage { id: self.id::<MessageId>(), event, created_at: self.now };
+        self.tx.insert_outbox(&message).await
+    }
+
+    /// Asks for a notification (delivered by the notification consumer).
+    pub(crate) async fn notify(&mut self, request: NotificationRequest) -> Result<()> {
+        self.emit(DomainEvent::NotificationRequested(request)).await
+    }
+
+    /// Commits the unit.
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await
+    }
+}

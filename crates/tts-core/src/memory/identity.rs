@@ -1,0 +1,100 @@
+//! An in-memory identity for tests and examples.
+//!
+//! It keeps passwords in process memory only (never persisted) and compares them in constant time; the
+//! persistent local identity (argon2id) lives in tts-adapters.
+
+use crate::error::{Error, Result};
+use crate::ids::UserId;
+use crate::ports::identity::Identity;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Lockout policy: `max_failures` consecutive failures lock the account for `lockout`.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    /// Failures before locking.
+    pub max_failures: u32,
+    /// How long a lock lasts.
+    pub lockout: Duration,
+}
+
+impl Default for LockoutPolicy {
+    /// The seed's policy: 10 failures lock for 15 minutes.
+    fn default() -> Self {
+        LockoutPolicy { max_failures: 10, lockout: Duration::minutes(15) }
+    }
+}
+
+#[derive(Debug)]
+struct Account {
+    user: UserId,
+    password: Vec<u8>,
+    failures: u32,
+    locked_until: Option<DateTime<Utc>>,
+}
+
+/// Credentials in a map, with lockout.
+#[derive(Debug, Default)]
+pub struct MemoryIdentity {
+    policy: LockoutPolicy,
+    accounts: Mutex<HashMap<String, Account>>,
+}
+
+impl MemoryIdentity {
+    /// An empty identity with the default lockout policy.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty identity with a custom lockout policy.
+    pub fn with_policy(policy: LockoutPolicy) -> Self {
+        MemoryIdentity { policy, accounts: Mutex::default() }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for (i, x) in a.iter().enumerate() {
+        diff |= usize::from(x ^ b.get(i).copied().unwrap_or(0));
+    }
+    diff == 0
+}
+
+#[async_trait]
+impl Identity for MemoryIdentity {
+    async fn set_password(&self, user: UserId, email: &str, password: &str) -> Result<()> {
+        if password.is_empty() {
+            return Err(Error::invalid("password", "must not be empty"));
+        }
+        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        accounts.insert(
+            email.trim().to_lowercase(),
+            Account { user, password: password.as_bytes().to_vec(), failures: 0, locked_until: None },
+        );
+        Ok(())
+    }
+
+    async fn verify(&self, email: &str, password: &str, now: DateTime<Utc>) -> Result<UserId> {
+        let denied = || Error::Unauthorized("invalid e-mail or password".into());
+        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        let account = accounts.get_mut(&email.trim().to_lowercase()).ok_or_else(denied)?;
+        if let Some(until) = account.locked_until {
+            if now < until {
+                return Err(Error::Unauthorized("account locked after repeated failures; try again later".into()));
+            }
+            account.locked_until = None;
+            account.failures = 0;
+        }
+        if constant_time_eq(&account.password, password.as_bytes()) {
+            account.failures = 0;
+            return Ok(account.user);
+        }
+        account.failures += 1;
+        if account.failures >= self.policy.max_failures {
+            account.locked_until = Some(now + self.policy.lockout);
+        }
+        Err(denied())
+    }
+}

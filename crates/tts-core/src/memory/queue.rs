@@ -1,0 +1,131 @@
+//! An in-process queue: the embedded default between the outbox relay and the consumers.
+
+use crate::error::{Error, Result};
+use crate::ports::queue::{Delivery, Queue, QueueMessage};
+use async_trait::async_trait;
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+
+#[derive(Debug, Default)]
+struct Lane {
+    ready: VecDeque<(QueueMessage, u32)>,
+    unacked: HashMap<u64, (QueueMessage, u32)>,
+    dead: VecDeque<QueueMessage>,
+    generation: u64,
+    waiters: Vec<Waker>,
+}
+
+impl Lane {
+    fn push(&mut self, message: QueueMessage, attempt: u32, front: bool) {
+        if front {
+            self.ready.push_front((message, attempt));
+        } else {
+            self.ready.push_back((message, attempt));
+        }
+        self.generation += 1;
+        for w in self.waiters.drain(..) {
+            w.wake();
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    lanes: HashMap<String, Lane>,
+    next_tag: u64,
+}
+
+/// Queues in process memory: at-least-once with acks, redelivery and a dead-letter list per queue.
+/// Messages do not survive the process (the outbox does: unsent messages are relayed again on start).
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    state: Mutex<State>,
+}
+
+impl MemoryQueue {
+    /// Empty queues.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Messages ready (not in flight) on a queue.
+    pub fn ready_len(&self, queue: &str) -> usize {
+        self.state().lanes.get(queue).map_or(0, |l| l.ready.len())
+    }
+}
+
+fn unknown_delivery(d: &Delivery) -> Error {
+    Error::not_found("delivery", format!("{}#{}", d.queue, d.tag))
+}
+
+#[async_trait]
+impl Queue for MemoryQueue {
+    async fn publish(&self, queue: &str, message: &QueueMessage) -> Result<()> {
+        self.state().lanes.entry(queue.to_string()).or_default().push(message.clone(), 1, false);
+        Ok(())
+    }
+
+    async fn receive(&self, queue: &str) -> Result<Option<Delivery>> {
+        let mut state = self.state();
+        state.next_tag += 1;
+        let tag = state.next_tag;
+        let Some(lane) = state.lanes.get_mut(queue) else { return Ok(None) };
+        let Some((message, attempt)) = lane.ready.pop_front() else { return Ok(None) };
+        lane.unacked.insert(tag, (message.clone(), attempt));
+        Ok(Some(Delivery { queue: queue.to_string(), tag, attempt, message }))
+    }
+
+    async fn wait(&self, queue: &str) {
+        let start = self.state().lanes.get(queue).map_or(0, |l| l.generation);
+        poll_fn(|cx| {
+            let mut state = self.state();
+            let lane = state.lanes.entry(queue.to_string()).or_default();
+            if lane.generation != start || !lane.ready.is_empty() {
+                Poll::Ready(())
+            } else {
+                lane.waiters.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+
+    async fn ack(&self, delivery: &Delivery) -> Result<()> {
+        let mut state = self.state();
+        let lane = state.lanes.get_mut(&delivery.queue).ok_or_else(|| unknown_delivery(delivery))?;
+        lane.unacked.remove(&delivery.tag).map(|_| ()).ok_or_else(|| unknown_delivery(delivery))
+    }
+
+    async fn nack(&self, delivery: &Delivery, requeue: bool) -> Result<()> {
+        let mut state = self.state();
+        let lane = state.lanes.get_mut(&delivery.queue).ok_or_else(|| unknown_delivery(delivery))?;
+        let (message, attempt) = lane.unacked.remove(&delivery.tag).ok_or_else(|| unknown_delivery(delivery))?;
+        if requeue {
+            lane.push(message, attempt + 1, true);
+        } else {
+            lane.dead.push_back(message);
+        }
+        Ok(())
+    }
+
+    async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>> {
+        Ok(self.state().lanes.get(queue).map_or_else(Vec::new, |l| l.dead.iter().take(limit).cloned().collect()))
+    }
+
+    async fn replay_dead_letters(&self, queue: &str) -> Result<usize> {
+        let mut state = self.state();
+        let Some(lane) = state.lanes.get_mut(queue) else { return Ok(0) };
+        let dead: Vec<QueueMessage> = lane.dead.drain(..).collect();
+        let n = dead.len();
+        for m in dead {
+            lane.push(m, 1, false);
+        }
+        Ok(n)
+    }
+}

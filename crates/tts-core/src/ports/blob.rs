@@ -1,0 +1,39 @@
+//! Attachment bytes, content-addressed by SHA-256.
+
+use crate::error::Result;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
+
+/// Where stored bytes can be found again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BlobRef {
+    /// Lower-case hex SHA-256 of the content: the key.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// Stores immutable blobs by their SHA-256.
+///
+/// Contract: `put` is idempotent (same bytes, same ref, stored once) and atomic (a reader sees all bytes or
+/// none); `get` of an unknown hash is `Ok(None)`; `delete` of an unknown hash is `Ok(false)`; a malformed
+/// hash is a validation error, never a path outside the store.
+#[async_trait]
+pub trait BlobStore: Send + Sync + Debug + 'static {
+    /// Stores bytes and returns their ref.
+    async fn put(&self, bytes: &[u8]) -> Result<BlobRef>;
+    /// The bytes stored under a hash.
+    async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    /// Removes a blob; true if it existed.
+    async fn delete(&self, sha256: &str) -> Result<bool>;
+}
+
+/// Checks that a string is a lower-case hex SHA-256 (64 characters).
+pub fn check_sha256(sha256: &str) -> Result<()> {
+    if sha256.len() == 64 && sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(())
+    } else {
+        Err(crate::error::Error::invalid("sha256", "must be 64 lower-case hex characters"))
+    }
+}

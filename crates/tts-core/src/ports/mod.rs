@@ -1,0 +1,18 @@
+//! Ports: the traits behind which storage, messaging, identity, blobs, mail, time and ids sit.
+//!
+//! Every port is an `#[async_trait]` trait object (`Arc<dyn Port>`), `Send + Sync + 'static`. Each trait's
+//! documentation is its contract; [`crate::testkit`] checks it for every adapter.
+
+pub mod blob;
+pub mod clock;
+pub mod identity;
+pub mod mailer;
+pub mod queue;
+pub mod store;
+
+pub use blob::{BlobRef, BlobStore};
+pub use clock::{Clock, IdGen};
+pub use identity::Identity;
+pub use mailer::{Email, Mailer};
+pub use queue::{Delivery, Queue, QueueMessage};
+pub use store::{Access, AssignmentQuery, Page, PageRequest, Store, TicketOrdering, TicketQuery, UnitOfWork};
