@@ -130,7 +130,10 @@ pub enum DomainEvent {
     },
     /// A notification should be delivered.
     #[serde(rename = "notification.requested")]
-    NotificationRequested(NotificationRequest),
+    NotificationRequested {
+        /// What to deliver to whom.
+        request: NotificationRequest,
+    },
 }
 
 impl DomainEvent {
@@ -148,7 +151,7 @@ impl DomainEvent {
             DomainEvent::TaskTransferred { .. } => "task.transferred",
             DomainEvent::SlaWarning { .. } => "sla.warning",
             DomainEvent::SlaBreached { .. } => "sla.breached",
-            DomainEvent::NotificationRequested(_) => "notification.requested",
+            DomainEvent::NotificationRequested { .. } => "notification.requested",
         }
     }
 }

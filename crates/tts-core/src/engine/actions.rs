@@ -81,11 +81,12 @@ fn holder_assignment(ctx: &TaskContext, actor: Actor) -> Result<Assignment> {
     if let Some(a) = ctx.open_assignment_of(actor.user) {
         return Ok(a.clone());
     }
-    let acted = ctx.assignments.iter().any(|a| a.user == actor.user && a.step == ctx.task.current_step);
-    Err(if acted {
-        Error::conflict("you already acted on this step")
-    } else {
-        Error::Forbidden("you hold no open assignment on the task's current step".into())
+    let on_step = ctx.assignments.iter().rev().find(|a| a.user == actor.user && a.step == ctx.task.current_step);
+    let latest = on_step.or_else(|| ctx.assignments.iter().rev().find(|a| a.user == actor.user));
+    Err(match latest.map(|a| a.status) {
+        Some(AssignmentStatus::Resolved) => Error::conflict("you already acted; the task has moved on"),
+        Some(status) => Error::Forbidden(format!("your assignment on this step was {status}")),
+        None => Error::Forbidden("you hold no open assignment on the task's current step".into()),
     })
 }
 

@@ -118,7 +118,7 @@ impl Engine {
                 }
                 cmd.commit().await?;
             }
-            (Consumer::Notifications, DomainEvent::NotificationRequested(request)) => {
+            (Consumer::Notifications, DomainEvent::NotificationRequested { request }) => {
                 let user = cmd.tx.user(request.user_id).await?;
                 let notification = Notification::from_request(cmd.id(), request, cmd.now);
                 cmd.tx.insert_notification(&notification).await?;

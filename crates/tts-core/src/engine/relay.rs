@@ -13,7 +13,7 @@ impl Engine {
         let q = &self.config.queues;
         match event {
             DomainEvent::TicketCreated { .. } => Some(&q.tickets),
-            DomainEvent::NotificationRequested(_) => Some(&q.notifications),
+            DomainEvent::NotificationRequested { .. } => Some(&q.notifications),
             _ => q.events.as_deref(),
         }
     }

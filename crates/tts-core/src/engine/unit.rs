@@ -60,7 +60,7 @@ impl<'e> Cmd<'e> {
 
     /// Asks for a notification (delivered by the notification consumer).
     pub(crate) async fn notify(&mut self, request: NotificationRequest) -> Result<()> {
-        self.emit(DomainEvent::NotificationRequested(request)).await
+        self.emit(DomainEvent::NotificationRequested { request }).await
     }
 
     /// Commits the unit.
