@@ -55,3 +55,8 @@ pub use engine::{
 pub use engine::tickets::TicketRef;
 pub use error::{Error, ErrorKind, FieldError, Result};
 pub use ids::*;
+
+/// Re-exported so embedders build ids and times with the same versions the core uses.
+pub use chrono;
+/// Re-exported so embedders build ids with the same version the core uses.
+pub use uuid;
