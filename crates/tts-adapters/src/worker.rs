@@ -1,0 +1,150 @@
+//! The worker loops: outbox relay, the two consumers and the SLA scheduler, on tokio.
+//!
+//! The engine's steps are runtime-free (`pump`, `consume_one`, `sla_sweep`); these loops only call
+//! them, wait when idle, back off after errors, and stop when the shutdown signal fires.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tts_core::{Consumer, Engine};
+
+/// Timings of the worker loops.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// How often the relay looks at the outbox when nothing signals new messages.
+    pub relay_interval: Duration,
+    /// How long a consumer waits on an empty queue before polling again.
+    pub idle_poll: Duration,
+    /// How often the SLA sweep runs.
+    pub sla_interval: Duration,
+    /// First back-off after an error; doubles up to `max_backoff`.
+    pub backoff: Duration,
+    /// Longest back-off.
+    pub max_backoff: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            relay_interval: Duration::from_millis(20),
+            idle_poll: Duration::from_millis(250),
+            sla_interval: Duration::from_secs(30),
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Tells the loops to stop; dropping it stops them too.
+#[derive(Debug)]
+pub struct Shutdown(watch::Sender<bool>);
+
+impl Shutdown {
+    /// Signals every loop to finish its current step and return.
+    pub fn trigger(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// Running worker loops.
+#[derive(Debug)]
+pub struct Workers {
+    shutdown: Shutdown,
+    tasks: JoinSet<()>,
+}
+
+impl Workers {
+    /// Starts the relay, both consumers and the SLA scheduler on the current tokio runtime.
+    pub fn spawn(engine: Arc<Engine>, config: WorkerConfig) -> Workers {
+        let (tx, rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(relay(Arc::clone(&engine), config.clone(), rx.clone()));
+        for c in [Consumer::Allocation, Consumer::Notifications] {
+            tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), rx.clone()));
+        }
+        tasks.spawn(sla(engine, config, rx));
+        Workers { shutdown: Shutdown(tx), tasks }
+    }
+
+    /// Stops the loops and waits for them to finish their current step.
+    pub async fn stop(mut self) {
+        self.shutdown.trigger();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+fn stopped(rx: &watch::Receiver<bool>) -> bool {
+    *rx.borrow()
+}
+
+/// Sleeps for `d` unless shutdown comes first; returns false on shutdown.
+async fn pause(rx: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => !stopped(rx),
+        _ = rx.changed() => false,
+    }
+}
+
+fn next_backoff(current: Duration, config: &WorkerConfig) -> Duration {
+    (current * 2).min(config.max_backoff)
+}
+
+async fn relay(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
+    let mut backoff = config.backoff;
+    while !stopped(&rx) {
+        match engine.pump().await {
+            Ok(n) if n > 0 => backoff = config.backoff,
+            Ok(_) => {
+                if !pause(&mut rx, config.relay_interval).await {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, ?backoff, "outbox relay failed; retrying");
+                if !pause(&mut rx, backoff).await {
+                    return;
+                }
+                backoff = next_backoff(backoff, &config);
+            }
+        }
+    }
+}
+
+async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
+    let queue = engine.consumer_queue(consumer).to_string();
+    let mut backoff = config.backoff;
+    while !stopped(&rx) {
+        match engine.consume_one(consumer).await {
+            Ok(Some(outcome)) => {
+                tracing::debug!(consumer = consumer.name(), ?outcome, "message handled");
+                backoff = config.backoff;
+            }
+            Ok(None) => {
+                tokio::select! {
+                    _ = engine.queue().wait(&queue) => {}
+                    _ = tokio::time::sleep(config.idle_poll) => {}
+                    _ = rx.changed() => return,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(consumer = consumer.name(), error = %e, ?backoff, "consumer failed; retrying");
+                if !pause(&mut rx, backoff).await {
+                    return;
+                }
+                backoff = next_backoff(backoff, &config);
+            }
+        }
+    }
+}
+
+async fn sla(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = engine.sla_sweep(engine.clock().now()).await {
+            tracing::warn!(error = %e, "SLA sweep failed");
+        }
+        if !pause(&mut rx, config.sla_interval).await {
+            return;
+        }
+    }
+}
