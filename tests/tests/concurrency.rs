@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tts_core::ports::store::PageRequest;
-use tts_core::*;
 use tts_core::uuid::Uuid;
+use tts_core::*;
 
 async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
     let sys = Actor::system();
@@ -13,7 +13,14 @@ async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
     let mut members = Vec::new();
     for i in 0..users {
         let u = engine
-            .create_user(sys, NewUser { email: format!("dispatch{i}@example.com"), full_name: format!("Dispatcher {i}"), password: None })
+            .create_user(
+                sys,
+                NewUser {
+                    email: format!("dispatch{i}@example.com"),
+                    full_name: format!("Dispatcher {i}"),
+                    password: None,
+                },
+            )
             .await
             .expect("user");
         engine.set_membership(sys, role.id, u.id, true).await.expect("member");
@@ -23,9 +30,15 @@ async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
     let def = WorkflowDefinition {
         name: "Dispatch".into(),
         description: String::new(),
-        match_key: MatchKey { category: "Load".into(), ..MatchKey::default() },
+        match_key: MatchKey {
+            category: "Load".into(),
+            ..MatchKey::default()
+        },
         is_default: false,
-        sla: Sla { medium: Some(3600), ..Sla::default() },
+        sla: Sla {
+            medium: Some(3600),
+            ..Sla::default()
+        },
         steps: vec![Step {
             id: step,
             name: "Handle".into(),
@@ -39,7 +52,12 @@ async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
             position: Position::default(),
             strategy: AssignmentStrategy::RoundRobin,
         }],
-        transitions: vec![Transition { id: done, name: "Done".into(), from_step: step, to_step: None }],
+        transitions: vec![Transition {
+            id: done,
+            name: "Done".into(),
+            from_step: step,
+            to_step: None,
+        }],
     };
     let w = engine.create_workflow(sys, def).await.expect("workflow");
     engine.publish_workflow(sys, w.id).await.expect("publish");
@@ -60,14 +78,19 @@ async fn thousand_allocations_from_eight_tasks_are_exactly_fair() {
         handles.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             for i in 0..TICKETS / WORKERS {
-                let t = engine.create_ticket(requester, NewTicket::new(format!("Load {w}-{i}"), "Load")).await.expect("create");
+                let t = engine
+                    .create_ticket(requester, NewTicket::new(format!("Load {w}-{i}"), "Load"))
+                    .await
+                    .expect("create");
                 mine.push(t);
                 tokio::task::yield_now().await;
             }
             let mut assigned = Vec::new();
             for t in &mine {
                 match engine.allocate(t.id).await.expect("allocate") {
-                    Allocation::Allocated { task, assignment } => assigned.push((t.ticket_id, task.id, assignment.user)),
+                    Allocation::Allocated { task, assignment } => {
+                        assigned.push((t.ticket_id, task.id, assignment.user));
+                    }
                     other => panic!("expected an allocation, got {other:?}"),
                 }
                 tokio::task::yield_now().await;
@@ -81,7 +104,11 @@ async fn thousand_allocations_from_eight_tasks_are_exactly_fair() {
     }
     assert_eq!(all.len(), TICKETS);
     let seqs: HashSet<u32> = all.iter().map(|(n, _, _)| n.seq()).collect();
-    assert_eq!(seqs, (1..=TICKETS as u32).collect(), "ticket numbers 1..1000 without gap or duplicate");
+    assert_eq!(
+        seqs,
+        (1..=TICKETS as u32).collect(),
+        "ticket numbers 1..1000 without gap or duplicate"
+    );
     let tasks: HashSet<TaskId> = all.iter().map(|(_, t, _)| *t).collect();
     assert_eq!(tasks.len(), TICKETS, "1,000 distinct tasks");
     let mut per_user: HashMap<UserId, usize> = HashMap::new();
@@ -90,9 +117,18 @@ async fn thousand_allocations_from_eight_tasks_are_exactly_fair() {
     }
     assert_eq!(per_user.len(), 5);
     for u in &users {
-        assert_eq!(per_user.get(&u.id), Some(&200), "{} got {:?}", u.full_name, per_user.get(&u.id));
+        assert_eq!(
+            per_user.get(&u.id),
+            Some(&200),
+            "{} got {:?}",
+            u.full_name,
+            per_user.get(&u.id)
+        );
     }
     // the store agrees with what the commands returned
-    let listed = engine.assignments(Actor::system(), true, true, PageRequest::new(1, 100).expect("page")).await.expect("list");
+    let listed = engine
+        .assignments(Actor::system(), true, true, PageRequest::new(1, 100).expect("page"))
+        .await
+        .expect("list");
     assert_eq!(listed.total, TICKETS as u64);
 }

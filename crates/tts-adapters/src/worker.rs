@@ -64,7 +64,10 @@ impl Workers {
             tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), rx.clone()));
         }
         tasks.spawn(sla(engine, config, rx));
-        Workers { shutdown: Shutdown(tx), tasks }
+        Workers {
+            shutdown: Shutdown(tx),
+            tasks,
+        }
     }
 
     /// Stops the loops and waits for them to finish their current step.

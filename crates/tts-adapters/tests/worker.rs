@@ -14,17 +14,30 @@ async fn workers_allocate_and_notify_then_stop() {
     let engine = Arc::new(Engine::builder().mailer(mailer.clone()).build().expect("engine"));
     let fx = three_step(&engine, 2, 2).await.expect("fixture");
     let workers = Workers::spawn(Arc::clone(&engine), WorkerConfig::default());
-    let new = NewTicket::new("Laptop", "Asset Check In").department("Asset Department").priority(Priority::High);
+    let new = NewTicket::new("Laptop", "Asset Check In")
+        .department("Asset Department")
+        .priority(Priority::High);
     let ticket = engine.create_ticket(fx.requester_actor(), new).await.expect("create");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let t = engine.ticket(fx.requester_actor(), ticket.id.into()).await.expect("ticket");
-        let notes = engine.notifications(fx.actor(&fx.admins[0]), None, PageRequest::default()).await.expect("notes");
+        let t = engine
+            .ticket(fx.requester_actor(), ticket.id.into())
+            .await
+            .expect("ticket");
+        let notes = engine
+            .notifications(fx.actor(&fx.admins[0]), None, PageRequest::default())
+            .await
+            .expect("notes");
         if t.is_task_allocated && notes.total == 1 && mailer.sent().len() == 1 {
             break;
         }
-        assert!(Instant::now() < deadline, "workers did not allocate and notify within 10 s");
+        assert!(
+            Instant::now() < deadline,
+            "workers did not allocate and notify within 10 s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::timeout(Duration::from_secs(5), workers.stop()).await.expect("workers stop promptly");
+    tokio::time::timeout(Duration::from_secs(5), workers.stop())
+        .await
+        .expect("workers stop promptly");
 }

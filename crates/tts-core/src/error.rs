@@ -18,7 +18,10 @@ pub struct FieldError {
 impl FieldError {
     /// Builds a field error.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -129,7 +132,10 @@ impl Error {
 
     /// A not-found error.
     pub fn not_found(entity: &'static str, id: impl fmt::Display) -> Self {
-        Error::NotFound { entity, id: id.to_string() }
+        Error::NotFound {
+            entity,
+            id: id.to_string(),
+        }
     }
 
     /// A conflict error.
@@ -139,7 +145,13 @@ impl Error {
 
     /// True when retrying the whole command may succeed (stale read, lock conflict, busy backend).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Backend { kind: ErrorKind::Conflict, .. })
+        matches!(
+            self,
+            Error::Backend {
+                kind: ErrorKind::Conflict,
+                ..
+            }
+        )
     }
 }
 
@@ -155,6 +167,10 @@ impl Problems {
 
     /// `Ok(value)` when nothing was recorded, else the collected validation error.
     pub fn finish<T>(self, value: T) -> Result<T> {
-        if self.0.is_empty() { Ok(value) } else { Err(Error::Validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::Validation(self.0))
+        }
     }
 }

@@ -48,11 +48,11 @@ pub use domain::validation::{Problem, validate};
 pub use domain::workflow::{
     AssignmentStrategy, MatchKey, Position, Sla, Step, Transition, Workflow, WorkflowDefinition, WorkflowStatus,
 };
+pub use engine::tickets::TicketRef;
 pub use engine::{
     ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, NewUser, QueueNames,
     Session,
 };
-pub use engine::tickets::TicketRef;
 pub use error::{Error, ErrorKind, FieldError, Result};
 pub use ids::*;
 

@@ -16,7 +16,10 @@ async fn memory_queue_conforms() {
 
 #[tokio::test]
 async fn memory_identity_conforms() {
-    let policy = LockoutPolicy { max_failures: 4, lockout: Duration::minutes(15) };
+    let policy = LockoutPolicy {
+        max_failures: 4,
+        lockout: Duration::minutes(15),
+    };
     testkit::identity::run_all(&MemoryIdentity::with_policy(policy), 4, policy.lockout).await;
     let default = LockoutPolicy::default();
     testkit::identity::run_all(&MemoryIdentity::new(), default.max_failures, default.lockout).await;

@@ -33,7 +33,13 @@ async fn world_with(config: EngineConfig) -> World {
         .build()
         .expect("engine");
     let fx = three_step(&engine, 2, 3).await.expect("fixture");
-    World { engine, clock, mailer, queue, fx }
+    World {
+        engine,
+        clock,
+        mailer,
+        queue,
+        fx,
+    }
 }
 
 async fn world() -> World {
@@ -41,11 +47,17 @@ async fn world() -> World {
 }
 
 fn asset_ticket(subject: &str) -> NewTicket {
-    NewTicket::new(subject, "Asset Check In").department("Asset Department").priority(Priority::High)
+    NewTicket::new(subject, "Asset Check In")
+        .department("Asset Department")
+        .priority(Priority::High)
 }
 
 async fn allocated(w: &World, subject: &str) -> (Ticket, Task, Assignment) {
-    let t = w.engine.create_ticket(w.fx.requester_actor(), asset_ticket(subject)).await.expect("create");
+    let t = w
+        .engine
+        .create_ticket(w.fx.requester_actor(), asset_ticket(subject))
+        .await
+        .expect("create");
     match w.engine.allocate(t.id).await.expect("allocate") {
         Allocation::Allocated { task, assignment } => (t, task, assignment),
         other => panic!("expected allocation, got {other:?}"),
@@ -53,14 +65,24 @@ async fn allocated(w: &World, subject: &str) -> (Ticket, Task, Assignment) {
 }
 
 fn holder(w: &World, a: &Assignment) -> Actor {
-    let user = w.fx.admins.iter().chain(&w.fx.agents).chain(&w.fx.seniors).find(|u| u.id == a.user).expect("known user");
+    let user =
+        w.fx.admins
+            .iter()
+            .chain(&w.fx.agents)
+            .chain(&w.fx.seniors)
+            .find(|u| u.id == a.user)
+            .expect("known user");
     w.fx.actor(user)
 }
 
 #[tokio::test]
 async fn the_seed_story_end_to_end() {
     let w = world().await;
-    let t = w.engine.create_ticket(w.fx.requester_actor(), asset_ticket("Laptop check-in")).await.expect("create");
+    let t = w
+        .engine
+        .create_ticket(w.fx.requester_actor(), asset_ticket("Laptop check-in"))
+        .await
+        .expect("create");
     assert_eq!(t.ticket_id.to_string(), "TKT-2025-0001");
     assert_eq!(t.status, TicketStatus::Open);
     assert!(!t.is_task_allocated);
@@ -68,19 +90,36 @@ async fn the_seed_story_end_to_end() {
     // async path: relay -> allocation consumer -> relay -> notification consumer
     assert!(w.engine.pump_all().await.expect("pump") >= 1);
     assert_eq!(w.engine.drain(Consumer::Allocation).await.expect("allocate"), 1);
-    let t = w.engine.ticket(w.fx.requester_actor(), t.id.into()).await.expect("ticket");
+    let t = w
+        .engine
+        .ticket(w.fx.requester_actor(), t.id.into())
+        .await
+        .expect("ticket");
     assert!(t.is_task_allocated, "allocation consumer allocated the ticket");
     w.engine.pump_all().await.expect("pump");
     assert_eq!(w.engine.drain(Consumer::Notifications).await.expect("notify"), 1);
 
-    let task = w.engine.task_for_ticket(w.fx.requester_actor(), t.id.into()).await.expect("task").expect("has task");
+    let task = w
+        .engine
+        .task_for_ticket(w.fx.requester_actor(), t.id.into())
+        .await
+        .expect("task")
+        .expect("has task");
     assert_eq!(task.current_step, w.fx.steps[0]);
     let view = w.engine.task(w.fx.requester_actor(), task.id).await.expect("view");
     let triage = view.assignments[0].clone();
     assert_eq!(triage.user, w.fx.admins[0].id, "round-robin starts at the lowest id");
-    assert_eq!(triage.target_resolution, Some(start() + Duration::milliseconds(8 * 3600 * 1000 * 20 / 100)), "SLA 8 h * 20%");
+    assert_eq!(
+        triage.target_resolution,
+        Some(start() + Duration::milliseconds(8 * 3600 * 1000 * 20 / 100)),
+        "SLA 8 h * 20%"
+    );
     let admin = holder(&w, &triage);
-    let notes = w.engine.notifications(admin, Some(false), PageRequest::default()).await.expect("notes");
+    let notes = w
+        .engine
+        .notifications(admin, Some(false), PageRequest::default())
+        .await
+        .expect("notes");
     assert_eq!(notes.total, 1);
     assert_eq!(notes.items[0].kind, NotificationType::TaskAssignment);
     assert_eq!(w.mailer.sent().len(), 1);
@@ -88,51 +127,133 @@ async fn the_seed_story_end_to_end() {
 
     let avail = w.engine.available_actions(admin, task.id).await.expect("actions");
     assert!(avail.can_act);
-    assert_eq!(avail.actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Submit"]);
+    assert_eq!(
+        avail.actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["Submit"]
+    );
 
     w.clock.advance(Duration::minutes(30));
-    let out = w.engine.perform_action(admin, task.id, w.fx.submit, "Looks valid").await.expect("submit");
-    let ActionOutcome::Transitioned { next_step, assignee, assignment, task: moved } = out else { panic!("expected a transition") };
+    let out = w
+        .engine
+        .perform_action(admin, task.id, w.fx.submit, "Looks valid")
+        .await
+        .expect("submit");
+    let ActionOutcome::Transitioned {
+        next_step,
+        assignee,
+        assignment,
+        task: moved,
+    } = out
+    else {
+        panic!("expected a transition")
+    };
     assert_eq!(next_step.name, "Resolve Ticket");
     assert_eq!(assignee.id, w.fx.agents[0].id);
     assert_eq!(moved.status, TaskStatus::InProgress);
-    assert_eq!(assignment.target_resolution, Some(start() + Duration::minutes(30) + Duration::milliseconds(8 * 3600 * 1000 * 60 / 100)));
-    assert_eq!(w.engine.ticket(admin, t.id.into()).await.expect("t").status, TicketStatus::InProgress, "first action -> in_progress");
+    assert_eq!(
+        assignment.target_resolution,
+        Some(start() + Duration::minutes(30) + Duration::milliseconds(8 * 3600 * 1000 * 60 / 100))
+    );
+    assert_eq!(
+        w.engine.ticket(admin, t.id.into()).await.expect("t").status,
+        TicketStatus::InProgress,
+        "first action -> in_progress"
+    );
 
     // acting twice on the same step is refused
-    let again = w.engine.perform_action(admin, task.id, w.fx.submit, "again").await.expect_err("twice");
+    let again = w
+        .engine
+        .perform_action(admin, task.id, w.fx.submit, "again")
+        .await
+        .expect_err("twice");
     assert_eq!(again.kind(), ErrorKind::Conflict);
 
     let agent = holder(&w, &assignment);
-    let out = w.engine.perform_action(agent, task.id, w.fx.reject, "Missing serial").await.expect("reject");
-    let ActionOutcome::Transitioned { assignee, .. } = out else { panic!("expected a transition") };
-    assert_eq!(assignee.id, w.fx.admins[1].id, "the back edge assigns the next admin in rotation");
+    let out = w
+        .engine
+        .perform_action(agent, task.id, w.fx.reject, "Missing serial")
+        .await
+        .expect("reject");
+    let ActionOutcome::Transitioned { assignee, .. } = out else {
+        panic!("expected a transition")
+    };
+    assert_eq!(
+        assignee.id, w.fx.admins[1].id,
+        "the back edge assigns the next admin in rotation"
+    );
     let admin2 = w.fx.actor(&w.fx.admins[1]);
-    let out = w.engine.perform_action(admin2, task.id, w.fx.submit, "Serial added").await.expect("submit again");
-    let ActionOutcome::Transitioned { assignee, .. } = out else { panic!("expected a transition") };
+    let out = w
+        .engine
+        .perform_action(admin2, task.id, w.fx.submit, "Serial added")
+        .await
+        .expect("submit again");
+    let ActionOutcome::Transitioned { assignee, .. } = out else {
+        panic!("expected a transition")
+    };
     assert_eq!(assignee.id, w.fx.agents[1].id, "agents rotate too");
     let agent2 = w.fx.actor(&w.fx.agents[1]);
-    let out = w.engine.perform_action(agent2, task.id, w.fx.approve, "Checked in").await.expect("approve");
-    let ActionOutcome::Transitioned { assignee, .. } = out else { panic!("expected a transition") };
+    let out = w
+        .engine
+        .perform_action(agent2, task.id, w.fx.approve, "Checked in")
+        .await
+        .expect("approve");
+    let ActionOutcome::Transitioned { assignee, .. } = out else {
+        panic!("expected a transition")
+    };
     assert_eq!(assignee.id, w.fx.admins[0].id, "admins wrap around");
-    let out = w.engine.perform_action(admin, task.id, w.fx.close, "Done").await.expect("close");
-    let ActionOutcome::Completed { task: done, ticket } = out else { panic!("expected completion") };
+    let out = w
+        .engine
+        .perform_action(admin, task.id, w.fx.close, "Done")
+        .await
+        .expect("close");
+    let ActionOutcome::Completed { task: done, ticket } = out else {
+        panic!("expected completion")
+    };
     assert_eq!(done.status, TaskStatus::Completed);
     assert_eq!(ticket.status, TicketStatus::Resolved, "completion -> resolved");
 
-    let history = w.engine.ticket_history(w.fx.requester_actor(), t.id.into()).await.expect("history");
+    let history = w
+        .engine
+        .ticket_history(w.fx.requester_actor(), t.id.into())
+        .await
+        .expect("history");
     let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["ticket.created", "task.allocated", "task.action", "task.action", "task.action", "task.action", "task.completed"]);
+    assert_eq!(
+        actions,
+        [
+            "ticket.created",
+            "task.allocated",
+            "task.action",
+            "task.action",
+            "task.action",
+            "task.action",
+            "task.completed"
+        ]
+    );
     let view = w.engine.task(admin, task.id).await.expect("view");
-    assert_eq!(view.assignments.len(), 5, "triage, resolve, triage again, resolve again, finalize");
+    assert_eq!(
+        view.assignments.len(),
+        5,
+        "triage, resolve, triage again, resolve again, finalize"
+    );
     assert!(view.assignments.iter().all(|a| a.status == AssignmentStatus::Resolved));
     assert!(view.assignments.iter().all(|a| a.history.len() == 2));
 
     w.engine.pump_all().await.expect("pump");
     w.engine.drain(Consumer::Notifications).await.expect("notify");
-    let mine = w.engine.notifications(w.fx.requester_actor(), None, PageRequest::default()).await.expect("requester notes");
+    let mine = w
+        .engine
+        .notifications(w.fx.requester_actor(), None, PageRequest::default())
+        .await
+        .expect("requester notes");
     assert_eq!(mine.items[0].kind, NotificationType::TaskCompleted);
-    assert_eq!(w.engine.mark_all_notifications_read(w.fx.requester_actor()).await.expect("mark"), 1);
+    assert_eq!(
+        w.engine
+            .mark_all_notifications_read(w.fx.requester_actor())
+            .await
+            .expect("mark"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -146,9 +267,24 @@ async fn allocation_is_idempotent_and_routing_is_explained() {
     let view = w.engine.task(w.fx.requester_actor(), task.id).await.expect("view");
     assert_eq!(view.assignments.len(), 1, "a second allocate changes nothing");
 
-    let other = w.engine.create_ticket(w.fx.requester_actor(), NewTicket::new("Lunch", "Catering")).await.expect("create");
-    assert_eq!(w.engine.allocate(other.id).await.expect("allocate"), Allocation::Unroutable);
-    let dry = w.engine.match_dry_run(&TicketKey { category: "  asset   CHECK in ".into(), department: Some("asset department".into()), ..TicketKey::default() }).await.expect("dry run");
+    let other = w
+        .engine
+        .create_ticket(w.fx.requester_actor(), NewTicket::new("Lunch", "Catering"))
+        .await
+        .expect("create");
+    assert_eq!(
+        w.engine.allocate(other.id).await.expect("allocate"),
+        Allocation::Unroutable
+    );
+    let dry = w
+        .engine
+        .match_dry_run(&TicketKey {
+            category: "  asset   CHECK in ".into(),
+            department: Some("asset department".into()),
+            ..TicketKey::default()
+        })
+        .await
+        .expect("dry run");
     let decision = dry.explanation.decision.expect("matches");
     assert_eq!(decision.tier, Tier::Category);
     assert!(decision.department_specific);
@@ -158,7 +294,11 @@ async fn allocation_is_idempotent_and_routing_is_explained() {
 #[tokio::test]
 async fn consumers_are_idempotent_by_message_id() {
     let w = world().await;
-    let t = w.engine.create_ticket(w.fx.requester_actor(), asset_ticket("Dedup")).await.expect("create");
+    let t = w
+        .engine
+        .create_ticket(w.fx.requester_actor(), asset_ticket("Dedup"))
+        .await
+        .expect("create");
     w.engine.pump_all().await.expect("pump");
     let q = w.engine.consumer_queue(Consumer::Allocation).to_string();
     let d = w.queue.receive(&q).await.expect("receive").expect("message");
@@ -166,21 +306,43 @@ async fn consumers_are_idempotent_by_message_id() {
     w.queue.publish(&q, &d.message).await.expect("duplicate publish");
     w.queue.ack(&d).await.expect("ack");
     assert!(w.engine.handle(Consumer::Allocation, &d).await.expect("first"));
-    assert_eq!(w.engine.consume_one(Consumer::Allocation).await.expect("second"), Some(ConsumeOutcome::Duplicate));
-    assert!(w.engine.ticket(w.fx.requester_actor(), t.id.into()).await.expect("t").is_task_allocated);
+    assert_eq!(
+        w.engine.consume_one(Consumer::Allocation).await.expect("second"),
+        Some(ConsumeOutcome::Duplicate)
+    );
+    assert!(
+        w.engine
+            .ticket(w.fx.requester_actor(), t.id.into())
+            .await
+            .expect("t")
+            .is_task_allocated
+    );
 
     // a malformed payload is dead-lettered, not retried forever
-    let bad = QueueMessage { id: MessageId(uuid::Uuid::now_v7()), kind: "ticket.created".into(), payload: serde_json::json!({"type": "nope"}) };
+    let bad = QueueMessage {
+        id: MessageId(uuid::Uuid::now_v7()),
+        kind: "ticket.created".into(),
+        payload: serde_json::json!({"type": "nope"}),
+    };
     w.queue.publish(&q, &bad).await.expect("publish");
-    assert!(matches!(w.engine.consume_one(Consumer::Allocation).await.expect("bad"), Some(ConsumeOutcome::DeadLettered { .. })));
+    assert!(matches!(
+        w.engine.consume_one(Consumer::Allocation).await.expect("bad"),
+        Some(ConsumeOutcome::DeadLettered { .. })
+    ));
     assert_eq!(w.queue.dead_letters(&q, 10).await.expect("dlq"), vec![bad]);
 
     // a failing mailer makes the notification retry, then succeed once it recovers
     w.engine.pump_all().await.expect("pump");
     w.mailer.set_failing(true);
-    assert!(matches!(w.engine.consume_one(Consumer::Notifications).await.expect("fail"), Some(ConsumeOutcome::Retrying { .. })));
+    assert!(matches!(
+        w.engine.consume_one(Consumer::Notifications).await.expect("fail"),
+        Some(ConsumeOutcome::Retrying { .. })
+    ));
     w.mailer.set_failing(false);
-    assert_eq!(w.engine.consume_one(Consumer::Notifications).await.expect("retry"), Some(ConsumeOutcome::Done));
+    assert_eq!(
+        w.engine.consume_one(Consumer::Notifications).await.expect("retry"),
+        Some(ConsumeOutcome::Done)
+    );
     assert_eq!(w.mailer.sent().len(), 1);
 }
 
@@ -192,29 +354,67 @@ async fn bad_input_is_refused_with_the_field_named() {
         Error::Validation(f) => f.into_iter().map(|f| f.field).collect::<Vec<_>>(),
         other => panic!("expected a validation error, got {other:?}"),
     };
-    assert_eq!(fields(w.engine.create_ticket(r, NewTicket::new("", "x")).await.unwrap_err()), ["subject"]);
-    assert_eq!(fields(w.engine.create_ticket(r, NewTicket::new("x".repeat(256), "x")).await.unwrap_err()), ["subject"]);
+    assert_eq!(
+        fields(w.engine.create_ticket(r, NewTicket::new("", "x")).await.unwrap_err()),
+        ["subject"]
+    );
+    assert_eq!(
+        fields(
+            w.engine
+                .create_ticket(r, NewTicket::new("x".repeat(256), "x"))
+                .await
+                .unwrap_err()
+        ),
+        ["subject"]
+    );
     assert_eq!(fields("urgentest".parse::<Priority>().unwrap_err()), ["priority"]);
     assert_eq!(fields("TKT-2025-1".parse::<TicketRef>().unwrap_err()), ["id"]);
 
     let (_, task, a) = allocated(&w, "Bad input").await;
     let admin = holder(&w, &a);
     // an action that does not leave the current step (B-2 in the seed)
-    let e = w.engine.perform_action(admin, task.id, w.fx.close, "skip").await.unwrap_err();
+    let e = w
+        .engine
+        .perform_action(admin, task.id, w.fx.close, "skip")
+        .await
+        .unwrap_err();
     assert_eq!(fields(e), ["action_id"]);
-    let e = w.engine.perform_action(admin, task.id, ActionId(uuid::Uuid::now_v7()), "").await.unwrap_err();
+    let e = w
+        .engine
+        .perform_action(admin, task.id, ActionId(uuid::Uuid::now_v7()), "")
+        .await
+        .unwrap_err();
     assert_eq!(fields(e), ["action_id"]);
-    let e = w.engine.perform_action(admin, task.id, w.fx.submit, &"x".repeat(5001)).await.unwrap_err();
+    let e = w
+        .engine
+        .perform_action(admin, task.id, w.fx.submit, &"x".repeat(5001))
+        .await
+        .unwrap_err();
     assert_eq!(fields(e), ["comment"]);
     // someone else's assignment
     let other_admin = w.fx.actor(&w.fx.admins[1]);
-    let e = w.engine.perform_action(other_admin, task.id, w.fx.submit, "mine?").await.unwrap_err();
+    let e = w
+        .engine
+        .perform_action(other_admin, task.id, w.fx.submit, "mine?")
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Forbidden);
     let e = w.engine.escalate(admin, task.id, "  ").await.unwrap_err();
     assert_eq!(fields(e), ["reason"]);
-    let e = w.engine.transfer(admin, task.id, w.fx.agents[0].id, "").await.unwrap_err();
+    let e = w
+        .engine
+        .transfer(admin, task.id, w.fx.agents[0].id, "")
+        .await
+        .unwrap_err();
     assert_eq!(fields(e), ["user_id"], "agents do not hold the admin role of Triage");
-    assert_eq!(w.engine.ticket(r, "TKT-2025-9999".parse().unwrap()).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        w.engine
+            .ticket(r, "TKT-2025-9999".parse().unwrap())
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[tokio::test]
@@ -222,23 +422,67 @@ async fn objects_of_others_are_not_found() {
     let w = world().await;
     let (t, task, a) = allocated(&w, "Private").await;
     let stranger = Actor::user(w.fx.agents[2].id);
-    assert_eq!(w.engine.ticket(stranger, t.id.into()).await.unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(w.engine.task(stranger, task.id).await.unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(w.engine.ticket_history(stranger, t.id.into()).await.unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(w.engine.available_actions(stranger, task.id).await.unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(w.engine.perform_action(stranger, task.id, w.fx.submit, "").await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        w.engine.ticket(stranger, t.id.into()).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        w.engine.task(stranger, task.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        w.engine.ticket_history(stranger, t.id.into()).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        w.engine.available_actions(stranger, task.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        w.engine
+            .perform_action(stranger, task.id, w.fx.submit, "")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
     let q = tts_core::ports::store::TicketQuery::default();
     assert_eq!(w.engine.list_tickets(stranger, q.clone()).await.expect("list").total, 0);
-    assert_eq!(w.engine.list_tickets(w.fx.requester_actor(), q.clone()).await.expect("list").total, 1);
+    assert_eq!(
+        w.engine
+            .list_tickets(w.fx.requester_actor(), q.clone())
+            .await
+            .expect("list")
+            .total,
+        1
+    );
     // the assignee sees the ticket; after acting, still (held)
     let admin = holder(&w, &a);
-    assert_eq!(w.engine.list_tickets(Actor::user(admin.user), q).await.expect("list").total, 1);
-    w.engine.perform_action(admin, task.id, w.fx.submit, "").await.expect("act");
+    assert_eq!(
+        w.engine
+            .list_tickets(Actor::user(admin.user), q)
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+    w.engine
+        .perform_action(admin, task.id, w.fx.submit, "")
+        .await
+        .expect("act");
     assert!(w.engine.ticket(Actor::user(admin.user), t.id.into()).await.is_ok());
     // workflow writes are admin-only
-    let e = w.engine.pause_workflow(w.fx.requester_actor(), w.fx.workflow.id).await.unwrap_err();
+    let e = w
+        .engine
+        .pause_workflow(w.fx.requester_actor(), w.fx.workflow.id)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Forbidden);
-    let n = w.engine.notifications(stranger, None, PageRequest::default()).await.expect("own notes");
+    let n = w
+        .engine
+        .notifications(stranger, None, PageRequest::default())
+        .await
+        .expect("own notes");
     assert_eq!(n.total, 0);
 }
 
@@ -247,7 +491,11 @@ async fn escalation_and_transfer() {
     let w = world().await;
     let (_, task, a) = allocated(&w, "Escalate me").await;
     let admin = holder(&w, &a);
-    let esc = w.engine.escalate(admin, task.id, "Needs a senior").await.expect("escalate");
+    let esc = w
+        .engine
+        .escalate(admin, task.id, "Needs a senior")
+        .await
+        .expect("escalate");
     assert_eq!(esc.origin, Origin::Escalated);
     assert_eq!(esc.user, w.fx.seniors[0].id);
     assert_eq!(esc.step, w.fx.steps[0]);
@@ -256,36 +504,75 @@ async fn escalation_and_transfer() {
     assert_eq!(view.assignments[0].notes, "Needs a senior");
     // the senior acts on the escalated step
     let senior = w.fx.actor(&w.fx.seniors[0]);
-    w.engine.perform_action(senior, task.id, w.fx.submit, "handled").await.expect("senior acts");
+    w.engine
+        .perform_action(senior, task.id, w.fx.submit, "handled")
+        .await
+        .expect("senior acts");
 
     let (_, task2, a2) = allocated(&w, "Transfer me").await;
     let from = holder(&w, &a2);
-    let to = w.fx.admins.iter().find(|u| u.id != a2.user).expect("other admin").clone();
-    let moved = w.engine.transfer(from, task2.id, to.id, "on leave").await.expect("transfer");
+    let to =
+        w.fx.admins
+            .iter()
+            .find(|u| u.id != a2.user)
+            .expect("other admin")
+            .clone();
+    let moved = w
+        .engine
+        .transfer(from, task2.id, to.id, "on leave")
+        .await
+        .expect("transfer");
     assert_eq!(moved.origin, Origin::Transferred);
-    assert_eq!(moved.target_resolution, a2.target_resolution, "transfer keeps the deadline");
-    assert_eq!(w.engine.perform_action(from, task2.id, w.fx.submit, "").await.unwrap_err().kind(), ErrorKind::Forbidden);
-    w.engine.perform_action(w.fx.actor(&to), task2.id, w.fx.submit, "").await.expect("new holder acts");
+    assert_eq!(
+        moved.target_resolution, a2.target_resolution,
+        "transfer keeps the deadline"
+    );
+    assert_eq!(
+        w.engine
+            .perform_action(from, task2.id, w.fx.submit, "")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Forbidden
+    );
+    w.engine
+        .perform_action(w.fx.actor(&to), task2.id, w.fx.submit, "")
+        .await
+        .expect("new holder acts");
 }
 
 #[tokio::test]
 async fn sla_sweep_warns_breaches_and_escalates() {
-    let config = EngineConfig { auto_escalate_on_breach: true, ..EngineConfig::default() };
+    let config = EngineConfig {
+        auto_escalate_on_breach: true,
+        ..EngineConfig::default()
+    };
     let w = world_with(config).await;
     let (_, task, a) = allocated(&w, "Slow").await;
     let target = a.target_resolution.expect("target");
     let warn = a.warn_at.expect("warn at");
-    assert_eq!(w.engine.sla_sweep(warn - Duration::seconds(1)).await.expect("sweep"), Default::default());
+    assert_eq!(
+        w.engine.sla_sweep(warn - Duration::seconds(1)).await.expect("sweep"),
+        Default::default()
+    );
     let r = w.engine.sla_sweep(warn).await.expect("sweep");
     assert_eq!((r.warned, r.breached), (1, 0));
-    assert_eq!(w.engine.sla_sweep(warn).await.expect("sweep again").warned, 0, "warned once");
+    assert_eq!(
+        w.engine.sla_sweep(warn).await.expect("sweep again").warned,
+        0,
+        "warned once"
+    );
     let r = w.engine.sla_sweep(target).await.expect("sweep");
     assert_eq!((r.breached, r.escalated), (1, 1));
     let view = w.engine.task(Actor::system(), task.id).await.expect("view");
     assert_eq!(view.assignments[0].status, AssignmentStatus::Escalated);
-    assert!(view.assignments[0].history.iter().any(|h| h.status == AssignmentStatus::Breached));
+    assert!(
+        view.assignments[0]
+            .history
+            .iter()
+            .any(|h| h.status == AssignmentStatus::Breached)
+    );
     assert_eq!(view.assignments[1].user, w.fx.seniors[0].id);
-
 }
 
 #[tokio::test]
@@ -293,14 +580,36 @@ async fn withdrawing_a_ticket_cancels_its_task() {
     let w = world().await;
     let (t, task, a) = allocated(&w, "Withdraw").await;
     let r = w.fx.requester_actor();
-    assert_eq!(w.engine.change_ticket_status(r, t.id.into(), TicketStatus::OnHold).await.unwrap_err().kind(), ErrorKind::Forbidden);
-    let t2 = w.engine.change_ticket_status(r, t.id.into(), TicketStatus::Withdrawn).await.expect("withdraw");
+    assert_eq!(
+        w.engine
+            .change_ticket_status(r, t.id.into(), TicketStatus::OnHold)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Forbidden
+    );
+    let t2 = w
+        .engine
+        .change_ticket_status(r, t.id.into(), TicketStatus::Withdrawn)
+        .await
+        .expect("withdraw");
     assert_eq!(t2.status, TicketStatus::Withdrawn);
     let view = w.engine.task(r, task.id).await.expect("view");
     assert_eq!(view.task.status, TaskStatus::Cancelled);
     assert_eq!(view.assignments[0].status, AssignmentStatus::Cancelled);
-    assert_eq!(w.engine.perform_action(holder(&w, &a), task.id, w.fx.submit, "").await.unwrap_err().kind(), ErrorKind::Conflict);
-    let e = w.engine.change_ticket_status(Actor::system(), t.id.into(), TicketStatus::Open).await.unwrap_err();
+    assert_eq!(
+        w.engine
+            .perform_action(holder(&w, &a), task.id, w.fx.submit, "")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Conflict
+    );
+    let e = w
+        .engine
+        .change_ticket_status(Actor::system(), t.id.into(), TicketStatus::Open)
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::IllegalTransition { .. }));
 }
 
@@ -308,11 +617,18 @@ async fn withdrawing_a_ticket_cancels_its_task() {
 async fn publishing_reports_every_problem_and_pins_versions() {
     let w = world().await;
     let sys = Actor::system();
-    let mut def = tts_core::testkit::fixture::three_step_definition("Broken", w.fx.admin_role.id, w.fx.agent_role.id, RoleId(uuid::Uuid::now_v7()));
+    let mut def = tts_core::testkit::fixture::three_step_definition(
+        "Broken",
+        w.fx.admin_role.id,
+        w.fx.agent_role.id,
+        RoleId(uuid::Uuid::now_v7()),
+    );
     def.transitions.retain(|t| t.name != "Approve");
     def.steps[0].weight = 0;
     let draft = w.engine.create_workflow(sys, def).await.expect("draft");
-    let Error::InvalidWorkflow(problems) = w.engine.publish_workflow(sys, draft.id).await.unwrap_err() else { panic!("expected problems") };
+    let Error::InvalidWorkflow(problems) = w.engine.publish_workflow(sys, draft.id).await.unwrap_err() else {
+        panic!("expected problems")
+    };
     assert!(problems.iter().any(|p| matches!(p, Problem::NonPositiveWeight { .. })));
     assert!(problems.iter().any(|p| matches!(p, Problem::Unreachable { .. })));
     assert!(problems.iter().any(|p| matches!(p, Problem::CannotComplete { .. })));
@@ -322,7 +638,14 @@ async fn publishing_reports_every_problem_and_pins_versions() {
     // editing needs a pause; a running task keeps its version
     let (_, task, _) = allocated(&w, "Pinned").await;
     let wf = w.fx.workflow.id;
-    assert_eq!(w.engine.update_workflow(sys, wf, w.fx.workflow.definition.clone()).await.unwrap_err().kind(), ErrorKind::Conflict);
+    assert_eq!(
+        w.engine
+            .update_workflow(sys, wf, w.fx.workflow.definition.clone())
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Conflict
+    );
     w.engine.pause_workflow(sys, wf).await.expect("pause");
     let mut edited = w.fx.workflow.definition.clone();
     edited.steps[1].name = "Resolve (v2)".into();

@@ -39,15 +39,38 @@ fn members(role: usize) -> &'static [usize] {
 
 #[derive(Clone, Debug)]
 enum Cmd {
-    Create { routable: bool, priority: Priority },
-    Allocate { ticket: prop::sample::Index },
-    Act { ticket: prop::sample::Index, action: usize, who: usize },
+    Create {
+        routable: bool,
+        priority: Priority,
+    },
+    Allocate {
+        ticket: prop::sample::Index,
+    },
+    Act {
+        ticket: prop::sample::Index,
+        action: usize,
+        who: usize,
+    },
     /// The holder takes one of the actions valid on the current step.
-    Work { ticket: prop::sample::Index, choice: prop::sample::Index },
-    Escalate { ticket: prop::sample::Index, who: usize },
-    Transfer { ticket: prop::sample::Index, who: usize, to: usize },
-    Withdraw { ticket: prop::sample::Index },
-    Sweep { hours: u32 },
+    Work {
+        ticket: prop::sample::Index,
+        choice: prop::sample::Index,
+    },
+    Escalate {
+        ticket: prop::sample::Index,
+        who: usize,
+    },
+    Transfer {
+        ticket: prop::sample::Index,
+        who: usize,
+        to: usize,
+    },
+    Withdraw {
+        ticket: prop::sample::Index,
+    },
+    Sweep {
+        hours: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,22 +114,31 @@ impl Model {
         let n = self.tickets.len();
         let among = |idx: &prop::sample::Index, keep: &dyn Fn(&MTicket) -> bool| {
             let hits: Vec<usize> = (0..n).filter(|&i| keep(&self.tickets[i])).collect();
-            if hits.is_empty() { idx.index(n) } else { hits[idx.index(hits.len())] }
+            if hits.is_empty() {
+                idx.index(n)
+            } else {
+                hits[idx.index(hits.len())]
+            }
         };
         match cmd {
             Cmd::Create { .. } | Cmd::Sweep { .. } => n,
             Cmd::Work { ticket, .. } => among(ticket, &|t| t.task.as_ref().is_some_and(|t| !t.status.is_closed())),
             Cmd::Allocate { ticket } => among(ticket, &|t| t.task.is_none()),
-            Cmd::Act { ticket, .. } | Cmd::Escalate { ticket, .. } | Cmd::Transfer { ticket, .. } | Cmd::Withdraw { ticket } => {
-                ticket.index(n)
-            }
+            Cmd::Act { ticket, .. }
+            | Cmd::Escalate { ticket, .. }
+            | Cmd::Transfer { ticket, .. }
+            | Cmd::Withdraw { ticket } => ticket.index(n),
         }
     }
 
     fn pick(&mut self, role: usize, exclude: Option<usize>) -> Option<usize> {
         let candidates: Vec<usize> = members(role).iter().copied().filter(|&u| Some(u) != exclude).collect();
         let last = self.cursor[role];
-        let next = candidates.iter().copied().find(|&u| last.is_none_or(|l| u > l)).or(candidates.first().copied());
+        let next = candidates
+            .iter()
+            .copied()
+            .find(|&u| last.is_none_or(|l| u > l))
+            .or(candidates.first().copied());
         if next.is_some() {
             self.cursor[role] = next;
         }
@@ -166,7 +198,14 @@ impl ReferenceStateMachine for EngineModel {
                 }
                 None => (REQUESTER, 0),
             };
-            return step(s, &Cmd::Act { ticket: choice.clone(), action, who });
+            return step(
+                s,
+                &Cmd::Act {
+                    ticket: *choice,
+                    action,
+                    who,
+                },
+            );
         }
         step(s, cmd)
     }
@@ -177,7 +216,11 @@ fn step(mut s: Model, cmd: &Cmd) -> Model {
     {
         let expect = match cmd {
             Cmd::Create { routable, .. } => {
-                s.tickets.push(MTicket { routable: *routable, status: TicketStatus::Open, task: None });
+                s.tickets.push(MTicket {
+                    routable: *routable,
+                    status: TicketStatus::Open,
+                    task: None,
+                });
                 Expect::Ok
             }
             Cmd::Sweep { .. } => Expect::Ok,
@@ -205,7 +248,9 @@ fn step(mut s: Model, cmd: &Cmd) -> Model {
             }
             Cmd::Act { action, who, .. } => {
                 let i = s.last_ticket;
-                let Some(task) = s.tickets[i].task.clone() else { return with(s, Fail(vec![ErrorKind::NotFound])) };
+                let Some(task) = s.tickets[i].task.clone() else {
+                    return with(s, Fail(vec![ErrorKind::NotFound]));
+                };
                 let who = *who;
                 s.last_act = (who, *action);
                 if !visible(&task, who) {
@@ -239,7 +284,9 @@ fn step(mut s: Model, cmd: &Cmd) -> Model {
             }
             Cmd::Escalate { who, .. } => {
                 let i = s.last_ticket;
-                let Some(mut task) = s.tickets[i].task.clone() else { return with(s, Fail(vec![ErrorKind::NotFound])) };
+                let Some(mut task) = s.tickets[i].task.clone() else {
+                    return with(s, Fail(vec![ErrorKind::NotFound]));
+                };
                 if !visible(&task, *who) {
                     Fail(vec![ErrorKind::NotFound])
                 } else if task.status.is_closed() {
@@ -261,7 +308,9 @@ fn step(mut s: Model, cmd: &Cmd) -> Model {
             }
             Cmd::Transfer { who, to, .. } => {
                 let i = s.last_ticket;
-                let Some(mut task) = s.tickets[i].task.clone() else { return with(s, Fail(vec![ErrorKind::NotFound])) };
+                let Some(mut task) = s.tickets[i].task.clone() else {
+                    return with(s, Fail(vec![ErrorKind::NotFound]));
+                };
                 if !visible(&task, *who) {
                     Fail(vec![ErrorKind::NotFound])
                 } else if task.status.is_closed() {
@@ -311,7 +360,10 @@ struct Sut {
 
 impl Sut {
     fn actor(&self, u: usize) -> Actor {
-        Actor { user: self.users[u].id, is_admin: is_admin(u) }
+        Actor {
+            user: self.users[u].id,
+            is_admin: is_admin(u),
+        }
     }
 
     fn index(&self, u: UserId) -> usize {
@@ -320,7 +372,12 @@ impl Sut {
 
     async fn counts(&self, ticket: Option<TicketId>) -> (usize, usize) {
         let audit = match ticket {
-            Some(t) => self.engine.ticket_history(Actor::system(), t.into()).await.expect("history").len(),
+            Some(t) => self
+                .engine
+                .ticket_history(Actor::system(), t.into())
+                .await
+                .expect("history")
+                .len(),
             None => 0,
         };
         let mut tx = self.engine.store().begin(Access::Read).await.expect("begin");
@@ -338,8 +395,8 @@ impl Sut {
 
 struct EngineTest;
 
-fn check(kind: &str, expect: &Expect, got: Result<&'static str, Error>) {
-    match (expect, &got) {
+fn check(kind: &str, expect: &Expect, got: &Result<&'static str, Error>) {
+    match (expect, got) {
         (Expect::Ok, Ok("ok")) => {}
         (Expect::Alloc(a), Ok(b)) if a == b => {}
         (Fail(kinds), Err(e)) if kinds.contains(&e.kind()) => {}
@@ -352,19 +409,37 @@ impl StateMachineTest for EngineTest {
     type Reference = EngineModel;
 
     fn init_test(_: &Model) -> Sut {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let clock = Arc::new(ManualClock::new(DateTime::from_timestamp(1_763_546_400, 0).expect("t0")));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let clock = Arc::new(ManualClock::new(
+            DateTime::from_timestamp(1_763_546_400, 0).expect("t0"),
+        ));
         let engine = Engine::builder().clock(clock.clone()).build().expect("engine");
         let fx = rt.block_on(three_step(&engine, 2, 3)).expect("fixture");
         let mut users: Vec<User> = fx.admins.iter().chain(&fx.agents).chain(&fx.seniors).cloned().collect();
         users.push(fx.requester.clone());
-        assert!(users.windows(2).take(5).all(|w| w[0].id < w[1].id), "user ids ascend in model order");
-        Sut { rt, engine, clock, fx, users, tickets: Vec::new() }
+        assert!(
+            users.windows(2).take(5).all(|w| w[0].id < w[1].id),
+            "user ids ascend in model order"
+        );
+        Sut {
+            rt,
+            engine,
+            clock,
+            fx,
+            users,
+            tickets: Vec::new(),
+        }
     }
 
     fn apply(mut sut: Sut, model: &Model, cmd: Cmd) -> Sut {
         let expect = model.expect.clone().expect("model sets an expectation");
-        let rt = std::mem::replace(&mut sut.rt, tokio::runtime::Builder::new_current_thread().build().expect("rt"));
+        let rt = std::mem::replace(
+            &mut sut.rt,
+            tokio::runtime::Builder::new_current_thread().build().expect("rt"),
+        );
         rt.block_on(async {
             let target = match &cmd {
                 Cmd::Create { .. } | Cmd::Sweep { .. } => None,
@@ -378,9 +453,16 @@ impl StateMachineTest for EngineTest {
                     } else {
                         NewTicket::new("Lunch", "Catering")
                     };
-                    let t = sut.engine.create_ticket(sut.actor(REQUESTER), new.priority(*priority)).await;
+                    let t = sut
+                        .engine
+                        .create_ticket(sut.actor(REQUESTER), new.priority(*priority))
+                        .await;
                     t.map(|t| {
-                        assert_eq!(t.ticket_id.seq() as usize, sut.tickets.len() + 1, "numbers count up without gaps");
+                        assert_eq!(
+                            t.ticket_id.seq() as usize,
+                            sut.tickets.len() + 1,
+                            "numbers count up without gaps"
+                        );
                         sut.tickets.push(t);
                         "ok"
                     })
@@ -395,19 +477,32 @@ impl StateMachineTest for EngineTest {
                     let (who, action) = model.last_act;
                     let action = [sut.fx.submit, sut.fx.approve, sut.fx.reject, sut.fx.close][action];
                     let task = sut.task_id(target.expect("ticket")).await;
-                    sut.engine.perform_action(sut.actor(who), task, action, "model says so").await.map(|_| "ok")
+                    sut.engine
+                        .perform_action(sut.actor(who), task, action, "model says so")
+                        .await
+                        .map(|_| "ok")
                 }
                 Cmd::Escalate { who, .. } => {
                     let task = sut.task_id(target.expect("ticket")).await;
-                    sut.engine.escalate(sut.actor(*who), task, "too hard").await.map(|_| "ok")
+                    sut.engine
+                        .escalate(sut.actor(*who), task, "too hard")
+                        .await
+                        .map(|_| "ok")
                 }
                 Cmd::Transfer { who, to, .. } => {
                     let task = sut.task_id(target.expect("ticket")).await;
-                    sut.engine.transfer(sut.actor(*who), task, sut.users[*to].id, "").await.map(|_| "ok")
+                    sut.engine
+                        .transfer(sut.actor(*who), task, sut.users[*to].id, "")
+                        .await
+                        .map(|_| "ok")
                 }
                 Cmd::Withdraw { .. } => sut
                     .engine
-                    .change_ticket_status(sut.actor(REQUESTER), target.expect("ticket").into(), TicketStatus::Withdrawn)
+                    .change_ticket_status(
+                        sut.actor(REQUESTER),
+                        target.expect("ticket").into(),
+                        TicketStatus::Withdrawn,
+                    )
                     .await
                     .map(|_| "ok"),
                 Cmd::Sweep { hours } => {
@@ -418,11 +513,19 @@ impl StateMachineTest for EngineTest {
             };
             let changed = matches!(result, Ok("ok" | "allocated"));
             let after = sut.counts(target).await;
-            check(&format!("{cmd:?}"), &expect, result);
+            check(&format!("{cmd:?}"), &expect, &result);
             if target.is_some() {
                 let audits = if changed { 1 } else { 0 };
-                assert_eq!(after.0, before.0 + audits, "{cmd:?}: one audit entry per effective command");
-                assert_eq!(after.1 > before.1, changed, "{cmd:?}: outbox messages iff the command changed something");
+                assert_eq!(
+                    after.0,
+                    before.0 + audits,
+                    "{cmd:?}: one audit entry per effective command"
+                );
+                assert_eq!(
+                    after.1 > before.1,
+                    changed,
+                    "{cmd:?}: outbox messages iff the command changed something"
+                );
             }
         });
         sut.rt = rt;
@@ -434,10 +537,16 @@ impl StateMachineTest for EngineTest {
             for (t, m) in sut.tickets.iter().zip(&model.tickets) {
                 let ticket = sut.engine.ticket(Actor::system(), t.id.into()).await.expect("ticket");
                 assert_eq!(ticket.status, m.status, "ticket status follows the model");
-                let task = sut.engine.task_for_ticket(Actor::system(), t.id.into()).await.expect("task");
+                let task = sut
+                    .engine
+                    .task_for_ticket(Actor::system(), t.id.into())
+                    .await
+                    .expect("task");
                 assert_eq!(task.is_some(), m.task.is_some(), "task presence follows the model");
                 assert_eq!(ticket.is_task_allocated, task.is_some());
-                let (Some(task), Some(mt)) = (task, m.task.as_ref()) else { continue };
+                let (Some(task), Some(mt)) = (task, m.task.as_ref()) else {
+                    continue;
+                };
                 let view = sut.engine.task(Actor::system(), task.id).await.expect("view");
                 assert!(view.assignments.iter().all(|a| a.task == task.id));
                 assert_eq!(task.status, mt.status, "task status follows the model");
@@ -447,7 +556,11 @@ impl StateMachineTest for EngineTest {
                 } else {
                     assert_eq!(open.len(), 1, "an open task has exactly one open assignment");
                     assert_eq!(open[0].step, task.current_step, "on its current step");
-                    assert_eq!(sut.index(open[0].user), mt.holder, "held by the user the model predicts");
+                    assert_eq!(
+                        sut.index(open[0].user),
+                        mt.holder,
+                        "held by the user the model predicts"
+                    );
                     assert_eq!(task.current_step, sut.fx.steps[mt.step]);
                 }
                 match task.status {
@@ -456,7 +569,11 @@ impl StateMachineTest for EngineTest {
                     _ => assert!(!ticket.status.is_terminal()),
                 }
                 for a in &view.assignments {
-                    assert_eq!(a.history.last().map(|h| h.status), Some(a.status), "status is the last history entry");
+                    assert_eq!(
+                        a.history.last().map(|h| h.status),
+                        Some(a.status),
+                        "status is the last history entry"
+                    );
                     assert_eq!(a.history[0].status, AssignmentStatus::New);
                 }
             }
@@ -465,7 +582,14 @@ impl StateMachineTest for EngineTest {
 }
 
 prop_state_machine! {
-    #![proptest_config(ProptestConfig { cases: 48, max_shrink_iters: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        max_shrink_iters: 2000,
+        failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::Direct(
+            "proptest-regressions/engine_state_machine.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
     #[test]
     fn engine_follows_the_model(sequential 1..80 => EngineTest);
 }

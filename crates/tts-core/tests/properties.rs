@@ -17,24 +17,53 @@ fn opt_str(options: &'static [&'static str]) -> impl Strategy<Value = Option<Str
 }
 
 fn key() -> impl Strategy<Value = MatchKey> {
-    (pick_str(&["IT Support", "Assets"]), opt_str(&["Laptop", "Printer"]), opt_str(&["IT", "Finance"]), prop::option::of(prop::sample::select(Priority::ALL.to_vec())))
-        .prop_map(|(category, subcategory, department, priority)| MatchKey { category, subcategory, department, priority })
+    (
+        pick_str(&["IT Support", "Assets"]),
+        opt_str(&["Laptop", "Printer"]),
+        opt_str(&["IT", "Finance"]),
+        prop::option::of(prop::sample::select(Priority::ALL.to_vec())),
+    )
+        .prop_map(|(category, subcategory, department, priority)| MatchKey {
+            category,
+            subcategory,
+            department,
+            priority,
+        })
 }
 
 /// Case and whitespace variations a user might type.
 fn messy(s: String) -> impl Strategy<Value = String> {
     (any::<bool>(), any::<bool>()).prop_map(move |(upper, pad)| {
         let s = if upper { s.to_uppercase() } else { s.to_lowercase() };
-        if pad { format!("  {}  ", s.replace(' ', "   ")) } else { s.clone() }
+        if pad {
+            format!("  {}  ", s.replace(' ', "   "))
+        } else {
+            s.clone()
+        }
     })
 }
 
 fn ticket_key() -> impl Strategy<Value = TicketKey> {
-    (pick_str(&["IT Support", "Assets", "Catering"]), opt_str(&["Laptop", "Printer", "Desk"]), opt_str(&["IT", "Finance", "Legal"]), prop::sample::select(Priority::ALL.to_vec()))
+    (
+        pick_str(&["IT Support", "Assets", "Catering"]),
+        opt_str(&["Laptop", "Printer", "Desk"]),
+        opt_str(&["IT", "Finance", "Legal"]),
+        prop::sample::select(Priority::ALL.to_vec()),
+    )
         .prop_flat_map(|(c, s, d, p)| {
-            (messy(c), s.map_or_else(|| Just(None).boxed(), |s| messy(s).prop_map(Some).boxed()), d.map_or_else(|| Just(None).boxed(), |d| messy(d).prop_map(Some).boxed()), Just(p))
+            (
+                messy(c),
+                s.map_or_else(|| Just(None).boxed(), |s| messy(s).prop_map(Some).boxed()),
+                d.map_or_else(|| Just(None).boxed(), |d| messy(d).prop_map(Some).boxed()),
+                Just(p),
+            )
         })
-        .prop_map(|(category, subcategory, department, priority)| TicketKey { category, subcategory, department, priority })
+        .prop_map(|(category, subcategory, department, priority)| TicketKey {
+            category,
+            subcategory,
+            department,
+            priority,
+        })
 }
 
 fn workflow(key: MatchKey, status: WorkflowStatus, is_default: bool) -> Workflow {
@@ -43,7 +72,15 @@ fn workflow(key: MatchKey, status: WorkflowStatus, is_default: bool) -> Workflow
         id: WorkflowId(Uuid::now_v7()),
         status,
         version: 1,
-        definition: WorkflowDefinition { name: format!("{key:?}"), description: String::new(), match_key: key, is_default, sla: Sla::default(), steps: vec![], transitions: vec![] },
+        definition: WorkflowDefinition {
+            name: format!("{key:?}"),
+            description: String::new(),
+            match_key: key,
+            is_default,
+            sla: Sla::default(),
+            steps: vec![],
+            transitions: vec![],
+        },
         created_at: now,
         updated_at: now,
     }
@@ -51,12 +88,37 @@ fn workflow(key: MatchKey, status: WorkflowStatus, is_default: bool) -> Workflow
 
 /// Distinct keys (as publishing guarantees for active workflows), random statuses, maybe one default.
 fn workflows() -> impl Strategy<Value = Vec<Workflow>> {
-    (prop::collection::vec((key(), prop::sample::select(vec![WorkflowStatus::Active, WorkflowStatus::Active, WorkflowStatus::Draft, WorkflowStatus::Paused])), 0..24), any::<bool>())
+    (
+        prop::collection::vec(
+            (
+                key(),
+                prop::sample::select(vec![
+                    WorkflowStatus::Active,
+                    WorkflowStatus::Active,
+                    WorkflowStatus::Draft,
+                    WorkflowStatus::Paused,
+                ]),
+            ),
+            0..24,
+        ),
+        any::<bool>(),
+    )
         .prop_map(|(raw, with_default)| {
             let mut seen = HashSet::new();
-            let mut out: Vec<Workflow> = raw.into_iter().filter(|(k, _)| seen.insert(k.clone())).map(|(k, s)| workflow(k, s, false)).collect();
+            let mut out: Vec<Workflow> = raw
+                .into_iter()
+                .filter(|(k, _)| seen.insert(k.clone()))
+                .map(|(k, s)| workflow(k, s, false))
+                .collect();
             if with_default {
-                out.push(workflow(MatchKey { category: "Anything".into(), ..MatchKey::default() }, WorkflowStatus::Active, true));
+                out.push(workflow(
+                    MatchKey {
+                        category: "Anything".into(),
+                        ..MatchKey::default()
+                    },
+                    WorkflowStatus::Active,
+                    true,
+                ));
             }
             out
         })
@@ -74,21 +136,41 @@ fn tier_of(k: &MatchKey) -> Tier {
 /// The rule written the slow way: filter every workflow, sort by specificity, take the first.
 fn oracle(all: &[Workflow], t: &TicketKey) -> Option<(WorkflowId, Tier)> {
     let eq = |a: &str, b: &str| normalize(a) == normalize(b);
-    let opt_eq = |w: &Option<String>, t: &Option<String>| w.as_deref().is_none_or(|w| t.as_deref().is_some_and(|t| eq(w, t)));
+    let opt_eq =
+        |w: &Option<String>, t: &Option<String>| w.as_deref().is_none_or(|w| t.as_deref().is_some_and(|t| eq(w, t)));
     let mut hits: Vec<(Tier, bool, WorkflowId)> = all
         .iter()
         .filter(|w| w.status == WorkflowStatus::Active)
         .map(|w| (w, &w.definition.match_key))
-        .filter(|(_, k)| eq(&k.category, &t.category) && opt_eq(&k.department, &t.department) && opt_eq(&k.subcategory, &t.subcategory) && k.priority.is_none_or(|p| p == t.priority))
+        .filter(|(_, k)| {
+            eq(&k.category, &t.category)
+                && opt_eq(&k.department, &t.department)
+                && opt_eq(&k.subcategory, &t.subcategory)
+                && k.priority.is_none_or(|p| p == t.priority)
+        })
         .map(|(w, k)| (tier_of(k), k.department.is_none(), w.id))
         .collect();
     hits.sort();
     hits.first().map(|(tier, _, id)| (*id, *tier)).or_else(|| {
-        all.iter().find(|w| w.status == WorkflowStatus::Active && w.definition.is_default).map(|w| (w.id, Tier::Default))
+        all.iter()
+            .find(|w| w.status == WorkflowStatus::Active && w.definition.is_default)
+            .map(|w| (w.id, Tier::Default))
     })
 }
 
+fn persisted(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::Direct(
+            "proptest-regressions/properties.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
+    #![proptest_config(persisted(256))]
+
     #[test]
     fn the_most_specific_active_workflow_wins(all in workflows(), t in ticket_key()) {
         let index = MatchIndex::build(&all);
@@ -145,24 +227,61 @@ struct Graph {
 fn graph() -> impl Strategy<Value = Graph> {
     (1usize..7)
         .prop_flat_map(|n| {
-            let edge = (0..n, prop::option::weighted(0.8, 0..n), prop::sample::select(vec!["Approve", "Reject", "Submit", "approve", "Close"]));
+            let edge = (
+                0..n,
+                prop::option::weighted(0.8, 0..n),
+                prop::sample::select(vec!["Approve", "Reject", "Submit", "approve", "Close"]),
+            );
             let chain = any::<bool>();
-            (Just(n), prop::collection::vec(prop::bool::weighted(0.15), n), prop::collection::vec(prop::bool::weighted(0.9), n), prop::collection::vec(prop::bool::weighted(0.97), n), prop::collection::vec(edge, 0..(2 * n + 2)), chain, prop::bool::weighted(0.85))
+            (
+                Just(n),
+                prop::collection::vec(prop::bool::weighted(0.15), n),
+                prop::collection::vec(prop::bool::weighted(0.9), n),
+                prop::collection::vec(prop::bool::weighted(0.97), n),
+                prop::collection::vec(edge, 0..(2 * n + 2)),
+                chain,
+                prop::bool::weighted(0.85),
+            )
         })
-        .prop_map(|(n, extra_start, end_ok, weight_ok, mut edges, chain, consistent_ends)| {
-            if chain {
-                // a backbone that makes valid graphs common: 0 -> 1 -> ... -> n-1 -> done
-                for i in 0..n {
-                    edges.insert(0, (i, if i + 1 < n { Some(i + 1) } else { None }, if i + 1 < n { "Next" } else { "Done" }));
+        .prop_map(
+            |(n, extra_start, end_ok, weight_ok, mut edges, chain, consistent_ends)| {
+                if chain {
+                    // a backbone that makes valid graphs common: 0 -> 1 -> ... -> n-1 -> done
+                    for i in 0..n {
+                        edges.insert(
+                            0,
+                            (
+                                i,
+                                if i + 1 < n { Some(i + 1) } else { None },
+                                if i + 1 < n { "Next" } else { "Done" },
+                            ),
+                        );
+                    }
                 }
-            }
-            let mut starts: Vec<bool> = extra_start;
-            starts[0] = true;
-            let completing: Vec<bool> = (0..n).map(|i| edges.iter().any(|e| e.0 == i && e.1.is_none())).collect();
-            let ends = (0..n).map(|i| if consistent_ends || end_ok[i] { completing[i] } else { !completing[i] }).collect();
-            let weights = weight_ok.iter().map(|&ok| u32::from(ok)).collect();
-            Graph { n, starts, ends, weights, edges }
-        })
+                let mut starts: Vec<bool> = extra_start;
+                starts[0] = true;
+                let completing: Vec<bool> = (0..n)
+                    .map(|i| edges.iter().any(|e| e.0 == i && e.1.is_none()))
+                    .collect();
+                let ends = (0..n)
+                    .map(|i| {
+                        if consistent_ends || end_ok[i] {
+                            completing[i]
+                        } else {
+                            !completing[i]
+                        }
+                    })
+                    .collect();
+                let weights = weight_ok.iter().map(|&ok| u32::from(ok)).collect();
+                Graph {
+                    n,
+                    starts,
+                    ends,
+                    weights,
+                    edges,
+                }
+            },
+        )
 }
 
 fn definition(g: &Graph) -> WorkflowDefinition {
@@ -170,7 +289,10 @@ fn definition(g: &Graph) -> WorkflowDefinition {
     WorkflowDefinition {
         name: "generated".into(),
         description: String::new(),
-        match_key: MatchKey { category: "Generated".into(), ..MatchKey::default() },
+        match_key: MatchKey {
+            category: "Generated".into(),
+            ..MatchKey::default()
+        },
         is_default: false,
         sla: Sla::default(),
         steps: (0..g.n)
@@ -192,7 +314,12 @@ fn definition(g: &Graph) -> WorkflowDefinition {
             .edges
             .iter()
             .enumerate()
-            .map(|(k, (f, t, name))| Transition { id: ActionId(Uuid::from_u128(1000 + k as u128)), name: (*name).into(), from_step: ids[*f], to_step: t.map(|t| ids[t]) })
+            .map(|(k, (f, t, name))| Transition {
+                id: ActionId(Uuid::from_u128(1000 + k as u128)),
+                name: (*name).into(),
+                from_step: ids[*f],
+                to_step: t.map(|t| ids[t]),
+            })
             .collect(),
     }
 }
@@ -236,7 +363,7 @@ fn oracle_accepts(g: &Graph) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(persisted(512))]
 
     #[test]
     fn validate_accepts_exactly_what_the_oracle_accepts(g in graph()) {
@@ -274,7 +401,13 @@ proptest! {
 #[test]
 fn the_seed_broken_workflow_is_refused_with_every_problem() {
     // BROKEN TEST Workflow: the start is a dead end, steps 2 and 3 are orphaned.
-    let g = Graph { n: 3, starts: vec![true, false, false], ends: vec![false, false, true], weights: vec![1, 1, 1], edges: vec![(1, Some(2), "Next"), (2, None, "Done")] };
+    let g = Graph {
+        n: 3,
+        starts: vec![true, false, false],
+        ends: vec![false, false, true],
+        weights: vec![1, 1, 1],
+        edges: vec![(1, Some(2), "Next"), (2, None, "Done")],
+    };
     let problems = validate(&definition(&g));
     let s = |i: u128| StepId(Uuid::from_u128(i));
     assert!(problems.contains(&Problem::DeadEnd { step: s(1) }));

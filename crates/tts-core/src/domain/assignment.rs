@@ -33,9 +33,16 @@ pub fn round_robin(candidates: &[Candidate], last: Option<UserId>) -> Option<Use
 
 /// The active candidate with the fewest open assignments; ties go to the one the rotation reaches first.
 pub fn least_loaded(candidates: &[Candidate], last: Option<UserId>) -> Option<UserId> {
-    let min = candidates.iter().filter(|c| c.active).map(|c| c.open_assignments).min()?;
-    let tied: Vec<Candidate> =
-        candidates.iter().filter(|c| c.active && c.open_assignments == min).copied().collect();
+    let min = candidates
+        .iter()
+        .filter(|c| c.active)
+        .map(|c| c.open_assignments)
+        .min()?;
+    let tied: Vec<Candidate> = candidates
+        .iter()
+        .filter(|c| c.active && c.open_assignments == min)
+        .copied()
+        .collect();
     round_robin(&tied, last)
 }
 
@@ -51,17 +58,25 @@ mod tests {
     }
 
     fn members(ids: &BTreeSet<u128>) -> Vec<Candidate> {
-        ids.iter().map(|&n| Candidate { user: user(n), active: true, open_assignments: 0 }).collect()
+        ids.iter()
+            .map(|&n| Candidate {
+                user: user(n),
+                active: true,
+                open_assignments: 0,
+            })
+            .collect()
     }
 
     #[test]
     fn seed_sequence_1_2_3_1() {
         let c = members(&[1, 2, 3].into());
         let mut last = None;
-        let picks: Vec<_> = (0..4).map(|_| {
-            last = round_robin(&c, last);
-            last.unwrap()
-        }).collect();
+        let picks: Vec<_> = (0..4)
+            .map(|_| {
+                last = round_robin(&c, last);
+                last.unwrap()
+            })
+            .collect();
         assert_eq!(picks, [user(1), user(2), user(3), user(1)]);
         assert_eq!(round_robin(&[], None), None);
     }

@@ -31,7 +31,13 @@ pub enum Tier {
 
 impl Tier {
     /// Every tier, most specific first.
-    pub const ALL: [Tier; 5] = [Tier::SubcategoryAndPriority, Tier::Subcategory, Tier::Priority, Tier::Category, Tier::Default];
+    pub const ALL: [Tier; 5] = [
+        Tier::SubcategoryAndPriority,
+        Tier::Subcategory,
+        Tier::Priority,
+        Tier::Category,
+        Tier::Default,
+    ];
 }
 
 impl fmt::Display for Tier {
@@ -122,7 +128,12 @@ impl MatchIndex {
         let mut index = MatchIndex::default();
         for w in workflows {
             if w.status == WorkflowStatus::Active {
-                index.insert(w.id, &w.definition.name, &w.definition.match_key, w.definition.is_default);
+                index.insert(
+                    w.id,
+                    &w.definition.name,
+                    &w.definition.match_key,
+                    w.definition.is_default,
+                );
             }
         }
         index
@@ -174,7 +185,12 @@ impl MatchIndex {
     /// The decision plus every probe tried, most specific first, for a dry run.
     pub fn explain(&self, ticket: &TicketKey) -> Explanation {
         let mut tried = Vec::new();
-        let decision = self.search(ticket, |tier, dept| tried.push(ProbeStep { tier, department_specific: dept }));
+        let decision = self.search(ticket, |tier, dept| {
+            tried.push(ProbeStep {
+                tier,
+                department_specific: dept,
+            });
+        });
         Explanation { decision, tried }
     }
 
@@ -182,8 +198,18 @@ impl MatchIndex {
         let category = normalize(&ticket.category);
         let sub = ticket.subcategory.as_deref().map(normalize).filter(|s| !s.is_empty());
         let dept = ticket.department.as_deref().map(normalize).filter(|s| !s.is_empty());
-        let mut probe = Probe { category, department: None, subcategory: None, priority: None };
-        for tier in [Tier::SubcategoryAndPriority, Tier::Subcategory, Tier::Priority, Tier::Category] {
+        let mut probe = Probe {
+            category,
+            department: None,
+            subcategory: None,
+            priority: None,
+        };
+        for tier in [
+            Tier::SubcategoryAndPriority,
+            Tier::Subcategory,
+            Tier::Priority,
+            Tier::Category,
+        ] {
             let (use_sub, use_prio) = match tier {
                 Tier::SubcategoryAndPriority => (true, true),
                 Tier::Subcategory => (true, false),
@@ -216,7 +242,10 @@ impl MatchIndex {
             workflow: *id,
             tier: Tier::Default,
             department_specific: false,
-            reason: format!("no active workflow matches category {:?}; default workflow {name:?} takes it", ticket.category),
+            reason: format!(
+                "no active workflow matches category {:?}; default workflow {name:?} takes it",
+                ticket.category
+            ),
         })
     }
 }
@@ -224,7 +253,10 @@ impl MatchIndex {
 fn reason(name: &str, tier: Tier, dept: bool, t: &TicketKey) -> String {
     let mut parts = vec![format!("category {:?}", t.category)];
     if matches!(tier, Tier::SubcategoryAndPriority | Tier::Subcategory) {
-        parts.push(format!("subcategory {:?}", t.subcategory.as_deref().unwrap_or_default()));
+        parts.push(format!(
+            "subcategory {:?}",
+            t.subcategory.as_deref().unwrap_or_default()
+        ));
     }
     if matches!(tier, Tier::SubcategoryAndPriority | Tier::Priority) {
         parts.push(format!("priority {}", t.priority));
@@ -232,7 +264,10 @@ fn reason(name: &str, tier: Tier, dept: bool, t: &TicketKey) -> String {
     if dept {
         parts.push(format!("department {:?}", t.department.as_deref().unwrap_or_default()));
     }
-    format!("workflow {name:?} matches {} (tier {tier}); no more specific active workflow exists", parts.join(", "))
+    format!(
+        "workflow {name:?} matches {} (tier {tier}); no more specific active workflow exists",
+        parts.join(", ")
+    )
 }
 
 /// One key the matcher looked up.

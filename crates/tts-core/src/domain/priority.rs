@@ -51,7 +51,10 @@ impl FromStr for Priority {
             "medium" => Ok(Priority::Medium),
             "high" => Ok(Priority::High),
             "critical" | "urgent" => Ok(Priority::Critical),
-            _ => Err(Error::invalid("priority", format!("unknown priority {s:?}; expected low, medium, high or critical"))),
+            _ => Err(Error::invalid(
+                "priority",
+                format!("unknown priority {s:?}; expected low, medium, high or critical"),
+            )),
         }
     }
 }

@@ -24,7 +24,10 @@ impl TaskStatus {
     /// The allowed moves.
     pub fn can_move_to(self, to: TaskStatus) -> bool {
         use TaskStatus::*;
-        matches!((self, to), (Pending, InProgress | Completed | Cancelled) | (InProgress, Completed | Cancelled))
+        matches!(
+            (self, to),
+            (Pending, InProgress | Completed | Cancelled) | (InProgress, Completed | Cancelled)
+        )
     }
 
     /// Completed or cancelled.
@@ -80,7 +83,11 @@ impl Task {
     /// Moves the task to `to` if allowed.
     pub fn move_to(&mut self, to: TaskStatus, now: DateTime<Utc>) -> Result<()> {
         if !self.status.can_move_to(to) {
-            return Err(Error::IllegalTransition { entity: "task", from: self.status.to_string(), to: to.to_string() });
+            return Err(Error::IllegalTransition {
+                entity: "task",
+                from: self.status.to_string(),
+                to: to.to_string(),
+            });
         }
         self.status = to;
         if to.is_closed() {
@@ -143,7 +150,10 @@ impl AssignmentStatus {
 
     /// Whether the holder can still act.
     pub fn is_open(self) -> bool {
-        matches!(self, AssignmentStatus::New | AssignmentStatus::InProgress | AssignmentStatus::Breached)
+        matches!(
+            self,
+            AssignmentStatus::New | AssignmentStatus::InProgress | AssignmentStatus::Breached
+        )
     }
 
     /// The allowed moves: open statuses may close; `new` may start; open unbreached may breach.
@@ -244,7 +254,11 @@ impl Assignment {
             step,
             origin,
             status: AssignmentStatus::New,
-            history: vec![StatusChange { status: AssignmentStatus::New, at: now, by: None }],
+            history: vec![StatusChange {
+                status: AssignmentStatus::New,
+                at: now,
+                by: None,
+            }],
             assigned_at: now,
             target_resolution,
             acted_at: None,
@@ -265,7 +279,11 @@ impl Assignment {
             });
         }
         self.status = to;
-        self.history.push(StatusChange { status: to, at: now, by });
+        self.history.push(StatusChange {
+            status: to,
+            at: now,
+            by,
+        });
         if !to.is_open() {
             self.acted_at = Some(now);
         }

@@ -174,7 +174,11 @@ impl Ticket {
     /// Moves the ticket to `to` if the status table allows it.
     pub fn move_to(&mut self, to: TicketStatus, now: DateTime<Utc>) -> Result<()> {
         if !self.status.can_move_to(to) {
-            return Err(Error::IllegalTransition { entity: "ticket", from: self.status.to_string(), to: to.to_string() });
+            return Err(Error::IllegalTransition {
+                entity: "ticket",
+                from: self.status.to_string(),
+                to: to.to_string(),
+            });
         }
         self.status = to;
         self.touch(now);
@@ -266,14 +270,20 @@ impl NewTicket {
             p.push("subject", format!("must be at most {MAX_SUBJECT_CHARS} characters"));
         }
         if chars(&self.description) > MAX_DESCRIPTION_CHARS {
-            p.push("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters"));
+            p.push(
+                "description",
+                format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+            );
         }
         if self.category.is_empty() {
             p.push("category", "must not be empty");
         } else if chars(&self.category) > MAX_KEY_CHARS {
             p.push("category", format!("must be at most {MAX_KEY_CHARS} characters"));
         }
-        for (name, value) in [("subcategory", &mut self.subcategory), ("department", &mut self.department)] {
+        for (name, value) in [
+            ("subcategory", &mut self.subcategory),
+            ("department", &mut self.department),
+        ] {
             if let Some(v) = value.take() {
                 let v = v.trim().to_string();
                 if chars(&v) > MAX_KEY_CHARS {
@@ -283,10 +293,16 @@ impl NewTicket {
             }
         }
         if chars(&self.employee.name) > MAX_SUBJECT_CHARS {
-            p.push("employee.name", format!("must be at most {MAX_SUBJECT_CHARS} characters"));
+            p.push(
+                "employee.name",
+                format!("must be at most {MAX_SUBJECT_CHARS} characters"),
+            );
         }
         if chars(&self.employee.email) > MAX_SUBJECT_CHARS {
-            p.push("employee.email", format!("must be at most {MAX_SUBJECT_CHARS} characters"));
+            p.push(
+                "employee.email",
+                format!("must be at most {MAX_SUBJECT_CHARS} characters"),
+            );
         }
         p.finish(self)
     }
@@ -326,7 +342,9 @@ mod tests {
     #[test]
     fn subject_rules() {
         let err = NewTicket::new("  ", "").validated().unwrap_err();
-        let Error::Validation(fields) = err else { panic!("expected validation error") };
+        let Error::Validation(fields) = err else {
+            panic!("expected validation error")
+        };
         let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["subject", "category"]);
         assert!(NewTicket::new("x".repeat(256), "c").validated().is_err());

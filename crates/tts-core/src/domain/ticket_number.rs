@@ -20,7 +20,10 @@ impl TicketNumber {
     /// Builds a number; the year must have four digits and the sequence must be at least 1.
     pub fn new(year: i32, seq: u32) -> Result<Self> {
         if !(1000..=9999).contains(&year) {
-            return Err(Error::invalid("ticket_id", format!("year {year} must have four digits")));
+            return Err(Error::invalid(
+                "ticket_id",
+                format!("year {year} must have four digits"),
+            ));
         }
         if seq == 0 {
             return Err(Error::invalid("ticket_id", "sequence starts at 1"));
@@ -91,8 +94,18 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for s in ["", "TKT-", "TKT-2025-001", "TKT-25-0001", "tkt-2025-0001", "TKT-2025-00001", "TKT-2025-0000",
-            "TKT-2025-+001", "TKT-2025-0001 ", "TKT-2025-99999999999"] {
+        for s in [
+            "",
+            "TKT-",
+            "TKT-2025-001",
+            "TKT-25-0001",
+            "tkt-2025-0001",
+            "TKT-2025-00001",
+            "TKT-2025-0000",
+            "TKT-2025-+001",
+            "TKT-2025-0001 ",
+            "TKT-2025-99999999999",
+        ] {
             assert!(s.parse::<TicketNumber>().is_err(), "{s}");
         }
     }

@@ -82,7 +82,10 @@ impl Actor {
 
     /// The operator at the console (seeding, CLI, schedulers): admin rights, the nil user id.
     pub fn system() -> Self {
-        Actor { user: UserId(uuid::Uuid::nil()), is_admin: true }
+        Actor {
+            user: UserId(uuid::Uuid::nil()),
+            is_admin: true,
+        }
     }
 
     /// True for [`Actor::system`].

@@ -121,27 +121,54 @@ impl fmt::Display for Problem {
             Problem::EmptyCategory => write!(f, "the match key has no category"),
             Problem::NoSteps => write!(f, "the workflow has no steps"),
             Problem::NoStartStep => write!(f, "no step is marked as the start step"),
-            Problem::MultipleStartSteps { steps } => write!(f, "{} steps are marked as start steps", steps.len()),
-            Problem::DuplicateStepId { step } => write!(f, "step id {step} is used twice"),
-            Problem::DuplicateActionId { transition } => write!(f, "transition id {transition} is used twice"),
-            Problem::EmptyStepName { step } => write!(f, "step {step} has no name"),
-            Problem::UnknownStep { transition, step } => write!(f, "transition {transition} refers to unknown step {step}"),
-            Problem::SelfLoop { transition } => write!(f, "transition {transition} leads back to its own step"),
-            Problem::EmptyActionName { transition } => write!(f, "transition {transition} has no name"),
-            Problem::DuplicateActionName { step, name } => write!(f, "step {step} has two actions named {name:?}"),
-            Problem::Unreachable { step } => write!(f, "step {step} cannot be reached from the start step"),
-            Problem::DeadEnd { step } => write!(f, "step {step} has no action, so work would stop there"),
-            Problem::CannotComplete { step } => write!(f, "no path from step {step} ever completes the task"),
-            Problem::EndFlagMismatch { step } => {
-                write!(f, "step {step}: is_end must be set exactly when the step has a completing action")
+            Problem::MultipleStartSteps { steps } => {
+                write!(f, "{} steps are marked as start steps", steps.len())
             }
-            Problem::NonPositiveWeight { step } => write!(f, "step {step} has weight 0; weights must be > 0"),
+            Problem::DuplicateStepId { step } => write!(f, "step id {step} is used twice"),
+            Problem::DuplicateActionId { transition } => {
+                write!(f, "transition id {transition} is used twice")
+            }
+            Problem::EmptyStepName { step } => write!(f, "step {step} has no name"),
+            Problem::UnknownStep { transition, step } => {
+                write!(f, "transition {transition} refers to unknown step {step}")
+            }
+            Problem::SelfLoop { transition } => {
+                write!(f, "transition {transition} leads back to its own step")
+            }
+            Problem::EmptyActionName { transition } => {
+                write!(f, "transition {transition} has no name")
+            }
+            Problem::DuplicateActionName { step, name } => {
+                write!(f, "step {step} has two actions named {name:?}")
+            }
+            Problem::Unreachable { step } => {
+                write!(f, "step {step} cannot be reached from the start step")
+            }
+            Problem::DeadEnd { step } => {
+                write!(f, "step {step} has no action, so work would stop there")
+            }
+            Problem::CannotComplete { step } => {
+                write!(f, "no path from step {step} ever completes the task")
+            }
+            Problem::EndFlagMismatch { step } => {
+                write!(
+                    f,
+                    "step {step}: is_end must be set exactly when the step has a completing action"
+                )
+            }
+            Problem::NonPositiveWeight { step } => {
+                write!(f, "step {step} has weight 0; weights must be > 0")
+            }
             Problem::NonPositiveSla { priority } => write!(f, "the {priority} SLA must be > 0"),
             Problem::SlaOrder { higher, lower } => {
                 write!(f, "the {higher} SLA must be shorter than the {lower} SLA")
             }
-            Problem::UnknownRole { step, role } => write!(f, "step {step} refers to unknown role {role}"),
-            Problem::DuplicateMatchKey { other } => write!(f, "active workflow {other:?} already takes these tickets"),
+            Problem::UnknownRole { step, role } => {
+                write!(f, "step {step} refers to unknown role {role}")
+            }
+            Problem::DuplicateMatchKey { other } => {
+                write!(f, "active workflow {other:?} already takes these tickets")
+            }
         }
     }
 }
@@ -194,7 +221,11 @@ pub fn validate(def: &WorkflowDefinition) -> Vec<Problem> {
     for s in &def.steps {
         if !completes.contains(&s.id) {
             let has_exit = graph.forward.get(&s.id).is_some_and(|v| !v.is_empty()) || graph.completing.contains(&s.id);
-            problems.push(if has_exit { Problem::CannotComplete { step: s.id } } else { Problem::DeadEnd { step: s.id } });
+            problems.push(if has_exit {
+                Problem::CannotComplete { step: s.id }
+            } else {
+                Problem::DeadEnd { step: s.id }
+            });
         }
         if s.is_end != graph.completing.contains(&s.id) {
             problems.push(Problem::EndFlagMismatch { step: s.id });
@@ -210,7 +241,11 @@ struct Graph {
 }
 
 fn check_transitions(def: &WorkflowDefinition, steps: &HashSet<StepId>, problems: &mut Vec<Problem>) -> Graph {
-    let mut graph = Graph { forward: HashMap::new(), backward: HashMap::new(), completing: HashSet::new() };
+    let mut graph = Graph {
+        forward: HashMap::new(),
+        backward: HashMap::new(),
+        completing: HashSet::new(),
+    };
     let mut ids = HashSet::new();
     let mut names = HashSet::new();
     for t in &def.transitions {
@@ -221,7 +256,10 @@ fn check_transitions(def: &WorkflowDefinition, steps: &HashSet<StepId>, problems
         if name.is_empty() {
             problems.push(Problem::EmptyActionName { transition: t.id });
         } else if !names.insert((t.from_step, name)) {
-            problems.push(Problem::DuplicateActionName { step: t.from_step, name: t.name.trim().to_string() });
+            problems.push(Problem::DuplicateActionName {
+                step: t.from_step,
+                name: t.name.trim().to_string(),
+            });
         }
         let mut known = true;
         for step in std::iter::once(t.from_step).chain(t.to_step) {
@@ -262,8 +300,11 @@ fn closure(seeds: impl IntoIterator<Item = StepId>, edges: &HashMap<StepId, Vec<
 }
 
 fn check_sla(def: &WorkflowDefinition, problems: &mut Vec<Problem>) {
-    let set: Vec<(Priority, u64)> =
-        Priority::ALL.iter().rev().filter_map(|&p| def.sla.for_priority(p).map(|v| (p, v))).collect();
+    let set: Vec<(Priority, u64)> = Priority::ALL
+        .iter()
+        .rev()
+        .filter_map(|&p| def.sla.for_priority(p).map(|v| (p, v)))
+        .collect();
     for &(p, v) in &set {
         if v == 0 {
             problems.push(Problem::NonPositiveSla { priority: p });

@@ -38,12 +38,16 @@ impl TaskContext {
 
     /// The open assignment on the current step held by `user`.
     pub(crate) fn open_assignment_of(&self, user: UserId) -> Option<&Assignment> {
-        self.assignments.iter().find(|a| a.user == user && a.step == self.task.current_step && a.status.is_open())
+        self.assignments
+            .iter()
+            .find(|a| a.user == user && a.step == self.task.current_step && a.status.is_open())
     }
 
     /// The open assignments on the current step.
     pub(crate) fn open_on_current(&self) -> impl Iterator<Item = &Assignment> {
-        self.assignments.iter().filter(|a| a.step == self.task.current_step && a.status.is_open())
+        self.assignments
+            .iter()
+            .filter(|a| a.step == self.task.current_step && a.status.is_open())
     }
 
     /// Admins, the requester and anyone who holds or held an assignment may see the task.
@@ -55,11 +59,24 @@ impl TaskContext {
 /// Loads a task for `actor`; invisible tasks are reported as not found.
 pub(crate) async fn load_task(cmd: &mut Cmd<'_>, actor: Actor, id: TaskId) -> Result<TaskContext> {
     let task = cmd.tx.task(id).await?.ok_or_else(|| Error::not_found("task", id))?;
-    let ticket = cmd.tx.ticket(task.ticket).await?.ok_or_else(|| Error::not_found("ticket", task.ticket))?;
+    let ticket = cmd
+        .tx
+        .ticket(task.ticket)
+        .await?
+        .ok_or_else(|| Error::not_found("ticket", task.ticket))?;
     let assignments = cmd.tx.task_assignments(id).await?;
     let workflow = pinned_version(cmd.tx.as_mut(), &task).await?;
-    let ctx = TaskContext { task, ticket, workflow, assignments };
-    if ctx.visible_to(actor) { Ok(ctx) } else { Err(Error::not_found("task", id)) }
+    let ctx = TaskContext {
+        task,
+        ticket,
+        workflow,
+        assignments,
+    };
+    if ctx.visible_to(actor) {
+        Ok(ctx)
+    } else {
+        Err(Error::not_found("task", id))
+    }
 }
 
 fn check_note(field: &str, text: &str, required: bool) -> Result<String> {
@@ -68,7 +85,10 @@ fn check_note(field: &str, text: &str, required: bool) -> Result<String> {
         return Err(Error::invalid(field, "must not be empty"));
     }
     if text.chars().count() > MAX_NOTE_CHARS {
-        return Err(Error::invalid(field, format!("must be at most {MAX_NOTE_CHARS} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {MAX_NOTE_CHARS} characters"),
+        ));
     }
     Ok(text.to_string())
 }
@@ -81,7 +101,11 @@ fn holder_assignment(ctx: &TaskContext, actor: Actor) -> Result<Assignment> {
     if let Some(a) = ctx.open_assignment_of(actor.user) {
         return Ok(a.clone());
     }
-    let on_step = ctx.assignments.iter().rev().find(|a| a.user == actor.user && a.step == ctx.task.current_step);
+    let on_step = ctx
+        .assignments
+        .iter()
+        .rev()
+        .find(|a| a.user == actor.user && a.step == ctx.task.current_step);
     let latest = on_step.or_else(|| ctx.assignments.iter().rev().find(|a| a.user == actor.user));
     Err(match latest.map(|a| a.status) {
         Some(AssignmentStatus::Resolved) => Error::conflict("you already acted; the task has moved on"),
@@ -107,18 +131,34 @@ impl Engine {
                 to_step_name: t.to_step.and_then(|s| def.step(s)).map(|s| s.name.clone()),
             })
             .collect();
-        Ok(AvailableActions { current_step: step, actions, can_act })
+        Ok(AvailableActions {
+            current_step: step,
+            actions,
+            can_act,
+        })
     }
 
     /// Takes an action on the task's current step: the caller must hold an open assignment there, and the
     /// action must leave that step. Moves and assigns the next step, or completes the task and resolves
     /// the ticket.
-    pub async fn perform_action(&self, actor: Actor, task: TaskId, action: ActionId, comment: &str) -> Result<ActionOutcome> {
+    pub async fn perform_action(
+        &self,
+        actor: Actor,
+        task: TaskId,
+        action: ActionId,
+        comment: &str,
+    ) -> Result<ActionOutcome> {
         let comment = check_note("comment", comment, false)?;
         retrying!(self, self.perform_action_once(actor, task, action, &comment))
     }
 
-    async fn perform_action_once(&self, actor: Actor, id: TaskId, action: ActionId, comment: &str) -> Result<ActionOutcome> {
+    async fn perform_action_once(
+        &self,
+        actor: Actor,
+        id: TaskId,
+        action: ActionId,
+        comment: &str,
+    ) -> Result<ActionOutcome> {
         let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
         let mut ctx = load_task(&mut cmd, actor, id).await?;
         let mut holder = holder_assignment(&ctx, actor)?;
@@ -177,7 +217,12 @@ impl Engine {
                 )
                 .await?;
                 let assignee = cmd.tx.user(user).await?.ok_or_else(|| Error::not_found("user", user))?;
-                ActionOutcome::Transitioned { task: ctx.task.clone(), next_step: step, assignee, assignment }
+                ActionOutcome::Transitioned {
+                    task: ctx.task.clone(),
+                    next_step: step,
+                    assignee,
+                    assignment,
+                }
             }
             None => {
                 ctx.task.move_to(TaskStatus::Completed, cmd.now)?;
@@ -185,7 +230,12 @@ impl Engine {
                 let mut ticket = ctx.ticket.clone();
                 drive_ticket(&mut cmd, &mut ticket, TicketStatus::Resolved).await?;
                 cmd.tx.update_ticket(&ticket).await?;
-                cmd.emit(DomainEvent::TaskCompleted { task: id, ticket: ticket.id, by: actor.user }).await?;
+                cmd.emit(DomainEvent::TaskCompleted {
+                    task: id,
+                    ticket: ticket.id,
+                    by: actor.user,
+                })
+                .await?;
                 cmd.notify(NotificationRequest {
                     user_id: ticket.created_by,
                     kind: NotificationType::TaskCompleted,
@@ -203,7 +253,10 @@ impl Engine {
                     json!({"action": action, "action_name": transition.name, "status": "completed", "comment": comment}),
                 )
                 .await?;
-                ActionOutcome::Completed { task: ctx.task.clone(), ticket }
+                ActionOutcome::Completed {
+                    task: ctx.task.clone(),
+                    ticket,
+                }
             }
         };
         cmd.commit().await?;
@@ -256,10 +309,22 @@ impl Engine {
         if current.user == to {
             return Err(Error::invalid("user_id", "the assignment is already theirs"));
         }
-        let holds_role = cmd.tx.candidates(current.role, false).await?.iter().any(|c| c.user == to && c.active);
+        let holds_role = cmd
+            .tx
+            .candidates(current.role, false)
+            .await?
+            .iter()
+            .any(|c| c.user == to && c.active);
         if !holds_role {
-            let role = cmd.tx.role(current.role).await?.map_or_else(|| current.role.to_string(), |r| r.to_string());
-            return Err(Error::invalid("user_id", format!("the user is not an active holder of role {role}")));
+            let role = cmd
+                .tx
+                .role(current.role)
+                .await?
+                .map_or_else(|| current.role.to_string(), |r| r.to_string());
+            return Err(Error::invalid(
+                "user_id",
+                format!("the user is not an active holder of role {role}"),
+            ));
         }
         let step = ctx.current_step()?.clone();
         current.notes = notes.to_string();
@@ -280,12 +345,20 @@ impl Engine {
             user_id: current.user,
             kind: NotificationType::TaskTransferOut,
             subject: format!("{} transferred", ctx.ticket.ticket_id),
-            message: format!("Step \"{}\" of ticket {} was transferred to someone else.", step.name, ctx.ticket.ticket_id),
+            message: format!(
+                "Step \"{}\" of ticket {} was transferred to someone else.",
+                step.name, ctx.ticket.ticket_id
+            ),
             related_ticket: Some(ctx.ticket.ticket_id),
             related_task: Some(id),
         })
         .await?;
-        cmd.emit(DomainEvent::TaskTransferred { task: id, from: current.id, to: new.id }).await?;
+        cmd.emit(DomainEvent::TaskTransferred {
+            task: id,
+            from: current.id,
+            to: new.id,
+        })
+        .await?;
         cmd.audit(
             "task.transferred",
             Some(ctx.ticket.id),
@@ -308,7 +381,9 @@ pub(crate) async fn escalate_assignment(
     by: Option<UserId>,
 ) -> Result<Assignment> {
     let step = ctx.current_step()?.clone();
-    let role = step.escalate_to.ok_or_else(|| Error::conflict(format!("step \"{}\" has no escalation role", step.name)))?;
+    let role = step
+        .escalate_to
+        .ok_or_else(|| Error::conflict(format!("step \"{}\" has no escalation role", step.name)))?;
     let user = pick(cmd, &step, role, Some(current.user)).await?;
     current.notes = reason.to_string();
     current.move_to(AssignmentStatus::Escalated, by, cmd.now)?;
@@ -328,12 +403,20 @@ pub(crate) async fn escalate_assignment(
         user_id: current.user,
         kind: NotificationType::TaskEscalationOut,
         subject: format!("{} escalated", ctx.ticket.ticket_id),
-        message: format!("Step \"{}\" of ticket {} was escalated: {reason}", step.name, ctx.ticket.ticket_id),
+        message: format!(
+            "Step \"{}\" of ticket {} was escalated: {reason}",
+            step.name, ctx.ticket.ticket_id
+        ),
         related_ticket: Some(ctx.ticket.ticket_id),
         related_task: Some(ctx.task.id),
     })
     .await?;
-    cmd.emit(DomainEvent::TaskEscalated { task: ctx.task.id, from: current.id, to: new.id }).await?;
+    cmd.emit(DomainEvent::TaskEscalated {
+        task: ctx.task.id,
+        from: current.id,
+        to: new.id,
+    })
+    .await?;
     cmd.audit(
         "task.escalated",
         Some(ctx.ticket.id),

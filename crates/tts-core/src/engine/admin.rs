@@ -19,21 +19,30 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
 fn require_admin(actor: Actor) -> Result<()> {
-    if actor.is_admin { Ok(()) } else { Err(Error::Forbidden("this needs the tts:Admin role".into())) }
+    if actor.is_admin {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("this needs the tts:Admin role".into()))
+    }
 }
 
 /// Checks a password against the policy (length only; composition rules do not help).
 pub fn check_password(password: &str) -> Result<()> {
     let n = password.chars().count();
-    if n < MIN_PASSWORD_CHARS || n > MAX_PASSWORD_CHARS {
-        return Err(Error::invalid("password", format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")));
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
+        return Err(Error::invalid(
+            "password",
+            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
     }
     Ok(())
 }
 
 fn check_email(p: &mut Problems, email: &str) {
     let ok = email.len() <= 254
-        && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+        && email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
         && !email.chars().any(char::is_whitespace);
     if !ok {
         p.push("email", "must be a valid e-mail address");
@@ -59,13 +68,29 @@ impl Engine {
         if let Some(pw) = &new.password
             && let Err(Error::Validation(mut f)) = check_password(pw)
         {
-            p.push(f.remove(0).field, format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"));
+            p.push(
+                f.remove(0).field,
+                format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+            );
         }
         p.finish(())?;
         let mut cmd = Cmd::open(self, Access::Write, actor.audit_user()).await?;
-        let user = User { id: cmd.id(), email, full_name: new.full_name.trim().to_string(), is_active: true, created_at: cmd.now };
+        let user = User {
+            id: cmd.id(),
+            email,
+            full_name: new.full_name.trim().to_string(),
+            is_active: true,
+            created_at: cmd.now,
+        };
         cmd.tx.insert_user(&user).await?;
-        cmd.audit("user.created", None, None, serde_json::Value::Null, json!({"user": user.id, "email": user.email})).await?;
+        cmd.audit(
+            "user.created",
+            None,
+            None,
+            serde_json::Value::Null,
+            json!({"user": user.id, "email": user.email}),
+        )
+        .await?;
         if let Some(pw) = &new.password {
             self.identity.set_password(user.id, &user.email, pw).await?;
         }
@@ -74,9 +99,20 @@ impl Engine {
     }
 
     /// Changes a user's name, e-mail or active flag (admin, or the user for name and e-mail).
-    pub async fn update_user(&self, actor: Actor, id: UserId, full_name: Option<String>, email: Option<String>, is_active: Option<bool>) -> Result<User> {
+    pub async fn update_user(
+        &self,
+        actor: Actor,
+        id: UserId,
+        full_name: Option<String>,
+        email: Option<String>,
+        is_active: Option<bool>,
+    ) -> Result<User> {
         if !actor.is_admin && (actor.user != id || is_active.is_some()) {
-            return Err(if actor.user == id { Error::Forbidden("only admins may (de)activate users".into()) } else { Error::not_found("user", id) });
+            return Err(if actor.user == id {
+                Error::Forbidden("only admins may (de)activate users".into())
+            } else {
+                Error::not_found("user", id)
+            });
         }
         let mut p = Problems::default();
         if let Some(n) = &full_name {
@@ -100,7 +136,14 @@ impl Engine {
             user.is_active = a;
         }
         cmd.tx.update_user(&user).await?;
-        cmd.audit("user.updated", None, None, before, json!({"email": user.email, "full_name": user.full_name, "is_active": user.is_active})).await?;
+        cmd.audit(
+            "user.updated",
+            None,
+            None,
+            before,
+            json!({"email": user.email, "full_name": user.full_name, "is_active": user.is_active}),
+        )
+        .await?;
         cmd.commit().await?;
         Ok(user)
     }
@@ -120,7 +163,11 @@ impl Engine {
     pub async fn login(&self, email: &str, password: &str) -> Result<Session> {
         let user_id = self.identity.verify(email, password, self.clock.now()).await?;
         let mut cmd = Cmd::open(self, Access::Read, Some(user_id)).await?;
-        let user = cmd.tx.user(user_id).await?.filter(|u| u.is_active)
+        let user = cmd
+            .tx
+            .user(user_id)
+            .await?
+            .filter(|u| u.is_active)
             .ok_or_else(|| Error::Unauthorized("invalid e-mail or password".into()))?;
         let roles = self.active_roles(&mut cmd, user_id).await?;
         Ok(Session { user, roles })
@@ -159,9 +206,20 @@ impl Engine {
         check_name(&mut p, "name", name, 150);
         p.finish(())?;
         let mut cmd = Cmd::open(self, Access::Write, actor.audit_user()).await?;
-        let role = Role { id: cmd.id(), system: system.trim().to_string(), name: name.trim().to_string() };
+        let role = Role {
+            id: cmd.id(),
+            system: system.trim().to_string(),
+            name: name.trim().to_string(),
+        };
         cmd.tx.insert_role(&role).await?;
-        cmd.audit("role.created", None, None, serde_json::Value::Null, json!({"role": role.id, "name": role.to_string()})).await?;
+        cmd.audit(
+            "role.created",
+            None,
+            None,
+            serde_json::Value::Null,
+            json!({"role": role.id, "name": role.to_string()}),
+        )
+        .await?;
         cmd.commit().await?;
         Ok(role)
     }
@@ -179,12 +237,25 @@ impl Engine {
     }
 
     /// Grants a role, or changes whether the member takes work (admin only).
-    pub async fn set_membership(&self, actor: Actor, role: RoleId, user: UserId, is_active: bool) -> Result<Membership> {
+    pub async fn set_membership(
+        &self,
+        actor: Actor,
+        role: RoleId,
+        user: UserId,
+        is_active: bool,
+    ) -> Result<Membership> {
         require_admin(actor)?;
         let mut cmd = Cmd::open(self, Access::Write, actor.audit_user()).await?;
         let m = Membership { role, user, is_active };
         cmd.tx.upsert_membership(m).await?;
-        cmd.audit("role.member_set", None, None, serde_json::Value::Null, json!({"role": role, "user": user, "is_active": is_active})).await?;
+        cmd.audit(
+            "role.member_set",
+            None,
+            None,
+            serde_json::Value::Null,
+            json!({"role": role, "user": user, "is_active": is_active}),
+        )
+        .await?;
         cmd.commit().await?;
         Ok(m)
     }
@@ -196,7 +267,14 @@ impl Engine {
         if !cmd.tx.remove_membership(role, user).await? {
             return Err(Error::not_found("membership", format!("{role}/{user}")));
         }
-        cmd.audit("role.member_removed", None, None, json!({"role": role, "user": user}), serde_json::Value::Null).await?;
+        cmd.audit(
+            "role.member_removed",
+            None,
+            None,
+            json!({"role": role, "user": user}),
+            serde_json::Value::Null,
+        )
+        .await?;
         cmd.commit().await
     }
 
@@ -204,12 +282,26 @@ impl Engine {
     pub async fn create_workflow(&self, actor: Actor, def: WorkflowDefinition) -> Result<Workflow> {
         require_admin(actor)?;
         let mut cmd = Cmd::open(self, Access::Write, actor.audit_user()).await?;
-        let w = Workflow { id: cmd.id(), status: WorkflowStatus::Draft, version: 0, definition: def, created_at: cmd.now, updated_at: cmd.now };
+        let w = Workflow {
+            id: cmd.id(),
+            status: WorkflowStatus::Draft,
+            version: 0,
+            definition: def,
+            created_at: cmd.now,
+            updated_at: cmd.now,
+        };
         if w.definition.name.trim().is_empty() {
             return Err(Error::invalid("name", "must not be empty"));
         }
         cmd.tx.insert_workflow(&w).await?;
-        cmd.audit("workflow.created", None, None, serde_json::Value::Null, json!({"workflow": w.id, "name": w.definition.name})).await?;
+        cmd.audit(
+            "workflow.created",
+            None,
+            None,
+            serde_json::Value::Null,
+            json!({"workflow": w.id, "name": w.definition.name}),
+        )
+        .await?;
         cmd.commit().await?;
         Ok(w)
     }
@@ -218,21 +310,40 @@ impl Engine {
     pub async fn update_workflow(&self, actor: Actor, id: WorkflowId, def: WorkflowDefinition) -> Result<Workflow> {
         require_admin(actor)?;
         let mut cmd = Cmd::open(self, Access::Write, actor.audit_user()).await?;
-        let mut w = cmd.tx.workflow(id).await?.ok_or_else(|| Error::not_found("workflow", id))?;
+        let mut w = cmd
+            .tx
+            .workflow(id)
+            .await?
+            .ok_or_else(|| Error::not_found("workflow", id))?;
         if !matches!(w.status, WorkflowStatus::Draft | WorkflowStatus::Paused) {
-            return Err(Error::conflict(format!("workflow is {}; pause it before editing", w.status)));
+            return Err(Error::conflict(format!(
+                "workflow is {}; pause it before editing",
+                w.status
+            )));
         }
         w.definition = def;
         w.updated_at = cmd.now;
         cmd.tx.update_workflow(&w).await?;
-        cmd.audit("workflow.updated", None, None, serde_json::Value::Null, json!({"workflow": w.id})).await?;
+        cmd.audit(
+            "workflow.updated",
+            None,
+            None,
+            serde_json::Value::Null,
+            json!({"workflow": w.id}),
+        )
+        .await?;
         cmd.commit().await?;
         Ok(w)
     }
 
     /// A workflow's current state.
     pub async fn workflow(&self, id: WorkflowId) -> Result<Workflow> {
-        Cmd::open(self, Access::Read, None).await?.tx.workflow(id).await?.ok_or_else(|| Error::not_found("workflow", id))
+        Cmd::open(self, Access::Read, None)
+            .await?
+            .tx
+            .workflow(id)
+            .await?
+            .ok_or_else(|| Error::not_found("workflow", id))
     }
 
     /// Workflows, optionally with one status.
@@ -243,7 +354,11 @@ impl Engine {
     /// Every problem that would stop publishing, plus roles nobody active holds.
     pub async fn validate_workflow(&self, id: WorkflowId) -> Result<WorkflowReport> {
         let mut cmd = Cmd::open(self, Access::Read, None).await?;
-        let w = cmd.tx.workflow(id).await?.ok_or_else(|| Error::not_found("workflow", id))?;
+        let w = cmd
+            .tx
+            .workflow(id)
+            .await?
+            .ok_or_else(|| Error::not_found("workflow", id))?;
         report(&mut cmd, w).await
     }
 
@@ -255,11 +370,17 @@ impl Engine {
 
     async fn publish_once(&self, actor: Actor, id: WorkflowId) -> Result<Workflow> {
         let mut cmd = Cmd::open(self, Access::Write, actor.audit_user()).await?;
-        let w = cmd.tx.workflow(id).await?.ok_or_else(|| Error::not_found("workflow", id))?;
+        let w = cmd
+            .tx
+            .workflow(id)
+            .await?
+            .ok_or_else(|| Error::not_found("workflow", id))?;
         if w.status == WorkflowStatus::Archived {
             return Err(Error::conflict("archived workflows cannot be published"));
         }
-        let WorkflowReport { mut workflow, problems, .. } = report(&mut cmd, w).await?;
+        let WorkflowReport {
+            mut workflow, problems, ..
+        } = report(&mut cmd, w).await?;
         if !problems.is_empty() {
             return Err(Error::InvalidWorkflow(problems));
         }
@@ -271,7 +392,14 @@ impl Engine {
         workflow.updated_at = cmd.now;
         cmd.tx.insert_workflow_version(&workflow).await?;
         cmd.tx.update_workflow(&workflow).await?;
-        cmd.audit("workflow.published", None, None, serde_json::Value::Null, json!({"workflow": id, "version": workflow.version})).await?;
+        cmd.audit(
+            "workflow.published",
+            None,
+            None,
+            serde_json::Value::Null,
+            json!({"workflow": id, "version": workflow.version}),
+        )
+        .await?;
         cmd.commit().await?;
         Ok(workflow)
     }
@@ -289,20 +417,35 @@ impl Engine {
     async fn set_workflow_status(&self, actor: Actor, id: WorkflowId, to: WorkflowStatus) -> Result<Workflow> {
         require_admin(actor)?;
         let mut cmd = Cmd::open(self, Access::Write, actor.audit_user()).await?;
-        let mut w = cmd.tx.workflow(id).await?.ok_or_else(|| Error::not_found("workflow", id))?;
+        let mut w = cmd
+            .tx
+            .workflow(id)
+            .await?
+            .ok_or_else(|| Error::not_found("workflow", id))?;
         let ok = match to {
             WorkflowStatus::Paused => w.status == WorkflowStatus::Active,
             WorkflowStatus::Archived => w.status != WorkflowStatus::Archived,
             _ => false,
         };
         if !ok {
-            return Err(Error::IllegalTransition { entity: "workflow", from: w.status.to_string(), to: to.to_string() });
+            return Err(Error::IllegalTransition {
+                entity: "workflow",
+                from: w.status.to_string(),
+                to: to.to_string(),
+            });
         }
         let from = w.status;
         w.status = to;
         w.updated_at = cmd.now;
         cmd.tx.update_workflow(&w).await?;
-        cmd.audit("workflow.status_changed", None, None, json!({"status": from}), json!({"workflow": id, "status": to})).await?;
+        cmd.audit(
+            "workflow.status_changed",
+            None,
+            None,
+            json!({"status": from}),
+            json!({"workflow": id, "status": to}),
+        )
+        .await?;
         cmd.commit().await?;
         Ok(w)
     }
@@ -342,8 +485,14 @@ async fn report(cmd: &mut Cmd<'_>, w: Workflow) -> Result<WorkflowReport> {
             continue;
         }
         if key(&other.definition.match_key) == key(&def.match_key) || (def.is_default && other.definition.is_default) {
-            problems.push(Problem::DuplicateMatchKey { other: other.definition.name.clone() });
+            problems.push(Problem::DuplicateMatchKey {
+                other: other.definition.name.clone(),
+            });
         }
     }
-    Ok(WorkflowReport { workflow: w, problems, roles_without_active_users: empty_roles.into_iter().collect() })
+    Ok(WorkflowReport {
+        workflow: w,
+        problems,
+        roles_without_active_users: empty_roles.into_iter().collect(),
+    })
 }

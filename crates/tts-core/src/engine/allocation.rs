@@ -51,12 +51,21 @@ impl Engine {
 pub(crate) async fn pinned_version(tx: &mut dyn UnitOfWork, task: &Task) -> Result<Workflow> {
     tx.workflow_version(task.workflow_id, task.workflow_version)
         .await?
-        .ok_or_else(|| Error::not_found("workflow version", format!("{}@{}", task.workflow_id, task.workflow_version)))
+        .ok_or_else(|| {
+            Error::not_found(
+                "workflow version",
+                format!("{}@{}", task.workflow_id, task.workflow_version),
+            )
+        })
 }
 
 /// The allocation itself, inside the caller's unit (the allocation consumer adds its dedup record).
 pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Allocation> {
-    let mut ticket = cmd.tx.ticket(ticket_id).await?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+    let mut ticket = cmd
+        .tx
+        .ticket(ticket_id)
+        .await?
+        .ok_or_else(|| Error::not_found("ticket", ticket_id))?;
     if let Some(task) = cmd.tx.task_for_ticket(ticket_id).await? {
         return Ok(Allocation::AlreadyAllocated { task });
     }
@@ -64,15 +73,23 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
         return Ok(Allocation::Skipped);
     }
     let index = cmd.engine.match_index(cmd.tx.as_mut()).await?;
-    let Some(decision) = index.find(&TicketKey::from(&ticket)) else { return Ok(Allocation::Unroutable) };
-    let live = cmd.tx.workflow(decision.workflow).await?.ok_or_else(|| Error::not_found("workflow", decision.workflow))?;
+    let Some(decision) = index.find(&TicketKey::from(&ticket)) else {
+        return Ok(Allocation::Unroutable);
+    };
+    let live = cmd
+        .tx
+        .workflow(decision.workflow)
+        .await?
+        .ok_or_else(|| Error::not_found("workflow", decision.workflow))?;
     let workflow = cmd
         .tx
         .workflow_version(live.id, live.version)
         .await?
         .ok_or_else(|| Error::not_found("workflow version", format!("{}@{}", live.id, live.version)))?;
     let def = &workflow.definition;
-    let start = def.start_step().ok_or_else(|| Error::conflict(format!("workflow {} has no start step", live.id)))?;
+    let start = def
+        .start_step()
+        .ok_or_else(|| Error::conflict(format!("workflow {} has no start step", live.id)))?;
     let task = Task {
         id: cmd.id(),
         ticket: ticket.id,
@@ -102,8 +119,13 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
     ticket.is_task_allocated = true;
     ticket.touch(cmd.now);
     cmd.tx.update_ticket(&ticket).await?;
-    cmd.emit(DomainEvent::TaskCreated { task: task.id, ticket: ticket.id, workflow: workflow.id, version: workflow.version })
-        .await?;
+    cmd.emit(DomainEvent::TaskCreated {
+        task: task.id,
+        ticket: ticket.id,
+        workflow: workflow.id,
+        version: workflow.version,
+    })
+    .await?;
     cmd.audit(
         "task.allocated",
         Some(ticket.id),

@@ -37,7 +37,11 @@ pub(crate) async fn pick(cmd: &mut Cmd<'_>, step: &Step, role: RoleId, exclude: 
         AssignmentStrategy::LeastLoaded => least_loaded(&candidates, last),
     };
     let Some(user) = chosen else {
-        let name = cmd.tx.role(role).await?.map_or_else(|| role.to_string(), |r| r.to_string());
+        let name = cmd
+            .tx
+            .role(role)
+            .await?
+            .map_or_else(|| role.to_string(), |r| r.to_string());
         return Err(Error::NoEligibleAssignee { role: name });
     };
     cmd.tx.set_cursor(role, user).await?;
@@ -53,13 +57,28 @@ pub(crate) async fn place(cmd: &mut Cmd<'_>, p: &Placement<'_>, user: UserId) ->
     let mut a = Assignment::new(cmd.id(), p.task.id, user, p.role, p.step.id, p.origin, cmd.now, target);
     a.warn_at = target.map(|t| warning_at(cmd.now, t, cmd.engine.config.sla_warning_percent));
     cmd.tx.insert_assignment(&a).await?;
-    cmd.emit(DomainEvent::TaskAssigned { task: p.task.id, ticket: p.ticket.id, assignment: a.id, user, step: p.step.id })
-        .await?;
+    cmd.emit(DomainEvent::TaskAssigned {
+        task: p.task.id,
+        ticket: p.ticket.id,
+        assignment: a.id,
+        user,
+        step: p.step.id,
+    })
+    .await?;
     let subject = format!("{} {}: {}", p.ticket.ticket_id, p.step.name, p.ticket.subject);
     let message = match p.origin {
-        Origin::System => format!("You were assigned step \"{}\" of ticket {}.", p.step.name, p.ticket.ticket_id),
-        Origin::Transferred => format!("Step \"{}\" of ticket {} was transferred to you.", p.step.name, p.ticket.ticket_id),
-        Origin::Escalated => format!("Step \"{}\" of ticket {} was escalated to you.", p.step.name, p.ticket.ticket_id),
+        Origin::System => format!(
+            "You were assigned step \"{}\" of ticket {}.",
+            p.step.name, p.ticket.ticket_id
+        ),
+        Origin::Transferred => format!(
+            "Step \"{}\" of ticket {} was transferred to you.",
+            p.step.name, p.ticket.ticket_id
+        ),
+        Origin::Escalated => format!(
+            "Step \"{}\" of ticket {} was escalated to you.",
+            p.step.name, p.ticket.ticket_id
+        ),
     };
     cmd.notify(NotificationRequest {
         user_id: user,

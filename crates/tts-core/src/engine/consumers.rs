@@ -69,7 +69,9 @@ impl Engine {
     /// dead-lettered at once so an admin can fix the cause and replay them.
     pub async fn consume_one(&self, consumer: Consumer) -> Result<Option<ConsumeOutcome>> {
         let queue = self.consumer_queue(consumer).to_string();
-        let Some(delivery) = self.queue.receive(&queue).await? else { return Ok(None) };
+        let Some(delivery) = self.queue.receive(&queue).await? else {
+            return Ok(None);
+        };
         let outcome = match self.handle(consumer, &delivery).await {
             Ok(true) => {
                 self.queue.ack(&delivery).await?;
@@ -125,13 +127,20 @@ impl Engine {
                 if self.config.email_notifications
                     && let Some(user) = user.filter(|u| u.is_active)
                 {
-                    let email = Email { to: user.email, subject: notification.subject.clone(), body: notification.message.clone() };
+                    let email = Email {
+                        to: user.email,
+                        subject: notification.subject.clone(),
+                        body: notification.message.clone(),
+                    };
                     self.mailer.send(&email).await?;
                 }
                 cmd.commit().await?;
             }
             (c, e) => {
-                return Err(Error::invalid("payload", format!("consumer {} does not handle {}", c.name(), e.kind())));
+                return Err(Error::invalid(
+                    "payload",
+                    format!("consumer {} does not handle {}", c.name(), e.kind()),
+                ));
             }
         }
         Ok(true)

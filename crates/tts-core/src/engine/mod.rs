@@ -20,8 +20,8 @@ mod views;
 pub use config::{EngineConfig, QueueNames};
 pub use consumers::{ConsumeOutcome, Consumer};
 pub use views::{
-    ActionOutcome, Allocation, AvailableAction, AvailableActions, MatchDryRun, NewUser, Session, SweepReport,
-    TaskView, WorkflowReport,
+    ActionOutcome, Allocation, AvailableAction, AvailableActions, MatchDryRun, NewUser, Session, SweepReport, TaskView,
+    WorkflowReport,
 };
 
 use crate::domain::matching::MatchIndex;
@@ -94,7 +94,9 @@ pub struct EngineBuilder {
 
 impl fmt::Debug for EngineBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EngineBuilder").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("EngineBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,10 +1,10 @@
 //! Queries, each filtered by what the actor may see (others' objects are "not found").
 
+use super::Engine;
 use super::actions::load_task;
 use super::tickets::{TicketRef, load_ticket};
 use super::unit::Cmd;
 use super::views::TaskView;
-use super::Engine;
 use crate::domain::audit::AuditEntry;
 use crate::domain::notification::Notification;
 use crate::domain::task::{Assignment, Task};
@@ -24,7 +24,12 @@ impl Engine {
             return Ok(ticket);
         }
         if let Some(task) = cmd.tx.task_for_ticket(ticket.id).await?
-            && cmd.tx.task_assignments(task.id).await?.iter().any(|a| a.user == actor.user)
+            && cmd
+                .tx
+                .task_assignments(task.id)
+                .await?
+                .iter()
+                .any(|a| a.user == actor.user)
         {
             return Ok(ticket);
         }
@@ -34,13 +39,21 @@ impl Engine {
     /// A filtered page of the tickets the actor may see.
     pub async fn list_tickets(&self, actor: Actor, mut query: TicketQuery) -> Result<Page<Ticket>> {
         query.visible_to = (!actor.is_admin).then_some(actor.user);
-        Cmd::open(self, Access::Read, Some(actor.user)).await?.tx.list_tickets(&query).await
+        Cmd::open(self, Access::Read, Some(actor.user))
+            .await?
+            .tx
+            .list_tickets(&query)
+            .await
     }
 
     /// The task of a ticket, if it has one and the actor may see the ticket.
     pub async fn task_for_ticket(&self, actor: Actor, r: TicketRef) -> Result<Option<Task>> {
         let ticket = self.ticket(actor, r).await?;
-        Cmd::open(self, Access::Read, Some(actor.user)).await?.tx.task_for_ticket(ticket.id).await
+        Cmd::open(self, Access::Read, Some(actor.user))
+            .await?
+            .tx
+            .task_for_ticket(ticket.id)
+            .await
     }
 
     /// A task with its ticket, current step and assignments.
@@ -58,16 +71,30 @@ impl Engine {
     }
 
     /// The actor's assignments, newest first (admins may list everyone's with `all`).
-    pub async fn assignments(&self, actor: Actor, open_only: bool, all: bool, page: PageRequest) -> Result<Page<Assignment>> {
+    pub async fn assignments(
+        &self,
+        actor: Actor,
+        open_only: bool,
+        all: bool,
+        page: PageRequest,
+    ) -> Result<Page<Assignment>> {
         let user = if all && actor.is_admin { None } else { Some(actor.user) };
         let query = AssignmentQuery { user, open_only, page };
-        Cmd::open(self, Access::Read, Some(actor.user)).await?.tx.list_assignments(&query).await
+        Cmd::open(self, Access::Read, Some(actor.user))
+            .await?
+            .tx
+            .list_assignments(&query)
+            .await
     }
 
     /// The audit trail of a ticket the actor may see.
     pub async fn ticket_history(&self, actor: Actor, r: TicketRef) -> Result<Vec<AuditEntry>> {
         let ticket = self.ticket(actor, r).await?;
-        Cmd::open(self, Access::Read, Some(actor.user)).await?.tx.ticket_audit(ticket.id).await
+        Cmd::open(self, Access::Read, Some(actor.user))
+            .await?
+            .tx
+            .ticket_audit(ticket.id)
+            .await
     }
 
     /// The audit trail of a task the actor may see.
@@ -78,9 +105,22 @@ impl Engine {
     }
 
     /// The actor's own notifications, newest first.
-    pub async fn notifications(&self, actor: Actor, is_read: Option<bool>, page: PageRequest) -> Result<Page<Notification>> {
-        let query = NotificationQuery { user: Some(actor.user), is_read, page };
-        Cmd::open(self, Access::Read, Some(actor.user)).await?.tx.list_notifications(&query).await
+    pub async fn notifications(
+        &self,
+        actor: Actor,
+        is_read: Option<bool>,
+        page: PageRequest,
+    ) -> Result<Page<Notification>> {
+        let query = NotificationQuery {
+            user: Some(actor.user),
+            is_read,
+            page,
+        };
+        Cmd::open(self, Access::Read, Some(actor.user))
+            .await?
+            .tx
+            .list_notifications(&query)
+            .await
     }
 
     /// Marks one of the actor's notifications read or unread.

@@ -51,7 +51,14 @@ impl Engine {
 }
 
 fn to_queue_message(m: &OutboxMessage) -> Result<QueueMessage> {
-    let payload = serde_json::to_value(&m.event)
-        .map_err(|e| Error::Backend { backend: "outbox", kind: ErrorKind::Internal, message: e.to_string() })?;
-    Ok(QueueMessage { id: m.id, kind: m.event.kind().to_string(), payload })
+    let payload = serde_json::to_value(&m.event).map_err(|e| Error::Backend {
+        backend: "outbox",
+        kind: ErrorKind::Internal,
+        message: e.to_string(),
+    })?;
+    Ok(QueueMessage {
+        id: m.id,
+        kind: m.event.kind().to_string(),
+        payload,
+    })
 }

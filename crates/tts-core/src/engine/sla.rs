@@ -42,12 +42,18 @@ impl Engine {
         for mut a in due {
             let ctx = load_task(&mut cmd, Actor::system(), a.task).await?;
             let number = ctx.ticket.ticket_id;
-            let breach = a.target_resolution.filter(|t| *t <= now && a.status != AssignmentStatus::Breached);
+            let breach = a
+                .target_resolution
+                .filter(|t| *t <= now && a.status != AssignmentStatus::Breached);
             if let Some(target) = breach {
                 a.sla_warned = true;
                 a.move_to(AssignmentStatus::Breached, None, now)?;
                 cmd.tx.update_assignment(&a).await?;
-                cmd.emit(DomainEvent::SlaBreached { assignment: a.id, target }).await?;
+                cmd.emit(DomainEvent::SlaBreached {
+                    assignment: a.id,
+                    target,
+                })
+                .await?;
                 cmd.notify(NotificationRequest {
                     user_id: a.user,
                     kind: NotificationType::SlaBreach,
@@ -57,8 +63,14 @@ impl Engine {
                     related_task: Some(a.task),
                 })
                 .await?;
-                cmd.audit("sla.breached", Some(ctx.ticket.id), Some(a.task), json!({"status": "open"}), json!({"assignment": a.id, "target": target}))
-                    .await?;
+                cmd.audit(
+                    "sla.breached",
+                    Some(ctx.ticket.id),
+                    Some(a.task),
+                    json!({"status": "open"}),
+                    json!({"assignment": a.id, "target": target}),
+                )
+                .await?;
                 report.breached += 1;
                 let step = ctx.current_step()?;
                 if self.config.auto_escalate_on_breach && step.escalate_to.is_some() && step.id == a.step {
@@ -73,7 +85,11 @@ impl Engine {
                 a.version += 1;
                 cmd.tx.update_assignment(&a).await?;
                 let target = a.target_resolution.unwrap_or(warn_at);
-                cmd.emit(DomainEvent::SlaWarning { assignment: a.id, target }).await?;
+                cmd.emit(DomainEvent::SlaWarning {
+                    assignment: a.id,
+                    target,
+                })
+                .await?;
                 cmd.notify(NotificationRequest {
                     user_id: a.user,
                     kind: NotificationType::SlaWarning,
@@ -83,8 +99,14 @@ impl Engine {
                     related_task: Some(a.task),
                 })
                 .await?;
-                cmd.audit("sla.warning", Some(ctx.ticket.id), Some(a.task), serde_json::Value::Null, json!({"assignment": a.id, "target": target}))
-                    .await?;
+                cmd.audit(
+                    "sla.warning",
+                    Some(ctx.ticket.id),
+                    Some(a.task),
+                    serde_json::Value::Null,
+                    json!({"assignment": a.id, "target": target}),
+                )
+                .await?;
                 report.warned += 1;
             }
         }

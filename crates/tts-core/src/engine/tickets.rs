@@ -76,7 +76,12 @@ pub(crate) async fn drive_ticket(cmd: &mut Cmd<'_>, ticket: &mut Ticket, to: Tic
     for &next in path {
         let from = ticket.status;
         ticket.move_to(next, cmd.now)?;
-        cmd.emit(DomainEvent::TicketStatusChanged { ticket: ticket.id, from, to: next }).await?;
+        cmd.emit(DomainEvent::TicketStatusChanged {
+            ticket: ticket.id,
+            from,
+            to: next,
+        })
+        .await?;
     }
     Ok(())
 }
@@ -94,7 +99,9 @@ impl Engine {
         let year = cmd.now.year();
         let seq = cmd.tx.next_ticket_seq(year).await?;
         let id = cmd.tx.next_ticket_id().await?;
-        let ticket = new.clone().into_ticket(id, TicketNumber::new(year, seq)?, actor.user, cmd.now);
+        let ticket = new
+            .clone()
+            .into_ticket(id, TicketNumber::new(year, seq)?, actor.user, cmd.now);
         cmd.tx.insert_ticket(&ticket).await?;
         cmd.audit(
             "ticket.created",
@@ -104,8 +111,12 @@ impl Engine {
             json!({"ticket_id": ticket.ticket_id, "subject": ticket.subject, "priority": ticket.priority}),
         )
         .await?;
-        cmd.emit(DomainEvent::TicketCreated { ticket: id, ticket_id: ticket.ticket_id, priority: ticket.priority })
-            .await?;
+        cmd.emit(DomainEvent::TicketCreated {
+            ticket: id,
+            ticket_id: ticket.ticket_id,
+            priority: ticket.priority,
+        })
+        .await?;
         cmd.commit().await?;
         Ok(ticket)
     }
@@ -128,20 +139,33 @@ impl Engine {
             None => Vec::new(),
         };
         let is_requester = ticket.created_by == actor.user;
-        let holds = |open: bool| assignments.iter().any(|a| a.user == actor.user && (!open || a.status.is_open()));
+        let holds = |open: bool| {
+            assignments
+                .iter()
+                .any(|a| a.user == actor.user && (!open || a.status.is_open()))
+        };
         if !actor.is_admin && !is_requester && !holds(false) {
             return Err(Error::not_found("ticket", r));
         }
         let allowed = actor.is_admin
             || (is_requester && matches!(to, TicketStatus::Withdrawn | TicketStatus::Closed))
-            || (holds(true) && matches!(to, TicketStatus::OnHold | TicketStatus::Pending | TicketStatus::InProgress));
+            || (holds(true)
+                && matches!(
+                    to,
+                    TicketStatus::OnHold | TicketStatus::Pending | TicketStatus::InProgress
+                ));
         if !allowed {
             return Err(Error::Forbidden(format!("you may not move this ticket to {to}")));
         }
         let from = ticket.status;
         ticket.move_to(to, cmd.now)?;
         cmd.tx.update_ticket(&ticket).await?;
-        cmd.emit(DomainEvent::TicketStatusChanged { ticket: ticket.id, from, to }).await?;
+        cmd.emit(DomainEvent::TicketStatusChanged {
+            ticket: ticket.id,
+            from,
+            to,
+        })
+        .await?;
         if to.is_terminal()
             && let Some(mut task) = task.filter(|t| !t.status.is_closed())
         {
@@ -151,10 +175,20 @@ impl Engine {
                 a.move_to(AssignmentStatus::Cancelled, Some(actor.user), cmd.now)?;
                 cmd.tx.update_assignment(&a).await?;
             }
-            cmd.emit(DomainEvent::TaskCancelled { task: task.id, ticket: ticket.id }).await?;
-        }
-        cmd.audit("ticket.status_changed", Some(ticket.id), None, json!({"status": from}), json!({"status": to}))
+            cmd.emit(DomainEvent::TaskCancelled {
+                task: task.id,
+                ticket: ticket.id,
+            })
             .await?;
+        }
+        cmd.audit(
+            "ticket.status_changed",
+            Some(ticket.id),
+            None,
+            json!({"status": from}),
+            json!({"status": to}),
+        )
+        .await?;
         cmd.commit().await?;
         Ok(ticket)
     }

@@ -22,7 +22,12 @@ impl<'e> Cmd<'e> {
     /// Opens a unit; reads the clock once.
     pub(crate) async fn open(engine: &'e Engine, access: Access, actor: Option<UserId>) -> Result<Cmd<'e>> {
         let tx = engine.store.begin(access).await?;
-        Ok(Cmd { tx, engine, now: engine.clock.now(), actor })
+        Ok(Cmd {
+            tx,
+            engine,
+            now: engine.clock.now(),
+            actor,
+        })
     }
 
     /// A fresh id of any id type.
@@ -54,7 +59,11 @@ impl<'e> Cmd<'e> {
 
     /// Writes an event to the outbox, in this unit.
     pub(crate) async fn emit(&mut self, event: DomainEvent) -> Result<()> {
-        let message = OutboxMessage { id: self.id::<MessageId>(), event, created_at: self.now };
+        let message = OutboxMessage {
+            id: self.id::<MessageId>(),
+            event,
+            created_at: self.now,
+        };
         self.tx.insert_outbox(&message).await
     }
 

@@ -26,7 +26,10 @@ impl BlobStore for MemoryBlobStore {
         let sha256 = sha256_hex(bytes);
         let mut blobs = self.blobs.lock().unwrap_or_else(|p| p.into_inner());
         blobs.entry(sha256.clone()).or_insert_with(|| Arc::new(bytes.to_vec()));
-        Ok(BlobRef { sha256, size: bytes.len() as u64 })
+        Ok(BlobRef {
+            sha256,
+            size: bytes.len() as u64,
+        })
     }
 
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
@@ -37,6 +40,11 @@ impl BlobStore for MemoryBlobStore {
 
     async fn delete(&self, sha256: &str) -> Result<bool> {
         check_sha256(sha256)?;
-        Ok(self.blobs.lock().unwrap_or_else(|p| p.into_inner()).remove(sha256).is_some())
+        Ok(self
+            .blobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(sha256)
+            .is_some())
     }
 }

@@ -23,7 +23,10 @@ pub struct LockoutPolicy {
 impl Default for LockoutPolicy {
     /// The seed's policy: 10 failures lock for 15 minutes.
     fn default() -> Self {
-        LockoutPolicy { max_failures: 10, lockout: Duration::minutes(15) }
+        LockoutPolicy {
+            max_failures: 10,
+            lockout: Duration::minutes(15),
+        }
     }
 }
 
@@ -50,7 +53,10 @@ impl MemoryIdentity {
 
     /// An empty identity with a custom lockout policy.
     pub fn with_policy(policy: LockoutPolicy) -> Self {
-        MemoryIdentity { policy, accounts: Mutex::default() }
+        MemoryIdentity {
+            policy,
+            accounts: Mutex::default(),
+        }
     }
 }
 
@@ -71,7 +77,12 @@ impl Identity for MemoryIdentity {
         let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
         accounts.insert(
             email.trim().to_lowercase(),
-            Account { user, password: password.as_bytes().to_vec(), failures: 0, locked_until: None },
+            Account {
+                user,
+                password: password.as_bytes().to_vec(),
+                failures: 0,
+                locked_until: None,
+            },
         );
         Ok(())
     }
@@ -82,7 +93,9 @@ impl Identity for MemoryIdentity {
         let account = accounts.get_mut(&email.trim().to_lowercase()).ok_or_else(denied)?;
         if let Some(until) = account.locked_until {
             if now < until {
-                return Err(Error::Unauthorized("account locked after repeated failures; try again later".into()));
+                return Err(Error::Unauthorized(
+                    "account locked after repeated failures; try again later".into(),
+                ));
             }
             account.locked_until = None;
             account.failures = 0;

@@ -24,7 +24,12 @@ fn lock_slot<T>(slot: &Mutex<Slot<T>>) -> MutexGuard<'_, Slot<T>> {
 
 impl<T: Send> AsyncLock<T> {
     pub(crate) fn new(value: T) -> Self {
-        AsyncLock { slot: Arc::new(Mutex::new(Slot { value: Some(value), waiters: VecDeque::new() })) }
+        AsyncLock {
+            slot: Arc::new(Mutex::new(Slot {
+                value: Some(value),
+                waiters: VecDeque::new(),
+            })),
+        }
     }
 
     /// Waits until the value is free and takes it.
@@ -32,7 +37,10 @@ impl<T: Send> AsyncLock<T> {
         poll_fn(|cx| {
             let mut slot = lock_slot(&self.slot);
             match slot.value.take() {
-                Some(value) => Poll::Ready(LockGuard { value: Some(value), slot: Arc::clone(&self.slot) }),
+                Some(value) => Poll::Ready(LockGuard {
+                    value: Some(value),
+                    slot: Arc::clone(&self.slot),
+                }),
                 None => {
                     if !slot.waiters.iter().any(|w| w.will_wake(cx.waker())) {
                         slot.waiters.push_back(cx.waker().clone());

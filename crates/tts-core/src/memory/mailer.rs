@@ -34,7 +34,11 @@ impl MemoryMailer {
 impl Mailer for MemoryMailer {
     async fn send(&self, email: &Email) -> Result<()> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(Error::Backend { backend: "memory-mailer", kind: ErrorKind::Unavailable, message: "mail server down".into() });
+            return Err(Error::Backend {
+                backend: "memory-mailer",
+                kind: ErrorKind::Unavailable,
+                message: "mail server down".into(),
+            });
         }
         self.sent.lock().unwrap_or_else(|p| p.into_inner()).push(email.clone());
         Ok(())

@@ -67,7 +67,11 @@ fn unknown_delivery(d: &Delivery) -> Error {
 #[async_trait]
 impl Queue for MemoryQueue {
     async fn publish(&self, queue: &str, message: &QueueMessage) -> Result<()> {
-        self.state().lanes.entry(queue.to_string()).or_default().push(message.clone(), 1, false);
+        self.state()
+            .lanes
+            .entry(queue.to_string())
+            .or_default()
+            .push(message.clone(), 1, false);
         Ok(())
     }
 
@@ -75,10 +79,19 @@ impl Queue for MemoryQueue {
         let mut state = self.state();
         state.next_tag += 1;
         let tag = state.next_tag;
-        let Some(lane) = state.lanes.get_mut(queue) else { return Ok(None) };
-        let Some((message, attempt)) = lane.ready.pop_front() else { return Ok(None) };
+        let Some(lane) = state.lanes.get_mut(queue) else {
+            return Ok(None);
+        };
+        let Some((message, attempt)) = lane.ready.pop_front() else {
+            return Ok(None);
+        };
         lane.unacked.insert(tag, (message.clone(), attempt));
-        Ok(Some(Delivery { queue: queue.to_string(), tag, attempt, message }))
+        Ok(Some(Delivery {
+            queue: queue.to_string(),
+            tag,
+            attempt,
+            message,
+        }))
     }
 
     async fn wait(&self, queue: &str) {
@@ -98,14 +111,26 @@ impl Queue for MemoryQueue {
 
     async fn ack(&self, delivery: &Delivery) -> Result<()> {
         let mut state = self.state();
-        let lane = state.lanes.get_mut(&delivery.queue).ok_or_else(|| unknown_delivery(delivery))?;
-        lane.unacked.remove(&delivery.tag).map(|_| ()).ok_or_else(|| unknown_delivery(delivery))
+        let lane = state
+            .lanes
+            .get_mut(&delivery.queue)
+            .ok_or_else(|| unknown_delivery(delivery))?;
+        lane.unacked
+            .remove(&delivery.tag)
+            .map(|_| ())
+            .ok_or_else(|| unknown_delivery(delivery))
     }
 
     async fn nack(&self, delivery: &Delivery, requeue: bool) -> Result<()> {
         let mut state = self.state();
-        let lane = state.lanes.get_mut(&delivery.queue).ok_or_else(|| unknown_delivery(delivery))?;
-        let (message, attempt) = lane.unacked.remove(&delivery.tag).ok_or_else(|| unknown_delivery(delivery))?;
+        let lane = state
+            .lanes
+            .get_mut(&delivery.queue)
+            .ok_or_else(|| unknown_delivery(delivery))?;
+        let (message, attempt) = lane
+            .unacked
+            .remove(&delivery.tag)
+            .ok_or_else(|| unknown_delivery(delivery))?;
         if requeue {
             lane.push(message, attempt + 1, true);
         } else {
@@ -115,12 +140,18 @@ impl Queue for MemoryQueue {
     }
 
     async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>> {
-        Ok(self.state().lanes.get(queue).map_or_else(Vec::new, |l| l.dead.iter().take(limit).cloned().collect()))
+        Ok(self
+            .state()
+            .lanes
+            .get(queue)
+            .map_or_else(Vec::new, |l| l.dead.iter().take(limit).cloned().collect()))
     }
 
     async fn replay_dead_letters(&self, queue: &str) -> Result<usize> {
         let mut state = self.state();
-        let Some(lane) = state.lanes.get_mut(queue) else { return Ok(0) };
+        let Some(lane) = state.lanes.get_mut(queue) else {
+            return Ok(0);
+        };
         let dead: Vec<QueueMessage> = lane.dead.drain(..).collect();
         let n = dead.len();
         for m in dead {

@@ -87,7 +87,9 @@ pub struct MemoryStore {
 
 impl Default for MemoryStore {
     fn default() -> Self {
-        MemoryStore { state: AsyncLock::new(State::default()) }
+        MemoryStore {
+            state: AsyncLock::new(State::default()),
+        }
     }
 }
 
@@ -101,7 +103,10 @@ impl MemoryStore {
 #[async_trait]
 impl Store for MemoryStore {
     async fn begin(&self, _access: Access) -> Result<Box<dyn UnitOfWork>> {
-        Ok(Box::new(MemoryUnit { guard: self.state.lock().await, undo: Vec::new() }))
+        Ok(Box::new(MemoryUnit {
+            guard: self.state.lock().await,
+            undo: Vec::new(),
+        }))
     }
 }
 
@@ -175,7 +180,9 @@ fn check_version(entity: &'static str, stored: Option<u32>, new: u32, id: impl s
     match stored {
         None => Err(Error::not_found(entity, id)),
         Some(v) if v + 1 == new => Ok(()),
-        Some(v) => Err(Error::conflict(format!("{entity} {id} changed concurrently (stored version {v}, update to {new})"))),
+        Some(v) => Err(Error::conflict(format!(
+            "{entity} {id} changed concurrently (stored version {v}, update to {new})"
+        ))),
     }
 }
 
@@ -255,21 +262,25 @@ impl UnitOfWork for MemoryUnit {
             .filter(|t| q.is_task_allocated.is_none_or(|x| t.is_task_allocated == x))
             .filter(|t| q.category.as_deref().is_none_or(|c| t.category.eq_ignore_ascii_case(c)))
             .filter(|t| {
-                q.department.as_deref().is_none_or(|d| t.department.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(d)))
+                q.department
+                    .as_deref()
+                    .is_none_or(|d| t.department.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(d)))
             })
             .filter(|t| {
                 search.as_deref().is_none_or(|n| {
-                    contains_ci(&t.subject, n) || contains_ci(&t.description, n) || contains_ci(&t.ticket_id.to_string(), n)
+                    contains_ci(&t.subject, n)
+                        || contains_ci(&t.description, n)
+                        || contains_ci(&t.ticket_id.to_string(), n)
                 })
             })
             .collect();
         match q.ordering {
-            TicketOrdering::NewestFirst => rows.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id))),
-            TicketOrdering::OldestFirst => rows.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id))),
+            TicketOrdering::NewestFirst => rows.sort_by_key(|x| std::cmp::Reverse((x.created_at, x.id))),
+            TicketOrdering::OldestFirst => rows.sort_by_key(|a| (a.created_at, a.id)),
             TicketOrdering::PriorityDesc => {
-                rows.sort_by(|a, b| (b.priority, b.created_at, b.id).cmp(&(a.priority, a.created_at, a.id)))
+                rows.sort_by_key(|x| std::cmp::Reverse((x.priority, x.created_at, x.id)));
             }
-            TicketOrdering::UpdatedDesc => rows.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id))),
+            TicketOrdering::UpdatedDesc => rows.sort_by_key(|x| std::cmp::Reverse((x.updated_at, x.id))),
         }
         Ok(Page::slice(rows.into_iter().cloned().collect(), q.page))
     }
@@ -277,7 +288,10 @@ impl UnitOfWork for MemoryUnit {
     async fn insert_workflow(&mut self, w: &Workflow) -> Result<()> {
         let name = w.definition.name.trim().to_lowercase();
         if self.s().workflows.contains_key(&w.id) || self.s().workflow_names.contains_key(&name) {
-            return Err(Error::conflict(format!("a workflow named {:?} exists", w.definition.name)));
+            return Err(Error::conflict(format!(
+                "a workflow named {:?} exists",
+                w.definition.name
+            )));
         }
         self.set(|s| &mut s.workflow_names, name, w.id);
         self.set(|s| &mut s.workflows, w.id, w.clone());
@@ -287,11 +301,19 @@ impl UnitOfWork for MemoryUnit {
     }
 
     async fn update_workflow(&mut self, w: &Workflow) -> Result<()> {
-        let Some(old) = self.s().workflows.get(&w.id).cloned() else { return Err(Error::not_found("workflow", w.id)) };
-        let (old_name, new_name) = (old.definition.name.trim().to_lowercase(), w.definition.name.trim().to_lowercase());
+        let Some(old) = self.s().workflows.get(&w.id).cloned() else {
+            return Err(Error::not_found("workflow", w.id));
+        };
+        let (old_name, new_name) = (
+            old.definition.name.trim().to_lowercase(),
+            w.definition.name.trim().to_lowercase(),
+        );
         if old_name != new_name {
             if self.s().workflow_names.contains_key(&new_name) {
-                return Err(Error::conflict(format!("a workflow named {:?} exists", w.definition.name)));
+                return Err(Error::conflict(format!(
+                    "a workflow named {:?} exists",
+                    w.definition.name
+                )));
             }
             self.remove::<_, WorkflowId, _>(|s| &mut s.workflow_names, old_name);
             self.set(|s| &mut s.workflow_names, new_name, w.id);
@@ -307,15 +329,23 @@ impl UnitOfWork for MemoryUnit {
     }
 
     async fn workflows(&mut self, status: Option<WorkflowStatus>) -> Result<Vec<Workflow>> {
-        let mut all: Vec<Workflow> =
-            self.s().workflows.values().filter(|w| status.is_none_or(|st| w.status == st)).cloned().collect();
+        let mut all: Vec<Workflow> = self
+            .s()
+            .workflows
+            .values()
+            .filter(|w| status.is_none_or(|st| w.status == st))
+            .cloned()
+            .collect();
         all.sort_by(|a, b| a.definition.name.cmp(&b.definition.name));
         Ok(all)
     }
 
     async fn insert_workflow_version(&mut self, w: &Workflow) -> Result<()> {
         if self.s().workflow_versions.contains_key(&(w.id, w.version)) {
-            return Err(Error::conflict(format!("workflow {} version {} exists", w.id, w.version)));
+            return Err(Error::conflict(format!(
+                "workflow {} version {} exists",
+                w.id, w.version
+            )));
         }
         self.set(|s| &mut s.workflow_versions, (w.id, w.version), w.clone());
         Ok(())
@@ -340,7 +370,9 @@ impl UnitOfWork for MemoryUnit {
     }
 
     async fn update_user(&mut self, u: &User) -> Result<()> {
-        let Some(old) = self.s().users.get(&u.id).cloned() else { return Err(Error::not_found("user", u.id)) };
+        let Some(old) = self.s().users.get(&u.id).cloned() else {
+            return Err(Error::not_found("user", u.id));
+        };
         let (old_email, new_email) = (old.email.to_lowercase(), u.email.trim().to_lowercase());
         if old_email != new_email {
             if self.s().user_emails.contains_key(&new_email) {
@@ -359,7 +391,10 @@ impl UnitOfWork for MemoryUnit {
 
     async fn user_by_email(&mut self, email: &str) -> Result<Option<User>> {
         let s = self.s();
-        Ok(s.user_emails.get(&email.trim().to_lowercase()).and_then(|id| s.users.get(id)).cloned())
+        Ok(s.user_emails
+            .get(&email.trim().to_lowercase())
+            .and_then(|id| s.users.get(id))
+            .cloned())
     }
 
     async fn list_users(&mut self, page: PageRequest) -> Result<Page<User>> {
@@ -400,15 +435,28 @@ impl UnitOfWork for MemoryUnit {
     }
 
     async fn remove_membership(&mut self, role: RoleId, user: UserId) -> Result<bool> {
-        Ok(self.remove::<_, Membership, _>(|s| &mut s.memberships, (role, user)).is_some())
+        Ok(self
+            .remove::<_, Membership, _>(|s| &mut s.memberships, (role, user))
+            .is_some())
     }
 
     async fn role_members(&mut self, role: RoleId) -> Result<Vec<Membership>> {
-        Ok(self.s().memberships.range((role, UserId(uuid::Uuid::nil()))..=(role, UserId(uuid::Uuid::max()))).map(|(_, m)| *m).collect())
+        Ok(self
+            .s()
+            .memberships
+            .range((role, UserId(uuid::Uuid::nil()))..=(role, UserId(uuid::Uuid::max())))
+            .map(|(_, m)| *m)
+            .collect())
     }
 
     async fn user_roles(&mut self, user: UserId) -> Result<Vec<Membership>> {
-        Ok(self.s().memberships.values().filter(|m| m.user == user).copied().collect())
+        Ok(self
+            .s()
+            .memberships
+            .values()
+            .filter(|m| m.user == user)
+            .copied()
+            .collect())
     }
 
     async fn candidates(&mut self, role: RoleId, with_load: bool) -> Result<Vec<Candidate>> {
@@ -496,17 +544,29 @@ impl UnitOfWork for MemoryUnit {
 
     async fn task_assignments(&mut self, task: TaskId) -> Result<Vec<Assignment>> {
         let s = self.s();
-        Ok(s.task_assignments.get(&task).into_iter().flatten().filter_map(|id| s.assignments.get(id)).cloned().collect())
+        Ok(s.task_assignments
+            .get(&task)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.assignments.get(id))
+            .cloned()
+            .collect())
     }
 
     async fn list_assignments(&mut self, q: &AssignmentQuery) -> Result<Page<Assignment>> {
         let s = self.s();
         let mut rows: Vec<&Assignment> = match q.user {
-            Some(u) => s.user_assignments.get(&u).into_iter().flatten().filter_map(|id| s.assignments.get(id)).collect(),
+            Some(u) => s
+                .user_assignments
+                .get(&u)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| s.assignments.get(id))
+                .collect(),
             None => s.assignments.values().collect(),
         };
         rows.retain(|a| !q.open_only || a.status.is_open());
-        rows.sort_by(|a, b| (b.assigned_at, b.id).cmp(&(a.assigned_at, a.id)));
+        rows.sort_by_key(|x| std::cmp::Reverse((x.assigned_at, x.id)));
         Ok(Page::slice(rows.into_iter().cloned().collect(), q.page))
     }
 
@@ -523,7 +583,7 @@ impl UnitOfWork for MemoryUnit {
                 warn || breach
             })
             .collect();
-        due.sort_by(|a, b| (a.target_resolution, a.id).cmp(&(b.target_resolution, b.id)));
+        due.sort_by_key(|a| (a.target_resolution, a.id));
         Ok(due.into_iter().take(limit).cloned().collect())
     }
 
@@ -536,11 +596,23 @@ impl UnitOfWork for MemoryUnit {
     }
 
     async fn ticket_audit(&mut self, ticket: TicketId) -> Result<Vec<AuditEntry>> {
-        Ok(self.s().audit.iter().filter(|e| e.ticket == Some(ticket)).cloned().collect())
+        Ok(self
+            .s()
+            .audit
+            .iter()
+            .filter(|e| e.ticket == Some(ticket))
+            .cloned()
+            .collect())
     }
 
     async fn task_audit(&mut self, task: TaskId) -> Result<Vec<AuditEntry>> {
-        Ok(self.s().audit.iter().filter(|e| e.task == Some(task)).cloned().collect())
+        Ok(self
+            .s()
+            .audit
+            .iter()
+            .filter(|e| e.task == Some(task))
+            .cloned()
+            .collect())
     }
 
     async fn insert_outbox(&mut self, m: &OutboxMessage) -> Result<()> {
@@ -602,11 +674,17 @@ impl UnitOfWork for MemoryUnit {
     async fn list_notifications(&mut self, q: &NotificationQuery) -> Result<Page<Notification>> {
         let s = self.s();
         let mut rows: Vec<&Notification> = match q.user {
-            Some(u) => s.user_notifications.get(&u).into_iter().flatten().filter_map(|id| s.notifications.get(id)).collect(),
+            Some(u) => s
+                .user_notifications
+                .get(&u)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| s.notifications.get(id))
+                .collect(),
             None => s.notifications.values().collect(),
         };
         rows.retain(|n| q.is_read.is_none_or(|r| n.is_read == r));
-        rows.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        rows.sort_by_key(|x| std::cmp::Reverse((x.created_at, x.id)));
         Ok(Page::slice(rows.into_iter().cloned().collect(), q.page))
     }
 

@@ -34,6 +34,9 @@ pub fn check_sha256(sha256: &str) -> Result<()> {
     if sha256.len() == 64 && sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         Ok(())
     } else {
-        Err(crate::error::Error::invalid("sha256", "must be 64 lower-case hex characters"))
+        Err(crate::error::Error::invalid(
+            "sha256",
+            "must be 64 lower-case hex characters",
+        ))
     }
 }

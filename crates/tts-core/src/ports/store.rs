@@ -51,7 +51,10 @@ impl PageRequest {
             return Err(Error::invalid("page", "pages start at 1"));
         }
         if page_size == 0 || page_size > MAX_PAGE_SIZE {
-            return Err(Error::invalid("page_size", format!("must be between 1 and {MAX_PAGE_SIZE}")));
+            return Err(Error::invalid(
+                "page_size",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
         }
         Ok(PageRequest { page, page_size })
     }
@@ -75,7 +78,11 @@ impl<T> Page<T> {
     /// Slices an already filtered and ordered list.
     pub fn slice(all: Vec<T>, page: PageRequest) -> Self {
         let total = all.len() as u64;
-        let items = all.into_iter().skip(page.offset() as usize).take(page.page_size as usize).collect();
+        let items = all
+            .into_iter()
+            .skip(page.offset() as usize)
+            .take(page.page_size as usize)
+            .collect();
         Page { items, total }
     }
 }

@@ -114,11 +114,21 @@ pub(crate) mod fixtures {
 
     /// An action from step `from` to step `to` (`None` completes).
     pub(crate) fn action(n: u128, name: &str, from: u128, to: Option<u128>) -> Transition {
-        Transition { id: id::<ActionId>(n), name: name.into(), from_step: id::<StepId>(from), to_step: to.map(id) }
+        Transition {
+            id: id::<ActionId>(n),
+            name: name.into(),
+            from_step: id::<StepId>(from),
+            to_step: to.map(id),
+        }
     }
 
     /// A definition with the given key, steps and actions.
-    pub(crate) fn definition(name: &str, key: MatchKey, steps: Vec<Step>, transitions: Vec<Transition>) -> WorkflowDefinition {
+    pub(crate) fn definition(
+        name: &str,
+        key: MatchKey,
+        steps: Vec<Step>,
+        transitions: Vec<Transition>,
+    ) -> WorkflowDefinition {
         WorkflowDefinition {
             name: name.into(),
             description: String::new(),
@@ -134,8 +144,15 @@ pub(crate) mod fixtures {
     pub(crate) fn canonical() -> WorkflowDefinition {
         definition(
             "IT Support",
-            MatchKey { category: "IT Support".into(), ..MatchKey::default() },
-            vec![step(1, "Triage", true, false), step(2, "Resolve", false, false), step(3, "Finalize", false, true)],
+            MatchKey {
+                category: "IT Support".into(),
+                ..MatchKey::default()
+            },
+            vec![
+                step(1, "Triage", true, false),
+                step(2, "Resolve", false, false),
+                step(3, "Finalize", false, true),
+            ],
             vec![
                 action(11, "Accept", 1, Some(2)),
                 action(12, "Resolve", 2, Some(3)),

@@ -1,7 +1,9 @@
 //! The original system's seeded three-step workflow, with roles and people, on any engine.
 
 use crate::domain::user::{Actor, Role, User};
-use crate::domain::workflow::{AssignmentStrategy, MatchKey, Position, Sla, Step, Transition, Workflow, WorkflowDefinition};
+use crate::domain::workflow::{
+    AssignmentStrategy, MatchKey, Position, Sla, Step, Transition, Workflow, WorkflowDefinition,
+};
 use crate::engine::{Engine, NewUser};
 use crate::error::Result;
 use crate::ids::{ActionId, RoleId, StepId};
@@ -41,7 +43,10 @@ pub struct Fixture {
 impl Fixture {
     /// The actor of a user, admin if they hold `tts:Admin`.
     pub fn actor(&self, user: &User) -> Actor {
-        Actor { user: user.id, is_admin: self.admins.iter().any(|a| a.id == user.id) }
+        Actor {
+            user: user.id,
+            is_admin: self.admins.iter().any(|a| a.id == user.id),
+        }
     }
 
     /// The requester's actor.
@@ -65,7 +70,10 @@ pub fn three_step_definition(name: &str, admin: RoleId, agent: RoleId, senior: R
         escalate_to: Some(senior),
         is_start: i == 0,
         is_end: i == 2,
-        position: Position { x: 0.0, y: 200.0 * i as f64 },
+        position: Position {
+            x: 0.0,
+            y: 200.0 * i as f64,
+        },
         strategy: AssignmentStrategy::RoundRobin,
     };
     let t = |name: &str, from: usize, to: Option<usize>| Transition {
@@ -77,11 +85,29 @@ pub fn three_step_definition(name: &str, admin: RoleId, agent: RoleId, senior: R
     WorkflowDefinition {
         name: name.into(),
         description: "Triage, resolve and finalize an asset check-in.".into(),
-        match_key: MatchKey { category: "Asset Check In".into(), department: Some("Asset Department".into()), ..MatchKey::default() },
+        match_key: MatchKey {
+            category: "Asset Check In".into(),
+            department: Some("Asset Department".into()),
+            ..MatchKey::default()
+        },
         is_default: false,
-        sla: Sla { critical: Some(4 * 3600), high: Some(8 * 3600), medium: Some(2 * 86400), low: Some(5 * 86400) },
-        steps: vec![step(0, "Triage Ticket", admin, 20), step(1, "Resolve Ticket", agent, 60), step(2, "Finalize Ticket", admin, 20)],
-        transitions: vec![t("Submit", 0, Some(1)), t("Approve", 1, Some(2)), t("Reject", 1, Some(0)), t("Close", 2, None)],
+        sla: Sla {
+            critical: Some(4 * 3600),
+            high: Some(8 * 3600),
+            medium: Some(2 * 86400),
+            low: Some(5 * 86400),
+        },
+        steps: vec![
+            step(0, "Triage Ticket", admin, 20),
+            step(1, "Resolve Ticket", agent, 60),
+            step(2, "Finalize Ticket", admin, 20),
+        ],
+        transitions: vec![
+            t("Submit", 0, Some(1)),
+            t("Approve", 1, Some(2)),
+            t("Reject", 1, Some(0)),
+            t("Close", 2, None),
+        ],
     }
 }
 
@@ -98,35 +124,61 @@ pub async fn three_step(engine: &Engine, admins: usize, agents: usize) -> Result
     };
     let agent_role = engine.create_role(sys, "tts", &format!("Asset Manager {tag}")).await?;
     let senior_role = engine.create_role(sys, "tts", &format!("Senior Agent {tag}")).await?;
-    let people = |prefix: &'static str, n: usize, role: RoleId| {
-        let engine = engine;
-        async move {
-            let mut users = Vec::new();
-            for i in 0..n {
-                let u = engine
-                    .create_user(sys, NewUser {
+    let people = |prefix: &'static str, n: usize, role: RoleId| async move {
+        let mut users = Vec::new();
+        for i in 0..n {
+            let u = engine
+                .create_user(
+                    sys,
+                    NewUser {
                         email: format!("{prefix}{i}-{tag}@example.com"),
                         full_name: format!("{prefix} {i}"),
                         password: Some(format!("{prefix}-password-{i}")),
-                    })
-                    .await?;
-                engine.set_membership(sys, role, u.id, true).await?;
-                users.push(u);
-            }
-            users.sort_by_key(|u| u.id);
-            Ok::<_, crate::error::Error>(users)
+                    },
+                )
+                .await?;
+            engine.set_membership(sys, role, u.id, true).await?;
+            users.push(u);
         }
+        users.sort_by_key(|u| u.id);
+        Ok::<_, crate::error::Error>(users)
     };
     let admins = people("admin", admins, admin_role.id).await?;
     let agents = people("agent", agents, agent_role.id).await?;
     let seniors = people("senior", 1, senior_role.id).await?;
     let requester = engine
-        .create_user(sys, NewUser { email: format!("requester-{tag}@example.com"), full_name: "Requester".into(), password: Some("requester-password".into()) })
+        .create_user(
+            sys,
+            NewUser {
+                email: format!("requester-{tag}@example.com"),
+                full_name: "Requester".into(),
+                password: Some("requester-password".into()),
+            },
+        )
         .await?;
-    let def = three_step_definition(&format!("Asset Check In Workflow {tag}"), admin_role.id, agent_role.id, senior_role.id);
+    let def = three_step_definition(
+        &format!("Asset Check In Workflow {tag}"),
+        admin_role.id,
+        agent_role.id,
+        senior_role.id,
+    );
     let steps = [def.steps[0].id, def.steps[1].id, def.steps[2].id];
     let [submit, approve, reject, close] = [0, 1, 2, 3].map(|i| def.transitions[i].id);
     let draft = engine.create_workflow(sys, def).await?;
     let workflow = engine.publish_workflow(sys, draft.id).await?;
-    Ok(Fixture { admin_role, agent_role, senior_role, admins, agents, seniors, requester, workflow, steps, submit, approve, reject, close })
+    Ok(Fixture {
+        admin_role,
+        agent_role,
+        senior_role,
+        admins,
+        agents,
+        seniors,
+        requester,
+        workflow,
+        steps,
+        submit,
+        approve,
+        reject,
+        close,
+    })
 }

@@ -83,7 +83,10 @@ pub async fn nack_dead_letters_and_replay(queue: &dyn Queue) {
     queue.publish(&q, &m).await.expect("publish");
     let d = queue.receive(&q).await.expect("receive").expect("message");
     queue.nack(&d, false).await.expect("nack to dead letters");
-    assert!(queue.receive(&q).await.expect("receive").is_none(), "dead letters are not redelivered");
+    assert!(
+        queue.receive(&q).await.expect("receive").is_none(),
+        "dead letters are not redelivered"
+    );
     let dead = queue.dead_letters(&q, 10).await.expect("dead letters");
     assert_eq!(dead, vec![m.clone()]);
     assert_eq!(queue.replay_dead_letters(&q).await.expect("replay"), 1);

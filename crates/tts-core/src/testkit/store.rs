@@ -70,50 +70,89 @@ pub async fn ticket_numbers_are_sequential(store: &dyn Store) {
         }
         v
     };
-    assert_eq!(seqs, [1, 2, 3], "a year's sequence starts at 1 and counts up without gaps");
+    assert_eq!(
+        seqs,
+        [1, 2, 3],
+        "a year's sequence starts at 1 and counts up without gaps"
+    );
     assert_eq!(tx.next_ticket_seq(2032).await.expect("seq"), 1, "years are independent");
     let a = tx.next_ticket_id().await.expect("id");
     let b = tx.next_ticket_id().await.expect("id");
     assert_ne!(a, b, "ticket ids are never reused");
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
-    assert_eq!(tx.next_ticket_seq(2031).await.expect("seq"), 4, "committed counters persist");
+    assert_eq!(
+        tx.next_ticket_seq(2031).await.expect("seq"),
+        4,
+        "committed counters persist"
+    );
     drop(tx);
     let mut tx = write(store).await;
-    assert_eq!(tx.next_ticket_seq(2031).await.expect("seq"), 4, "a rolled-back unit leaves no gap");
+    assert_eq!(
+        tx.next_ticket_seq(2031).await.expect("seq"),
+        4,
+        "a rolled-back unit leaves no gap"
+    );
 }
 
 /// A ticket reads back equal, by id and by number; duplicate numbers are conflicts.
 pub async fn tickets_round_trip(store: &dyn Store) {
-    let mut new = NewTicket::new("Login issue", "Technical Support").priority(Priority::High).department("IT");
+    let mut new = NewTicket::new("Login issue", "Technical Support")
+        .priority(Priority::High)
+        .department("IT");
     new.employee.name = "John Doe".into();
     new.employee.email = "john@example.com".into();
     new.employee.id = Some(serde_json::json!(123));
     let t = insert_ticket(store, new.validated().expect("valid"), id(), t0()).await;
     let mut tx = read(store).await;
     assert_eq!(tx.ticket(t.id).await.expect("get").as_ref(), Some(&t));
-    assert_eq!(tx.ticket_by_number(t.ticket_id).await.expect("by number").as_ref(), Some(&t));
+    assert_eq!(
+        tx.ticket_by_number(t.ticket_id).await.expect("by number").as_ref(),
+        Some(&t)
+    );
     assert_eq!(tx.ticket(TicketId(-5)).await.expect("missing"), None);
     drop(tx);
     let mut tx = write(store).await;
     let mut dup = t.clone();
     dup.id = tx.next_ticket_id().await.expect("id");
     let err = tx.insert_ticket(&dup).await.expect_err("duplicate number");
-    assert_eq!(err.kind(), ErrorKind::Conflict, "a duplicate ticket number is a conflict");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Conflict,
+        "a duplicate ticket number is a conflict"
+    );
 }
 
 /// Dropping a unit without commit discards all its writes.
 pub async fn rollback_discards_everything(store: &dyn Store) {
     let mut tx = write(store).await;
-    let user = User { id: id(), email: format!("rollback-{}@example.com", Uuid::now_v7()), full_name: "R".into(), is_active: true, created_at: t0() };
+    let user = User {
+        id: id(),
+        email: format!("rollback-{}@example.com", Uuid::now_v7()),
+        full_name: "R".into(),
+        is_active: true,
+        created_at: t0(),
+    };
     tx.insert_user(&user).await.expect("insert user");
-    let role = Role { id: id(), system: "tts".into(), name: format!("Rollback {}", Uuid::now_v7()) };
+    let role = Role {
+        id: id(),
+        system: "tts".into(),
+        name: format!("Rollback {}", Uuid::now_v7()),
+    };
     tx.insert_role(&role).await.expect("insert role");
     tx.set_cursor(role.id, user.id).await.expect("cursor");
     drop(tx);
     let mut tx = read(store).await;
-    assert_eq!(tx.user(user.id).await.expect("user"), None, "rolled-back user must not exist");
-    assert_eq!(tx.role(role.id).await.expect("role"), None, "rolled-back role must not exist");
+    assert_eq!(
+        tx.user(user.id).await.expect("user"),
+        None,
+        "rolled-back user must not exist"
+    );
+    assert_eq!(
+        tx.role(role.id).await.expect("role"),
+        None,
+        "rolled-back role must not exist"
+    );
     assert_eq!(tx.cursor(role.id).await.expect("cursor"), None);
 }
 
@@ -128,7 +167,10 @@ pub async fn version_checks(store: &dyn Store) {
     assert_eq!(err.kind(), ErrorKind::Conflict, "a stale version is a conflict");
     let mut ghost = next.clone();
     ghost.id = TicketId(i64::MAX - 7);
-    assert_eq!(tx.update_ticket(&ghost).await.expect_err("missing row").kind(), ErrorKind::NotFound);
+    assert_eq!(
+        tx.update_ticket(&ghost).await.expect_err("missing row").kind(),
+        ErrorKind::NotFound
+    );
     tx.commit().await.expect("commit");
     let mut tx = read(store).await;
     let stored = tx.ticket(t.id).await.expect("get").expect("exists");
@@ -143,32 +185,89 @@ pub async fn ticket_list_filters(store: &dyn Store) {
     let mut mine = Vec::new();
     for i in 0..5u32 {
         let prio = if i % 2 == 0 { Priority::High } else { Priority::Low };
-        let new = NewTicket::new(format!("Printer {tag} #{i}"), "Hardware").priority(prio).department("IT Department");
+        let new = NewTicket::new(format!("Printer {tag} #{i}"), "Hardware")
+            .priority(prio)
+            .department("IT Department");
         mine.push(insert_ticket(store, new, alice, t0() + Duration::seconds(i64::from(i))).await);
     }
-    insert_ticket(store, NewTicket::new(format!("Budget {tag}"), "Budget"), bob, t0() + Duration::seconds(10)).await;
+    insert_ticket(
+        store,
+        NewTicket::new(format!("Budget {tag}"), "Budget"),
+        bob,
+        t0() + Duration::seconds(10),
+    )
+    .await;
     let mut tx = read(store).await;
-    let base = TicketQuery { search: Some(tag.clone()), page: PageRequest::new(1, 100).expect("page"), ..TicketQuery::default() };
+    let base = TicketQuery {
+        search: Some(tag.clone()),
+        page: PageRequest::new(1, 100).expect("page"),
+        ..TicketQuery::default()
+    };
     let all = tx.list_tickets(&base).await.expect("list");
     assert_eq!(all.total, 6);
     assert_eq!(all.items[0].subject, format!("Budget {tag}"), "newest first by default");
-    let q = TicketQuery { visible_to: Some(alice), ..base.clone() };
-    assert_eq!(tx.list_tickets(&q).await.expect("list").total, 5, "requesters see their own tickets");
-    let q = TicketQuery { priority: Some(Priority::High), ..base.clone() };
+    let q = TicketQuery {
+        visible_to: Some(alice),
+        ..base.clone()
+    };
+    assert_eq!(
+        tx.list_tickets(&q).await.expect("list").total,
+        5,
+        "requesters see their own tickets"
+    );
+    let q = TicketQuery {
+        priority: Some(Priority::High),
+        ..base.clone()
+    };
     assert_eq!(tx.list_tickets(&q).await.expect("list").total, 3);
-    let q = TicketQuery { category: Some("hardware".into()), department: Some("it department".into()), ..base.clone() };
-    assert_eq!(tx.list_tickets(&q).await.expect("list").total, 5, "category and department compare case-insensitively");
-    let q = TicketQuery { search: Some(format!("PRINTER {}", tag.to_uppercase())), ..base.clone() };
-    assert_eq!(tx.list_tickets(&q).await.expect("list").total, 5, "search is case-insensitive");
-    let q = TicketQuery { is_task_allocated: Some(true), ..base.clone() };
+    let q = TicketQuery {
+        category: Some("hardware".into()),
+        department: Some("it department".into()),
+        ..base.clone()
+    };
+    assert_eq!(
+        tx.list_tickets(&q).await.expect("list").total,
+        5,
+        "category and department compare case-insensitively"
+    );
+    let q = TicketQuery {
+        search: Some(format!("PRINTER {}", tag.to_uppercase())),
+        ..base.clone()
+    };
+    assert_eq!(
+        tx.list_tickets(&q).await.expect("list").total,
+        5,
+        "search is case-insensitive"
+    );
+    let q = TicketQuery {
+        is_task_allocated: Some(true),
+        ..base.clone()
+    };
     assert_eq!(tx.list_tickets(&q).await.expect("list").total, 0);
-    let q = TicketQuery { ordering: TicketOrdering::OldestFirst, page: PageRequest::new(2, 2).expect("page"), ..base.clone() };
+    let q = TicketQuery {
+        ordering: TicketOrdering::OldestFirst,
+        page: PageRequest::new(2, 2).expect("page"),
+        ..base.clone()
+    };
     let page = tx.list_tickets(&q).await.expect("list");
     assert_eq!(page.total, 6);
-    assert_eq!(page.items.iter().map(|t| t.id).collect::<Vec<_>>(), vec![mine[2].id, mine[3].id], "pages slice the order");
-    let q = TicketQuery { ordering: TicketOrdering::PriorityDesc, ..base.clone() };
-    assert_eq!(tx.list_tickets(&q).await.expect("list").items[0].priority, Priority::High);
-    let q = TicketQuery { status: Some(TicketStatus::Closed), ..base };
+    assert_eq!(
+        page.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![mine[2].id, mine[3].id],
+        "pages slice the order"
+    );
+    let q = TicketQuery {
+        ordering: TicketOrdering::PriorityDesc,
+        ..base.clone()
+    };
+    assert_eq!(
+        tx.list_tickets(&q).await.expect("list").items[0].priority,
+        Priority::High
+    );
+    let q = TicketQuery {
+        status: Some(TicketStatus::Closed),
+        ..base
+    };
     assert_eq!(tx.list_tickets(&q).await.expect("list").total, 0);
 }
 
@@ -191,13 +290,31 @@ pub fn sample_definition(name: &str, role: RoleId) -> WorkflowDefinition {
     WorkflowDefinition {
         name: name.into(),
         description: "sample".into(),
-        match_key: MatchKey { category: "Sample".into(), ..MatchKey::default() },
+        match_key: MatchKey {
+            category: "Sample".into(),
+            ..MatchKey::default()
+        },
         is_default: false,
-        sla: Sla { low: Some(4000), medium: Some(3000), high: Some(2000), critical: Some(1000) },
+        sla: Sla {
+            low: Some(4000),
+            medium: Some(3000),
+            high: Some(2000),
+            critical: Some(1000),
+        },
         steps: vec![step(a, "First", true, false), step(b, "Last", false, true)],
         transitions: vec![
-            Transition { id: ActionId(Uuid::now_v7()), name: "Next".into(), from_step: a, to_step: Some(b) },
-            Transition { id: ActionId(Uuid::now_v7()), name: "Done".into(), from_step: b, to_step: None },
+            Transition {
+                id: ActionId(Uuid::now_v7()),
+                name: "Next".into(),
+                from_step: a,
+                to_step: Some(b),
+            },
+            Transition {
+                id: ActionId(Uuid::now_v7()),
+                name: "Done".into(),
+                from_step: b,
+                to_step: None,
+            },
         ],
     }
 }
@@ -205,69 +322,153 @@ pub fn sample_definition(name: &str, role: RoleId) -> WorkflowDefinition {
 /// Workflows: unique names, updates, status filter, frozen versions and the revision counter.
 pub async fn workflows_and_versions(store: &dyn Store) {
     let name = format!("WF {}", Uuid::now_v7());
-    let mut w = Workflow { id: id(), status: WorkflowStatus::Draft, version: 0, definition: sample_definition(&name, id()), created_at: t0(), updated_at: t0() };
+    let mut w = Workflow {
+        id: id(),
+        status: WorkflowStatus::Draft,
+        version: 0,
+        definition: sample_definition(&name, id()),
+        created_at: t0(),
+        updated_at: t0(),
+    };
     let mut tx = write(store).await;
     let rev0 = tx.workflows_revision().await.expect("revision");
     tx.insert_workflow(&w).await.expect("insert workflow");
     let mut clash = w.clone();
     clash.id = id();
-    assert_eq!(tx.insert_workflow(&clash).await.expect_err("same name").kind(), ErrorKind::Conflict, "workflow names are unique");
+    assert_eq!(
+        tx.insert_workflow(&clash).await.expect_err("same name").kind(),
+        ErrorKind::Conflict,
+        "workflow names are unique"
+    );
     w.version = 1;
     w.status = WorkflowStatus::Active;
     tx.insert_workflow_version(&w).await.expect("freeze version");
-    assert_eq!(tx.insert_workflow_version(&w).await.expect_err("same version").kind(), ErrorKind::Conflict);
+    assert_eq!(
+        tx.insert_workflow_version(&w).await.expect_err("same version").kind(),
+        ErrorKind::Conflict
+    );
     tx.update_workflow(&w).await.expect("update");
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
-    assert!(tx.workflows_revision().await.expect("revision") > rev0, "writes move the revision");
+    assert!(
+        tx.workflows_revision().await.expect("revision") > rev0,
+        "writes move the revision"
+    );
     assert_eq!(tx.workflow(w.id).await.expect("get").as_ref(), Some(&w));
     assert_eq!(tx.workflow_version(w.id, 1).await.expect("version").as_ref(), Some(&w));
     assert_eq!(tx.workflow_version(w.id, 2).await.expect("version"), None);
     let active = tx.workflows(Some(WorkflowStatus::Active)).await.expect("active");
     assert!(active.iter().any(|x| x.id == w.id));
-    assert!(!tx.workflows(Some(WorkflowStatus::Draft)).await.expect("drafts").iter().any(|x| x.id == w.id));
+    assert!(
+        !tx.workflows(Some(WorkflowStatus::Draft))
+            .await
+            .expect("drafts")
+            .iter()
+            .any(|x| x.id == w.id)
+    );
     let mut edited = w.clone();
     edited.definition.steps[0].name = "Renamed".into();
     edited.status = WorkflowStatus::Paused;
     tx.update_workflow(&edited).await.expect("edit");
     tx.commit().await.expect("commit");
     let mut tx = read(store).await;
-    assert_eq!(tx.workflow_version(w.id, 1).await.expect("version").expect("frozen").definition.steps[0].name, "First", "versions are frozen");
+    assert_eq!(
+        tx.workflow_version(w.id, 1)
+            .await
+            .expect("version")
+            .expect("frozen")
+            .definition
+            .steps[0]
+            .name,
+        "First",
+        "versions are frozen"
+    );
 }
 
 /// Users, roles, memberships, candidates (active = membership and user active, ordered by id) and cursor.
 pub async fn users_roles_and_candidates(store: &dyn Store) {
     let mut tx = write(store).await;
-    let role = Role { id: id(), system: "tts".into(), name: format!("Agents {}", Uuid::now_v7()) };
+    let role = Role {
+        id: id(),
+        system: "tts".into(),
+        name: format!("Agents {}", Uuid::now_v7()),
+    };
     tx.insert_role(&role).await.expect("role");
     let mut dup = role.clone();
     dup.id = id();
     dup.name = dup.name.to_uppercase();
-    assert_eq!(tx.insert_role(&dup).await.expect_err("duplicate role").kind(), ErrorKind::Conflict, "role names are unique per system");
+    assert_eq!(
+        tx.insert_role(&dup).await.expect_err("duplicate role").kind(),
+        ErrorKind::Conflict,
+        "role names are unique per system"
+    );
     let mut users = Vec::new();
     for i in 0..4 {
-        let u = User { id: id(), email: format!("Agent{i}-{}@Example.com", Uuid::now_v7()), full_name: format!("Agent {i}"), is_active: i != 3, created_at: t0() };
+        let u = User {
+            id: id(),
+            email: format!("Agent{i}-{}@Example.com", Uuid::now_v7()),
+            full_name: format!("Agent {i}"),
+            is_active: i != 3,
+            created_at: t0(),
+        };
         tx.insert_user(&u).await.expect("user");
         users.push(u);
     }
     let mut clash = users[0].clone();
     clash.id = id();
     clash.email = clash.email.to_uppercase();
-    assert_eq!(tx.insert_user(&clash).await.expect_err("same e-mail").kind(), ErrorKind::Conflict, "e-mails are unique, case-insensitively");
+    assert_eq!(
+        tx.insert_user(&clash).await.expect_err("same e-mail").kind(),
+        ErrorKind::Conflict,
+        "e-mails are unique, case-insensitively"
+    );
     for (i, u) in users.iter().enumerate().rev() {
-        tx.upsert_membership(Membership { role: role.id, user: u.id, is_active: i != 1 }).await.expect("membership");
+        tx.upsert_membership(Membership {
+            role: role.id,
+            user: u.id,
+            is_active: i != 1,
+        })
+        .await
+        .expect("membership");
     }
-    let missing = tx.upsert_membership(Membership { role: id(), user: users[0].id, is_active: true }).await;
+    let missing = tx
+        .upsert_membership(Membership {
+            role: id(),
+            user: users[0].id,
+            is_active: true,
+        })
+        .await;
     assert_eq!(missing.expect_err("unknown role").kind(), ErrorKind::NotFound);
     tx.commit().await.expect("commit");
 
     let mut tx = write(store).await;
-    assert_eq!(tx.user_by_email(&users[0].email.to_lowercase()).await.expect("by email").map(|u| u.id), Some(users[0].id));
+    assert_eq!(
+        tx.user_by_email(&users[0].email.to_lowercase())
+            .await
+            .expect("by email")
+            .map(|u| u.id),
+        Some(users[0].id)
+    );
     let c = tx.candidates(role.id, false).await.expect("candidates");
-    assert_eq!(c.iter().map(|c| c.user).collect::<Vec<_>>(), users.iter().map(|u| u.id).collect::<Vec<_>>(), "candidates are ordered by user id");
-    assert_eq!(c.iter().map(|c| c.active).collect::<Vec<_>>(), [true, false, true, false], "inactive membership or user is inactive");
+    assert_eq!(
+        c.iter().map(|c| c.user).collect::<Vec<_>>(),
+        users.iter().map(|u| u.id).collect::<Vec<_>>(),
+        "candidates are ordered by user id"
+    );
+    assert_eq!(
+        c.iter().map(|c| c.active).collect::<Vec<_>>(),
+        [true, false, true, false],
+        "inactive membership or user is inactive"
+    );
     assert_eq!(tx.role_members(role.id).await.expect("members").len(), 4);
-    assert_eq!(tx.user_roles(users[1].id).await.expect("roles"), vec![Membership { role: role.id, user: users[1].id, is_active: false }]);
+    assert_eq!(
+        tx.user_roles(users[1].id).await.expect("roles"),
+        vec![Membership {
+            role: role.id,
+            user: users[1].id,
+            is_active: false
+        }]
+    );
     assert_eq!(tx.cursor(role.id).await.expect("cursor"), None);
     tx.set_cursor(role.id, users[2].id).await.expect("set cursor");
     assert_eq!(tx.cursor(role.id).await.expect("cursor"), Some(users[2].id));
@@ -282,8 +483,14 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
     let mut tx = read(store).await;
     assert_eq!(tx.cursor(role.id).await.expect("cursor"), Some(users[0].id));
     assert_eq!(tx.role_members(role.id).await.expect("members").len(), 3);
-    assert_eq!(tx.user(users[2].id).await.expect("user").expect("exists").full_name, "Renamed");
-    let page = tx.list_users(PageRequest::new(1, 100).expect("page")).await.expect("users");
+    assert_eq!(
+        tx.user(users[2].id).await.expect("user").expect("exists").full_name,
+        "Renamed"
+    );
+    let page = tx
+        .list_users(PageRequest::new(1, 100).expect("page"))
+        .await
+        .expect("users");
     assert!(page.total >= 4);
     assert!(tx.roles().await.expect("roles").iter().any(|r| r.id == role.id));
 }
@@ -291,13 +498,29 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
 async fn seed_task(store: &dyn Store) -> (Ticket, Task, Role, Vec<User>) {
     let ticket = insert_ticket(store, NewTicket::new("Task host", "C"), id(), t0()).await;
     let mut tx = write(store).await;
-    let role = Role { id: id(), system: "tts".into(), name: format!("Workers {}", Uuid::now_v7()) };
+    let role = Role {
+        id: id(),
+        system: "tts".into(),
+        name: format!("Workers {}", Uuid::now_v7()),
+    };
     tx.insert_role(&role).await.expect("role");
     let mut users = Vec::new();
     for i in 0..2 {
-        let u = User { id: id(), email: format!("w{i}-{}@example.com", Uuid::now_v7()), full_name: "W".into(), is_active: true, created_at: t0() };
+        let u = User {
+            id: id(),
+            email: format!("w{i}-{}@example.com", Uuid::now_v7()),
+            full_name: "W".into(),
+            is_active: true,
+            created_at: t0(),
+        };
         tx.insert_user(&u).await.expect("user");
-        tx.upsert_membership(Membership { role: role.id, user: u.id, is_active: true }).await.expect("member");
+        tx.upsert_membership(Membership {
+            role: role.id,
+            user: u.id,
+            is_active: true,
+        })
+        .await
+        .expect("member");
         users.push(u);
     }
     let task = Task {
@@ -324,11 +547,33 @@ pub async fn tasks_and_assignments(store: &dyn Store) {
     let mut tx = write(store).await;
     let mut second = task.clone();
     second.id = id();
-    assert_eq!(tx.insert_task(&second).await.expect_err("second task").kind(), ErrorKind::Conflict, "one task per ticket");
-    let mut a = Assignment::new(id(), task.id, users[0].id, role.id, task.current_step, Origin::System, t0(), Some(t0() + Duration::hours(2)));
+    assert_eq!(
+        tx.insert_task(&second).await.expect_err("second task").kind(),
+        ErrorKind::Conflict,
+        "one task per ticket"
+    );
+    let mut a = Assignment::new(
+        id(),
+        task.id,
+        users[0].id,
+        role.id,
+        task.current_step,
+        Origin::System,
+        t0(),
+        Some(t0() + Duration::hours(2)),
+    );
     a.warn_at = Some(t0() + Duration::minutes(90));
     tx.insert_assignment(&a).await.expect("assignment");
-    let b = Assignment::new(id(), task.id, users[1].id, role.id, task.current_step, Origin::Escalated, t0() + Duration::seconds(1), None);
+    let b = Assignment::new(
+        id(),
+        task.id,
+        users[1].id,
+        role.id,
+        task.current_step,
+        Origin::Escalated,
+        t0() + Duration::seconds(1),
+        None,
+    );
     tx.insert_assignment(&b).await.expect("assignment");
     task.move_to(TaskStatus::InProgress, t0()).expect("move");
     tx.update_task(&task).await.expect("update task");
@@ -336,15 +581,43 @@ pub async fn tasks_and_assignments(store: &dyn Store) {
 
     let mut tx = write(store).await;
     assert_eq!(tx.task(task.id).await.expect("task").as_ref(), Some(&task));
-    assert_eq!(tx.task_for_ticket(ticket.id).await.expect("by ticket").map(|t| t.id), Some(task.id));
-    assert_eq!(tx.task_assignments(task.id).await.expect("list"), vec![a.clone(), b.clone()], "assignments oldest first, intact");
+    assert_eq!(
+        tx.task_for_ticket(ticket.id).await.expect("by ticket").map(|t| t.id),
+        Some(task.id)
+    );
+    assert_eq!(
+        tx.task_assignments(task.id).await.expect("list"),
+        vec![a.clone(), b.clone()],
+        "assignments oldest first, intact"
+    );
     let load = tx.candidates(role.id, true).await.expect("candidates");
-    assert!(load.iter().all(|c| c.open_assignments == 1), "each worker holds one open assignment: {load:?}");
-    let due = tx.assignments_due(t0() + Duration::minutes(100), 10).await.expect("due");
-    assert_eq!(due.iter().map(|x| x.id).collect::<Vec<_>>(), vec![a.id], "warning due, no target on b");
-    assert!(tx.assignments_due(t0() + Duration::minutes(10), 10).await.expect("due").is_empty());
+    assert!(
+        load.iter().all(|c| c.open_assignments == 1),
+        "each worker holds one open assignment: {load:?}"
+    );
+    let due = tx
+        .assignments_due(t0() + Duration::minutes(100), 10)
+        .await
+        .expect("due");
+    assert_eq!(
+        due.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![a.id],
+        "warning due, no target on b"
+    );
+    assert!(
+        tx.assignments_due(t0() + Duration::minutes(10), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
     let mut acted = a.clone();
-    acted.move_to(AssignmentStatus::Resolved, Some(users[0].id), t0() + Duration::minutes(5)).expect("resolve");
+    acted
+        .move_to(
+            AssignmentStatus::Resolved,
+            Some(users[0].id),
+            t0() + Duration::minutes(5),
+        )
+        .expect("resolve");
     tx.update_assignment(&acted).await.expect("update");
     let mut shrunk = acted.clone();
     shrunk.history.truncate(1);
@@ -354,15 +627,55 @@ pub async fn tasks_and_assignments(store: &dyn Store) {
 
     let mut tx = read(store).await;
     assert_eq!(tx.assignment(a.id).await.expect("get").as_ref(), Some(&acted));
-    let q = AssignmentQuery { user: Some(users[0].id), open_only: true, page: PageRequest::default() };
+    let q = AssignmentQuery {
+        user: Some(users[0].id),
+        open_only: true,
+        page: PageRequest::default(),
+    };
     assert_eq!(tx.list_assignments(&q).await.expect("open").total, 0);
-    let q = AssignmentQuery { user: Some(users[0].id), open_only: false, page: PageRequest::default() };
+    let q = AssignmentQuery {
+        user: Some(users[0].id),
+        open_only: false,
+        page: PageRequest::default(),
+    };
     assert_eq!(tx.list_assignments(&q).await.expect("all").total, 1);
-    let q = AssignmentQuery { user: None, open_only: true, page: PageRequest::default() };
-    assert!(tx.list_assignments(&q).await.expect("everyone").items.iter().any(|x| x.id == b.id));
-    assert!(tx.assignments_due(t0() + Duration::days(1), 10).await.expect("due").iter().all(|x| x.id != a.id), "closed assignments are never due");
-    let visible = TicketQuery { visible_to: Some(users[1].id), page: PageRequest::default(), ..TicketQuery::default() };
-    assert_eq!(tx.list_tickets(&visible).await.expect("visible").items.iter().map(|t| t.id).collect::<Vec<_>>(), vec![ticket.id], "agents see tickets whose task they hold");
+    let q = AssignmentQuery {
+        user: None,
+        open_only: true,
+        page: PageRequest::default(),
+    };
+    assert!(
+        tx.list_assignments(&q)
+            .await
+            .expect("everyone")
+            .items
+            .iter()
+            .any(|x| x.id == b.id)
+    );
+    assert!(
+        tx.assignments_due(t0() + Duration::days(1), 10)
+            .await
+            .expect("due")
+            .iter()
+            .all(|x| x.id != a.id),
+        "closed assignments are never due"
+    );
+    let visible = TicketQuery {
+        visible_to: Some(users[1].id),
+        page: PageRequest::default(),
+        ..TicketQuery::default()
+    };
+    assert_eq!(
+        tx.list_tickets(&visible)
+            .await
+            .expect("visible")
+            .items
+            .iter()
+            .map(|t| t.id)
+            .collect::<Vec<_>>(),
+        vec![ticket.id],
+        "agents see tickets whose task they hold"
+    );
 }
 
 /// Audit entries come back per ticket and per task, oldest first.
@@ -379,13 +692,20 @@ pub async fn audit_trail(store: &dyn Store) {
         before: serde_json::Value::Null,
         after: serde_json::json!({"n": at}),
     };
-    let entries = [entry("ticket.created", 0, false), entry("task.allocated", 1, true), entry("task.action", 2, true)];
+    let entries = [
+        entry("ticket.created", 0, false),
+        entry("task.allocated", 1, true),
+        entry("task.action", 2, true),
+    ];
     for e in &entries {
         tx.insert_audit(e).await.expect("audit");
     }
     tx.commit().await.expect("commit");
     let mut tx = read(store).await;
-    assert_eq!(tx.ticket_audit(ticket.id).await.expect("ticket audit"), entries.to_vec());
+    assert_eq!(
+        tx.ticket_audit(ticket.id).await.expect("ticket audit"),
+        entries.to_vec()
+    );
     assert_eq!(tx.task_audit(task.id).await.expect("task audit"), entries[1..].to_vec());
 }
 
@@ -396,7 +716,11 @@ pub async fn outbox_and_dedup(store: &dyn Store) {
     let msgs: Vec<OutboxMessage> = (0..3)
         .map(|i| OutboxMessage {
             id: id(),
-            event: DomainEvent::TicketCreated { ticket: TicketId(i), ticket_id: TicketNumber::new(2025, 1 + i as u32).expect("n"), priority: Priority::Low },
+            event: DomainEvent::TicketCreated {
+                ticket: TicketId(i),
+                ticket_id: TicketNumber::new(2025, 1 + i as u32).expect("n"),
+                priority: Priority::Low,
+            },
             created_at: t0() + Duration::seconds(i),
         })
         .collect();
@@ -408,15 +732,23 @@ pub async fn outbox_and_dedup(store: &dyn Store) {
     let unsent = tx.unsent_outbox(1000).await.expect("unsent");
     assert_eq!(unsent.len(), already + 3);
     assert_eq!(&unsent[already..], &msgs[..], "oldest first, intact");
-    tx.mark_outbox_sent(&[msgs[0].id, msgs[1].id], t0()).await.expect("mark");
+    tx.mark_outbox_sent(&[msgs[0].id, msgs[1].id], t0())
+        .await
+        .expect("mark");
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
     let unsent = tx.unsent_outbox(1000).await.expect("unsent");
     assert_eq!(unsent.last(), Some(&msgs[2]));
-    assert!(!unsent.iter().any(|m| m.id == msgs[0].id), "sent messages are not returned");
+    assert!(
+        !unsent.iter().any(|m| m.id == msgs[0].id),
+        "sent messages are not returned"
+    );
     let mid = MessageId(Uuid::now_v7());
     assert!(tx.record_processed("allocation", mid).await.expect("first"));
-    assert!(!tx.record_processed("allocation", mid).await.expect("second"), "a message is processed once per consumer");
+    assert!(
+        !tx.record_processed("allocation", mid).await.expect("second"),
+        "a message is processed once per consumer"
+    );
     assert!(tx.record_processed("notifications", mid).await.expect("other consumer"));
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
@@ -450,16 +782,35 @@ pub async fn notifications(store: &dyn Store) {
     tx.update_notification(&read_one).await.expect("update");
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
-    let q = NotificationQuery { user: Some(me), is_read: Some(false), page: PageRequest::default() };
+    let q = NotificationQuery {
+        user: Some(me),
+        is_read: Some(false),
+        page: PageRequest::default(),
+    };
     let page = tx.list_notifications(&q).await.expect("list");
-    assert_eq!(page.items.iter().map(|n| n.subject.as_str()).collect::<Vec<_>>(), ["n2", "n1"], "unread, newest first");
-    assert_eq!(tx.notification(mine[0].id).await.expect("get").map(|n| n.is_read), Some(true));
+    assert_eq!(
+        page.items.iter().map(|n| n.subject.as_str()).collect::<Vec<_>>(),
+        ["n2", "n1"],
+        "unread, newest first"
+    );
+    assert_eq!(
+        tx.notification(mine[0].id).await.expect("get").map(|n| n.is_read),
+        Some(true)
+    );
     assert_eq!(tx.mark_all_notifications_read(me, t0()).await.expect("mark all"), 2);
     assert_eq!(tx.mark_all_notifications_read(me, t0()).await.expect("again"), 0);
     tx.commit().await.expect("commit");
     let mut tx = read(store).await;
-    let q = NotificationQuery { user: Some(other), is_read: Some(false), page: PageRequest::default() };
-    assert_eq!(tx.list_notifications(&q).await.expect("other").total, 1, "others' notifications are untouched");
+    let q = NotificationQuery {
+        user: Some(other),
+        is_read: Some(false),
+        page: PageRequest::default(),
+    };
+    assert_eq!(
+        tx.list_notifications(&q).await.expect("other").total,
+        1,
+        "others' notifications are untouched"
+    );
     let missing = tx.notification(id()).await.expect("missing");
     assert!(missing.is_none());
     let err: Error = Error::not_found("notification", "x");
