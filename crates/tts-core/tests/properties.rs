@@ -414,3 +414,34 @@ fn the_seed_broken_workflow_is_refused_with_every_problem() {
     assert!(problems.contains(&Problem::Unreachable { step: s(2) }));
     assert!(problems.contains(&Problem::Unreachable { step: s(3) }));
 }
+
+// ---------- parsers ----------
+
+proptest! {
+    #![proptest_config(persisted(512))]
+
+    #[test]
+    fn parsers_never_panic(s in "\\PC*") {
+        let _ = s.parse::<Priority>();
+        let _ = s.parse::<TicketStatus>();
+        let _ = s.parse::<TicketNumber>();
+        let _ = s.parse::<TicketRef>();
+        let _ = serde_json::from_str::<NewTicket>(&s);
+        let _ = serde_json::from_str::<WorkflowDefinition>(&s);
+    }
+
+    #[test]
+    fn ticket_refs_parse_numbers_and_ids(id in any::<i64>(), year in 1000i32..=9999, seq in 1u32..100_000) {
+        prop_assert_eq!(id.to_string().parse::<TicketRef>().unwrap(), TicketRef::Id(TicketId(id)));
+        let n = TicketNumber::new(year, seq).unwrap();
+        prop_assert_eq!(n.to_string().parse::<TicketRef>().unwrap(), TicketRef::Number(n));
+    }
+}
+
+#[test]
+fn engine_handles_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Engine>();
+    assert_send_sync::<std::sync::Arc<dyn tts_core::ports::Store>>();
+    assert_send_sync::<std::sync::Arc<dyn tts_core::ports::Queue>>();
+}

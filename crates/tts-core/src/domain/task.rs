@@ -291,3 +291,53 @@ impl Assignment {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    const TASK: [TaskStatus; 4] = [
+        TaskStatus::Pending,
+        TaskStatus::InProgress,
+        TaskStatus::Completed,
+        TaskStatus::Cancelled,
+    ];
+
+    proptest! {
+        #[test]
+        fn task_walks_follow_the_table(moves in proptest::collection::vec(proptest::sample::select(TASK.to_vec()), 0..20)) {
+            let now = chrono::DateTime::UNIX_EPOCH;
+            let id = Uuid::nil();
+            let mut t = Task { id: TaskId(id), ticket: TicketId(1), workflow_id: WorkflowId(id), workflow_version: 1, current_step: StepId(id),
+                status: TaskStatus::Pending, target_resolution: None, resolved_at: None, created_at: now, updated_at: now, version: 1 };
+            for to in moves {
+                let before = t.clone();
+                match t.move_to(to, now) {
+                    Ok(()) => prop_assert!(before.status.can_move_to(to) && t.status == to && t.version == before.version + 1),
+                    Err(_) => prop_assert_eq!(&t, &before),
+                }
+                prop_assert_eq!(t.resolved_at.is_some(), t.status.is_closed());
+            }
+        }
+
+        #[test]
+        fn assignment_history_is_the_status_trail(moves in proptest::collection::vec(proptest::sample::select(AssignmentStatus::ALL.to_vec()), 0..20)) {
+            let now = chrono::DateTime::UNIX_EPOCH;
+            let id = Uuid::nil();
+            let mut a = Assignment::new(AssignmentId(id), TaskId(id), UserId(id), RoleId(id), StepId(id), Origin::System, now, None);
+            for to in moves {
+                let before = a.clone();
+                match a.move_to(to, None, now) {
+                    Ok(()) => prop_assert!(before.status.can_move_to(to) && a.history.len() == before.history.len() + 1),
+                    Err(_) => prop_assert_eq!(&a, &before),
+                }
+                prop_assert_eq!(a.history.last().map(|h| h.status), Some(a.status));
+                prop_assert!(a.history.iter().skip(1).all(|h| h.status != AssignmentStatus::New), "never back to new");
+                let closed = a.history.iter().position(|h| !h.status.is_open());
+                prop_assert!(closed.is_none_or(|i| i == a.history.len() - 1), "nothing follows a closing status");
+            }
+        }
+    }
+}
