@@ -111,7 +111,13 @@ impl fmt::Display for CheckReport {
         } else {
             writeln!(f, "  validation: {} problem(s)", self.validation_problems.len())?;
             for p in &self.validation_problems {
-                writeln!(f, "    - {p}")?;
+                // Problems name steps and actions by id; show their names too.
+                let mut text = p.to_string();
+                let names = self.step_names.iter().map(|(id, n)| (id.to_string(), n));
+                for (id, name) in names.chain(self.action_names.iter().map(|(id, n)| (id.to_string(), n))) {
+                    text = text.replace(&id, &format!("{name:?} ({id})"));
+                }
+                writeln!(f, "    - {text}")?;
             }
         }
         writeln!(
@@ -420,6 +426,8 @@ mod tests {
         assert!(report.unreachable_steps.is_empty());
         assert_eq!(report.longest_acyclic_path, 2);
         assert!(report.to_string().contains("stuck at \"Review\""), "{report}");
+        let dead_end = format!("step \"Review\" ({}) has no action", id::<StepId>(2));
+        assert!(report.to_string().contains(&dead_end), "{report}");
     }
 
     #[test]

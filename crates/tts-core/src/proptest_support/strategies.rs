@@ -1,5 +1,5 @@
-//! [proptest] strategies over an application's own workflows: tickets they take or miss, walks through
-//! a definition, and role memberships.
+//! [proptest](mod@proptest) strategies over an application's own workflows: tickets they take or miss,
+//! walks through a definition, and role memberships.
 //!
 //! Every strategy copies what it needs from its arguments, so it can outlive them (`+ use<>`).
 
