@@ -28,11 +28,7 @@ fn candidates(n: usize) -> Vec<Candidate> {
 }
 
 /// Benchmarks one strategy as group `assignment/<name>`.
-fn bench_strategy(
-    c: &mut Criterion,
-    name: &str,
-    pick: fn(&[Candidate], Option<UserId>) -> Option<UserId>,
-) {
+fn bench_strategy(c: &mut Criterion, name: &str, pick: fn(&[Candidate], Option<UserId>) -> Option<UserId>) {
     let mut group = c.benchmark_group(format!("assignment/{name}"));
     group.throughput(Throughput::Elements(1));
     for n in SIZES {

@@ -5,6 +5,9 @@
 //! no store). Every timed call looks up the next key of a pre-built rotating set of ticket keys that hit
 //! every tier (with and without department) and miss to the default workflow.
 //!
+//! `matching/find_100000` then times each key variant alone (the tier reached, and how many probes it
+//! takes), to show where the cost of the mix comes from.
+//!
 //! Targets: at most 1 µs per `find` at 100 000 workflows, and at most 2x the cost at 10.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -13,8 +16,7 @@ use std::time::Duration;
 use tts_core::memory::{SequentialIds, SystemClock};
 use tts_core::ports::{Clock, IdGen};
 use tts_core::{
-    MatchIndex, MatchKey, Priority, TicketKey, Tier, Workflow, WorkflowDefinition, WorkflowId,
-    WorkflowStatus,
+    MatchIndex, MatchKey, Priority, TicketKey, Tier, Workflow, WorkflowDefinition, WorkflowId, WorkflowStatus,
 };
 
 /// Workflow counts swept by `matching/find` (the default workflow included).
@@ -67,13 +69,7 @@ fn workflows(n: usize) -> Vec<Workflow> {
         updated_at: now,
     };
     let mut all: Vec<Workflow> = (0..n - 1)
-        .map(|i| {
-            make(
-                format!("Workflow {i}"),
-                match_key(i / KINDS, i % KINDS),
-                false,
-            )
-        })
+        .map(|i| make(format!("Workflow {i}"), match_key(i / KINDS, i % KINDS), false))
         .collect();
     all.push(make(
         "Default".into(),
@@ -85,6 +81,17 @@ fn workflows(n: usize) -> Vec<Workflow> {
     ));
     all
 }
+
+/// Names of the ticket key variants of [`ticket_key`], in order.
+const VARIANTS: [&str; 7] = [
+    "sub_and_priority",
+    "sub_with_dept",
+    "sub_normalized",
+    "priority",
+    "category_fallthrough",
+    "category_with_dept",
+    "miss_default",
+];
 
 /// A ticket key of group `g` meant to land on `tier`; `variant` picks among the ways to get there.
 fn ticket_key(g: usize, variant: usize) -> (TicketKey, Tier, bool) {
@@ -105,11 +112,7 @@ fn ticket_key(g: usize, variant: usize) -> (TicketKey, Tier, bool) {
             false,
         ),
         // subcategory with department (two misses first)
-        1 => (
-            key(category, sub, dept, Priority::Low),
-            Tier::Subcategory,
-            true,
-        ),
+        1 => (key(category, sub, dept, Priority::Low), Tier::Subcategory, true),
         // subcategory without department, messy case and spacing to exercise normalization
         2 => (
             key(
@@ -122,11 +125,7 @@ fn ticket_key(g: usize, variant: usize) -> (TicketKey, Tier, bool) {
             false,
         ),
         // priority only
-        3 => (
-            key(category, None, None, Priority::Critical),
-            Tier::Priority,
-            false,
-        ),
+        3 => (key(category, None, None, Priority::Critical), Tier::Priority, false),
         // unknown subcategory: falls through to category only
         4 => (
             key(category, Some("Other".into()), None, Priority::Low),
@@ -134,11 +133,7 @@ fn ticket_key(g: usize, variant: usize) -> (TicketKey, Tier, bool) {
             false,
         ),
         // department, no subcategory
-        5 => (
-            key(category, None, dept, Priority::Low),
-            Tier::Category,
-            true,
-        ),
+        5 => (key(category, None, dept, Priority::Low), Tier::Category, true),
         // miss: the default workflow takes it
         _ => (
             key(format!("Unknown {g}"), sub, dept, Priority::High),
@@ -150,7 +145,7 @@ fn ticket_key(g: usize, variant: usize) -> (TicketKey, Tier, bool) {
 
 /// The rotating key set for an index of `n` workflows, spread over every complete group, checked
 /// (outside the timing) to land on the tier each key was built for.
-fn ticket_keys(index: &MatchIndex, n: usize) -> Vec<TicketKey> {
+fn ticket_keys(index: &MatchIndex, n: usize, only: Option<usize>) -> Vec<TicketKey> {
     let groups = ((n - 1) / KINDS).max(1);
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     (0..KEYS)
@@ -159,15 +154,9 @@ fn ticket_keys(index: &MatchIndex, n: usize) -> Vec<TicketKey> {
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
             let g = usize::try_from(seed >> 33).unwrap_or(0) % groups;
-            let (key, tier, dept) = ticket_key(g, i % 7);
-            let found = index
-                .find(&key)
-                .expect("the default workflow takes every ticket");
-            assert_eq!(
-                (found.tier, found.department_specific),
-                (tier, dept),
-                "key {key:?}"
-            );
+            let (key, tier, dept) = ticket_key(g, only.unwrap_or(i % VARIANTS.len()));
+            let found = index.find(&key).expect("the default workflow takes every ticket");
+            assert_eq!((found.tier, found.department_specific), (tier, dept), "key {key:?}");
             key
         })
         .collect()
@@ -180,8 +169,29 @@ fn bench_find(c: &mut Criterion) {
         let all = workflows(n);
         let index = MatchIndex::build(&all);
         assert_eq!(index.len(), n);
-        let keys = ticket_keys(&index, n);
+        let keys = ticket_keys(&index, n, None);
         group.bench_with_input(BenchmarkId::from_parameter(n), &index, |b, index| {
+            let mut i = 0usize;
+            b.iter(|| {
+                let key = &keys[i & (KEYS - 1)];
+                i = i.wrapping_add(1);
+                black_box(index.find(black_box(key)))
+            });
+        });
+    }
+    group.finish();
+}
+
+/// `find` at the largest size, one key variant at a time: where the cost of the mix comes from.
+fn bench_find_by_variant(c: &mut Criterion) {
+    let n = SIZES[SIZES.len() - 1];
+    let all = workflows(n);
+    let index = MatchIndex::build(&all);
+    let mut group = c.benchmark_group(format!("matching/find_{n}"));
+    group.throughput(Throughput::Elements(1));
+    for (variant, name) in VARIANTS.iter().enumerate() {
+        let keys = ticket_keys(&index, n, Some(variant));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &index, |b, index| {
             let mut i = 0usize;
             b.iter(|| {
                 let key = &keys[i & (KEYS - 1)];
@@ -199,7 +209,7 @@ fn bench_explain(c: &mut Criterion) {
     let n = 1_000;
     let all = workflows(n);
     let index = MatchIndex::build(&all);
-    let keys = ticket_keys(&index, n);
+    let keys = ticket_keys(&index, n, None);
     group.bench_with_input(BenchmarkId::from_parameter(n), &index, |b, index| {
         let mut i = 0usize;
         b.iter(|| {
@@ -221,6 +231,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_find, bench_explain
+    targets = bench_find, bench_find_by_variant, bench_explain
 }
 criterion_main!(benches);

@@ -13,8 +13,8 @@ use std::time::Duration;
 use tts_core::memory::SequentialIds;
 use tts_core::ports::IdGen;
 use tts_core::{
-    ActionId, AssignmentStrategy, MatchKey, Position, RoleId, Sla, Step, StepId, Transition,
-    WorkflowDefinition, validate,
+    ActionId, AssignmentStrategy, MatchKey, Position, RoleId, Sla, Step, StepId, Transition, WorkflowDefinition,
+    validate,
 };
 
 /// Steps in each benchmarked workflow.
@@ -103,8 +103,7 @@ fn broken(n: usize) -> WorkflowDefinition {
             to_step: Some(StepId(ids.new_id())),
         },
     ];
-    def.transitions
-        .retain(|t| !(t.from_step == cut && t.name == "Approve"));
+    def.transitions.retain(|t| !(t.from_step == cut && t.name == "Approve"));
     def.transitions.extend(extra);
     def.sla.high = Some(10 * 86_400);
     def.steps[3].weight = 0;
@@ -122,7 +121,7 @@ fn bench_validate(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("validation/{case}"));
         group.throughput(Throughput::Elements(1));
         group.bench_with_input(BenchmarkId::from_parameter(STEPS), &def, |b, def| {
-            b.iter(|| validate(black_box(def)))
+            b.iter(|| validate(black_box(def)));
         });
         group.finish();
     }
