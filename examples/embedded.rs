@@ -26,7 +26,14 @@ async fn main() -> Result<()> {
         agents.push(add_user(&engine, name, agent_role.id).await?);
     }
     let requester = engine
-        .create_user(sys, NewUser { email: "john@example.com".into(), full_name: "John Doe".into(), password: Some("a long secret".into()) })
+        .create_user(
+            sys,
+            NewUser {
+                email: "john@example.com".into(),
+                full_name: "John Doe".into(),
+                password: Some("a long secret".into()),
+            },
+        )
         .await?;
 
     // The workflow: Triage (admins) -> Resolve (agents) -> Finalize (admins); Reject goes back to Triage.
@@ -44,20 +51,39 @@ async fn main() -> Result<()> {
         position: Position::default(),
         strategy: AssignmentStrategy::RoundRobin,
     };
-    let action = |name: &str, from, to| Transition { id: ActionId(Uuid::now_v7()), name: name.into(), from_step: from, to_step: to };
+    let action = |name: &str, from, to| Transition {
+        id: ActionId(Uuid::now_v7()),
+        name: name.into(),
+        from_step: from,
+        to_step: to,
+    };
     let transitions = vec![
         action("Submit", triage, Some(resolve)),
         action("Approve", resolve, Some(finalize)),
         action("Reject", resolve, Some(triage)),
         action("Close", finalize, None),
     ];
-    let (submit, approve, reject, close) = (transitions[0].id, transitions[1].id, transitions[2].id, transitions[3].id);
+    let (submit, approve, reject, close) = (
+        transitions[0].id,
+        transitions[1].id,
+        transitions[2].id,
+        transitions[3].id,
+    );
     let definition = WorkflowDefinition {
         name: "Asset Check In Workflow".into(),
         description: "Check an asset back in.".into(),
-        match_key: MatchKey { category: "Asset Check In".into(), department: Some("Asset Department".into()), ..MatchKey::default() },
+        match_key: MatchKey {
+            category: "Asset Check In".into(),
+            department: Some("Asset Department".into()),
+            ..MatchKey::default()
+        },
         is_default: false,
-        sla: Sla { critical: Some(4 * 3600), high: Some(8 * 3600), medium: Some(2 * 86400), low: Some(5 * 86400) },
+        sla: Sla {
+            critical: Some(4 * 3600),
+            high: Some(8 * 3600),
+            medium: Some(2 * 86400),
+            low: Some(5 * 86400),
+        },
         steps: vec![
             step(triage, "Triage Ticket", admin_role.id, 20, true, false),
             step(resolve, "Resolve Ticket", agent_role.id, 60, false, false),
@@ -72,8 +98,14 @@ async fn main() -> Result<()> {
     // Tickets come in; the relay and the consumers route them, as the worker would.
     let me = Actor::user(requester.id);
     let mut tickets = Vec::new();
-    for (subject, priority) in [("Laptop back from repair", Priority::High), ("Projector returned", Priority::Medium), ("Mouse returned", Priority::Low)] {
-        let new = NewTicket::new(subject, "Asset Check In").department("Asset Department").priority(priority);
+    for (subject, priority) in [
+        ("Laptop back from repair", Priority::High),
+        ("Projector returned", Priority::Medium),
+        ("Mouse returned", Priority::Low),
+    ] {
+        let new = NewTicket::new(subject, "Asset Check In")
+            .department("Asset Department")
+            .priority(priority);
         let t = engine.create_ticket(me, new).await?;
         println!("{} opened: {:?} ({})", t.ticket_id, t.subject, t.priority);
         tickets.push(t);
@@ -82,14 +114,24 @@ async fn main() -> Result<()> {
 
     // Move every ticket to Resolve: round-robin spreads the agents.
     let everyone: Vec<User> = admins.iter().chain(&agents).chain([&requester]).cloned().collect();
-    let name = |id: UserId| everyone.iter().find(|u| u.id == id).map_or_else(|| id.to_string(), |u| u.full_name.clone());
+    let name = |id: UserId| {
+        everyone
+            .iter()
+            .find(|u| u.id == id)
+            .map_or_else(|| id.to_string(), |u| u.full_name.clone())
+    };
     let mut tasks = Vec::new();
     for t in &tickets {
         let task = engine.task_for_ticket(me, t.id.into()).await?.expect("allocated");
         let view = engine.task(sys, task.id).await?;
         let triager = Actor::admin(view.assignments[0].user);
         println!("{}: {} triages", t.ticket_id, name(triager.user));
-        if let ActionOutcome::Transitioned { assignee, next_step, .. } = engine.perform_action(triager, task.id, submit, "Looks complete").await? {
+        if let ActionOutcome::Transitioned {
+            assignee, next_step, ..
+        } = engine
+            .perform_action(triager, task.id, submit, "Looks complete")
+            .await?
+        {
             println!("{}: -> {} for {}", t.ticket_id, next_step.name, assignee.full_name);
             tasks.push((t.ticket_id, task.id, assignee.id));
         }
@@ -99,18 +141,26 @@ async fn main() -> Result<()> {
     for (i, (number, task, agent)) in tasks.into_iter().enumerate() {
         let mut holder = Actor::user(agent);
         if i == 0 {
-            engine.perform_action(holder, task, reject, "Serial number missing").await?;
+            engine
+                .perform_action(holder, task, reject, "Serial number missing")
+                .await?;
             let back = engine.task(sys, task).await?;
             let triager = Actor::admin(back.assignments.last().expect("assigned").user);
             println!("{number}: rejected back to {}", name(triager.user));
-            if let ActionOutcome::Transitioned { assignee, .. } = engine.perform_action(triager, task, submit, "Serial added").await? {
+            if let ActionOutcome::Transitioned { assignee, .. } =
+                engine.perform_action(triager, task, submit, "Serial added").await?
+            {
                 holder = Actor::user(assignee.id);
             }
         }
-        let ActionOutcome::Transitioned { assignee, .. } = engine.perform_action(holder, task, approve, "Checked in").await? else {
+        let ActionOutcome::Transitioned { assignee, .. } =
+            engine.perform_action(holder, task, approve, "Checked in").await?
+        else {
             unreachable!("Approve leads to Finalize")
         };
-        let outcome = engine.perform_action(Actor::admin(assignee.id), task, close, "Filed").await?;
+        let outcome = engine
+            .perform_action(Actor::admin(assignee.id), task, close, "Filed")
+            .await?;
         if let ActionOutcome::Completed { ticket, .. } = outcome {
             println!("{number}: closed by {} -> ticket {}", assignee.full_name, ticket.status);
         }
@@ -120,16 +170,33 @@ async fn main() -> Result<()> {
     let first = &tickets[0];
     println!("\nhistory of {}:", first.ticket_id);
     for e in engine.ticket_history(me, first.id.into()).await? {
-        println!("  {} {:<16} by {}", e.at.format("%H:%M:%S"), e.action, e.actor.map_or("system".to_string(), name));
+        println!(
+            "  {} {:<16} by {}",
+            e.at.format("%H:%M:%S"),
+            e.action,
+            e.actor.map_or("system".to_string(), name)
+        );
     }
     let inbox = engine.notifications(me, None, Default::default()).await?;
-    println!("\n{} has {} notifications; latest: {:?}", requester.full_name, inbox.total, inbox.items[0].subject);
+    println!(
+        "\n{} has {} notifications; latest: {:?}",
+        requester.full_name, inbox.total, inbox.items[0].subject
+    );
     Ok(())
 }
 
 async fn add_user(engine: &Engine, name: &str, role: RoleId) -> Result<User> {
     let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
-    let user = engine.create_user(Actor::system(), NewUser { email, full_name: name.into(), password: None }).await?;
+    let user = engine
+        .create_user(
+            Actor::system(),
+            NewUser {
+                email,
+                full_name: name.into(),
+                password: None,
+            },
+        )
+        .await?;
     engine.set_membership(Actor::system(), role, user.id, true).await?;
     Ok(user)
 }

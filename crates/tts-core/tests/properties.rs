@@ -199,7 +199,7 @@ proptest! {
             let last = explanation.tried.last().expect("probes");
             prop_assert_eq!(last.tier, m.tier);
             prop_assert_eq!(last.department_specific, m.department_specific);
-            prop_assert!(m.reason.contains(m.tier.to_string().as_str()) || m.tier == Tier::Default);
+            prop_assert!(explanation.reason.contains(m.tier.to_string().as_str()) || m.tier == Tier::Default);
         }
         let tiers: Vec<Tier> = explanation.tried.iter().map(|p| p.tier).collect();
         prop_assert!(tiers.windows(2).all(|w| w[0] <= w[1]), "probes go from most to least specific");

@@ -10,8 +10,10 @@ use super::priority::Priority;
 use super::workflow::{MatchKey, Workflow, WorkflowStatus};
 use crate::ids::WorkflowId;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// How specific the winning workflow's key was; lower tiers are more specific.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -79,17 +81,17 @@ impl From<&super::ticket::Ticket> for TicketKey {
     }
 }
 
-/// The decision: which workflow, at which tier, and why.
+/// The decision: which workflow (and published version), at which tier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Match {
     /// The chosen workflow.
     pub workflow: WorkflowId,
+    /// Its active published version when the index was built.
+    pub version: u32,
     /// How specific the match was.
     pub tier: Tier,
     /// Whether the workflow's key named the ticket's department.
     pub department_specific: bool,
-    /// A sentence for humans.
-    pub reason: String,
 }
 
 /// Normalizes a routing key: trimmed, inner whitespace collapsed, lower case.
@@ -104,19 +106,98 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Probe {
+/// [`normalize`] without allocating when the text is already normal (the common case for stored keys).
+fn normalized(s: &str) -> Cow<'_, str> {
+    let mut prev_space = true;
+    let clean = s.chars().all(|c| {
+        let ok = if c.is_whitespace() {
+            c == ' ' && !prev_space
+        } else {
+            c.to_lowercase().eq(std::iter::once(c))
+        };
+        prev_space = c.is_whitespace();
+        ok
+    }) && !s.ends_with(' ');
+    if clean {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(normalize(s))
+    }
+}
+
+/// FNV-1a over the probe's parts, with separators so ("ab", "c") and ("a", "bc") differ.
+fn probe_hash(category: &str, department: Option<&str>, subcategory: Option<&str>, priority: Option<Priority>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(category.as_bytes());
+    for part in [department, subcategory] {
+        match part {
+            Some(p) => {
+                eat(&[0xff]);
+                eat(p.as_bytes());
+            }
+            None => eat(&[0xfe]),
+        }
+    }
+    eat(&[priority.map_or(0xfd, |p| p as u8)]);
+    h
+}
+
+/// Passes the precomputed probe hash through unchanged.
+#[derive(Debug, Default, Clone, Copy)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
     category: String,
     department: Option<String>,
     subcategory: Option<String>,
     priority: Option<Priority>,
+    workflow: WorkflowId,
+    version: u32,
+    name: String,
 }
 
-/// An index of the active workflows, answering "which workflow takes this ticket" in O(1).
+impl Entry {
+    fn is(
+        &self,
+        category: &str,
+        department: Option<&str>,
+        subcategory: Option<&str>,
+        priority: Option<Priority>,
+    ) -> bool {
+        self.category == category
+            && self.department.as_deref() == department
+            && self.subcategory.as_deref() == subcategory
+            && self.priority == priority
+    }
+}
+
+/// An index of the active workflows, answering "which workflow takes this ticket" in O(1): at most eight
+/// hash probes, whatever the number of workflows.
 #[derive(Debug, Clone, Default)]
 pub struct MatchIndex {
-    by_key: HashMap<Probe, (WorkflowId, String)>,
-    default: Option<(WorkflowId, String)>,
+    by_key: HashMap<u64, Vec<Entry>, BuildHasherDefault<PassThrough>>,
+    default: Option<Entry>,
+    len: usize,
 }
 
 impl MatchIndex {
@@ -130,6 +211,7 @@ impl MatchIndex {
             if w.status == WorkflowStatus::Active {
                 index.insert(
                     w.id,
+                    w.version,
                     &w.definition.name,
                     &w.definition.match_key,
                     w.definition.is_default,
@@ -139,71 +221,100 @@ impl MatchIndex {
         index
     }
 
-    /// Adds one active workflow.
-    pub fn insert(&mut self, id: WorkflowId, name: &str, key: &MatchKey, is_default: bool) {
-        let entry = (id, name.to_string());
-        let keep_smaller = |slot: &mut (WorkflowId, String)| {
-            if id < slot.0 {
-                *slot = entry.clone();
-            }
-        };
-        if is_default {
-            match &mut self.default {
-                Some(slot) => keep_smaller(slot),
-                None => self.default = Some(entry.clone()),
-            }
-        }
-        let probe = Probe {
+    /// Adds one active workflow at its published version.
+    pub fn insert(&mut self, id: WorkflowId, version: u32, name: &str, key: &MatchKey, is_default: bool) {
+        let norm = |o: &Option<String>| o.as_deref().map(normalize).filter(|s| !s.is_empty());
+        let entry = Entry {
             category: normalize(&key.category),
-            department: key.department.as_deref().map(normalize).filter(|d| !d.is_empty()),
-            subcategory: key.subcategory.as_deref().map(normalize).filter(|d| !d.is_empty()),
+            department: norm(&key.department),
+            subcategory: norm(&key.subcategory),
             priority: key.priority,
+            workflow: id,
+            version,
+            name: name.to_string(),
         };
-        match self.by_key.get_mut(&probe) {
-            Some(slot) => keep_smaller(slot),
+        if is_default && self.default.as_ref().is_none_or(|d| id < d.workflow) {
+            self.default = Some(entry.clone());
+        }
+        let hash = probe_hash(
+            &entry.category,
+            entry.department.as_deref(),
+            entry.subcategory.as_deref(),
+            entry.priority,
+        );
+        let bucket = self.by_key.entry(hash).or_default();
+        let same = |e: &Entry| {
+            e.is(
+                &entry.category,
+                entry.department.as_deref(),
+                entry.subcategory.as_deref(),
+                entry.priority,
+            )
+        };
+        match bucket.iter_mut().find(|e| same(e)) {
+            Some(existing) if id < existing.workflow => *existing = entry,
+            Some(_) => {}
             None => {
-                self.by_key.insert(probe, entry);
+                bucket.push(entry);
+                self.len += 1;
             }
         }
     }
 
     /// Number of indexed keys.
     pub fn len(&self) -> usize {
-        self.by_key.len()
+        self.len
     }
 
     /// True when no workflow is indexed.
     pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty() && self.default.is_none()
+        self.len == 0 && self.default.is_none()
     }
 
     /// The workflow that takes a ticket with this key, or `None` (the ticket stays unallocated).
     pub fn find(&self, ticket: &TicketKey) -> Option<Match> {
-        self.search(ticket, |_, _| {})
+        self.search(ticket, |_, _| {}).map(|(m, _)| m)
     }
 
-    /// The decision plus every probe tried, most specific first, for a dry run.
+    /// The decision, a sentence saying why, and every probe tried, most specific first, for a dry run.
     pub fn explain(&self, ticket: &TicketKey) -> Explanation {
         let mut tried = Vec::new();
-        let decision = self.search(ticket, |tier, dept| {
+        let hit = self.search(ticket, |tier, dept| {
             tried.push(ProbeStep {
                 tier,
                 department_specific: dept,
-            });
+            })
         });
-        Explanation { decision, tried }
+        let reason = match &hit {
+            Some((m, name)) => reason(name, m, ticket),
+            None => format!(
+                "no active workflow matches category {:?} and there is no default workflow; the ticket stays unallocated",
+                ticket.category
+            ),
+        };
+        Explanation {
+            decision: hit.map(|(m, _)| m),
+            reason,
+            tried,
+        }
     }
 
-    fn search(&self, ticket: &TicketKey, mut on_probe: impl FnMut(Tier, bool)) -> Option<Match> {
-        let category = normalize(&ticket.category);
-        let sub = ticket.subcategory.as_deref().map(normalize).filter(|s| !s.is_empty());
-        let dept = ticket.department.as_deref().map(normalize).filter(|s| !s.is_empty());
-        let mut probe = Probe {
-            category,
-            department: None,
-            subcategory: None,
-            priority: None,
-        };
+    /// The name of the workflow a decision chose (for messages).
+    pub fn name_of(&self, m: &Match) -> Option<&str> {
+        if m.tier == Tier::Default {
+            return self.default.as_ref().map(|d| d.name.as_str());
+        }
+        self.by_key
+            .values()
+            .flatten()
+            .find(|e| e.workflow == m.workflow)
+            .map(|e| e.name.as_str())
+    }
+
+    fn search(&self, ticket: &TicketKey, mut on_probe: impl FnMut(Tier, bool)) -> Option<(Match, &str)> {
+        let category = normalized(&ticket.category);
+        let sub = ticket.subcategory.as_deref().map(normalized).filter(|s| !s.is_empty());
+        let dept = ticket.department.as_deref().map(normalized).filter(|s| !s.is_empty());
         for tier in [
             Tier::SubcategoryAndPriority,
             Tier::Subcategory,
@@ -219,54 +330,69 @@ impl MatchIndex {
             if use_sub && sub.is_none() {
                 continue;
             }
-            probe.subcategory = if use_sub { sub.clone() } else { None };
-            probe.priority = use_prio.then_some(ticket.priority);
+            let subcategory = if use_sub { sub.as_deref() } else { None };
+            let priority = use_prio.then_some(ticket.priority);
             for with_dept in [true, false] {
                 if with_dept && dept.is_none() {
                     continue;
                 }
-                probe.department = if with_dept { dept.clone() } else { None };
+                let department = if with_dept { dept.as_deref() } else { None };
                 on_probe(tier, with_dept);
-                if let Some((id, name)) = self.by_key.get(&probe) {
-                    return Some(Match {
-                        workflow: *id,
+                let hash = probe_hash(&category, department, subcategory, priority);
+                let hit = self
+                    .by_key
+                    .get(&hash)
+                    .and_then(|b| b.iter().find(|e| e.is(&category, department, subcategory, priority)));
+                if let Some(e) = hit {
+                    let m = Match {
+                        workflow: e.workflow,
+                        version: e.version,
                         tier,
                         department_specific: with_dept,
-                        reason: reason(name, tier, with_dept, ticket),
-                    });
+                    };
+                    return Some((m, &e.name));
                 }
             }
         }
         on_probe(Tier::Default, false);
-        self.default.as_ref().map(|(id, name)| Match {
-            workflow: *id,
-            tier: Tier::Default,
-            department_specific: false,
-            reason: format!(
-                "no active workflow matches category {:?}; default workflow {name:?} takes it",
-                ticket.category
-            ),
+        self.default.as_ref().map(|d| {
+            (
+                Match {
+                    workflow: d.workflow,
+                    version: d.version,
+                    tier: Tier::Default,
+                    department_specific: false,
+                },
+                d.name.as_str(),
+            )
         })
     }
 }
 
-fn reason(name: &str, tier: Tier, dept: bool, t: &TicketKey) -> String {
+fn reason(name: &str, m: &Match, t: &TicketKey) -> String {
+    if m.tier == Tier::Default {
+        return format!(
+            "no active workflow matches category {:?}; default workflow {name:?} takes it",
+            t.category
+        );
+    }
     let mut parts = vec![format!("category {:?}", t.category)];
-    if matches!(tier, Tier::SubcategoryAndPriority | Tier::Subcategory) {
+    if matches!(m.tier, Tier::SubcategoryAndPriority | Tier::Subcategory) {
         parts.push(format!(
             "subcategory {:?}",
             t.subcategory.as_deref().unwrap_or_default()
         ));
     }
-    if matches!(tier, Tier::SubcategoryAndPriority | Tier::Priority) {
+    if matches!(m.tier, Tier::SubcategoryAndPriority | Tier::Priority) {
         parts.push(format!("priority {}", t.priority));
     }
-    if dept {
+    if m.department_specific {
         parts.push(format!("department {:?}", t.department.as_deref().unwrap_or_default()));
     }
     format!(
-        "workflow {name:?} matches {} (tier {tier}); no more specific active workflow exists",
-        parts.join(", ")
+        "workflow {name:?} matches {} (tier {}); no more specific active workflow exists",
+        parts.join(", "),
+        m.tier
     )
 }
 
@@ -284,6 +410,8 @@ pub struct ProbeStep {
 pub struct Explanation {
     /// The same answer [`MatchIndex::find`] gives.
     pub decision: Option<Match>,
+    /// Why, in a sentence.
+    pub reason: String,
     /// Probes in the order tried; the last one is the hit when there is a decision.
     pub tried: Vec<ProbeStep>,
 }

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ActionId, TaskId, UserId};
 use crate::ports::store::Access;
 use serde_json::json;
+use std::sync::Arc;
 
 /// Longest action comment, escalation reason or transfer note, in characters.
 pub const MAX_NOTE_CHARS: usize = 5_000;
@@ -24,7 +25,7 @@ pub const MAX_NOTE_CHARS: usize = 5_000;
 pub(crate) struct TaskContext {
     pub(crate) task: Task,
     pub(crate) ticket: Ticket,
-    pub(crate) workflow: Workflow,
+    pub(crate) workflow: Arc<Workflow>,
     pub(crate) assignments: Vec<Assignment>,
 }
 

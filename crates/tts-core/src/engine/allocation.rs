@@ -48,7 +48,7 @@ impl Engine {
 }
 
 /// Loads the frozen version a task runs on.
-pub(crate) async fn pinned_version(tx: &mut dyn UnitOfWork, task: &Task) -> Result<Workflow> {
+pub(crate) async fn pinned_version(tx: &mut dyn UnitOfWork, task: &Task) -> Result<Arc<Workflow>> {
     tx.workflow_version(task.workflow_id, task.workflow_version)
         .await?
         .ok_or_else(|| {
@@ -76,20 +76,20 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
     let Some(decision) = index.find(&TicketKey::from(&ticket)) else {
         return Ok(Allocation::Unroutable);
     };
-    let live = cmd
-        .tx
-        .workflow(decision.workflow)
-        .await?
-        .ok_or_else(|| Error::not_found("workflow", decision.workflow))?;
     let workflow = cmd
         .tx
-        .workflow_version(live.id, live.version)
+        .workflow_version(decision.workflow, decision.version)
         .await?
-        .ok_or_else(|| Error::not_found("workflow version", format!("{}@{}", live.id, live.version)))?;
+        .ok_or_else(|| {
+            Error::not_found(
+                "workflow version",
+                format!("{}@{}", decision.workflow, decision.version),
+            )
+        })?;
     let def = &workflow.definition;
     let start = def
         .start_step()
-        .ok_or_else(|| Error::conflict(format!("workflow {} has no start step", live.id)))?;
+        .ok_or_else(|| Error::conflict(format!("workflow {} has no start step", workflow.id)))?;
     let task = Task {
         id: cmd.id(),
         ticket: ticket.id,
@@ -133,7 +133,8 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
         serde_json::Value::Null,
         json!({
             "workflow": workflow.id, "workflow_version": workflow.version, "tier": decision.tier,
-            "step": start.id, "assignee": user, "reason": decision.reason,
+            "workflow_name": def.name, "department_specific": decision.department_specific,
+            "step": start.id, "assignee": user,
         }),
     )
     .await?;

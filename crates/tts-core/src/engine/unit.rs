@@ -54,7 +54,7 @@ impl<'e> Cmd<'e> {
             before,
             after,
         };
-        self.tx.insert_audit(&entry).await
+        self.tx.insert_audit(entry).await
     }
 
     /// Writes an event to the outbox, in this unit.
@@ -64,7 +64,7 @@ impl<'e> Cmd<'e> {
             event,
             created_at: self.now,
         };
-        self.tx.insert_outbox(&message).await
+        self.tx.insert_outbox(message).await
     }
 
     /// Asks for a notification (delivered by the notification consumer).

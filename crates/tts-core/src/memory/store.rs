@@ -22,35 +22,36 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 struct State {
     last_ticket_id: i64,
-    year_seq: HashMap<i32, u32>,
-    tickets: HashMap<TicketId, Ticket>,
-    ticket_numbers: HashMap<TicketNumber, TicketId>,
-    workflows: HashMap<WorkflowId, Workflow>,
+    year_seq: IdMap<i32, u32>,
+    tickets: IdMap<TicketId, Box<Ticket>>,
+    ticket_numbers: IdMap<TicketNumber, TicketId>,
+    workflows: IdMap<WorkflowId, Workflow>,
     workflow_names: HashMap<String, WorkflowId>,
-    workflow_versions: HashMap<(WorkflowId, u32), Workflow>,
+    workflow_versions: IdMap<(WorkflowId, u32), Arc<Workflow>>,
     workflows_revision: u64,
-    users: HashMap<UserId, User>,
+    users: IdMap<UserId, User>,
     user_emails: HashMap<String, UserId>,
-    roles: HashMap<RoleId, Role>,
+    roles: IdMap<RoleId, Role>,
     role_names: HashMap<(String, String), RoleId>,
     memberships: BTreeMap<(RoleId, UserId), Membership>,
-    cursors: HashMap<RoleId, UserId>,
-    tasks: HashMap<TaskId, Task>,
-    task_by_ticket: HashMap<TicketId, TaskId>,
-    assignments: HashMap<AssignmentId, Assignment>,
-    task_assignments: HashMap<TaskId, Vec<AssignmentId>>,
-    user_assignments: HashMap<UserId, Vec<AssignmentId>>,
+    cursors: IdMap<RoleId, UserId>,
+    tasks: IdMap<TaskId, Box<Task>>,
+    task_by_ticket: IdMap<TicketId, TaskId>,
+    assignments: IdMap<AssignmentId, Box<Assignment>>,
+    task_assignments: IdMap<TaskId, Vec<AssignmentId>>,
+    user_assignments: IdMap<UserId, Vec<AssignmentId>>,
     audit: Vec<AuditEntry>,
     outbox_seq: u64,
     outbox: BTreeMap<u64, OutboxMessage>,
-    outbox_index: HashMap<MessageId, u64>,
+    outbox_index: IdMap<MessageId, u64>,
     processed: HashSet<(String, MessageId)>,
-    notifications: HashMap<NotificationId, Notification>,
-    user_notifications: HashMap<UserId, Vec<NotificationId>>,
+    notifications: IdMap<NotificationId, Box<Notification>>,
+    user_notifications: IdMap<UserId, Vec<NotificationId>>,
 }
 
 /// A map the undo log can restore.
@@ -59,7 +60,7 @@ trait Table<K, V> {
     fn del(&mut self, key: &K) -> Option<V>;
 }
 
-impl<K: Hash + Eq, V> Table<K, V> for HashMap<K, V> {
+impl<K: Hash + Eq, V, S: std::hash::BuildHasher> Table<K, V> for HashMap<K, V, S> {
     fn put(&mut self, key: K, value: V) -> Option<V> {
         self.insert(key, value)
     }
@@ -78,6 +79,36 @@ impl<K: Ord, V> Table<K, V> for BTreeMap<K, V> {
 }
 
 type Undo = Box<dyn FnOnce(&mut State) + Send>;
+
+/// A fast multiplicative hasher for maps keyed by server-generated ids (UUIDs, integers). Maps keyed by
+/// client-supplied text (e-mails, names) keep the standard, DoS-resistant hasher.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+/// A map keyed by server-generated ids.
+type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// The in-memory [`Store`]. Cloning shares nothing; wrap it in an `Arc` to share.
 #[derive(Debug)]
@@ -105,7 +136,7 @@ impl Store for MemoryStore {
     async fn begin(&self, _access: Access) -> Result<Box<dyn UnitOfWork>> {
         Ok(Box::new(MemoryUnit {
             guard: self.state.lock().await,
-            undo: Vec::new(),
+            undo: Vec::with_capacity(32),
         }))
     }
 }
@@ -157,7 +188,7 @@ impl MemoryUnit {
         Some(prev)
     }
 
-    fn push_index<K, V>(&mut self, table: fn(&mut State) -> &mut HashMap<K, Vec<V>>, key: K, value: V)
+    fn push_index<K, V>(&mut self, table: fn(&mut State) -> &mut IdMap<K, Vec<V>>, key: K, value: V)
     where
         K: Hash + Eq + Clone + Send + 'static,
         V: Send + 'static,
@@ -217,24 +248,27 @@ impl UnitOfWork for MemoryUnit {
             return Err(Error::conflict(format!("ticket number {} exists", ticket.ticket_id)));
         }
         self.set(|s| &mut s.ticket_numbers, ticket.ticket_id, ticket.id);
-        self.set(|s| &mut s.tickets, ticket.id, ticket.clone());
+        self.set(|s| &mut s.tickets, ticket.id, Box::new(ticket.clone()));
         Ok(())
     }
 
     async fn update_ticket(&mut self, ticket: &Ticket) -> Result<()> {
         let stored = self.s().tickets.get(&ticket.id).map(|t| t.version);
         check_version("ticket", stored, ticket.version, ticket.id)?;
-        self.set(|s| &mut s.tickets, ticket.id, ticket.clone());
+        self.set(|s| &mut s.tickets, ticket.id, Box::new(ticket.clone()));
         Ok(())
     }
 
     async fn ticket(&mut self, id: TicketId) -> Result<Option<Ticket>> {
-        Ok(self.s().tickets.get(&id).cloned())
+        Ok(self.s().tickets.get(&id).map(|t| (**t).clone()))
     }
 
     async fn ticket_by_number(&mut self, number: TicketNumber) -> Result<Option<Ticket>> {
         let s = self.s();
-        Ok(s.ticket_numbers.get(&number).and_then(|id| s.tickets.get(id)).cloned())
+        Ok(s.ticket_numbers
+            .get(&number)
+            .and_then(|id| s.tickets.get(id))
+            .map(|t| (**t).clone()))
     }
 
     async fn list_tickets(&mut self, q: &TicketQuery) -> Result<Page<Ticket>> {
@@ -244,8 +278,8 @@ impl UnitOfWork for MemoryUnit {
                 .get(&u)
                 .into_iter()
                 .flatten()
-                .filter_map(|a| s.assignments.get(a))
-                .filter_map(|a| s.tasks.get(&a.task))
+                .filter_map(|a| s.assignments.get(a).map(|a| &**a))
+                .filter_map(|a| s.tasks.get(&a.task).map(|t| &**t))
                 .map(|t| t.ticket)
                 .collect()
         });
@@ -253,6 +287,7 @@ impl UnitOfWork for MemoryUnit {
         let mut rows: Vec<&Ticket> = s
             .tickets
             .values()
+            .map(|t| &**t)
             .filter(|t| match (&visible, q.visible_to) {
                 (Some(set), Some(u)) => t.created_by == u || set.contains(&t.id),
                 _ => true,
@@ -347,11 +382,11 @@ impl UnitOfWork for MemoryUnit {
                 w.id, w.version
             )));
         }
-        self.set(|s| &mut s.workflow_versions, (w.id, w.version), w.clone());
+        self.set(|s| &mut s.workflow_versions, (w.id, w.version), Arc::new(w.clone()));
         Ok(())
     }
 
-    async fn workflow_version(&mut self, id: WorkflowId, version: u32) -> Result<Option<Workflow>> {
+    async fn workflow_version(&mut self, id: WorkflowId, version: u32) -> Result<Option<Arc<Workflow>>> {
         Ok(self.s().workflow_versions.get(&(id, version)).cloned())
     }
 
@@ -495,24 +530,27 @@ impl UnitOfWork for MemoryUnit {
             return Err(Error::conflict(format!("ticket {} already has a task", t.ticket)));
         }
         self.set(|s| &mut s.task_by_ticket, t.ticket, t.id);
-        self.set(|s| &mut s.tasks, t.id, t.clone());
+        self.set(|s| &mut s.tasks, t.id, Box::new(t.clone()));
         Ok(())
     }
 
     async fn update_task(&mut self, t: &Task) -> Result<()> {
         let stored = self.s().tasks.get(&t.id).map(|x| x.version);
         check_version("task", stored, t.version, t.id)?;
-        self.set(|s| &mut s.tasks, t.id, t.clone());
+        self.set(|s| &mut s.tasks, t.id, Box::new(t.clone()));
         Ok(())
     }
 
     async fn task(&mut self, id: TaskId) -> Result<Option<Task>> {
-        Ok(self.s().tasks.get(&id).cloned())
+        Ok(self.s().tasks.get(&id).map(|t| (**t).clone()))
     }
 
     async fn task_for_ticket(&mut self, ticket: TicketId) -> Result<Option<Task>> {
         let s = self.s();
-        Ok(s.task_by_ticket.get(&ticket).and_then(|id| s.tasks.get(id)).cloned())
+        Ok(s.task_by_ticket
+            .get(&ticket)
+            .and_then(|id| s.tasks.get(id))
+            .map(|t| (**t).clone()))
     }
 
     async fn insert_assignment(&mut self, a: &Assignment) -> Result<()> {
@@ -522,7 +560,7 @@ impl UnitOfWork for MemoryUnit {
         if !self.s().tasks.contains_key(&a.task) {
             return Err(Error::not_found("task", a.task));
         }
-        self.set(|s| &mut s.assignments, a.id, a.clone());
+        self.set(|s| &mut s.assignments, a.id, Box::new(a.clone()));
         self.push_index(|s| &mut s.task_assignments, a.task, a.id);
         self.push_index(|s| &mut s.user_assignments, a.user, a.id);
         Ok(())
@@ -534,12 +572,12 @@ impl UnitOfWork for MemoryUnit {
         if stored.is_some_and(|(_, len)| a.history.len() < len) {
             return Err(Error::conflict("assignment history is append-only"));
         }
-        self.set(|s| &mut s.assignments, a.id, a.clone());
+        self.set(|s| &mut s.assignments, a.id, Box::new(a.clone()));
         Ok(())
     }
 
     async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>> {
-        Ok(self.s().assignments.get(&id).cloned())
+        Ok(self.s().assignments.get(&id).map(|a| (**a).clone()))
     }
 
     async fn task_assignments(&mut self, task: TaskId) -> Result<Vec<Assignment>> {
@@ -548,7 +586,7 @@ impl UnitOfWork for MemoryUnit {
             .get(&task)
             .into_iter()
             .flatten()
-            .filter_map(|id| s.assignments.get(id))
+            .filter_map(|id| s.assignments.get(id).map(|a| &**a))
             .cloned()
             .collect())
     }
@@ -561,9 +599,9 @@ impl UnitOfWork for MemoryUnit {
                 .get(&u)
                 .into_iter()
                 .flatten()
-                .filter_map(|id| s.assignments.get(id))
+                .filter_map(|id| s.assignments.get(id).map(|a| &**a))
                 .collect(),
-            None => s.assignments.values().collect(),
+            None => s.assignments.values().map(|a| &**a).collect(),
         };
         rows.retain(|a| !q.open_only || a.status.is_open());
         rows.sort_by_key(|x| std::cmp::Reverse((x.assigned_at, x.id)));
@@ -575,6 +613,7 @@ impl UnitOfWork for MemoryUnit {
             .s()
             .assignments
             .values()
+            .map(|a| &**a)
             .filter(|a| a.status.is_open())
             .filter(|a| {
                 let warn = !a.sla_warned && a.warn_at.is_some_and(|w| w <= now);
@@ -587,8 +626,8 @@ impl UnitOfWork for MemoryUnit {
         Ok(due.into_iter().take(limit).cloned().collect())
     }
 
-    async fn insert_audit(&mut self, entry: &AuditEntry) -> Result<()> {
-        self.s().audit.push(entry.clone());
+    async fn insert_audit(&mut self, entry: AuditEntry) -> Result<()> {
+        self.s().audit.push(entry);
         self.undo.push(Box::new(|s| {
             s.audit.pop();
         }));
@@ -615,14 +654,14 @@ impl UnitOfWork for MemoryUnit {
             .collect())
     }
 
-    async fn insert_outbox(&mut self, m: &OutboxMessage) -> Result<()> {
+    async fn insert_outbox(&mut self, m: OutboxMessage) -> Result<()> {
         if self.s().outbox_index.contains_key(&m.id) {
             return Err(Error::conflict(format!("outbox message {} exists", m.id)));
         }
         let seq = self.s().outbox_seq + 1;
         self.bump(|s| &mut s.outbox_seq, seq);
         self.set(|s| &mut s.outbox_index, m.id, seq);
-        self.set(|s| &mut s.outbox, seq, m.clone());
+        self.set(|s| &mut s.outbox, seq, m);
         Ok(())
     }
 
@@ -654,7 +693,7 @@ impl UnitOfWork for MemoryUnit {
         if self.s().notifications.contains_key(&n.id) {
             return Err(Error::conflict(format!("notification {} exists", n.id)));
         }
-        self.set(|s| &mut s.notifications, n.id, n.clone());
+        self.set(|s| &mut s.notifications, n.id, Box::new(n.clone()));
         self.push_index(|s| &mut s.user_notifications, n.user_id, n.id);
         Ok(())
     }
@@ -663,12 +702,12 @@ impl UnitOfWork for MemoryUnit {
         if !self.s().notifications.contains_key(&n.id) {
             return Err(Error::not_found("notification", n.id));
         }
-        self.set(|s| &mut s.notifications, n.id, n.clone());
+        self.set(|s| &mut s.notifications, n.id, Box::new(n.clone()));
         Ok(())
     }
 
     async fn notification(&mut self, id: NotificationId) -> Result<Option<Notification>> {
-        Ok(self.s().notifications.get(&id).cloned())
+        Ok(self.s().notifications.get(&id).map(|n| (**n).clone()))
     }
 
     async fn list_notifications(&mut self, q: &NotificationQuery) -> Result<Page<Notification>> {
@@ -679,9 +718,9 @@ impl UnitOfWork for MemoryUnit {
                 .get(&u)
                 .into_iter()
                 .flatten()
-                .filter_map(|id| s.notifications.get(id))
+                .filter_map(|id| s.notifications.get(id).map(|n| &**n))
                 .collect(),
-            None => s.notifications.values().collect(),
+            None => s.notifications.values().map(|n| &**n).collect(),
         };
         rows.retain(|n| q.is_read.is_none_or(|r| n.is_read == r));
         rows.sort_by_key(|x| std::cmp::Reverse((x.created_at, x.id)));

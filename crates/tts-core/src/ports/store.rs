@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
+use std::sync::Arc;
 
 /// Largest page a list may ask for.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -198,8 +199,8 @@ pub trait UnitOfWork: Send {
     async fn workflows(&mut self, status: Option<WorkflowStatus>) -> Result<Vec<Workflow>>;
     /// Freezes a published version (unique per workflow and version).
     async fn insert_workflow_version(&mut self, workflow: &Workflow) -> Result<()>;
-    /// A frozen version.
-    async fn workflow_version(&mut self, id: WorkflowId, version: u32) -> Result<Option<Workflow>>;
+    /// A frozen version. Versions never change once inserted, so adapters may cache them; hence `Arc`.
+    async fn workflow_version(&mut self, id: WorkflowId, version: u32) -> Result<Option<Arc<Workflow>>>;
     /// A counter that changes whenever any workflow is inserted or updated (for match-index caching).
     async fn workflows_revision(&mut self) -> Result<u64>;
 
@@ -261,7 +262,7 @@ pub trait UnitOfWork: Send {
 
     // --- audit ---
     /// Appends an audit entry.
-    async fn insert_audit(&mut self, entry: &AuditEntry) -> Result<()>;
+    async fn insert_audit(&mut self, entry: AuditEntry) -> Result<()>;
     /// The audit trail of a ticket (including its task), oldest first.
     async fn ticket_audit(&mut self, ticket: TicketId) -> Result<Vec<AuditEntry>>;
     /// The audit trail of a task, oldest first.
@@ -269,7 +270,7 @@ pub trait UnitOfWork: Send {
 
     // --- outbox and consumer idempotency ---
     /// Writes an outbox message (committed with the change that caused it).
-    async fn insert_outbox(&mut self, message: &OutboxMessage) -> Result<()>;
+    async fn insert_outbox(&mut self, message: OutboxMessage) -> Result<()>;
     /// Up to `limit` unsent messages, oldest first; in a write unit they are locked (or skipped if another
     /// unit holds them), so two relays never publish one message concurrently.
     async fn unsent_outbox(&mut self, limit: usize) -> Result<Vec<OutboxMessage>>;

@@ -355,7 +355,10 @@ pub async fn workflows_and_versions(store: &dyn Store) {
         "writes move the revision"
     );
     assert_eq!(tx.workflow(w.id).await.expect("get").as_ref(), Some(&w));
-    assert_eq!(tx.workflow_version(w.id, 1).await.expect("version").as_ref(), Some(&w));
+    assert_eq!(
+        tx.workflow_version(w.id, 1).await.expect("version").as_deref(),
+        Some(&w)
+    );
     assert_eq!(tx.workflow_version(w.id, 2).await.expect("version"), None);
     let active = tx.workflows(Some(WorkflowStatus::Active)).await.expect("active");
     assert!(active.iter().any(|x| x.id == w.id));
@@ -698,7 +701,7 @@ pub async fn audit_trail(store: &dyn Store) {
         entry("task.action", 2, true),
     ];
     for e in &entries {
-        tx.insert_audit(e).await.expect("audit");
+        tx.insert_audit(e.clone()).await.expect("audit");
     }
     tx.commit().await.expect("commit");
     let mut tx = read(store).await;
@@ -725,7 +728,7 @@ pub async fn outbox_and_dedup(store: &dyn Store) {
         })
         .collect();
     for m in &msgs {
-        tx.insert_outbox(m).await.expect("outbox");
+        tx.insert_outbox(m.clone()).await.expect("outbox");
     }
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
