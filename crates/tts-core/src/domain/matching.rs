@@ -283,7 +283,7 @@ impl MatchIndex {
             tried.push(ProbeStep {
                 tier,
                 department_specific: dept,
-            })
+            });
         });
         let reason = match &hit {
             Some((m, name)) => reason(name, m, ticket),
