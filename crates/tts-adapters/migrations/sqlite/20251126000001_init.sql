@@ -138,3 +138,12 @@ CREATE TABLE notifications (
     data       TEXT NOT NULL
 );
 CREATE INDEX notifications_user ON notifications (user_id, is_read, created_at);
+
+-- Local identity: argon2id password hashes and the lockout counters, keyed by lower-case e-mail.
+CREATE TABLE credentials (
+    email         TEXT PRIMARY KEY,
+    user_id       BLOB NOT NULL,
+    password_hash TEXT NOT NULL,
+    failures      INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+    locked_until  TEXT
+);
