@@ -159,7 +159,9 @@ pub struct NotificationQuery {
 ///   retries the whole command;
 /// - `update_*` of a versioned row requires the stored version to be exactly one less than the new one,
 ///   else `Error::Conflict`; unique rules (ticket number, one task per ticket, workflow name, user e-mail,
-///   role name per system) give `Error::Conflict`; a missing row on update gives `Error::NotFound`.
+///   role name per system) give `Error::Conflict`; a missing row on update gives `Error::NotFound`;
+/// - after any error the unit may be unusable (SQL databases abort the transaction): callers drop it and
+///   start again; the engine never continues a unit past an error.
 #[async_trait]
 pub trait Store: Send + Sync + Debug + 'static {
     /// Opens a unit of work.

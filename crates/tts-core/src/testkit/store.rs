@@ -163,15 +163,19 @@ pub async fn version_checks(store: &dyn Store) {
     let mut next = t.clone();
     next.move_to(TicketStatus::InProgress, t0()).expect("move");
     tx.update_ticket(&next).await.expect("update with next version");
+    tx.commit().await.expect("commit");
+    let mut tx = write(store).await;
     let err = tx.update_ticket(&next).await.expect_err("same version again");
     assert_eq!(err.kind(), ErrorKind::Conflict, "a stale version is a conflict");
+    drop(tx);
+    let mut tx = write(store).await;
     let mut ghost = next.clone();
     ghost.id = TicketId(i64::MAX - 7);
     assert_eq!(
         tx.update_ticket(&ghost).await.expect_err("missing row").kind(),
         ErrorKind::NotFound
     );
-    tx.commit().await.expect("commit");
+    drop(tx);
     let mut tx = read(store).await;
     let stored = tx.ticket(t.id).await.expect("get").expect("exists");
     assert_eq!(stored.status, TicketStatus::InProgress);
@@ -333,6 +337,8 @@ pub async fn workflows_and_versions(store: &dyn Store) {
     let mut tx = write(store).await;
     let rev0 = tx.workflows_revision().await.expect("revision");
     tx.insert_workflow(&w).await.expect("insert workflow");
+    tx.commit().await.expect("commit");
+    let mut tx = write(store).await;
     let mut clash = w.clone();
     clash.id = id();
     assert_eq!(
@@ -340,13 +346,20 @@ pub async fn workflows_and_versions(store: &dyn Store) {
         ErrorKind::Conflict,
         "workflow names are unique"
     );
+    drop(tx);
+    let mut tx = write(store).await;
     w.version = 1;
     w.status = WorkflowStatus::Active;
     tx.insert_workflow_version(&w).await.expect("freeze version");
+    tx.update_workflow(&w).await.expect("update");
+    tx.commit().await.expect("commit");
+    let mut tx = write(store).await;
     assert_eq!(
         tx.insert_workflow_version(&w).await.expect_err("same version").kind(),
         ErrorKind::Conflict
     );
+    drop(tx);
+    let mut tx = write(store).await;
     tx.update_workflow(&w).await.expect("update");
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
@@ -397,6 +410,8 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
         name: format!("Agents {}", Uuid::now_v7()),
     };
     tx.insert_role(&role).await.expect("role");
+    tx.commit().await.expect("commit");
+    let mut tx = write(store).await;
     let mut dup = role.clone();
     dup.id = id();
     dup.name = dup.name.to_uppercase();
@@ -405,6 +420,8 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
         ErrorKind::Conflict,
         "role names are unique per system"
     );
+    drop(tx);
+    let mut tx = write(store).await;
     let mut users = Vec::new();
     for i in 0..4 {
         let u = User {
@@ -417,6 +434,8 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
         tx.insert_user(&u).await.expect("user");
         users.push(u);
     }
+    tx.commit().await.expect("commit");
+    let mut tx = write(store).await;
     let mut clash = users[0].clone();
     clash.id = id();
     clash.email = clash.email.to_uppercase();
@@ -425,6 +444,8 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
         ErrorKind::Conflict,
         "e-mails are unique, case-insensitively"
     );
+    drop(tx);
+    let mut tx = write(store).await;
     for (i, u) in users.iter().enumerate().rev() {
         tx.upsert_membership(Membership {
             role: role.id,
@@ -434,6 +455,8 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
         .await
         .expect("membership");
     }
+    tx.commit().await.expect("commit");
+    let mut tx = write(store).await;
     let missing = tx
         .upsert_membership(Membership {
             role: id(),
@@ -442,6 +465,8 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
         })
         .await;
     assert_eq!(missing.expect_err("unknown role").kind(), ErrorKind::NotFound);
+    drop(tx);
+    let mut tx = write(store).await;
     tx.commit().await.expect("commit");
 
     let mut tx = write(store).await;
@@ -555,6 +580,8 @@ pub async fn tasks_and_assignments(store: &dyn Store) {
         ErrorKind::Conflict,
         "one task per ticket"
     );
+    drop(tx);
+    let mut tx = write(store).await;
     let mut a = Assignment::new(
         id(),
         task.id,
@@ -622,11 +649,13 @@ pub async fn tasks_and_assignments(store: &dyn Store) {
         )
         .expect("resolve");
     tx.update_assignment(&acted).await.expect("update");
+    tx.commit().await.expect("commit");
+    let mut tx = write(store).await;
     let mut shrunk = acted.clone();
     shrunk.history.truncate(1);
     shrunk.version += 1;
     assert!(tx.update_assignment(&shrunk).await.is_err(), "history is append-only");
-    tx.commit().await.expect("commit");
+    drop(tx);
 
     let mut tx = read(store).await;
     assert_eq!(tx.assignment(a.id).await.expect("get").as_ref(), Some(&acted));

@@ -1,0 +1,105 @@
+//! The PostgreSQL store: several servers and workers on one database.
+
+use super::error::redact_url;
+use super::unit::{VersionCache, sql_unit_of_work};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+use tts_core::ports::store::{Access, Store};
+
+sql_unit_of_work!(sqlx::Postgres);
+
+/// How to reach PostgreSQL.
+#[derive(Clone)]
+pub struct PgConfig {
+    /// `postgres://user:password@host:5432/database`.
+    pub url: String,
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// How long to wait for a free connection (and for the server when connecting).
+    pub acquire_timeout: Duration,
+}
+
+impl fmt::Debug for PgConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgConfig")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish()
+    }
+}
+
+impl PgConfig {
+    /// Defaults: 16 connections, 10 s acquire timeout.
+    pub fn new(url: impl Into<String>) -> Self {
+        PgConfig { url: url.into(), max_connections: 16, acquire_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// The [`Store`] on PostgreSQL. Cloning shares the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    versions: std::sync::Arc<VersionCache>,
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore").field("connections", &self.pool.size()).finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects and applies the embedded migrations. An unreachable server gives an error naming the URL
+    /// (password redacted) after the acquire timeout, never a hang.
+    pub async fn connect(config: &PgConfig) -> tts_core::Result<Self> {
+        let shown = redact_url(&config.url);
+        let unavailable = |what: String| tts_core::Error::Backend {
+            backend: "postgres",
+            kind: tts_core::ErrorKind::Unavailable,
+            message: format!("cannot connect to PostgreSQL at {shown}: {what}"),
+        };
+        let options = PgConnectOptions::from_str(&config.url).map_err(|e| unavailable(e.to_string()))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        let store = PgStore { pool, versions: Default::default() };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the embedded migrations (idempotent; concurrent servers wait on the migrator's lock).
+    pub async fn migrate(&self) -> tts_core::Result<()> {
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await.map_err(|e| db_err("postgres", e.into()))
+    }
+
+    /// The connection pool (shared with the local identity adapter).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
+        let tx = self.pool.begin().await.map_err(|e| db_err("postgres", e))?;
+        Ok(Box::new(SqlUnit {
+            tx,
+            write: access == Access::Write,
+            dialect: Dialect::Postgres,
+            backend: "postgres",
+            versions: std::sync::Arc::clone(&self.versions),
+            fresh_versions: Default::default(),
+        }))
+    }
+}

@@ -1,0 +1,139 @@
+//! The SQLite store: the embedded default (one file, WAL, no server).
+
+use super::error::redact_url;
+use super::unit::{VersionCache, sql_unit_of_work};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+use tts_core::ports::store::{Access, Store};
+
+sql_unit_of_work!(sqlx::Sqlite);
+
+/// How durable a commit is. `Full` (the default) syncs the WAL on every commit, so a committed ticket
+/// survives power loss; `Normal` syncs at checkpoints only (a crash of the machine may lose the last
+/// commits, never corrupt the database), and is several times faster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`.
+    Normal,
+}
+
+/// How to open the SQLite database.
+#[derive(Clone)]
+pub struct SqliteConfig {
+    /// `sqlite://path/to/tts.db` (created if missing) or `sqlite::memory:`.
+    pub url: String,
+    /// Commit durability.
+    pub durability: Durability,
+    /// How long a writer waits for the write lock before failing.
+    pub busy_timeout: Duration,
+    /// Connections in the pool (readers run in parallel; writers take turns).
+    pub max_connections: u32,
+    /// How long to wait for a free connection.
+    pub acquire_timeout: Duration,
+}
+
+impl fmt::Debug for SqliteConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteConfig")
+            .field("url", &redact_url(&self.url))
+            .field("durability", &self.durability)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl SqliteConfig {
+    /// The defaults for a database file: durable commits, 5 s busy timeout, 8 connections.
+    pub fn new(url: impl Into<String>) -> Self {
+        SqliteConfig {
+            url: url.into(),
+            durability: Durability::Full,
+            busy_timeout: Duration::from_secs(5),
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The [`Store`] on SQLite. Cloning shares the pool.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    versions: std::sync::Arc<VersionCache>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore").field("connections", &self.pool.size()).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in WAL mode and applies the embedded migrations.
+    /// A database that cannot be opened gives an error naming the URL (never a password).
+    pub async fn connect(config: &SqliteConfig) -> tts_core::Result<Self> {
+        let shown = redact_url(&config.url);
+        let unavailable = |what: String| tts_core::Error::Backend {
+            backend: "sqlite",
+            kind: tts_core::ErrorKind::Unavailable,
+            message: format!("cannot open SQLite database {shown}: {what}"),
+        };
+        let options = SqliteConnectOptions::from_str(&config.url)
+            .map_err(|e| unavailable(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match config.durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
+            .busy_timeout(config.busy_timeout)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        let store = SqliteStore { pool, versions: Default::default() };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the embedded migrations (idempotent).
+    pub async fn migrate(&self) -> tts_core::Result<()> {
+        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await.map_err(|e| db_err("sqlite", e.into()))
+    }
+
+    /// The connection pool (shared with the local identity adapter).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
+        let write = access == Access::Write;
+        let tx = if write { self.pool.begin_with("BEGIN IMMEDIATE").await } else { self.pool.begin().await }
+            .map_err(|e| db_err("sqlite", e))?;
+        Ok(Box::new(SqlUnit {
+            tx,
+            write,
+            dialect: Dialect::Sqlite,
+            backend: "sqlite",
+            versions: std::sync::Arc::clone(&self.versions),
+            fresh_versions: Default::default(),
+        }))
+    }
+}

@@ -1,0 +1,903 @@
+//! The unit of work shared by both SQL dialects, written once and instantiated per database.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tts_core::domain::matching::normalize;
+use tts_core::ids::WorkflowId;
+use tts_core::{Priority, Ticket, Workflow};
+use uuid::Uuid;
+
+/// Which SQL dialect a unit speaks; the few places they differ branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Frozen workflow versions read so far (they never change once committed).
+#[derive(Debug, Default)]
+pub(crate) struct VersionCache(Mutex<HashMap<(WorkflowId, u32), Arc<Workflow>>>);
+
+impl VersionCache {
+    pub(crate) fn get(&self, key: (WorkflowId, u32)) -> Option<Arc<Workflow>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()
+    }
+
+    pub(crate) fn put(&self, key: (WorkflowId, u32), w: Arc<Workflow>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key, w);
+    }
+}
+
+/// One open transaction plus what the shared code needs to know about it.
+pub(crate) struct SqlUnit<DB: sqlx::Database> {
+    pub(crate) tx: sqlx::Transaction<'static, DB>,
+    pub(crate) write: bool,
+    pub(crate) dialect: Dialect,
+    pub(crate) backend: &'static str,
+    pub(crate) versions: Arc<VersionCache>,
+    /// Versions inserted by this unit: not cached until committed.
+    pub(crate) fresh_versions: HashSet<(WorkflowId, u32)>,
+}
+
+/// A dynamically bound query argument (list filters).
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    I64(i64),
+    Text(String),
+    Bool(bool),
+    Uuid(Uuid),
+}
+
+/// The derived key columns of a ticket row.
+pub(crate) struct TicketKeys {
+    pub(crate) number: String,
+    pub(crate) status: &'static str,
+    pub(crate) priority: &'static str,
+    pub(crate) priority_rank: i64,
+    pub(crate) category_key: String,
+    pub(crate) department_key: Option<String>,
+    pub(crate) search_text: String,
+}
+
+impl TicketKeys {
+    pub(crate) fn of(t: &Ticket) -> Self {
+        let number = t.ticket_id.to_string();
+        let search_text = format!("{}\n{}\n{}", t.subject, t.description, number).to_lowercase();
+        TicketKeys {
+            number,
+            status: t.status.as_str(),
+            priority: t.priority.as_str(),
+            priority_rank: priority_rank(t.priority),
+            category_key: t.category.to_lowercase(),
+            department_key: t.department.as_deref().map(str::to_lowercase),
+            search_text,
+        }
+    }
+}
+
+pub(crate) fn priority_rank(p: Priority) -> i64 {
+    match p {
+        Priority::Low => 0,
+        Priority::Medium => 1,
+        Priority::High => 2,
+        Priority::Critical => 3,
+    }
+}
+
+/// The unique key of a workflow name, role name or system.
+pub(crate) fn name_key(s: &str) -> String {
+    normalize(s)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Builds a `WHERE` clause with numbered placeholders as conditions are added.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    pub(crate) conditions: Vec<String>,
+    pub(crate) args: Vec<Arg>,
+}
+
+impl Filter {
+    /// Adds a condition; `?` in `sql` is replaced by the next placeholder number (once per `?`,
+    /// each `?` binding `arg` again).
+    pub(crate) fn add(&mut self, sql: &str, arg: Arg) {
+        let mut out = String::new();
+        for (i, part) in sql.split('?').enumerate() {
+            if i > 0 {
+                self.args.push(arg.clone());
+                out.push_str(&format!("${}", self.args.len()));
+            }
+            out.push_str(part);
+        }
+        self.conditions.push(out);
+    }
+
+    /// Adds a condition without arguments.
+    pub(crate) fn add_plain(&mut self, sql: &str) {
+        self.conditions.push(sql.to_string());
+    }
+
+    pub(crate) fn where_clause(&self) -> String {
+        if self.conditions.is_empty() { String::new() } else { format!(" WHERE {}", self.conditions.join(" AND ")) }
+    }
+
+    /// The next placeholder number.
+    pub(crate) fn next(&self) -> usize {
+        self.args.len() + 1
+    }
+}
+
+/// Implements `UnitOfWork` for `SqlUnit<$db>`; the bodies are the same for every database.
+macro_rules! sql_unit_of_work {
+    ($db:ty) => {
+        use crate::sql::error::db_err;
+        use crate::sql::unit::{like_pattern, name_key, Arg, Dialect, Filter, SqlUnit, TicketKeys};
+        use async_trait::async_trait;
+        use chrono::{DateTime, Utc};
+        use sqlx::types::Json;
+        use sqlx::{AssertSqlSafe, Row};
+        use std::sync::Arc;
+        use tts_core::domain::assignment::Candidate;
+        use tts_core::ids::*;
+        use tts_core::ports::store::{AssignmentQuery, NotificationQuery, Page, PageRequest, TicketOrdering, TicketQuery};
+        use tts_core::ports::UnitOfWork;
+        use tts_core::{
+            Assignment, AuditEntry, Error, Membership, Notification, OutboxMessage, Result, Role, Task, Ticket,
+            TicketNumber, User, Workflow, WorkflowStatus,
+        };
+
+        type Q<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
+
+        fn bind_all(mut q: Q<'_>, args: Vec<Arg>) -> Q<'_> {
+            for a in args {
+                q = match a {
+                    Arg::I64(v) => q.bind(v),
+                    Arg::Text(v) => q.bind(v),
+                    Arg::Bool(v) => q.bind(v),
+                    Arg::Uuid(v) => q.bind(v),
+                };
+            }
+            q
+        }
+
+        impl SqlUnit<$db> {
+            fn err(&self) -> impl Fn(sqlx::Error) -> Error + use<> {
+                let backend = self.backend;
+                move |e| db_err(backend, e)
+            }
+
+            /// `sql` with `{LOCK}` replaced by the row lock of a write unit on PostgreSQL.
+            fn locked(&self, sql: &'static str) -> AssertSqlSafe<String> {
+                let lock = if self.write && self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
+                AssertSqlSafe(sql.replace("{LOCK}", lock))
+            }
+
+            async fn one_json<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
+                &mut self,
+                sql: AssertSqlSafe<String>,
+                args: Vec<Arg>,
+            ) -> Result<Option<T>> {
+                let err = self.err();
+                let row = bind_all(sqlx::query(sql), args).fetch_optional(&mut *self.tx).await.map_err(&err)?;
+                row.map(|r| r.try_get::<Json<T>, _>(0).map(|j| j.0)).transpose().map_err(err)
+            }
+
+            async fn all_json<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
+                &mut self,
+                sql: AssertSqlSafe<String>,
+                args: Vec<Arg>,
+            ) -> Result<Vec<T>> {
+                let err = self.err();
+                let rows = bind_all(sqlx::query(sql), args).fetch_all(&mut *self.tx).await.map_err(&err)?;
+                rows.into_iter().map(|r| r.try_get::<Json<T>, _>(0).map(|j| j.0)).collect::<Result<_, _>>().map_err(err)
+            }
+
+            async fn count(&mut self, sql: String, args: Vec<Arg>) -> Result<u64> {
+                let err = self.err();
+                let row = bind_all(sqlx::query(AssertSqlSafe(sql)), args).fetch_one(&mut *self.tx).await.map_err(&err)?;
+                Ok(row.try_get::<i64, _>(0).map_err(err)?.max(0) as u64)
+            }
+
+            async fn page_json<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
+                &mut self,
+                table: &str,
+                filter: Filter,
+                order: &str,
+                page: PageRequest,
+            ) -> Result<Page<T>> {
+                let where_clause = filter.where_clause();
+                let total = self.count(format!("SELECT COUNT(*) FROM {table}{where_clause}"), filter.args.clone()).await?;
+                let n = filter.next();
+                let sql = format!("SELECT data FROM {table}{where_clause} ORDER BY {order} LIMIT ${n} OFFSET ${}", n + 1);
+                let mut args = filter.args;
+                args.push(Arg::I64(i64::from(page.page_size)));
+                args.push(Arg::I64(page.offset() as i64));
+                let items = self.all_json(AssertSqlSafe(sql), args).await?;
+                Ok(Page { items, total })
+            }
+
+            async fn bump_counter(&mut self, name: &str) -> Result<i64> {
+                let err = self.err();
+                sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO counters (name, value) VALUES ($1, 1) \
+                     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+                )
+                .bind(name.to_string())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(err)
+            }
+
+            async fn exists(&mut self, sql: &'static str, arg: Arg) -> Result<bool> {
+                let err = self.err();
+                Ok(bind_all(sqlx::query(sql), vec![arg]).fetch_optional(&mut *self.tx).await.map_err(err)?.is_some())
+            }
+
+            /// After an update matched no row: missing row -> not found, else a stale version -> conflict.
+            async fn stale_or_missing(&mut self, entity: &'static str, sql: &'static str, id: Arg, shown: String) -> Error {
+                match self.exists(sql, id).await {
+                    Ok(true) => Error::conflict(format!("{entity} {shown} changed concurrently; reload and retry")),
+                    Ok(false) => Error::not_found(entity, shown),
+                    Err(e) => e,
+                }
+            }
+        }
+
+        #[async_trait]
+        impl UnitOfWork for SqlUnit<$db> {
+            async fn commit(self: Box<Self>) -> Result<()> {
+                let this = *self;
+                let err = this.err();
+                this.tx.commit().await.map_err(err)?;
+                let _ = &this.fresh_versions;
+                Ok(())
+            }
+
+            async fn next_ticket_id(&mut self) -> Result<TicketId> {
+                match self.dialect {
+                    Dialect::Postgres => {
+                        let err = self.err();
+                        let id = sqlx::query_scalar::<_, i64>("SELECT nextval('ticket_ids')")
+                            .fetch_one(&mut *self.tx)
+                            .await
+                            .map_err(err)?;
+                        Ok(TicketId(id))
+                    }
+                    Dialect::Sqlite => self.bump_counter("ticket_id").await.map(TicketId),
+                }
+            }
+
+            async fn next_ticket_seq(&mut self, year: i32) -> Result<u32> {
+                let v = self.bump_counter(&format!("ticket_seq:{year}")).await?;
+                u32::try_from(v).map_err(|_| Error::conflict("the year's ticket sequence is exhausted"))
+            }
+
+            async fn insert_ticket(&mut self, t: &Ticket) -> Result<()> {
+                let k = TicketKeys::of(t);
+                let err = self.err();
+                sqlx::query(
+                    "INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, \
+                     category_key, department_key, is_task_allocated, search_text, created_at, updated_at, version, data) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(t.id.0)
+                .bind(i64::from(t.ticket_id.year()))
+                .bind(i64::from(t.ticket_id.seq()))
+                .bind(k.number)
+                .bind(t.created_by.0)
+                .bind(k.status)
+                .bind(k.priority)
+                .bind(k.priority_rank)
+                .bind(k.category_key)
+                .bind(k.department_key)
+                .bind(t.is_task_allocated)
+                .bind(k.search_text)
+                .bind(t.created_at)
+                .bind(t.updated_at)
+                .bind(i64::from(t.version))
+                .bind(Json(t))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(err)?;
+                Ok(())
+            }
+
+            async fn update_ticket(&mut self, t: &Ticket) -> Result<()> {
+                let k = TicketKeys::of(t);
+                let err = self.err();
+                let done = sqlx::query(
+                    "UPDATE tickets SET status = $2, priority = $3, priority_rank = $4, category_key = $5, \
+                     department_key = $6, is_task_allocated = $7, search_text = $8, updated_at = $9, version = $10, \
+                     data = $11 WHERE id = $1 AND version = $12",
+                )
+                .bind(t.id.0)
+                .bind(k.status)
+                .bind(k.priority)
+                .bind(k.priority_rank)
+                .bind(k.category_key)
+                .bind(k.department_key)
+                .bind(t.is_task_allocated)
+                .bind(k.search_text)
+                .bind(t.updated_at)
+                .bind(i64::from(t.version))
+                .bind(Json(t))
+                .bind(i64::from(t.version) - 1)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(err)?;
+                if done.rows_affected() == 0 {
+                    return Err(self.stale_or_missing("ticket", "SELECT 1 FROM tickets WHERE id = $1", Arg::I64(t.id.0), t.id.to_string()).await);
+                }
+                Ok(())
+            }
+
+            async fn ticket(&mut self, id: TicketId) -> Result<Option<Ticket>> {
+                let sql = self.locked("SELECT data FROM tickets WHERE id = $1{LOCK}");
+                self.one_json(sql, vec![Arg::I64(id.0)]).await
+            }
+
+            async fn ticket_by_number(&mut self, number: TicketNumber) -> Result<Option<Ticket>> {
+                let sql = self.locked("SELECT data FROM tickets WHERE number = $1{LOCK}");
+                self.one_json(sql, vec![Arg::Text(number.to_string())]).await
+            }
+
+            async fn list_tickets(&mut self, q: &TicketQuery) -> Result<Page<Ticket>> {
+                let mut f = Filter::default();
+                if let Some(u) = q.visible_to {
+                    f.add(
+                        "(created_by = ? OR id IN (SELECT t.ticket_id FROM tasks t JOIN assignments a ON a.task_id = t.id WHERE a.user_id = ?))",
+                        Arg::Uuid(u.0),
+                    );
+                }
+                if let Some(s) = q.status {
+                    f.add("status = ?", Arg::Text(s.as_str().into()));
+                }
+                if let Some(p) = q.priority {
+                    f.add("priority = ?", Arg::Text(p.as_str().into()));
+                }
+                if let Some(c) = &q.category {
+                    f.add("category_key = ?", Arg::Text(c.to_lowercase()));
+                }
+                if let Some(d) = &q.department {
+                    f.add("department_key = ?", Arg::Text(d.to_lowercase()));
+                }
+                if let Some(a) = q.is_task_allocated {
+                    f.add("is_task_allocated = ?", Arg::Bool(a));
+                }
+                if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
+                    f.add("search_text LIKE ? ESCAPE '\\'", Arg::Text(like_pattern(s)));
+                }
+                let order = match q.ordering {
+                    TicketOrdering::NewestFirst => "created_at DESC, id DESC",
+                    TicketOrdering::OldestFirst => "created_at ASC, id ASC",
+                    TicketOrdering::PriorityDesc => "priority_rank DESC, created_at DESC, id DESC",
+                    TicketOrdering::UpdatedDesc => "updated_at DESC, id DESC",
+                };
+                self.page_json("tickets", f, order, q.page).await
+            }
+
+            async fn insert_workflow(&mut self, w: &Workflow) -> Result<()> {
+                let err = self.err();
+                sqlx::query("INSERT INTO workflows (id, name_key, status, data) VALUES ($1, $2, $3, $4)")
+                    .bind(w.id.0)
+                    .bind(name_key(&w.definition.name))
+                    .bind(w.status.as_str())
+                    .bind(Json(w))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                self.bump_counter("workflows_revision").await?;
+                Ok(())
+            }
+
+            async fn update_workflow(&mut self, w: &Workflow) -> Result<()> {
+                let err = self.err();
+                let done = sqlx::query("UPDATE workflows SET name_key = $2, status = $3, data = $4 WHERE id = $1")
+                    .bind(w.id.0)
+                    .bind(name_key(&w.definition.name))
+                    .bind(w.status.as_str())
+                    .bind(Json(w))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                if done.rows_affected() == 0 {
+                    return Err(Error::not_found("workflow", w.id));
+                }
+                self.bump_counter("workflows_revision").await?;
+                Ok(())
+            }
+
+            async fn workflow(&mut self, id: WorkflowId) -> Result<Option<Workflow>> {
+                let sql = self.locked("SELECT data FROM workflows WHERE id = $1{LOCK}");
+                self.one_json(sql, vec![Arg::Uuid(id.0)]).await
+            }
+
+            async fn workflows(&mut self, status: Option<WorkflowStatus>) -> Result<Vec<Workflow>> {
+                match status {
+                    Some(s) => {
+                        let sql = AssertSqlSafe("SELECT data FROM workflows WHERE status = $1 ORDER BY name_key".to_string());
+                        self.all_json(sql, vec![Arg::Text(s.as_str().into())]).await
+                    }
+                    None => self.all_json(AssertSqlSafe("SELECT data FROM workflows ORDER BY name_key".to_string()), vec![]).await,
+                }
+            }
+
+            async fn insert_workflow_version(&mut self, w: &Workflow) -> Result<()> {
+                let err = self.err();
+                sqlx::query("INSERT INTO workflow_versions (workflow_id, version, data) VALUES ($1, $2, $3)")
+                    .bind(w.id.0)
+                    .bind(i64::from(w.version))
+                    .bind(Json(w))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                self.fresh_versions.insert((w.id, w.version));
+                Ok(())
+            }
+
+            async fn workflow_version(&mut self, id: WorkflowId, version: u32) -> Result<Option<Arc<Workflow>>> {
+                if let Some(w) = self.versions.get((id, version)) {
+                    return Ok(Some(w));
+                }
+                let sql = AssertSqlSafe("SELECT data FROM workflow_versions WHERE workflow_id = $1 AND version = $2".to_string());
+                let found: Option<Workflow> = self.one_json(sql, vec![Arg::Uuid(id.0), Arg::I64(i64::from(version))]).await?;
+                let found = found.map(Arc::new);
+                if let Some(w) = &found
+                    && !self.fresh_versions.contains(&(id, version))
+                {
+                    self.versions.put((id, version), Arc::clone(w));
+                }
+                Ok(found)
+            }
+
+            async fn workflows_revision(&mut self) -> Result<u64> {
+                let err = self.err();
+                let v = sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = 'workflows_revision'")
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                Ok(v.unwrap_or(0).max(0) as u64)
+            }
+
+            async fn insert_user(&mut self, u: &User) -> Result<()> {
+                let err = self.err();
+                sqlx::query("INSERT INTO users (id, email, is_active, data) VALUES ($1, $2, $3, $4)")
+                    .bind(u.id.0)
+                    .bind(u.email.trim().to_lowercase())
+                    .bind(u.is_active)
+                    .bind(Json(u))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+
+            async fn update_user(&mut self, u: &User) -> Result<()> {
+                let err = self.err();
+                let done = sqlx::query("UPDATE users SET email = $2, is_active = $3, data = $4 WHERE id = $1")
+                    .bind(u.id.0)
+                    .bind(u.email.trim().to_lowercase())
+                    .bind(u.is_active)
+                    .bind(Json(u))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                if done.rows_affected() == 0 {
+                    return Err(Error::not_found("user", u.id));
+                }
+                Ok(())
+            }
+
+            async fn user(&mut self, id: UserId) -> Result<Option<User>> {
+                self.one_json(AssertSqlSafe("SELECT data FROM users WHERE id = $1".into()), vec![Arg::Uuid(id.0)]).await
+            }
+
+            async fn user_by_email(&mut self, email: &str) -> Result<Option<User>> {
+                let sql = AssertSqlSafe("SELECT data FROM users WHERE email = $1".into());
+                self.one_json(sql, vec![Arg::Text(email.trim().to_lowercase())]).await
+            }
+
+            async fn list_users(&mut self, page: PageRequest) -> Result<Page<User>> {
+                self.page_json("users", Filter::default(), "email", page).await
+            }
+
+            async fn insert_role(&mut self, r: &Role) -> Result<()> {
+                let err = self.err();
+                sqlx::query("INSERT INTO roles (id, system_key, name_key, data) VALUES ($1, $2, $3, $4)")
+                    .bind(r.id.0)
+                    .bind(name_key(&r.system))
+                    .bind(name_key(&r.name))
+                    .bind(Json(r))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+
+            async fn role(&mut self, id: RoleId) -> Result<Option<Role>> {
+                self.one_json(AssertSqlSafe("SELECT data FROM roles WHERE id = $1".into()), vec![Arg::Uuid(id.0)]).await
+            }
+
+            async fn roles(&mut self) -> Result<Vec<Role>> {
+                self.all_json(AssertSqlSafe("SELECT data FROM roles ORDER BY system_key, name_key".into()), vec![]).await
+            }
+
+            async fn upsert_membership(&mut self, m: Membership) -> Result<()> {
+                if !self.exists("SELECT 1 FROM roles WHERE id = $1", Arg::Uuid(m.role.0)).await? {
+                    return Err(Error::not_found("role", m.role));
+                }
+                if !self.exists("SELECT 1 FROM users WHERE id = $1", Arg::Uuid(m.user.0)).await? {
+                    return Err(Error::not_found("user", m.user));
+                }
+                let err = self.err();
+                sqlx::query(
+                    "INSERT INTO memberships (role_id, user_id, is_active) VALUES ($1, $2, $3) \
+                     ON CONFLICT (role_id, user_id) DO UPDATE SET is_active = excluded.is_active",
+                )
+                .bind(m.role.0)
+                .bind(m.user.0)
+                .bind(m.is_active)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(err)?;
+                Ok(())
+            }
+
+            async fn remove_membership(&mut self, role: RoleId, user: UserId) -> Result<bool> {
+                let err = self.err();
+                let done = sqlx::query("DELETE FROM memberships WHERE role_id = $1 AND user_id = $2")
+                    .bind(role.0)
+                    .bind(user.0)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn role_members(&mut self, role: RoleId) -> Result<Vec<Membership>> {
+                let err = self.err();
+                let rows = sqlx::query("SELECT user_id, is_active FROM memberships WHERE role_id = $1 ORDER BY user_id")
+                    .bind(role.0)
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(&err)?;
+                rows.into_iter()
+                    .map(|r| Ok(Membership { role, user: UserId(r.try_get(0)?), is_active: r.try_get(1)? }))
+                    .collect::<Result<_, sqlx::Error>>()
+                    .map_err(err)
+            }
+
+            async fn user_roles(&mut self, user: UserId) -> Result<Vec<Membership>> {
+                let err = self.err();
+                let rows = sqlx::query("SELECT role_id, is_active FROM memberships WHERE user_id = $1 ORDER BY role_id")
+                    .bind(user.0)
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(&err)?;
+                rows.into_iter()
+                    .map(|r| Ok(Membership { role: RoleId(r.try_get(0)?), user, is_active: r.try_get(1)? }))
+                    .collect::<Result<_, sqlx::Error>>()
+                    .map_err(err)
+            }
+
+            async fn candidates(&mut self, role: RoleId, with_load: bool) -> Result<Vec<Candidate>> {
+                let err = self.err();
+                let sql = if with_load {
+                    "SELECT m.user_id, m.is_active AND u.is_active, \
+                     (SELECT COUNT(*) FROM assignments a WHERE a.user_id = m.user_id AND a.is_open) \
+                     FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.role_id = $1 ORDER BY m.user_id"
+                } else {
+                    "SELECT m.user_id, m.is_active AND u.is_active, CAST(0 AS BIGINT) \
+                     FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.role_id = $1 ORDER BY m.user_id"
+                };
+                let rows = sqlx::query(sql).bind(role.0).fetch_all(&mut *self.tx).await.map_err(&err)?;
+                rows.into_iter()
+                    .map(|r| {
+                        let load: i64 = r.try_get(2)?;
+                        Ok(Candidate { user: UserId(r.try_get(0)?), active: r.try_get(1)?, open_assignments: load.max(0) as u32 })
+                    })
+                    .collect::<Result<_, sqlx::Error>>()
+                    .map_err(err)
+            }
+
+            async fn cursor(&mut self, role: RoleId) -> Result<Option<UserId>> {
+                let err = self.err();
+                if self.write && self.dialect == Dialect::Postgres {
+                    // Create the row first so concurrent units serialize on its lock.
+                    sqlx::query("INSERT INTO cursors (role_id, last_user) VALUES ($1, NULL) ON CONFLICT (role_id) DO NOTHING")
+                        .bind(role.0)
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(&err)?;
+                }
+                let sql = self.locked("SELECT last_user FROM cursors WHERE role_id = $1{LOCK}");
+                let row = sqlx::query(sql).bind(role.0).fetch_optional(&mut *self.tx).await.map_err(&err)?;
+                let last: Option<uuid::Uuid> = match row {
+                    Some(r) => r.try_get(0).map_err(&err)?,
+                    None => None,
+                };
+                Ok(last.map(UserId))
+            }
+
+            async fn set_cursor(&mut self, role: RoleId, last: UserId) -> Result<()> {
+                let err = self.err();
+                sqlx::query(
+                    "INSERT INTO cursors (role_id, last_user) VALUES ($1, $2) \
+                     ON CONFLICT (role_id) DO UPDATE SET last_user = excluded.last_user",
+                )
+                .bind(role.0)
+                .bind(last.0)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(err)?;
+                Ok(())
+            }
+
+            async fn insert_task(&mut self, t: &Task) -> Result<()> {
+                let err = self.err();
+                sqlx::query("INSERT INTO tasks (id, ticket_id, status, version, data) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(t.id.0)
+                    .bind(t.ticket.0)
+                    .bind(t.status.as_str())
+                    .bind(i64::from(t.version))
+                    .bind(Json(t))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+
+            async fn update_task(&mut self, t: &Task) -> Result<()> {
+                let err = self.err();
+                let done = sqlx::query("UPDATE tasks SET status = $2, version = $3, data = $4 WHERE id = $1 AND version = $5")
+                    .bind(t.id.0)
+                    .bind(t.status.as_str())
+                    .bind(i64::from(t.version))
+                    .bind(Json(t))
+                    .bind(i64::from(t.version) - 1)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                if done.rows_affected() == 0 {
+                    return Err(self.stale_or_missing("task", "SELECT 1 FROM tasks WHERE id = $1", Arg::Uuid(t.id.0), t.id.to_string()).await);
+                }
+                Ok(())
+            }
+
+            async fn task(&mut self, id: TaskId) -> Result<Option<Task>> {
+                let sql = self.locked("SELECT data FROM tasks WHERE id = $1{LOCK}");
+                self.one_json(sql, vec![Arg::Uuid(id.0)]).await
+            }
+
+            async fn task_for_ticket(&mut self, ticket: TicketId) -> Result<Option<Task>> {
+                let sql = self.locked("SELECT data FROM tasks WHERE ticket_id = $1{LOCK}");
+                self.one_json(sql, vec![Arg::I64(ticket.0)]).await
+            }
+
+            async fn insert_assignment(&mut self, a: &Assignment) -> Result<()> {
+                let err = self.err();
+                sqlx::query(
+                    "INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, \
+                     sla_warned, history_len, version, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(a.id.0)
+                .bind(a.task.0)
+                .bind(a.user.0)
+                .bind(a.status.as_str())
+                .bind(a.status.is_open())
+                .bind(a.assigned_at)
+                .bind(a.warn_at)
+                .bind(a.target_resolution)
+                .bind(a.sla_warned)
+                .bind(a.history.len() as i64)
+                .bind(i64::from(a.version))
+                .bind(Json(a))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(err)?;
+                Ok(())
+            }
+
+            async fn update_assignment(&mut self, a: &Assignment) -> Result<()> {
+                let err = self.err();
+                let done = sqlx::query(
+                    "UPDATE assignments SET status = $2, is_open = $3, warn_at = $4, target = $5, sla_warned = $6, \
+                     history_len = $7, version = $8, data = $9 WHERE id = $1 AND version = $10 AND history_len <= $7",
+                )
+                .bind(a.id.0)
+                .bind(a.status.as_str())
+                .bind(a.status.is_open())
+                .bind(a.warn_at)
+                .bind(a.target_resolution)
+                .bind(a.sla_warned)
+                .bind(a.history.len() as i64)
+                .bind(i64::from(a.version))
+                .bind(Json(a))
+                .bind(i64::from(a.version) - 1)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(err)?;
+                if done.rows_affected() == 0 {
+                    return Err(self
+                        .stale_or_missing("assignment", "SELECT 1 FROM assignments WHERE id = $1", Arg::Uuid(a.id.0), a.id.to_string())
+                        .await);
+                }
+                Ok(())
+            }
+
+            async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>> {
+                let sql = self.locked("SELECT data FROM assignments WHERE id = $1{LOCK}");
+                self.one_json(sql, vec![Arg::Uuid(id.0)]).await
+            }
+
+            async fn task_assignments(&mut self, task: TaskId) -> Result<Vec<Assignment>> {
+                let sql = self.locked("SELECT data FROM assignments WHERE task_id = $1 ORDER BY assigned_at, id{LOCK}");
+                self.all_json(sql, vec![Arg::Uuid(task.0)]).await
+            }
+
+            async fn list_assignments(&mut self, q: &AssignmentQuery) -> Result<Page<Assignment>> {
+                let mut f = Filter::default();
+                if let Some(u) = q.user {
+                    f.add("user_id = ?", Arg::Uuid(u.0));
+                }
+                if q.open_only {
+                    f.add_plain("is_open");
+                }
+                self.page_json("assignments", f, "assigned_at DESC, id DESC", q.page).await
+            }
+
+            async fn assignments_due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Assignment>> {
+                let err = self.err();
+                let sql = self.locked(
+                    "SELECT data FROM assignments WHERE is_open AND ((NOT sla_warned AND warn_at <= $1) \
+                     OR (status <> 'breached' AND target <= $1)) ORDER BY target, id LIMIT $2{LOCK}",
+                );
+                let rows = sqlx::query(sql).bind(now).bind(limit as i64).fetch_all(&mut *self.tx).await.map_err(&err)?;
+                rows.into_iter().map(|r| r.try_get::<Json<Assignment>, _>(0).map(|j| j.0)).collect::<Result<_, _>>().map_err(err)
+            }
+
+            async fn insert_audit(&mut self, e: AuditEntry) -> Result<()> {
+                let err = self.err();
+                sqlx::query("INSERT INTO audit (id, at, ticket_id, task_id, data) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(e.id.0)
+                    .bind(e.at)
+                    .bind(e.ticket.map(|t| t.0))
+                    .bind(e.task.map(|t| t.0))
+                    .bind(Json(&e))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+
+            async fn ticket_audit(&mut self, ticket: TicketId) -> Result<Vec<AuditEntry>> {
+                let sql = AssertSqlSafe("SELECT data FROM audit WHERE ticket_id = $1 ORDER BY seq".into());
+                self.all_json(sql, vec![Arg::I64(ticket.0)]).await
+            }
+
+            async fn task_audit(&mut self, task: TaskId) -> Result<Vec<AuditEntry>> {
+                let sql = AssertSqlSafe("SELECT data FROM audit WHERE task_id = $1 ORDER BY seq".into());
+                self.all_json(sql, vec![Arg::Uuid(task.0)]).await
+            }
+
+            async fn insert_outbox(&mut self, m: OutboxMessage) -> Result<()> {
+                let err = self.err();
+                sqlx::query("INSERT INTO outbox (id, created_at, data) VALUES ($1, $2, $3)")
+                    .bind(m.id.0)
+                    .bind(m.created_at)
+                    .bind(Json(&m))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+
+            async fn unsent_outbox(&mut self, limit: usize) -> Result<Vec<OutboxMessage>> {
+                let lock = if self.write && self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+                let sql = format!("SELECT data FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1{lock}");
+                self.all_json(AssertSqlSafe(sql), vec![Arg::I64(limit as i64)]).await
+            }
+
+            async fn mark_outbox_sent(&mut self, ids: &[MessageId], at: DateTime<Utc>) -> Result<()> {
+                for chunk in ids.chunks(500) {
+                    let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                    let sql = format!("UPDATE outbox SET sent_at = $1 WHERE id IN ({})", placeholders.join(", "));
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(at);
+                    for id in chunk {
+                        q = q.bind(id.0);
+                    }
+                    let err = self.err();
+                    q.execute(&mut *self.tx).await.map_err(err)?;
+                }
+                Ok(())
+            }
+
+            async fn record_processed(&mut self, consumer: &str, id: MessageId) -> Result<bool> {
+                let err = self.err();
+                let done = sqlx::query(
+                    "INSERT INTO processed (consumer, message_id) VALUES ($1, $2) ON CONFLICT (consumer, message_id) DO NOTHING",
+                )
+                .bind(consumer.to_string())
+                .bind(id.0)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_notification(&mut self, n: &Notification) -> Result<()> {
+                let err = self.err();
+                sqlx::query("INSERT INTO notifications (id, user_id, is_read, created_at, data) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(n.id.0)
+                    .bind(n.user_id.0)
+                    .bind(n.is_read)
+                    .bind(n.created_at)
+                    .bind(Json(n))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+
+            async fn update_notification(&mut self, n: &Notification) -> Result<()> {
+                let err = self.err();
+                let done = sqlx::query("UPDATE notifications SET is_read = $2, data = $3 WHERE id = $1")
+                    .bind(n.id.0)
+                    .bind(n.is_read)
+                    .bind(Json(n))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(err)?;
+                if done.rows_affected() == 0 {
+                    return Err(Error::not_found("notification", n.id));
+                }
+                Ok(())
+            }
+
+            async fn notification(&mut self, id: NotificationId) -> Result<Option<Notification>> {
+                self.one_json(AssertSqlSafe("SELECT data FROM notifications WHERE id = $1".into()), vec![Arg::Uuid(id.0)]).await
+            }
+
+            async fn list_notifications(&mut self, q: &NotificationQuery) -> Result<Page<Notification>> {
+                let mut f = Filter::default();
+                if let Some(u) = q.user {
+                    f.add("user_id = ?", Arg::Uuid(u.0));
+                }
+                if let Some(r) = q.is_read {
+                    f.add("is_read = ?", Arg::Bool(r));
+                }
+                self.page_json("notifications", f, "created_at DESC, id DESC", q.page).await
+            }
+
+            async fn mark_all_notifications_read(&mut self, user: UserId, at: DateTime<Utc>) -> Result<u64> {
+                let unread: Vec<Notification> = self
+                    .all_json(
+                        AssertSqlSafe("SELECT data FROM notifications WHERE user_id = $1 AND NOT is_read".into()),
+                        vec![Arg::Uuid(user.0)],
+                    )
+                    .await?;
+                for mut n in unread.iter().cloned() {
+                    n.is_read = true;
+                    n.read_at = Some(at);
+                    self.update_notification(&n).await?;
+                }
+                Ok(unread.len() as u64)
+            }
+        }
+    };
+}
+
+pub(crate) use sql_unit_of_work;

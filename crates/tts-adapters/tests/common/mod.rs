@@ -1,0 +1,161 @@
+//! Scenarios every SQL store runs (SQLite and PostgreSQL): conformance, the engine story, and the
+//! concurrency guarantees across two connection pools standing in for two servers.
+#![allow(dead_code, missing_docs)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tts_core::ports::Store;
+use tts_core::testkit::fixture::three_step;
+use tts_core::uuid::Uuid;
+use tts_core::*;
+
+#[cfg(feature = "postgres")]
+pub mod pg;
+
+/// The full conformance suite, unchanged.
+pub async fn conformance(store: &dyn Store) {
+    tts_core::testkit::store::run_all(store).await;
+}
+
+fn engine(store: Arc<dyn Store>) -> Engine {
+    Engine::builder().store(store).build().expect("engine")
+}
+
+/// The seed's story on a real store: create, allocate through the consumer, act to completion.
+pub async fn engine_story(store: Arc<dyn Store>) {
+    let engine = engine(store);
+    let fx = three_step(&engine, 2, 3).await.expect("fixture");
+    let new = NewTicket::new("Laptop check-in", "Asset Check In").department("Asset Department").priority(Priority::High);
+    let t = engine.create_ticket(fx.requester_actor(), new).await.expect("create");
+    assert_eq!(t.ticket_id.seq(), 1);
+    engine.pump_all().await.expect("pump");
+    assert_eq!(engine.drain(Consumer::Allocation).await.expect("allocate"), 1);
+    engine.pump_all().await.expect("pump");
+    engine.drain(Consumer::Notifications).await.expect("notify");
+    let task = engine.task_for_ticket(fx.requester_actor(), t.id.into()).await.expect("task").expect("allocated");
+    let admin = fx.actor(&fx.admins[0]);
+    let out = engine.perform_action(admin, task.id, fx.submit, "ok").await.expect("submit");
+    let ActionOutcome::Transitioned { assignee, .. } = out else { panic!("expected a transition") };
+    assert_eq!(assignee.id, fx.agents[0].id);
+    let agent = fx.actor(&fx.agents[0]);
+    let out = engine.perform_action(agent, task.id, fx.approve, "done").await.expect("approve");
+    let ActionOutcome::Transitioned { assignee, .. } = out else { panic!("expected a transition") };
+    assert_eq!(assignee.id, fx.admins[1].id);
+    let out = engine.perform_action(fx.actor(&fx.admins[1]), task.id, fx.close, "closed").await.expect("close");
+    assert!(matches!(out, ActionOutcome::Completed { .. }));
+    let ticket = engine.ticket(fx.requester_actor(), t.id.into()).await.expect("ticket");
+    assert_eq!(ticket.status, TicketStatus::Resolved);
+    let history = engine.ticket_history(fx.requester_actor(), t.id.into()).await.expect("history");
+    assert_eq!(history.len(), 5);
+    let notes = engine.notifications(admin, None, Default::default()).await.expect("notes");
+    assert_eq!(notes.total, 1);
+    let listed = engine.list_tickets(agent, Default::default()).await.expect("agent list");
+    assert_eq!(listed.total, 1, "agents see tickets whose task they held");
+}
+
+async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
+    let sys = Actor::system();
+    let role = engine.create_role(sys, "tts", "Dispatch").await.expect("role");
+    let mut members = Vec::new();
+    for i in 0..users {
+        let new = NewUser { email: format!("dispatch{i}@example.com"), full_name: format!("Dispatcher {i}"), password: None };
+        let u = engine.create_user(sys, new).await.expect("user");
+        engine.set_membership(sys, role.id, u.id, true).await.expect("member");
+        members.push(u);
+    }
+    let (step, done) = (StepId(Uuid::now_v7()), ActionId(Uuid::now_v7()));
+    let def = WorkflowDefinition {
+        name: "Dispatch".into(),
+        description: String::new(),
+        match_key: MatchKey { category: "Load".into(), ..MatchKey::default() },
+        is_default: false,
+        sla: Sla { medium: Some(3600), ..Sla::default() },
+        steps: vec![Step {
+            id: step,
+            name: "Handle".into(),
+            role_id: role.id,
+            description: String::new(),
+            instruction: String::new(),
+            weight: 1,
+            escalate_to: None,
+            is_start: true,
+            is_end: true,
+            position: Position::default(),
+            strategy: AssignmentStrategy::RoundRobin,
+        }],
+        transitions: vec![Transition { id: done, name: "Done".into(), from_step: step, to_step: None }],
+    };
+    let w = engine.create_workflow(sys, def).await.expect("workflow");
+    engine.publish_workflow(sys, w.id).await.expect("publish");
+    members.sort_by_key(|u| u.id);
+    members
+}
+
+/// Two pools (two "servers"), `tasks_per_pool` concurrent tasks each, create and allocate `tickets` for
+/// one role of 5 users: every user gets exactly tickets/5, distinct tasks, numbers 1..=tickets.
+pub async fn two_pools_allocate_fairly(a: Arc<dyn Store>, b: Arc<dyn Store>, tasks_per_pool: usize, tickets: usize) {
+    let engines = [Arc::new(engine(a)), Arc::new(engine(b))];
+    let users = one_role_workflow(&engines[0], 5).await;
+    let next = Arc::new(AtomicUsize::new(0));
+    let requester = Actor::user(UserId(Uuid::now_v7()));
+    let mut handles = Vec::new();
+    for e in &engines {
+        for _ in 0..tasks_per_pool {
+            let (e, next) = (Arc::clone(e), Arc::clone(&next));
+            handles.push(tokio::spawn(async move {
+                let mut out = Vec::new();
+                while next.fetch_add(1, Ordering::SeqCst) < tickets {
+                    let t = e.create_ticket(requester, NewTicket::new("Load", "Load")).await.expect("create");
+                    match e.allocate(t.id).await.expect("allocate") {
+                        Allocation::Allocated { task, assignment } => out.push((t.ticket_id, task.id, assignment.user)),
+                        other => panic!("expected an allocation, got {other:?}"),
+                    }
+                }
+                out
+            }));
+        }
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.expect("worker"));
+    }
+    assert_eq!(all.len(), tickets);
+    let seqs: HashSet<u32> = all.iter().map(|(n, _, _)| n.seq()).collect();
+    assert_eq!(seqs, (1..=tickets as u32).collect(), "ticket numbers without gap or duplicate");
+    assert_eq!(all.iter().map(|(_, t, _)| *t).collect::<HashSet<_>>().len(), tickets, "distinct tasks");
+    let mut per_user: HashMap<UserId, usize> = HashMap::new();
+    for (_, _, u) in &all {
+        *per_user.entry(*u).or_default() += 1;
+    }
+    for u in &users {
+        assert_eq!(per_user.get(&u.id), Some(&(tickets / 5)), "{} got {:?}: {per_user:?}", u.full_name, per_user.get(&u.id));
+    }
+}
+
+/// Two servers act on the same assignment at once: exactly one succeeds, the other gets a conflict,
+/// and the task moved exactly once.
+pub async fn concurrent_actions_one_wins(a: Arc<dyn Store>, b: Arc<dyn Store>) {
+    let (ea, eb) = (Arc::new(engine(a)), Arc::new(engine(b)));
+    let fx = three_step(&ea, 2, 3).await.expect("fixture");
+    for round in 0..5 {
+        let new = NewTicket::new(format!("Race {round}"), "Asset Check In").department("Asset Department");
+        let t = ea.create_ticket(fx.requester_actor(), new).await.expect("create");
+        let Allocation::Allocated { task, assignment } = ea.allocate(t.id).await.expect("allocate") else {
+            panic!("expected an allocation")
+        };
+        let holder = fx.actor(fx.admins.iter().find(|u| u.id == assignment.user).expect("admin"));
+        let (x, y) = tokio::join!(
+            ea.perform_action(holder, task.id, fx.submit, "from server A"),
+            eb.perform_action(holder, task.id, fx.submit, "from server B"),
+        );
+        let oks = [x.is_ok(), y.is_ok()].iter().filter(|o| **o).count();
+        assert_eq!(oks, 1, "exactly one of two concurrent actions succeeds: {x:?} / {y:?}");
+        let err = x.err().or(y.err()).expect("one failed");
+        assert_eq!(err.kind(), ErrorKind::Conflict, "the loser gets a conflict: {err}");
+        let view = ea.task(Actor::system(), task.id).await.expect("view");
+        assert_eq!(view.assignments.len(), 2, "one resolved assignment, one new");
+        assert_eq!(view.assignments.iter().filter(|a| a.status.is_open()).count(), 1);
+        assert_eq!(view.task.current_step, fx.steps[1]);
+    }
+}
