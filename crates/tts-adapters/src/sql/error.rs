@@ -15,7 +15,10 @@ pub(crate) fn db_err(backend: &'static str, e: sqlx::Error) -> Error {
             let code = d.code().map(|c| c.to_string()).unwrap_or_default();
             match d.kind() {
                 K::UniqueViolation => Error::Conflict(format!("a row with the same key exists ({constraint})")),
-                K::ForeignKeyViolation => Error::NotFound { entity: "referenced row", id: constraint },
+                K::ForeignKeyViolation => Error::NotFound {
+                    entity: "referenced row",
+                    id: constraint,
+                },
                 K::CheckViolation | K::NotNullViolation => {
                     backend_err(ErrorKind::Internal, format!("constraint {constraint} rejected a row"))
                 }
@@ -55,8 +58,12 @@ fn kind_name(e: &sqlx::Error) -> &'static str {
 
 /// A database URL with any password replaced by `***`, for messages and logs.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_string(),
@@ -69,7 +76,10 @@ mod tests {
 
     #[test]
     fn passwords_never_show() {
-        assert_eq!(redact_url("postgres://tts:s3cret@db:5432/tts"), "postgres://tts:***@db:5432/tts");
+        assert_eq!(
+            redact_url("postgres://tts:s3cret@db:5432/tts"),
+            "postgres://tts:***@db:5432/tts"
+        );
         assert_eq!(redact_url("postgres://tts@db/tts"), "postgres://tts@db/tts");
         assert_eq!(redact_url("sqlite://tts.db"), "sqlite://tts.db");
     }

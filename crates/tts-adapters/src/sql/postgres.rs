@@ -34,7 +34,11 @@ impl fmt::Debug for PgConfig {
 impl PgConfig {
     /// Defaults: 16 connections, 10 s acquire timeout.
     pub fn new(url: impl Into<String>) -> Self {
-        PgConfig { url: url.into(), max_connections: 16, acquire_timeout: Duration::from_secs(10) }
+        PgConfig {
+            url: url.into(),
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -47,7 +51,9 @@ pub struct PgStore {
 
 impl fmt::Debug for PgStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PgStore").field("connections", &self.pool.size()).finish_non_exhaustive()
+        f.debug_struct("PgStore")
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,14 +74,20 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|e| unavailable(e.to_string()))?;
-        let store = PgStore { pool, versions: Default::default() };
+        let store = PgStore {
+            pool,
+            versions: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
 
     /// Applies the embedded migrations (idempotent; concurrent servers wait on the migrator's lock).
     pub async fn migrate(&self) -> tts_core::Result<()> {
-        sqlx::migrate!("./migrations/postgres").run(&self.pool).await.map_err(|e| db_err("postgres", e.into()))
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| db_err("postgres", e.into()))
     }
 
     /// The connection pool (shared with the local identity adapter).

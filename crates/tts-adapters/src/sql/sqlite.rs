@@ -70,7 +70,9 @@ pub struct SqliteStore {
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteStore").field("connections", &self.pool.size()).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,14 +102,20 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| unavailable(e.to_string()))?;
-        let store = SqliteStore { pool, versions: Default::default() };
+        let store = SqliteStore {
+            pool,
+            versions: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
 
     /// Applies the embedded migrations (idempotent).
     pub async fn migrate(&self) -> tts_core::Result<()> {
-        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await.map_err(|e| db_err("sqlite", e.into()))
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| db_err("sqlite", e.into()))
     }
 
     /// The connection pool (shared with the local identity adapter).
@@ -125,8 +133,12 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
         let write = access == Access::Write;
-        let tx = if write { self.pool.begin_with("BEGIN IMMEDIATE").await } else { self.pool.begin().await }
-            .map_err(|e| db_err("sqlite", e))?;
+        let tx = if write {
+            self.pool.begin_with("BEGIN IMMEDIATE").await
+        } else {
+            self.pool.begin().await
+        }
+        .map_err(|e| db_err("sqlite", e))?;
         Ok(Box::new(SqlUnit {
             tx,
             write,

@@ -131,7 +131,11 @@ impl Filter {
     }
 
     pub(crate) fn where_clause(&self) -> String {
-        if self.conditions.is_empty() { String::new() } else { format!(" WHERE {}", self.conditions.join(" AND ")) }
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conditions.join(" AND "))
+        }
     }
 
     /// The next placeholder number.
@@ -811,11 +815,12 @@ macro_rules! sql_unit_of_work {
                 self.all_json(AssertSqlSafe(sql), vec![Arg::I64(limit as i64)]).await
             }
 
-            async fn mark_outbox_sent(&mut self, ids: &[MessageId], at: DateTime<Utc>) -> Result<()> {
+            async fn mark_outbox_sent(&mut self, ids: &[MessageId], _at: DateTime<Utc>) -> Result<()> {
                 for chunk in ids.chunks(500) {
-                    let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-                    let sql = format!("UPDATE outbox SET sent_at = $1 WHERE id IN ({})", placeholders.join(", "));
-                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(at);
+                    let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
+                    // Sent messages are deleted: the outbox stays small; the audit trail keeps the history.
+                    let sql = format!("DELETE FROM outbox WHERE id IN ({})", placeholders.join(", "));
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
                     for id in chunk {
                         q = q.bind(id.0);
                     }

@@ -31,19 +31,21 @@ pub(crate) async fn pick(cmd: &mut Cmd<'_>, step: &Step, role: RoleId, exclude: 
     let load = step.strategy == AssignmentStrategy::LeastLoaded;
     let mut candidates = cmd.tx.candidates(role, load).await?;
     candidates.retain(|c| Some(c.user) != exclude);
-    let last = cmd.tx.cursor(role).await?;
-    let chosen = match step.strategy {
-        AssignmentStrategy::RoundRobin => round_robin(&candidates, last),
-        AssignmentStrategy::LeastLoaded => least_loaded(&candidates, last),
-    };
-    let Some(user) = chosen else {
+    if !candidates.iter().any(|c| c.active) {
         let name = cmd
             .tx
             .role(role)
             .await?
             .map_or_else(|| role.to_string(), |r| r.to_string());
         return Err(Error::NoEligibleAssignee { role: name });
+    }
+    // The cursor is read (and locked) only once someone can take the work.
+    let last = cmd.tx.cursor(role).await?;
+    let chosen = match step.strategy {
+        AssignmentStrategy::RoundRobin => round_robin(&candidates, last),
+        AssignmentStrategy::LeastLoaded => least_loaded(&candidates, last),
     };
+    let user = chosen.ok_or_else(|| Error::NoEligibleAssignee { role: role.to_string() })?;
     cmd.tx.set_cursor(role, user).await?;
     Ok(user)
 }

@@ -466,8 +466,6 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
         .await;
     assert_eq!(missing.expect_err("unknown role").kind(), ErrorKind::NotFound);
     drop(tx);
-    let mut tx = write(store).await;
-    tx.commit().await.expect("commit");
 
     let mut tx = write(store).await;
     assert_eq!(
