@@ -45,7 +45,11 @@ async fn migrations_are_idempotent() {
     let db = TestDb::create().await;
     let s = store(&db, 2).await;
     s.migrate().await.expect("second migrate is a no-op");
-    store(&db, 2).await.migrate().await.expect("another server migrating is a no-op");
+    store(&db, 2)
+        .await
+        .migrate()
+        .await
+        .expect("another server migrating is a no-op");
 }
 
 #[tokio::test]

@@ -9,7 +9,9 @@ use tts_core::ports::Store;
 
 async fn store(dir: &tempfile::TempDir) -> SqliteStore {
     let url = format!("sqlite://{}", dir.path().join("tts.db").display());
-    SqliteStore::connect(&SqliteConfig::new(url)).await.expect("open sqlite")
+    SqliteStore::connect(&SqliteConfig::new(url))
+        .await
+        .expect("open sqlite")
 }
 
 #[tokio::test]
@@ -50,13 +52,74 @@ async fn migrations_are_idempotent_and_data_survives_reopen() {
     config.durability = Durability::Normal;
     let again = SqliteStore::connect(&config).await.expect("reopen");
     let mut tx = again.begin(tts_core::ports::Access::Write).await.expect("begin");
-    assert_eq!(tx.next_ticket_seq(2030).await.expect("seq"), 2, "counters survive a restart");
+    assert_eq!(
+        tx.next_ticket_seq(2030).await.expect("seq"),
+        2,
+        "counters survive a restart"
+    );
 }
 
 #[tokio::test]
 async fn an_unopenable_database_names_the_url() {
-    let err = SqliteStore::connect(&SqliteConfig::new("sqlite:///nonexistent-dir/deeper/tts.db")).await.unwrap_err();
+    let err = SqliteStore::connect(&SqliteConfig::new("sqlite:///nonexistent-dir/deeper/tts.db"))
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("/nonexistent-dir/deeper/tts.db"), "{text}");
     assert_eq!(err.kind(), tts_core::ErrorKind::Unavailable);
+}
+
+#[tokio::test]
+async fn engine_on_sqlite_with_local_identity_logs_users_in() {
+    use tts_adapters::identity::{IdentityConfig, LocalIdentity};
+    use tts_core::{Actor, Engine, NewUser};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store(&dir).await;
+    let identity = LocalIdentity::sqlite(store.pool().clone(), IdentityConfig::default());
+    let engine = Engine::builder()
+        .store(Arc::new(store))
+        .identity(Arc::new(identity))
+        .build()
+        .expect("engine");
+    let new = NewUser {
+        email: "Ada@Example.com".into(),
+        full_name: "Ada".into(),
+        password: Some("a long secret".into()),
+    };
+    let user = engine
+        .create_user(Actor::system(), new)
+        .await
+        .expect("a user with a password is created");
+    assert_eq!(
+        engine
+            .login("ada@example.com", "a long secret")
+            .await
+            .expect("login")
+            .user
+            .id,
+        user.id
+    );
+    engine
+        .update_user(
+            Actor::user(user.id),
+            user.id,
+            None,
+            Some("ada@new.example.com".into()),
+            None,
+        )
+        .await
+        .expect("rename");
+    assert_eq!(
+        engine
+            .login("ada@new.example.com", "a long secret")
+            .await
+            .expect("new e-mail")
+            .user
+            .id,
+        user.id
+    );
+    assert!(
+        engine.login("ada@example.com", "a long secret").await.is_err(),
+        "the old e-mail no longer logs in"
+    );
 }

@@ -113,7 +113,7 @@ pub(crate) struct Filter {
 impl Filter {
     /// Adds a condition; `?` in `sql` is replaced by the next placeholder number (once per `?`,
     /// each `?` binding `arg` again).
-    pub(crate) fn add(&mut self, sql: &str, arg: Arg) {
+    pub(crate) fn add(&mut self, sql: &str, arg: &Arg) {
         let mut out = String::new();
         for (i, part) in sql.split('?').enumerate() {
             if i > 0 {
@@ -363,26 +363,26 @@ macro_rules! sql_unit_of_work {
                 if let Some(u) = q.visible_to {
                     f.add(
                         "(created_by = ? OR id IN (SELECT t.ticket_id FROM tasks t JOIN assignments a ON a.task_id = t.id WHERE a.user_id = ?))",
-                        Arg::Uuid(u.0),
+                        &Arg::Uuid(u.0),
                     );
                 }
                 if let Some(s) = q.status {
-                    f.add("status = ?", Arg::Text(s.as_str().into()));
+                    f.add("status = ?", &Arg::Text(s.as_str().into()));
                 }
                 if let Some(p) = q.priority {
-                    f.add("priority = ?", Arg::Text(p.as_str().into()));
+                    f.add("priority = ?", &Arg::Text(p.as_str().into()));
                 }
                 if let Some(c) = &q.category {
-                    f.add("category_key = ?", Arg::Text(c.to_lowercase()));
+                    f.add("category_key = ?", &Arg::Text(c.to_lowercase()));
                 }
                 if let Some(d) = &q.department {
-                    f.add("department_key = ?", Arg::Text(d.to_lowercase()));
+                    f.add("department_key = ?", &Arg::Text(d.to_lowercase()));
                 }
                 if let Some(a) = q.is_task_allocated {
-                    f.add("is_task_allocated = ?", Arg::Bool(a));
+                    f.add("is_task_allocated = ?", &Arg::Bool(a));
                 }
                 if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
-                    f.add("search_text LIKE ? ESCAPE '\\'", Arg::Text(like_pattern(s)));
+                    f.add("search_text LIKE ? ESCAPE '\\'", &Arg::Text(like_pattern(s)));
                 }
                 let order = match q.ordering {
                     TicketOrdering::NewestFirst => "created_at DESC, id DESC",
@@ -755,7 +755,7 @@ macro_rules! sql_unit_of_work {
             async fn list_assignments(&mut self, q: &AssignmentQuery) -> Result<Page<Assignment>> {
                 let mut f = Filter::default();
                 if let Some(u) = q.user {
-                    f.add("user_id = ?", Arg::Uuid(u.0));
+                    f.add("user_id = ?", &Arg::Uuid(u.0));
                 }
                 if q.open_only {
                     f.add_plain("is_open");
@@ -879,10 +879,10 @@ macro_rules! sql_unit_of_work {
             async fn list_notifications(&mut self, q: &NotificationQuery) -> Result<Page<Notification>> {
                 let mut f = Filter::default();
                 if let Some(u) = q.user {
-                    f.add("user_id = ?", Arg::Uuid(u.0));
+                    f.add("user_id = ?", &Arg::Uuid(u.0));
                 }
                 if let Some(r) = q.is_read {
-                    f.add("is_read = ?", Arg::Bool(r));
+                    f.add("is_read = ?", &Arg::Bool(r));
                 }
                 self.page_json("notifications", f, "created_at DESC, id DESC", q.page).await
             }

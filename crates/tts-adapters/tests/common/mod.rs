@@ -26,31 +26,59 @@ fn engine(store: Arc<dyn Store>) -> Engine {
 pub async fn engine_story(store: Arc<dyn Store>) {
     let engine = engine(store);
     let fx = three_step(&engine, 2, 3).await.expect("fixture");
-    let new = NewTicket::new("Laptop check-in", "Asset Check In").department("Asset Department").priority(Priority::High);
+    let new = NewTicket::new("Laptop check-in", "Asset Check In")
+        .department("Asset Department")
+        .priority(Priority::High);
     let t = engine.create_ticket(fx.requester_actor(), new).await.expect("create");
     assert_eq!(t.ticket_id.seq(), 1);
     engine.pump_all().await.expect("pump");
     assert_eq!(engine.drain(Consumer::Allocation).await.expect("allocate"), 1);
     engine.pump_all().await.expect("pump");
     engine.drain(Consumer::Notifications).await.expect("notify");
-    let task = engine.task_for_ticket(fx.requester_actor(), t.id.into()).await.expect("task").expect("allocated");
+    let task = engine
+        .task_for_ticket(fx.requester_actor(), t.id.into())
+        .await
+        .expect("task")
+        .expect("allocated");
     let admin = fx.actor(&fx.admins[0]);
-    let out = engine.perform_action(admin, task.id, fx.submit, "ok").await.expect("submit");
-    let ActionOutcome::Transitioned { assignee, .. } = out else { panic!("expected a transition") };
+    let out = engine
+        .perform_action(admin, task.id, fx.submit, "ok")
+        .await
+        .expect("submit");
+    let ActionOutcome::Transitioned { assignee, .. } = out else {
+        panic!("expected a transition")
+    };
     assert_eq!(assignee.id, fx.agents[0].id);
     let agent = fx.actor(&fx.agents[0]);
-    let out = engine.perform_action(agent, task.id, fx.approve, "done").await.expect("approve");
-    let ActionOutcome::Transitioned { assignee, .. } = out else { panic!("expected a transition") };
+    let out = engine
+        .perform_action(agent, task.id, fx.approve, "done")
+        .await
+        .expect("approve");
+    let ActionOutcome::Transitioned { assignee, .. } = out else {
+        panic!("expected a transition")
+    };
     assert_eq!(assignee.id, fx.admins[1].id);
-    let out = engine.perform_action(fx.actor(&fx.admins[1]), task.id, fx.close, "closed").await.expect("close");
+    let out = engine
+        .perform_action(fx.actor(&fx.admins[1]), task.id, fx.close, "closed")
+        .await
+        .expect("close");
     assert!(matches!(out, ActionOutcome::Completed { .. }));
     let ticket = engine.ticket(fx.requester_actor(), t.id.into()).await.expect("ticket");
     assert_eq!(ticket.status, TicketStatus::Resolved);
-    let history = engine.ticket_history(fx.requester_actor(), t.id.into()).await.expect("history");
+    let history = engine
+        .ticket_history(fx.requester_actor(), t.id.into())
+        .await
+        .expect("history");
     assert_eq!(history.len(), 5);
-    let notes = engine.notifications(admin, None, Default::default()).await.expect("notes");
+    let notes = engine
+        .notifications(admin, None, Default::default())
+        .await
+        .expect("notes");
     assert_eq!(notes.total, 1);
-    let listed = engine.list_tickets(agent, Default::default()).await.expect("agent list");
+    let listed = engine
+        .list_tickets(agent, Default::default())
+        .await
+        .expect("agent list");
     assert_eq!(listed.total, 1, "agents see tickets whose task they held");
 }
 
@@ -59,7 +87,11 @@ async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
     let role = engine.create_role(sys, "tts", "Dispatch").await.expect("role");
     let mut members = Vec::new();
     for i in 0..users {
-        let new = NewUser { email: format!("dispatch{i}@example.com"), full_name: format!("Dispatcher {i}"), password: None };
+        let new = NewUser {
+            email: format!("dispatch{i}@example.com"),
+            full_name: format!("Dispatcher {i}"),
+            password: None,
+        };
         let u = engine.create_user(sys, new).await.expect("user");
         engine.set_membership(sys, role.id, u.id, true).await.expect("member");
         members.push(u);
@@ -68,9 +100,15 @@ async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
     let def = WorkflowDefinition {
         name: "Dispatch".into(),
         description: String::new(),
-        match_key: MatchKey { category: "Load".into(), ..MatchKey::default() },
+        match_key: MatchKey {
+            category: "Load".into(),
+            ..MatchKey::default()
+        },
         is_default: false,
-        sla: Sla { medium: Some(3600), ..Sla::default() },
+        sla: Sla {
+            medium: Some(3600),
+            ..Sla::default()
+        },
         steps: vec![Step {
             id: step,
             name: "Handle".into(),
@@ -84,7 +122,12 @@ async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
             position: Position::default(),
             strategy: AssignmentStrategy::RoundRobin,
         }],
-        transitions: vec![Transition { id: done, name: "Done".into(), from_step: step, to_step: None }],
+        transitions: vec![Transition {
+            id: done,
+            name: "Done".into(),
+            from_step: step,
+            to_step: None,
+        }],
     };
     let w = engine.create_workflow(sys, def).await.expect("workflow");
     engine.publish_workflow(sys, w.id).await.expect("publish");
@@ -106,7 +149,10 @@ pub async fn two_pools_allocate_fairly(a: Arc<dyn Store>, b: Arc<dyn Store>, tas
             handles.push(tokio::spawn(async move {
                 let mut out = Vec::new();
                 while next.fetch_add(1, Ordering::SeqCst) < tickets {
-                    let t = e.create_ticket(requester, NewTicket::new("Load", "Load")).await.expect("create");
+                    let t = e
+                        .create_ticket(requester, NewTicket::new("Load", "Load"))
+                        .await
+                        .expect("create");
                     match e.allocate(t.id).await.expect("allocate") {
                         Allocation::Allocated { task, assignment } => out.push((t.ticket_id, task.id, assignment.user)),
                         other => panic!("expected an allocation, got {other:?}"),
@@ -122,14 +168,28 @@ pub async fn two_pools_allocate_fairly(a: Arc<dyn Store>, b: Arc<dyn Store>, tas
     }
     assert_eq!(all.len(), tickets);
     let seqs: HashSet<u32> = all.iter().map(|(n, _, _)| n.seq()).collect();
-    assert_eq!(seqs, (1..=tickets as u32).collect(), "ticket numbers without gap or duplicate");
-    assert_eq!(all.iter().map(|(_, t, _)| *t).collect::<HashSet<_>>().len(), tickets, "distinct tasks");
+    assert_eq!(
+        seqs,
+        (1..=tickets as u32).collect(),
+        "ticket numbers without gap or duplicate"
+    );
+    assert_eq!(
+        all.iter().map(|(_, t, _)| *t).collect::<HashSet<_>>().len(),
+        tickets,
+        "distinct tasks"
+    );
     let mut per_user: HashMap<UserId, usize> = HashMap::new();
     for (_, _, u) in &all {
         *per_user.entry(*u).or_default() += 1;
     }
     for u in &users {
-        assert_eq!(per_user.get(&u.id), Some(&(tickets / 5)), "{} got {:?}: {per_user:?}", u.full_name, per_user.get(&u.id));
+        assert_eq!(
+            per_user.get(&u.id),
+            Some(&(tickets / 5)),
+            "{} got {:?}: {per_user:?}",
+            u.full_name,
+            per_user.get(&u.id)
+        );
     }
 }
 

@@ -22,9 +22,15 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL is required for this test and is unreachable at {admin}: {e}"));
         let name = format!("tts_test_{}", Uuid::now_v7().simple());
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create database");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
-        TestDb { url: format!("{base}/{name}"), name }
+        TestDb {
+            url: format!("{base}/{name}"),
+            name,
+        }
     }
 }
 
@@ -33,7 +39,10 @@ impl Drop for TestDb {
         let (admin, name) = (admin_url(), self.name.clone());
         // Drop runs outside any runtime we may block; use a thread with its own runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");

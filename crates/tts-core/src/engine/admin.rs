@@ -91,10 +91,11 @@ impl Engine {
             json!({"user": user.id, "email": user.email}),
         )
         .await?;
+        cmd.commit().await?;
+        // After the commit: an identity on the same database must not wait on this unit's write lock.
         if let Some(pw) = &new.password {
             self.identity.set_password(user.id, &user.email, pw).await?;
         }
-        cmd.commit().await?;
         Ok(user)
     }
 
@@ -140,11 +141,14 @@ impl Engine {
             "user.updated",
             None,
             None,
-            before,
+            before.clone(),
             json!({"email": user.email, "full_name": user.full_name, "is_active": user.is_active}),
         )
         .await?;
         cmd.commit().await?;
+        if before["email"] != user.email.as_str() {
+            self.identity.change_email(user.id, &user.email).await?;
+        }
         Ok(user)
     }
 

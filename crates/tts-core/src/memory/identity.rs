@@ -87,6 +87,21 @@ impl Identity for MemoryIdentity {
         Ok(())
     }
 
+    async fn change_email(&self, user: UserId, new_email: &str) -> Result<()> {
+        let new_email = new_email.trim().to_lowercase();
+        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        if accounts.get(&new_email).is_some_and(|a| a.user != user) {
+            return Err(Error::conflict("another user logs in with that e-mail"));
+        }
+        let Some(old) = accounts.iter().find(|(_, a)| a.user == user).map(|(e, _)| e.clone()) else {
+            return Ok(());
+        };
+        if let Some(account) = accounts.remove(&old) {
+            accounts.insert(new_email, account);
+        }
+        Ok(())
+    }
+
     async fn verify(&self, email: &str, password: &str, now: DateTime<Utc>) -> Result<UserId> {
         let denied = || Error::Unauthorized("invalid e-mail or password".into());
         let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());

@@ -20,4 +20,7 @@ pub trait Identity: Send + Sync + Debug + 'static {
     async fn set_password(&self, user: UserId, email: &str, password: &str) -> Result<()>;
     /// Checks a login at time `now`.
     async fn verify(&self, email: &str, password: &str, now: DateTime<Utc>) -> Result<UserId>;
+    /// Moves a user's credentials to a new login e-mail (the old one stops working); a no-op for a
+    /// user without credentials; a conflict if another user already logs in with that e-mail.
+    async fn change_email(&self, user: UserId, new_email: &str) -> Result<()>;
 }

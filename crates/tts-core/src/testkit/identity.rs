@@ -10,6 +10,7 @@ pub async fn run_all(identity: &dyn Identity, max_failures: u32, lockout: Durati
     verify_matches_password(identity).await;
     unknown_and_wrong_look_alike(identity).await;
     lockout_after_failures(identity, max_failures, lockout).await;
+    change_email_moves_the_login(identity).await;
 }
 
 fn fresh() -> (UserId, String) {
@@ -120,4 +121,42 @@ pub async fn lockout_after_failures(identity: &dyn Identity, max_failures: u32, 
             .expect("lock expired"),
         user
     );
+}
+
+/// After an e-mail change the new e-mail logs in and the old one does not; taken e-mails conflict.
+pub async fn change_email_moves_the_login(identity: &dyn Identity) {
+    let (user, email) = fresh();
+    let (other, other_email) = fresh();
+    identity
+        .set_password(user, &email, "correct horse battery")
+        .await
+        .expect("set password");
+    identity
+        .set_password(other, &other_email, "another secret")
+        .await
+        .expect("set other");
+    let (_, new_email) = fresh();
+    identity
+        .change_email(user, &new_email.to_uppercase())
+        .await
+        .expect("change e-mail");
+    assert_eq!(
+        identity
+            .verify(&new_email, "correct horse battery", t0())
+            .await
+            .expect("new e-mail"),
+        user
+    );
+    let old = identity.verify(&email, "correct horse battery", t0()).await;
+    assert_eq!(old.expect_err("old e-mail").kind(), ErrorKind::Unauthorized);
+    let taken = identity
+        .change_email(user, &other_email)
+        .await
+        .expect_err("taken e-mail");
+    assert_eq!(taken.kind(), ErrorKind::Conflict);
+    let (nobody, _) = fresh();
+    identity
+        .change_email(nobody, "nobody@example.com")
+        .await
+        .expect("no credentials: no-op");
 }
