@@ -7,69 +7,15 @@ use tts_core::ports::store::PageRequest;
 use tts_core::uuid::Uuid;
 use tts_core::*;
 
-async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
-    let sys = Actor::system();
-    let role = engine.create_role(sys, "tts", "Dispatch").await.expect("role");
-    let mut members = Vec::new();
-    for i in 0..users {
-        let u = engine
-            .create_user(
-                sys,
-                NewUser {
-                    email: format!("dispatch{i}@example.com"),
-                    full_name: format!("Dispatcher {i}"),
-                    password: None,
-                },
-            )
-            .await
-            .expect("user");
-        engine.set_membership(sys, role.id, u.id, true).await.expect("member");
-        members.push(u);
-    }
-    let (step, done) = (StepId(Uuid::now_v7()), ActionId(Uuid::now_v7()));
-    let def = WorkflowDefinition {
-        name: "Dispatch".into(),
-        description: String::new(),
-        match_key: MatchKey {
-            category: "Load".into(),
-            ..MatchKey::default()
-        },
-        is_default: false,
-        sla: Sla {
-            medium: Some(3600),
-            ..Sla::default()
-        },
-        steps: vec![Step {
-            id: step,
-            name: "Handle".into(),
-            role_id: role.id,
-            description: String::new(),
-            instruction: String::new(),
-            weight: 1,
-            escalate_to: None,
-            is_start: true,
-            is_end: true,
-            position: Position::default(),
-            strategy: AssignmentStrategy::RoundRobin,
-        }],
-        transitions: vec![Transition {
-            id: done,
-            name: "Done".into(),
-            from_step: step,
-            to_step: None,
-        }],
-    };
-    let w = engine.create_workflow(sys, def).await.expect("workflow");
-    engine.publish_workflow(sys, w.id).await.expect("publish");
-    members
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thousand_allocations_from_eight_tasks_are_exactly_fair() {
     const TICKETS: usize = 1_000;
     const WORKERS: usize = 8;
     let engine = Arc::new(Engine::builder().build().expect("engine"));
-    let users = one_role_workflow(&engine, 5).await;
+    let users = tts_core::testkit::fixture::one_step(&engine, 5)
+        .await
+        .expect("workflow")
+        .users;
     let requester = Actor::user(UserId(Uuid::now_v7()));
 
     let mut handles = Vec::new();

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tts_core::ports::Store;
-use tts_core::testkit::fixture::three_step;
+use tts_core::testkit::fixture::{one_step, three_step};
 use tts_core::uuid::Uuid;
 use tts_core::*;
 
@@ -82,64 +82,11 @@ pub async fn engine_story(store: Arc<dyn Store>) {
     assert_eq!(listed.total, 1, "agents see tickets whose task they held");
 }
 
-async fn one_role_workflow(engine: &Engine, users: usize) -> Vec<User> {
-    let sys = Actor::system();
-    let role = engine.create_role(sys, "tts", "Dispatch").await.expect("role");
-    let mut members = Vec::new();
-    for i in 0..users {
-        let new = NewUser {
-            email: format!("dispatch{i}@example.com"),
-            full_name: format!("Dispatcher {i}"),
-            password: None,
-        };
-        let u = engine.create_user(sys, new).await.expect("user");
-        engine.set_membership(sys, role.id, u.id, true).await.expect("member");
-        members.push(u);
-    }
-    let (step, done) = (StepId(Uuid::now_v7()), ActionId(Uuid::now_v7()));
-    let def = WorkflowDefinition {
-        name: "Dispatch".into(),
-        description: String::new(),
-        match_key: MatchKey {
-            category: "Load".into(),
-            ..MatchKey::default()
-        },
-        is_default: false,
-        sla: Sla {
-            medium: Some(3600),
-            ..Sla::default()
-        },
-        steps: vec![Step {
-            id: step,
-            name: "Handle".into(),
-            role_id: role.id,
-            description: String::new(),
-            instruction: String::new(),
-            weight: 1,
-            escalate_to: None,
-            is_start: true,
-            is_end: true,
-            position: Position::default(),
-            strategy: AssignmentStrategy::RoundRobin,
-        }],
-        transitions: vec![Transition {
-            id: done,
-            name: "Done".into(),
-            from_step: step,
-            to_step: None,
-        }],
-    };
-    let w = engine.create_workflow(sys, def).await.expect("workflow");
-    engine.publish_workflow(sys, w.id).await.expect("publish");
-    members.sort_by_key(|u| u.id);
-    members
-}
-
 /// Two pools (two "servers"), `tasks_per_pool` concurrent tasks each, create and allocate `tickets` for
 /// one role of 5 users: every user gets exactly tickets/5, distinct tasks, numbers 1..=tickets.
 pub async fn two_pools_allocate_fairly(a: Arc<dyn Store>, b: Arc<dyn Store>, tasks_per_pool: usize, tickets: usize) {
     let engines = [Arc::new(engine(a)), Arc::new(engine(b))];
-    let users = one_role_workflow(&engines[0], 5).await;
+    let users = one_step(&engines[0], 5).await.expect("workflow").users;
     let next = Arc::new(AtomicUsize::new(0));
     let requester = Actor::user(UserId(Uuid::now_v7()));
     let mut handles = Vec::new();

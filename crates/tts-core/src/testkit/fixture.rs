@@ -182,3 +182,78 @@ pub async fn three_step(engine: &Engine, admins: usize, agents: usize) -> Result
         close,
     })
 }
+
+/// What [`one_step`] created.
+#[derive(Debug, Clone)]
+pub struct OneStep {
+    /// The role the step is assigned in.
+    pub role: Role,
+    /// Its active holders, ordered by id.
+    pub users: Vec<User>,
+    /// The published workflow (category `Load`).
+    pub workflow: Workflow,
+    /// The action that completes the task.
+    pub done: ActionId,
+}
+
+/// A role of `users` active holders and a published one-step round-robin workflow for category `Load`:
+/// the smallest setup that exercises allocation, for concurrency tests and throughput benchmarks.
+pub async fn one_step(engine: &Engine, users: usize) -> Result<OneStep> {
+    let sys = Actor::system();
+    let tag = Uuid::now_v7().simple().to_string();
+    let tag = &tag[tag.len() - 8..];
+    let role = engine.create_role(sys, "tts", &format!("Dispatch {tag}")).await?;
+    let mut members = Vec::new();
+    for i in 0..users {
+        let new = NewUser {
+            email: format!("dispatch{i}-{tag}@example.com"),
+            full_name: format!("Dispatcher {i}"),
+            password: None,
+        };
+        let u = engine.create_user(sys, new).await?;
+        engine.set_membership(sys, role.id, u.id, true).await?;
+        members.push(u);
+    }
+    members.sort_by_key(|u| u.id);
+    let (step, done) = (StepId(Uuid::now_v7()), ActionId(Uuid::now_v7()));
+    let def = WorkflowDefinition {
+        name: format!("Dispatch {tag}"),
+        description: "One step: handle it.".into(),
+        match_key: MatchKey {
+            category: "Load".into(),
+            ..MatchKey::default()
+        },
+        is_default: false,
+        sla: Sla {
+            medium: Some(3600),
+            ..Sla::default()
+        },
+        steps: vec![Step {
+            id: step,
+            name: "Handle".into(),
+            role_id: role.id,
+            description: String::new(),
+            instruction: String::new(),
+            weight: 1,
+            escalate_to: None,
+            is_start: true,
+            is_end: true,
+            position: Position::default(),
+            strategy: AssignmentStrategy::RoundRobin,
+        }],
+        transitions: vec![Transition {
+            id: done,
+            name: "Done".into(),
+            from_step: step,
+            to_step: None,
+        }],
+    };
+    let draft = engine.create_workflow(sys, def).await?;
+    let workflow = engine.publish_workflow(sys, draft.id).await?;
+    Ok(OneStep {
+        role,
+        users: members,
+        workflow,
+        done,
+    })
+}
