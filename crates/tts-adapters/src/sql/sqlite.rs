@@ -61,10 +61,15 @@ impl SqliteConfig {
     }
 }
 
-/// The [`Store`] on SQLite. Cloning shares the pool.
+/// The [`Store`] on SQLite. Cloning shares the pools.
+///
+/// Write units run on a dedicated one-connection pool, so writers queue in the pool (first come, first
+/// served) instead of sleeping in SQLite's busy handler, and the writer's page cache stays warm; read
+/// units use the reader pool and run in parallel under WAL.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
     versions: std::sync::Arc<VersionCache>,
 }
 
@@ -96,6 +101,12 @@ impl SqliteStore {
             })
             .busy_timeout(config.busy_timeout)
             .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .acquire_timeout(config.acquire_timeout)
@@ -104,6 +115,7 @@ impl SqliteStore {
             .map_err(|e| unavailable(e.to_string()))?;
         let store = SqliteStore {
             pool,
+            writer,
             versions: Default::default(),
         };
         store.migrate().await?;
@@ -113,18 +125,20 @@ impl SqliteStore {
     /// Applies the embedded migrations (idempotent).
     pub async fn migrate(&self) -> tts_core::Result<()> {
         sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(|e| db_err("sqlite", e.into()))
     }
 
-    /// The connection pool (shared with the local identity adapter).
+    /// The writer pool (one connection), for adapters that write the same database, such as the local
+    /// identity: sharing it keeps one writer at a time without busy waits.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.writer
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
@@ -134,7 +148,7 @@ impl Store for SqliteStore {
     async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
         let write = access == Access::Write;
         let tx = if write {
-            self.pool.begin_with("BEGIN IMMEDIATE").await
+            self.writer.begin_with("BEGIN IMMEDIATE").await
         } else {
             self.pool.begin().await
         }

@@ -797,15 +797,19 @@ macro_rules! sql_unit_of_work {
                 self.all_json(sql, vec![Arg::Uuid(task.0)]).await
             }
 
-            async fn insert_outbox(&mut self, m: OutboxMessage) -> Result<()> {
-                let err = self.err();
-                sqlx::query("INSERT INTO outbox (id, created_at, data) VALUES ($1, $2, $3)")
-                    .bind(m.id.0)
-                    .bind(m.created_at)
-                    .bind(Json(&m))
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(err)?;
+            async fn insert_outbox(&mut self, messages: Vec<OutboxMessage>) -> Result<()> {
+                // One multi-row INSERT per command: one round trip however many events it raised.
+                for chunk in messages.chunks(100) {
+                    let rows: Vec<String> =
+                        (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+                    let sql = format!("INSERT INTO outbox (id, created_at, data) VALUES {}", rows.join(", "));
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for m in chunk {
+                        q = q.bind(m.id.0).bind(m.created_at).bind(Json(m.clone()));
+                    }
+                    let err = self.err();
+                    q.execute(&mut *self.tx).await.map_err(err)?;
+                }
                 Ok(())
             }
 

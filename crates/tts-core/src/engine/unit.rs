@@ -16,6 +16,8 @@ pub(crate) struct Cmd<'e> {
     pub(crate) engine: &'e Engine,
     pub(crate) now: DateTime<Utc>,
     pub(crate) actor: Option<UserId>,
+    /// Events raised so far, written to the outbox in one call at commit.
+    pending: Vec<OutboxMessage>,
 }
 
 impl<'e> Cmd<'e> {
@@ -27,6 +29,7 @@ impl<'e> Cmd<'e> {
             engine,
             now: engine.clock.now(),
             actor,
+            pending: Vec::new(),
         })
     }
 
@@ -57,14 +60,15 @@ impl<'e> Cmd<'e> {
         self.tx.insert_audit(entry).await
     }
 
-    /// Writes an event to the outbox, in this unit.
+    /// Raises an event: it goes to the outbox with this unit's commit.
     pub(crate) async fn emit(&mut self, event: DomainEvent) -> Result<()> {
         let message = OutboxMessage {
             id: self.id::<MessageId>(),
             event,
             created_at: self.now,
         };
-        self.tx.insert_outbox(message).await
+        self.pending.push(message);
+        Ok(())
     }
 
     /// Asks for a notification (delivered by the notification consumer).
@@ -72,8 +76,12 @@ impl<'e> Cmd<'e> {
         self.emit(DomainEvent::NotificationRequested { request }).await
     }
 
-    /// Commits the unit.
-    pub(crate) async fn commit(self) -> Result<()> {
+    /// Writes the pending outbox messages, then commits the unit.
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            self.tx.insert_outbox(pending).await?;
+        }
         self.tx.commit().await
     }
 }

@@ -654,14 +654,16 @@ impl UnitOfWork for MemoryUnit {
             .collect())
     }
 
-    async fn insert_outbox(&mut self, m: OutboxMessage) -> Result<()> {
-        if self.s().outbox_index.contains_key(&m.id) {
-            return Err(Error::conflict(format!("outbox message {} exists", m.id)));
+    async fn insert_outbox(&mut self, messages: Vec<OutboxMessage>) -> Result<()> {
+        for m in messages {
+            if self.s().outbox_index.contains_key(&m.id) {
+                return Err(Error::conflict(format!("outbox message {} exists", m.id)));
+            }
+            let seq = self.s().outbox_seq + 1;
+            self.bump(|s| &mut s.outbox_seq, seq);
+            self.set(|s| &mut s.outbox_index, m.id, seq);
+            self.set(|s| &mut s.outbox, seq, m);
         }
-        let seq = self.s().outbox_seq + 1;
-        self.bump(|s| &mut s.outbox_seq, seq);
-        self.set(|s| &mut s.outbox_index, m.id, seq);
-        self.set(|s| &mut s.outbox, seq, m);
         Ok(())
     }
 

@@ -271,8 +271,8 @@ pub trait UnitOfWork: Send {
     async fn task_audit(&mut self, task: TaskId) -> Result<Vec<AuditEntry>>;
 
     // --- outbox and consumer idempotency ---
-    /// Writes an outbox message (committed with the change that caused it).
-    async fn insert_outbox(&mut self, message: OutboxMessage) -> Result<()>;
+    /// Writes outbox messages, in order (committed with the change that caused them).
+    async fn insert_outbox(&mut self, messages: Vec<OutboxMessage>) -> Result<()>;
     /// Up to `limit` unsent messages, oldest first; in a write unit they are locked (or skipped if another
     /// unit holds them), so two relays never publish one message concurrently.
     async fn unsent_outbox(&mut self, limit: usize) -> Result<Vec<OutboxMessage>>;

@@ -754,9 +754,8 @@ pub async fn outbox_and_dedup(store: &dyn Store) {
             created_at: t0() + Duration::seconds(i),
         })
         .collect();
-    for m in &msgs {
-        tx.insert_outbox(m.clone()).await.expect("outbox");
-    }
+    tx.insert_outbox(msgs[..1].to_vec()).await.expect("one message");
+    tx.insert_outbox(msgs[1..].to_vec()).await.expect("a batch");
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
     let unsent = tx.unsent_outbox(1000).await.expect("unsent");
