@@ -507,7 +507,7 @@ async fn bench_backend(backend: Backend) -> Report {
             config.max_connections = POOL;
             let store = SqliteStore::connect(&config).await.expect("SQLite store");
             dir = Some(tmp);
-            let floor = Floor::Sqlite(store.pool().clone());
+            let floor = Floor::Sqlite(store.writer().clone());
             (Arc::new(store), floor)
         }
         Backend::Postgres => {

@@ -75,7 +75,7 @@ async fn engine_on_sqlite_with_local_identity_logs_users_in() {
     use tts_core::{Actor, Engine, NewUser};
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(&dir).await;
-    let identity = LocalIdentity::sqlite(store.pool().clone(), IdentityConfig::default());
+    let identity = LocalIdentity::sqlite(store.writer().clone(), IdentityConfig::default());
     let engine = Engine::builder()
         .store(Arc::new(store))
         .identity(Arc::new(identity))

@@ -132,7 +132,7 @@ impl SqliteStore {
 
     /// The writer pool (one connection), for adapters that write the same database, such as the local
     /// identity: sharing it keeps one writer at a time without busy waits.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn writer(&self) -> &SqlitePool {
         &self.writer
     }
 
