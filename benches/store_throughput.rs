@@ -46,10 +46,7 @@ use tts_adapters::sql::postgres::{PgConfig, PgStore};
 use tts_adapters::sql::redact_url;
 use tts_adapters::sql::sqlite::{Durability, SqliteConfig, SqliteStore};
 use tts_core::uuid::Uuid;
-use tts_core::{
-    ActionId, Actor, Allocation, AssignmentStrategy, Engine, MatchKey, NewTicket, NewUser, Position, Sla, Step, StepId,
-    Transition, UserId, WorkflowDefinition,
-};
+use tts_core::{Actor, Allocation, Engine, NewTicket, UserId};
 
 /// The concurrency levels measured.
 const CLIENTS: [usize; 2] = [1, 8];
@@ -63,7 +60,7 @@ const TARGET: Duration = Duration::from_secs(5);
 const WARM_UP: Duration = Duration::from_secs(1);
 /// Inserts in one transaction of the statement-cost probe.
 const WIDE: i64 = 8;
-/// The category the workflow matches and every ticket carries.
+/// The category every ticket carries: the one `tts_core::testkit::fixture::one_step` routes.
 const CATEGORY: &str = "Load";
 /// The text stored in every floor row (32 bytes).
 const VALUE: &str = "0123456789abcdef0123456789abcdef";
@@ -423,60 +420,6 @@ async fn measure(ctx: &Arc<Ctx>, work: Work, clients: usize, warm_up: Duration, 
     run
 }
 
-/// One role of 5 users and a published one-step round-robin workflow for [`CATEGORY`] (as the
-/// adapters' `one_role_workflow` test fixture).
-async fn one_role_workflow(engine: &Engine, users: usize) {
-    let sys = Actor::system();
-    let role = engine.create_role(sys, "tts", "Dispatch").await.expect("role");
-    for i in 0..users {
-        let new = NewUser {
-            email: format!("dispatch{i}@example.com"),
-            full_name: format!("Dispatcher {i}"),
-            password: None,
-        };
-        let user = engine.create_user(sys, new).await.expect("user");
-        engine
-            .set_membership(sys, role.id, user.id, true)
-            .await
-            .expect("member");
-    }
-    let (step, done) = (StepId(Uuid::now_v7()), ActionId(Uuid::now_v7()));
-    let def = WorkflowDefinition {
-        name: "Dispatch".into(),
-        description: String::new(),
-        match_key: MatchKey {
-            category: CATEGORY.into(),
-            ..MatchKey::default()
-        },
-        is_default: false,
-        sla: Sla {
-            medium: Some(3600),
-            ..Sla::default()
-        },
-        steps: vec![Step {
-            id: step,
-            name: "Handle".into(),
-            role_id: role.id,
-            description: String::new(),
-            instruction: String::new(),
-            weight: 1,
-            escalate_to: None,
-            is_start: true,
-            is_end: true,
-            position: Position::default(),
-            strategy: AssignmentStrategy::RoundRobin,
-        }],
-        transitions: vec![Transition {
-            id: done,
-            name: "Done".into(),
-            from_step: step,
-            to_step: None,
-        }],
-    };
-    let workflow = engine.create_workflow(sys, def).await.expect("workflow");
-    engine.publish_workflow(sys, workflow.id).await.expect("publish");
-}
-
 /// Everything measured on one backend.
 struct Report {
     backend: Backend,
@@ -523,7 +466,9 @@ async fn bench_backend(backend: Backend) -> Report {
     };
     floor.setup().await.expect("floor tables");
     let engine = Engine::builder().store(store).build().expect("engine");
-    one_role_workflow(&engine, 5).await;
+    tts_core::testkit::fixture::one_step(&engine, 5)
+        .await
+        .expect("workflow");
     let ctx = Arc::new(Ctx {
         engine,
         floor: floor.clone(),
