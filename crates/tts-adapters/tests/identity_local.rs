@@ -1,5 +1,5 @@
-//! The local identity passes the core's identity suite on SQLite and PostgreSQL, stores argon2id hashes and
-//! counts concurrent failures exactly.
+//! The local identity passes the core's identity suite on SQLite and PostgreSQL, stores argon2id hashes,
+//! counts concurrent failures exactly and lets exactly one of concurrent refresh-token rotations win.
 //!
 //! The PostgreSQL tests (feature `postgres`) need a server on 127.0.0.1:5432 with trust authentication for
 //! `postgres` or `root`; they fail, not skip, when it is unreachable.
@@ -8,7 +8,8 @@
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use tts_adapters::identity::{IdentityConfig, LocalIdentity};
-use tts_core::ports::Identity;
+use tts_core::ids::{SessionId, TokenId};
+use tts_core::ports::{Identity, RefreshSession};
 use tts_core::{Error, ErrorKind, UserId};
 
 const HASH_PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
@@ -156,6 +157,55 @@ async fn concurrent_failures_are_counted_exactly(identity: LocalIdentity, db: &i
     );
 }
 
+/// Concurrent rotations presenting the same current token: exactly one wins, the others see a reused token,
+/// and the family is revoked (the winner's new token fails too).
+async fn concurrent_rotations_one_wins(identity: LocalIdentity) {
+    let identity = Arc::new(identity);
+    for _ in 0..10 {
+        let (user, _) = fresh();
+        let session = RefreshSession {
+            id: SessionId(uuid::Uuid::now_v7()),
+            user,
+            current: TokenId(uuid::Uuid::now_v7()),
+            expires_at: t0() + Duration::hours(1),
+        };
+        identity.start_session(&session).await.expect("start session");
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let identity = Arc::clone(&identity);
+            let next = TokenId(uuid::Uuid::now_v7());
+            tasks.spawn(async move {
+                let rotated = identity
+                    .rotate_session(session.id, session.current, next, t0() + Duration::hours(2), t0())
+                    .await;
+                (next, rotated)
+            });
+        }
+        let mut winners = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined.expect("task") {
+                (next, Ok(who)) => {
+                    assert_eq!(who, user);
+                    winners.push(next);
+                }
+                (_, Err(e)) => assert_eq!(e.kind(), ErrorKind::Unauthorized, "{e}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "exactly one concurrent rotation wins");
+        let after = identity
+            .rotate_session(
+                session.id,
+                winners[0],
+                TokenId(uuid::Uuid::now_v7()),
+                t0() + Duration::hours(3),
+                t0(),
+            )
+            .await
+            .expect_err("the losers revoked the family");
+        assert_eq!(after.kind(), ErrorKind::Unauthorized);
+    }
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
@@ -227,6 +277,13 @@ mod sqlite {
         let pool = pool(&dir).await;
         let identity = LocalIdentity::sqlite(pool.clone(), IdentityConfig::default());
         concurrent_failures_are_counted_exactly(identity, &Db(pool)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_rotations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let identity = LocalIdentity::sqlite(pool(&dir).await, IdentityConfig::default());
+        concurrent_rotations_one_wins(identity).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -359,6 +416,14 @@ mod postgres {
         with_database(|pool| async move {
             let identity = LocalIdentity::postgres(pool.clone(), IdentityConfig::default());
             concurrent_failures_are_counted_exactly(identity, &Db(pool)).await;
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_rotations() {
+        with_database(|pool| async move {
+            concurrent_rotations_one_wins(LocalIdentity::postgres(pool, IdentityConfig::default())).await;
         })
         .await;
     }

@@ -54,6 +54,10 @@ uuid_id! {
     MessageId,
     /// An audit trail entry.
     AuditId,
+    /// A login session: one family of rotating refresh tokens.
+    SessionId,
+    /// One refresh token of a session (its JWT `jti`).
+    TokenId,
 }
 
 /// A ticket's store-assigned integer id (the seed's `"id": 1`).

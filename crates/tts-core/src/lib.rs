@@ -41,14 +41,14 @@ pub use domain::matching::{Match, MatchIndex, TicketKey, Tier};
 pub use domain::notification::{Notification, NotificationRequest, NotificationType};
 pub use domain::priority::Priority;
 pub use domain::task::{Assignment, AssignmentStatus, Origin, Task, TaskStatus};
-pub use domain::ticket::{Employee, NewTicket, Ticket, TicketStatus};
+pub use domain::ticket::{Employee, NewTicket, Ticket, TicketEdit, TicketStatus};
 pub use domain::ticket_number::TicketNumber;
 pub use domain::user::{Actor, Membership, Role, User};
 pub use domain::validation::{Problem, validate};
 pub use domain::workflow::{
     AssignmentStrategy, MatchKey, Position, Sla, Step, Transition, Workflow, WorkflowDefinition, WorkflowStatus,
 };
-pub use engine::tickets::TicketRef;
+pub use engine::tickets::{Created, IdempotencyKey, TicketRef};
 pub use engine::{
     ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, NewUser, QueueNames,
     Session,

@@ -11,6 +11,10 @@
 //! - Lockout counters change in single `UPDATE ... RETURNING` statements, so concurrent failures are
 //!   never lost, and a success only counts if the account is not locked and the password hash is still
 //!   the one that was verified at that moment.
+//! - Refresh sessions live in `refresh_sessions(id, user_id, current_token, expires_at, revoked,
+//!   created_at)`. A rotation is one conditional `UPDATE` (id, current token, not revoked, not expired), so
+//!   of two processes presenting the same token exactly one wins; the loser sees a token that is no longer
+//!   current and revokes the family.
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
@@ -21,8 +25,8 @@ use std::num::NonZero;
 use std::sync::{LazyLock, OnceLock};
 use tokio::sync::Semaphore;
 use tts_core::error::{Error, ErrorKind, Result};
-use tts_core::ids::UserId;
-use tts_core::ports::identity::Identity;
+use tts_core::ids::{SessionId, TokenId, UserId};
+use tts_core::ports::identity::{Identity, RefreshSession};
 use uuid::Uuid;
 
 #[cfg(feature = "postgres")]
@@ -79,6 +83,20 @@ const UPSERT_CREDENTIALS: &str = "INSERT INTO credentials (email, user_id, passw
      VALUES ($1, $2, $3, 0, NULL) \
      ON CONFLICT (email) DO UPDATE SET user_id = excluded.user_id, \
          password_hash = excluded.password_hash, failures = 0, locked_until = NULL";
+
+const INSERT_SESSION: &str = "INSERT INTO refresh_sessions \
+     (id, user_id, current_token, expires_at, revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Replaces the current token `$4` by `$2` (valid until `$3`) if the session is live at `$5`.
+const ROTATE_SESSION: &str = "UPDATE refresh_sessions SET current_token = $2, expires_at = $3 \
+     WHERE id = $1 AND current_token = $4 AND NOT revoked AND expires_at > $5 \
+     RETURNING user_id";
+
+const SELECT_SESSION: &str = "SELECT current_token, revoked, expires_at FROM refresh_sessions WHERE id = $1";
+
+const REVOKE_SESSION: &str = "UPDATE refresh_sessions SET revoked = $2 WHERE id = $1";
+
+const REVOKE_USER_SESSIONS: &str = "UPDATE refresh_sessions SET revoked = $2 WHERE user_id = $1 AND NOT revoked";
 
 /// Lockout policy of a [`LocalIdentity`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +232,21 @@ impl LocalIdentity {
     }
 }
 
+impl LocalIdentity {
+    /// Revokes one session; returns whether a row exists.
+    async fn revoke(&self, id: SessionId) -> Result<bool> {
+        with_pool!(&self.db, |pool, backend| {
+            sqlx::query(REVOKE_SESSION)
+                .bind(id.0)
+                .bind(true)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected() > 0)
+                .map_err(|e| db_error(backend, "end a session", &e))
+        })
+    }
+}
+
 impl fmt::Debug for LocalIdentity {
     /// Shows the backend and policy; never the pool (its options may hold a database password) or hashes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -303,6 +336,93 @@ impl Identity for LocalIdentity {
         }
         Err(denied())
     }
+
+    async fn start_session(&self, session: &RefreshSession) -> Result<()> {
+        let expires_at = clamp_time(session.expires_at);
+        let now = clamp_time(Utc::now());
+        with_pool!(&self.db, |pool, backend| {
+            sqlx::query(INSERT_SESSION)
+                .bind(session.id.0)
+                .bind(session.user.0)
+                .bind(session.current.0)
+                .bind(expires_at)
+                .bind(false)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        Error::conflict(format!("session {} exists", session.id))
+                    }
+                    _ => db_error(backend, "start a session", &e),
+                })
+        })
+    }
+
+    async fn rotate_session(
+        &self,
+        id: SessionId,
+        presented: TokenId,
+        next: TokenId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<UserId> {
+        let expires_at = clamp_time(expires_at);
+        let now = clamp_time(now);
+        let rotated = with_pool!(&self.db, |pool, backend| {
+            sqlx::query_scalar::<_, Uuid>(ROTATE_SESSION)
+                .bind(id.0)
+                .bind(next.0)
+                .bind(expires_at)
+                .bind(presented.0)
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| db_error(backend, "rotate a session", &e))
+        })?;
+        if let Some(user) = rotated {
+            return Ok(UserId(user));
+        }
+        // Nothing changed: find out why. A token that is no longer current never becomes current again, so
+        // a reused token seen here stays reused whatever else happens meanwhile.
+        let row = with_pool!(&self.db, |pool, backend| {
+            sqlx::query_as::<_, (Uuid, bool, DateTime<Utc>)>(SELECT_SESSION)
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| db_error(backend, "read a session", &e))
+        })?;
+        let deny = |why: &str| Err(Error::Unauthorized(why.into()));
+        match row {
+            None => deny("unknown session"),
+            Some((_, true, _)) => deny("session revoked"),
+            Some((_, false, until)) if until <= now => deny("refresh token expired"),
+            Some((current, false, _)) if current != presented.0 => {
+                self.revoke(id).await?;
+                tracing::warn!(session = %id, "refresh token reused; the session is revoked");
+                deny("refresh token reused; the session is revoked")
+            }
+            // Only reachable if the row changed between the two statements in a way rotation cannot cause.
+            Some(_) => deny("session changed concurrently"),
+        }
+    }
+
+    async fn end_session(&self, id: SessionId) -> Result<()> {
+        self.revoke(id).await.map(|_| ())
+    }
+
+    async fn end_user_sessions(&self, user: UserId) -> Result<u64> {
+        with_pool!(&self.db, |pool, backend| {
+            sqlx::query(REVOKE_USER_SESSIONS)
+                .bind(user.0)
+                .bind(true)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(|e| db_error(backend, "end a user's sessions", &e))
+        })
+    }
 }
 
 fn denied() -> Error {
@@ -316,8 +436,18 @@ fn normalize(email: &str) -> String {
 
 /// `now + lockout`, kept within years 0..=9999 (timestamps sort as text in SQLite and must fit PostgreSQL).
 fn lock_end(now: DateTime<Utc>, lockout: Duration) -> DateTime<Utc> {
-    let cap = DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z").map_or(now, |t| t.with_timezone(&Utc));
-    now.checked_add_signed(lockout).map_or(cap, |t| t.min(cap))
+    now.checked_add_signed(lockout).map_or(max_time(), clamp_time)
+}
+
+/// The latest timestamp stored: the end of year 9999.
+fn max_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `t` kept within years 0..=9999, where SQLite's text timestamps sort chronologically and PostgreSQL's fit.
+fn clamp_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    let min = DateTime::from_timestamp(-62_167_219_200, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    t.clamp(min, max_time())
 }
 
 fn hasher() -> Argon2<'static> {
@@ -482,6 +612,12 @@ mod tests {
                 .to_rfc3339()
                 .starts_with("9999-12-31T23:59:59")
         );
+        assert!(
+            clamp_time(DateTime::<Utc>::MIN_UTC)
+                .to_rfc3339()
+                .starts_with("0000-01-01T00:00:00")
+        );
+        assert_eq!(clamp_time(now), now);
     }
 
     #[test]

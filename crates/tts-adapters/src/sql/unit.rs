@@ -156,7 +156,9 @@ macro_rules! sql_unit_of_work {
         use std::sync::Arc;
         use tts_core::domain::assignment::Candidate;
         use tts_core::ids::*;
-        use tts_core::ports::store::{AssignmentQuery, NotificationQuery, Page, PageRequest, TicketOrdering, TicketQuery};
+        use tts_core::ports::store::{
+            AssignmentQuery, IdempotencyRecord, NotificationQuery, Page, PageRequest, TicketOrdering, TicketQuery,
+        };
         use tts_core::ports::UnitOfWork;
         use tts_core::{
             Assignment, AuditEntry, Error, Membership, Notification, OutboxMessage, Result, Role, Task, Ticket,
@@ -845,6 +847,52 @@ macro_rules! sql_unit_of_work {
                 .await
                 .map_err(err)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn idempotency_record(&mut self, user: UserId, key: &str) -> Result<Option<IdempotencyRecord>> {
+                let err = self.err();
+                let row = sqlx::query(
+                    "SELECT fingerprint, ticket_id, created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                )
+                .bind(user.0)
+                .bind(key.to_string())
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(&err)?;
+                let Some(row) = row else { return Ok(None) };
+                let decode = || -> Result<IdempotencyRecord, sqlx::Error> {
+                    Ok(IdempotencyRecord {
+                        user,
+                        key: key.to_string(),
+                        fingerprint: row.try_get(0)?,
+                        ticket: TicketId(row.try_get(1)?),
+                        created_at: row.try_get::<DateTime<Utc>, _>(2)?,
+                    })
+                };
+                decode().map(Some).map_err(err)
+            }
+
+            async fn insert_idempotency_record(&mut self, r: &IdempotencyRecord) -> Result<()> {
+                let err = self.err();
+                // DO NOTHING rather than a unique violation: on PostgreSQL the unit stays usable after the
+                // conflict (a violation would abort the transaction), and a concurrent insert of the same key
+                // is waited for, so exactly one of two racing requests records it.
+                let done = sqlx::query(
+                    "INSERT INTO idempotency_keys (user_id, key, fingerprint, ticket_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
+                )
+                .bind(r.user.0)
+                .bind(r.key.clone())
+                .bind(r.fingerprint.clone())
+                .bind(r.ticket.0)
+                .bind(r.created_at)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(err)?;
+                if done.rows_affected() == 0 {
+                    return Err(Error::conflict(format!("idempotency key {:?} already used", r.key)));
+                }
+                Ok(())
             }
 
             async fn insert_notification(&mut self, n: &Notification) -> Result<()> {

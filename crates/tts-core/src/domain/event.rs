@@ -22,6 +22,18 @@ pub enum DomainEvent {
         /// Its priority.
         priority: Priority,
     },
+    /// Someone asked to (re)run allocation for a ticket (`push_to_workflow`).
+    #[serde(rename = "ticket.allocation_requested")]
+    AllocationRequested {
+        /// The ticket.
+        ticket: TicketId,
+    },
+    /// A ticket's fields were edited.
+    #[serde(rename = "ticket.updated")]
+    TicketUpdated {
+        /// The ticket.
+        ticket: TicketId,
+    },
     /// A ticket's status changed.
     #[serde(rename = "ticket.status_changed")]
     TicketStatusChanged {
@@ -141,6 +153,8 @@ impl DomainEvent {
     pub fn kind(&self) -> &'static str {
         match self {
             DomainEvent::TicketCreated { .. } => "ticket.created",
+            DomainEvent::AllocationRequested { .. } => "ticket.allocation_requested",
+            DomainEvent::TicketUpdated { .. } => "ticket.updated",
             DomainEvent::TicketStatusChanged { .. } => "ticket.status_changed",
             DomainEvent::TaskCreated { .. } => "task.created",
             DomainEvent::TaskAssigned { .. } => "task.assigned",

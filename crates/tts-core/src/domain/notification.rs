@@ -53,6 +53,23 @@ pub struct NotificationRequest {
     pub related_task: Option<TaskId>,
 }
 
+impl NotificationRequest {
+    /// Checks the text fields (subject 1..=255 characters, message at most 5,000) and trims the subject.
+    pub fn validated(mut self) -> crate::error::Result<Self> {
+        let mut p = crate::error::Problems::default();
+        self.subject = self.subject.trim().to_string();
+        if self.subject.is_empty() {
+            p.push("subject", "must not be empty");
+        } else if self.subject.chars().count() > 255 {
+            p.push("subject", "must be at most 255 characters");
+        }
+        if self.message.chars().count() > 5_000 {
+            p.push("message", "must be at most 5000 characters");
+        }
+        p.finish(self)
+    }
+}
+
 /// A delivered in-app notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {

@@ -379,3 +379,63 @@ mod tests {
         }
     }
 }
+
+/// A partial change of a ticket's fields (PUT/PATCH); `None` leaves a field as it is, and an empty
+/// subcategory or department clears it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketEdit {
+    /// New subject.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// New description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// New category (a routing key: only before allocation, or by an admin).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// New subcategory (routing key).
+    #[serde(default)]
+    pub subcategory: Option<String>,
+    /// New department (routing key).
+    #[serde(default)]
+    pub department: Option<String>,
+    /// New priority (drives the SLA: only before allocation, or by an admin).
+    #[serde(default)]
+    pub priority: Option<Priority>,
+}
+
+impl TicketEdit {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self == &TicketEdit::default()
+    }
+
+    /// True when the edit touches a routing key or the priority.
+    pub fn touches_routing(&self) -> bool {
+        self.category.is_some() || self.subcategory.is_some() || self.department.is_some() || self.priority.is_some()
+    }
+
+    /// The ticket with the edit applied, every field validated as on creation.
+    pub fn apply(self, ticket: &Ticket, now: DateTime<Utc>) -> Result<Ticket> {
+        let merged = NewTicket {
+            subject: self.subject.unwrap_or_else(|| ticket.subject.clone()),
+            description: self.description.unwrap_or_else(|| ticket.description.clone()),
+            category: self.category.unwrap_or_else(|| ticket.category.clone()),
+            subcategory: self.subcategory.or_else(|| ticket.subcategory.clone()),
+            department: self.department.or_else(|| ticket.department.clone()),
+            priority: self.priority.unwrap_or(ticket.priority),
+            employee: ticket.employee.clone(),
+            attachments: ticket.attachments.clone(),
+        }
+        .validated()?;
+        let mut next = ticket.clone();
+        next.subject = merged.subject;
+        next.description = merged.description;
+        next.category = merged.category;
+        next.subcategory = merged.subcategory;
+        next.department = merged.department;
+        next.priority = merged.priority;
+        next.touch(now);
+        Ok(next)
+    }
+}

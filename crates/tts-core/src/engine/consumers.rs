@@ -113,7 +113,10 @@ impl Engine {
             return Ok(false);
         }
         match (consumer, event) {
-            (Consumer::Allocation, DomainEvent::TicketCreated { ticket, .. }) => {
+            (
+                Consumer::Allocation,
+                DomainEvent::TicketCreated { ticket, .. } | DomainEvent::AllocationRequested { ticket },
+            ) => {
                 let outcome = allocate_in(&mut cmd, ticket).await?;
                 if let Allocation::Unroutable = outcome {
                     // Recorded as processed; the ticket stays listed as unallocated until pushed again.

@@ -17,6 +17,7 @@ pub mod tickets;
 mod unit;
 mod views;
 
+pub use admin::check_password;
 pub use config::{EngineConfig, QueueNames};
 pub use consumers::{ConsumeOutcome, Consumer};
 pub use views::{

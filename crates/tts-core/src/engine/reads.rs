@@ -2,11 +2,11 @@
 
 use super::Engine;
 use super::actions::load_task;
-use super::tickets::{TicketRef, load_ticket};
+use super::tickets::{TicketRef, visible_ticket};
 use super::unit::Cmd;
 use super::views::TaskView;
 use crate::domain::audit::AuditEntry;
-use crate::domain::notification::Notification;
+use crate::domain::notification::{Notification, NotificationRequest};
 use crate::domain::task::{Assignment, Task};
 use crate::domain::ticket::Ticket;
 use crate::domain::user::Actor;
@@ -19,21 +19,7 @@ impl Engine {
     /// held.
     pub async fn ticket(&self, actor: Actor, r: TicketRef) -> Result<Ticket> {
         let mut cmd = Cmd::open(self, Access::Read, Some(actor.user)).await?;
-        let ticket = load_ticket(cmd.tx.as_mut(), r).await?;
-        if actor.is_admin || ticket.created_by == actor.user {
-            return Ok(ticket);
-        }
-        if let Some(task) = cmd.tx.task_for_ticket(ticket.id).await?
-            && cmd
-                .tx
-                .task_assignments(task.id)
-                .await?
-                .iter()
-                .any(|a| a.user == actor.user)
-        {
-            return Ok(ticket);
-        }
-        Err(Error::not_found("ticket", r))
+        visible_ticket(cmd.tx.as_mut(), actor, r).await
     }
 
     /// A filtered page of the tickets the actor may see.
@@ -145,6 +131,23 @@ impl Engine {
     pub async fn mark_all_notifications_read(&self, actor: Actor) -> Result<u64> {
         let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
         let n = cmd.tx.mark_all_notifications_read(actor.user, cmd.now).await?;
+        cmd.commit().await?;
+        Ok(n)
+    }
+
+    /// Writes an in-app notification for a user directly (the service-to-service `POST /notifications/`);
+    /// admins only. The recipient must exist.
+    pub async fn send_notification(&self, actor: Actor, request: NotificationRequest) -> Result<Notification> {
+        if !actor.is_admin {
+            return Err(Error::Forbidden("only admins may send notifications".into()));
+        }
+        let request = request.validated()?;
+        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
+        if cmd.tx.user(request.user_id).await?.is_none() {
+            return Err(Error::invalid("user_id", "no such user"));
+        }
+        let n = Notification::from_request(cmd.id(), request, cmd.now);
+        cmd.tx.insert_notification(&n).await?;
         cmd.commit().await?;
         Ok(n)
     }

@@ -12,7 +12,7 @@ impl Engine {
     pub fn route(&self, event: &DomainEvent) -> Option<&str> {
         let q = &self.config.queues;
         match event {
-            DomainEvent::TicketCreated { .. } => Some(&q.tickets),
+            DomainEvent::TicketCreated { .. } | DomainEvent::AllocationRequested { .. } => Some(&q.tickets),
             DomainEvent::NotificationRequested { .. } => Some(&q.notifications),
             _ => q.events.as_deref(),
         }

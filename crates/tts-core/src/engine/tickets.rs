@@ -4,12 +4,12 @@ use super::unit::Cmd;
 use super::{Engine, retrying};
 use crate::domain::event::DomainEvent;
 use crate::domain::task::{AssignmentStatus, TaskStatus};
-use crate::domain::ticket::{NewTicket, Ticket, TicketStatus};
+use crate::domain::ticket::{NewTicket, Ticket, TicketEdit, TicketStatus};
 use crate::domain::ticket_number::TicketNumber;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::ids::TicketId;
-use crate::ports::store::{Access, UnitOfWork};
+use crate::ports::store::{Access, IdempotencyRecord, UnitOfWork};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -61,6 +61,21 @@ pub(crate) async fn load_ticket(tx: &mut dyn UnitOfWork, r: TicketRef) -> Result
     found.ok_or_else(|| Error::not_found("ticket", r))
 }
 
+/// Loads a ticket inside a unit if the actor may see it (admins all, requesters their own, agents those
+/// whose task they hold or held), else "not found".
+pub(crate) async fn visible_ticket(tx: &mut dyn UnitOfWork, actor: Actor, r: TicketRef) -> Result<Ticket> {
+    let ticket = load_ticket(tx, r).await?;
+    if actor.is_admin || ticket.created_by == actor.user {
+        return Ok(ticket);
+    }
+    if let Some(task) = tx.task_for_ticket(ticket.id).await?
+        && tx.task_assignments(task.id).await?.iter().any(|a| a.user == actor.user)
+    {
+        return Ok(ticket);
+    }
+    Err(Error::not_found("ticket", r))
+}
+
 /// Moves a ticket through the table towards `to` via `in_progress` when needed; emits status events.
 pub(crate) async fn drive_ticket(cmd: &mut Cmd<'_>, ticket: &mut Ticket, to: TicketStatus) -> Result<()> {
     let path: &[TicketStatus] = match (ticket.status, to) {
@@ -94,8 +109,62 @@ impl Engine {
         retrying!(self, self.create_ticket_once(actor, &new))
     }
 
+    /// Opens a ticket at most once per `key`: the first request creates it; a retry with the same key
+    /// and fingerprint returns the same ticket with `created == false`; the same key with another
+    /// fingerprint is refused (`Error::Validation` on `Idempotency-Key`). The record is written in the
+    /// ticket's own unit, so concurrent retries cannot both create.
+    pub async fn create_ticket_idempotent(&self, actor: Actor, new: NewTicket, key: IdempotencyKey) -> Result<Created> {
+        let new = new.validated()?;
+        if key.key.is_empty() || key.key.len() > 255 || !key.key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid(
+                "Idempotency-Key",
+                "must be 1..=255 visible ASCII characters",
+            ));
+        }
+        let mut raced = false;
+        loop {
+            match retrying!(self, self.create_ticket_keyed_once(actor, &new, &key)) {
+                // A concurrent first request committed the key between our lookup and insert.
+                Err(Error::Conflict(_)) if !raced => raced = true,
+                other => return other,
+            }
+        }
+    }
+
+    async fn create_ticket_keyed_once(&self, actor: Actor, new: &NewTicket, key: &IdempotencyKey) -> Result<Created> {
+        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
+        if let Some(record) = cmd.tx.idempotency_record(actor.user, &key.key).await? {
+            if record.fingerprint != key.fingerprint {
+                return Err(Error::invalid(
+                    "Idempotency-Key",
+                    "already used with a different request body",
+                ));
+            }
+            let ticket = load_ticket(cmd.tx.as_mut(), TicketRef::Id(record.ticket)).await?;
+            return Ok(Created { ticket, created: false });
+        }
+        let ticket = self.insert_new_ticket(&mut cmd, actor, new).await?;
+        cmd.tx
+            .insert_idempotency_record(&IdempotencyRecord {
+                user: actor.user,
+                key: key.key.clone(),
+                fingerprint: key.fingerprint.clone(),
+                ticket: ticket.id,
+                created_at: cmd.now,
+            })
+            .await?;
+        cmd.commit().await?;
+        Ok(Created { ticket, created: true })
+    }
+
     async fn create_ticket_once(&self, actor: Actor, new: &NewTicket) -> Result<Ticket> {
         let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
+        let ticket = self.insert_new_ticket(&mut cmd, actor, new).await?;
+        cmd.commit().await?;
+        Ok(ticket)
+    }
+
+    async fn insert_new_ticket(&self, cmd: &mut Cmd<'_>, actor: Actor, new: &NewTicket) -> Result<Ticket> {
         let year = cmd.now.year();
         let seq = cmd.tx.next_ticket_seq(year).await?;
         let id = cmd.tx.next_ticket_id().await?;
@@ -117,8 +186,85 @@ impl Engine {
             priority: ticket.priority,
         })
         .await?;
-        cmd.commit().await?;
         Ok(ticket)
+    }
+
+    /// Edits a ticket's fields. Admins may change anything; the requester may change the text at any
+    /// time before the ticket ends, and the routing keys and priority only while no task runs (a running
+    /// task keeps the workflow it matched). Others get "not found" or "forbidden".
+    pub async fn update_ticket(&self, actor: Actor, r: TicketRef, edit: TicketEdit) -> Result<Ticket> {
+        retrying!(self, self.update_ticket_once(actor, r, &edit))
+    }
+
+    async fn update_ticket_once(&self, actor: Actor, r: TicketRef, edit: &TicketEdit) -> Result<Ticket> {
+        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
+        let ticket = visible_ticket(cmd.tx.as_mut(), actor, r).await?;
+        let is_requester = ticket.created_by == actor.user;
+        if !actor.is_admin {
+            if !is_requester {
+                return Err(Error::Forbidden(
+                    "only the requester or an admin may edit a ticket".into(),
+                ));
+            }
+            if edit.touches_routing() && ticket.is_task_allocated {
+                return Err(Error::Forbidden(
+                    "category, subcategory, department and priority are fixed once a task runs".into(),
+                ));
+            }
+        }
+        if ticket.status.is_terminal() {
+            return Err(Error::conflict(format!(
+                "ticket is {}; it can no longer change",
+                ticket.status
+            )));
+        }
+        if edit.is_empty() {
+            return Ok(ticket);
+        }
+        let updated = edit.clone().apply(&ticket, cmd.now)?;
+        cmd.tx.update_ticket(&updated).await?;
+        cmd.audit(
+            "ticket.updated",
+            Some(ticket.id),
+            None,
+            edit_view(&ticket),
+            edit_view(&updated),
+        )
+        .await?;
+        cmd.emit(DomainEvent::TicketUpdated { ticket: ticket.id }).await?;
+        cmd.commit().await?;
+        Ok(updated)
+    }
+
+    /// Asks the allocation consumer to (re)run allocation for a ticket (`push_to_workflow`): useful after
+    /// a workflow was published for a ticket that matched none. Allowed to admins and the requester;
+    /// returns false (and changes nothing) when the ticket already has a task or has ended.
+    pub async fn request_allocation(&self, actor: Actor, r: TicketRef) -> Result<bool> {
+        retrying!(self, self.request_allocation_once(actor, r))
+    }
+
+    async fn request_allocation_once(&self, actor: Actor, r: TicketRef) -> Result<bool> {
+        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
+        let ticket = visible_ticket(cmd.tx.as_mut(), actor, r).await?;
+        if !actor.is_admin && ticket.created_by != actor.user {
+            return Err(Error::Forbidden(
+                "only the requester or an admin may push a ticket".into(),
+            ));
+        }
+        if ticket.is_task_allocated || ticket.status.is_terminal() {
+            return Ok(false);
+        }
+        cmd.emit(DomainEvent::AllocationRequested { ticket: ticket.id }).await?;
+        cmd.audit(
+            "ticket.allocation_requested",
+            Some(ticket.id),
+            None,
+            serde_json::Value::Null,
+            serde_json::Value::Null,
+        )
+        .await?;
+        cmd.commit().await?;
+        Ok(true)
     }
 
     /// Changes a ticket's status by hand, following the status table.
@@ -192,4 +338,34 @@ impl Engine {
         cmd.commit().await?;
         Ok(ticket)
     }
+}
+
+/// The fields an edit may change, as the audit trail records them.
+fn edit_view(t: &Ticket) -> serde_json::Value {
+    json!({
+        "subject": t.subject,
+        "description": t.description,
+        "category": t.category,
+        "subcategory": t.subcategory,
+        "department": t.department,
+        "priority": t.priority,
+    })
+}
+
+/// An `Idempotency-Key` and the fingerprint of the request body it came with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyKey {
+    /// The client's key.
+    pub key: String,
+    /// A digest of the request body; the same key with another digest is refused.
+    pub fingerprint: String,
+}
+
+/// A ticket from an idempotent create, and whether this call created it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Created {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// False when an earlier request with the same key created it.
+    pub created: bool,
 }

@@ -4,8 +4,8 @@
 //! persistent local identity (argon2id) lives in tts-adapters.
 
 use crate::error::{Error, Result};
-use crate::ids::UserId;
-use crate::ports::identity::Identity;
+use crate::ids::{SessionId, TokenId, UserId};
+use crate::ports::identity::{Identity, RefreshSession};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -43,6 +43,13 @@ struct Account {
 pub struct MemoryIdentity {
     policy: LockoutPolicy,
     accounts: Mutex<HashMap<String, Account>>,
+    sessions: Mutex<HashMap<SessionId, Session>>,
+}
+
+#[derive(Debug)]
+struct Session {
+    session: RefreshSession,
+    revoked: bool,
 }
 
 impl MemoryIdentity {
@@ -56,6 +63,7 @@ impl MemoryIdentity {
         MemoryIdentity {
             policy,
             accounts: Mutex::default(),
+            sessions: Mutex::default(),
         }
     }
 }
@@ -124,5 +132,64 @@ impl Identity for MemoryIdentity {
             account.locked_until = Some(now + self.policy.lockout);
         }
         Err(denied())
+    }
+
+    async fn start_session(&self, session: &RefreshSession) -> Result<()> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if sessions.contains_key(&session.id) {
+            return Err(Error::conflict(format!("session {} exists", session.id)));
+        }
+        sessions.insert(
+            session.id,
+            Session {
+                session: *session,
+                revoked: false,
+            },
+        );
+        Ok(())
+    }
+
+    async fn rotate_session(
+        &self,
+        id: SessionId,
+        presented: TokenId,
+        next: TokenId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<UserId> {
+        let denied = |why: &str| Error::Unauthorized(why.into());
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let s = sessions.get_mut(&id).ok_or_else(|| denied("unknown session"))?;
+        if s.revoked {
+            return Err(denied("session revoked"));
+        }
+        if s.session.expires_at <= now {
+            return Err(denied("refresh token expired"));
+        }
+        if s.session.current != presented {
+            s.revoked = true;
+            return Err(denied("refresh token reused; the session is revoked"));
+        }
+        s.session.current = next;
+        s.session.expires_at = expires_at;
+        Ok(s.session.user)
+    }
+
+    async fn end_session(&self, id: SessionId) -> Result<()> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = sessions.get_mut(&id) {
+            s.revoked = true;
+        }
+        Ok(())
+    }
+
+    async fn end_user_sessions(&self, user: UserId) -> Result<u64> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ended = 0;
+        for s in sessions.values_mut().filter(|s| s.session.user == user && !s.revoked) {
+            s.revoked = true;
+            ended += 1;
+        }
+        Ok(ended)
     }
 }

@@ -16,7 +16,8 @@ use crate::domain::workflow::{Workflow, WorkflowStatus};
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentId, MessageId, NotificationId, RoleId, TaskId, TicketId, UserId, WorkflowId};
 use crate::ports::store::{
-    Access, AssignmentQuery, NotificationQuery, Page, PageRequest, Store, TicketOrdering, TicketQuery, UnitOfWork,
+    Access, AssignmentQuery, IdempotencyRecord, NotificationQuery, Page, PageRequest, Store, TicketOrdering,
+    TicketQuery, UnitOfWork,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -50,6 +51,7 @@ struct State {
     outbox: BTreeMap<u64, OutboxMessage>,
     outbox_index: IdMap<MessageId, u64>,
     processed: HashSet<(String, MessageId)>,
+    idempotency: HashMap<(UserId, String), IdempotencyRecord>,
     notifications: IdMap<NotificationId, Box<Notification>>,
     user_notifications: IdMap<UserId, Vec<NotificationId>>,
 }
@@ -689,6 +691,25 @@ impl UnitOfWork for MemoryUnit {
             s.processed.remove(&key);
         }));
         Ok(true)
+    }
+
+    async fn idempotency_record(&mut self, user: UserId, key: &str) -> Result<Option<IdempotencyRecord>> {
+        Ok(self.s().idempotency.get(&(user, key.to_string())).cloned())
+    }
+
+    async fn insert_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<()> {
+        let key = (record.user, record.key.clone());
+        if self.s().idempotency.contains_key(&key) {
+            return Err(Error::conflict(format!(
+                "idempotency key {:?} already used",
+                record.key
+            )));
+        }
+        self.s().idempotency.insert(key.clone(), record.clone());
+        self.undo.push(Box::new(move |s| {
+            s.idempotency.remove(&key);
+        }));
+        Ok(())
     }
 
     async fn insert_notification(&mut self, n: &Notification) -> Result<()> {

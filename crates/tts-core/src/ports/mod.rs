@@ -12,7 +12,9 @@ pub mod store;
 
 pub use blob::{BlobRef, BlobStore};
 pub use clock::{Clock, IdGen};
-pub use identity::Identity;
+pub use identity::{Identity, RefreshSession};
 pub use mailer::{Email, Mailer};
 pub use queue::{Delivery, Queue, QueueMessage};
-pub use store::{Access, AssignmentQuery, Page, PageRequest, Store, TicketOrdering, TicketQuery, UnitOfWork};
+pub use store::{
+    Access, AssignmentQuery, IdempotencyRecord, Page, PageRequest, Store, TicketOrdering, TicketQuery, UnitOfWork,
+};

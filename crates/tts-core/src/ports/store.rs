@@ -148,6 +148,22 @@ pub struct NotificationQuery {
     pub page: PageRequest,
 }
 
+/// A request made under an `Idempotency-Key`: the key, a fingerprint of the request body, and the ticket
+/// the first request created. Retries with the same key and fingerprint get that ticket back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// Who sent the request; keys are scoped per user.
+    pub user: UserId,
+    /// The client's key (1..=255 visible ASCII characters).
+    pub key: String,
+    /// A digest of the request body (hex SHA-256 in the reference server).
+    pub fingerprint: String,
+    /// The ticket the first request created.
+    pub ticket: TicketId,
+    /// When the first request was made.
+    pub created_at: DateTime<Utc>,
+}
+
 /// The database behind the engine.
 ///
 /// Contract (checked by [`crate::testkit::store`]):
@@ -280,6 +296,13 @@ pub trait UnitOfWork: Send {
     async fn mark_outbox_sent(&mut self, ids: &[MessageId], at: DateTime<Utc>) -> Result<()>;
     /// Records that `consumer` handled message `id`; false if it already had.
     async fn record_processed(&mut self, consumer: &str, id: MessageId) -> Result<bool>;
+
+    // --- idempotent requests ---
+    /// The record of `user`'s request under `key`, if any.
+    async fn idempotency_record(&mut self, user: UserId, key: &str) -> Result<Option<IdempotencyRecord>>;
+    /// Records a request; `Error::Conflict` if `user` already used `key` (written in the same unit as the
+    /// ticket, so a retry racing the first request never creates a second ticket).
+    async fn insert_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<()>;
 
     // --- notifications ---
     /// Inserts a notification.

@@ -1,9 +1,10 @@
 //! The [`Identity`] contract.
 
-use crate::error::ErrorKind;
-use crate::ids::UserId;
-use crate::ports::identity::Identity;
+use crate::error::{Error, ErrorKind};
+use crate::ids::{SessionId, TokenId, UserId};
+use crate::ports::identity::{Identity, RefreshSession};
 use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
 
 /// Runs every identity check; `max_failures` and `lockout` are the adapter's configured policy.
 pub async fn run_all(identity: &dyn Identity, max_failures: u32, lockout: Duration) {
@@ -11,6 +12,12 @@ pub async fn run_all(identity: &dyn Identity, max_failures: u32, lockout: Durati
     unknown_and_wrong_look_alike(identity).await;
     lockout_after_failures(identity, max_failures, lockout).await;
     change_email_moves_the_login(identity).await;
+    sessions_rotate_once(identity).await;
+    reused_token_revokes_the_family(identity).await;
+    expired_sessions_never_come_back(identity).await;
+    ended_sessions_never_come_back(identity).await;
+    ending_a_users_sessions(identity).await;
+    unknown_and_duplicate_sessions(identity).await;
 }
 
 fn fresh() -> (UserId, String) {
@@ -159,4 +166,218 @@ pub async fn change_email_moves_the_login(identity: &dyn Identity) {
         .change_email(nobody, "nobody@example.com")
         .await
         .expect("no credentials: no-op");
+}
+
+fn token() -> TokenId {
+    TokenId(Uuid::now_v7())
+}
+
+/// Starts a fresh session of `user` at `t0()` whose current token expires after an hour.
+async fn start(identity: &dyn Identity, user: UserId) -> RefreshSession {
+    let session = RefreshSession {
+        id: SessionId(Uuid::now_v7()),
+        user,
+        current: token(),
+        expires_at: t0() + Duration::hours(1),
+    };
+    identity.start_session(&session).await.expect("start session");
+    session
+}
+
+#[track_caller]
+fn assert_unauthorized(result: crate::error::Result<UserId>, why: &str) {
+    match result {
+        Err(e) => assert_eq!(e.kind(), ErrorKind::Unauthorized, "{why}: {e}"),
+        Ok(user) => panic!("{why}: the rotation succeeded for {user}"),
+    }
+}
+
+/// The current token rotates (returning the user), and the new one is current next time.
+pub async fn sessions_rotate_once(identity: &dyn Identity) {
+    let (user, _) = fresh();
+    let s = start(identity, user).await;
+    let (t1, t2) = (token(), token());
+    assert_eq!(
+        identity
+            .rotate_session(s.id, s.current, t1, t0() + Duration::hours(2), t0())
+            .await
+            .expect("rotate the current token"),
+        user
+    );
+    assert_eq!(
+        identity
+            .rotate_session(s.id, t1, t2, t0() + Duration::hours(3), t0() + Duration::minutes(90))
+            .await
+            .expect("the new token is current, with the new expiry"),
+        user
+    );
+}
+
+/// Presenting a token that is no longer current revokes the family: even the current token then fails.
+pub async fn reused_token_revokes_the_family(identity: &dyn Identity) {
+    let (user, _) = fresh();
+    let s = start(identity, user).await;
+    let t1 = token();
+    identity
+        .rotate_session(s.id, s.current, t1, t0() + Duration::hours(2), t0())
+        .await
+        .expect("rotate");
+    let reused = identity
+        .rotate_session(
+            s.id,
+            s.current,
+            token(),
+            t0() + Duration::hours(2),
+            t0() + Duration::minutes(1),
+        )
+        .await;
+    assert_unauthorized(reused, "a used refresh token is refused");
+    let after = identity
+        .rotate_session(
+            s.id,
+            t1,
+            token(),
+            t0() + Duration::hours(2),
+            t0() + Duration::minutes(2),
+        )
+        .await;
+    assert_unauthorized(after, "a reused token revokes the whole family, the current token too");
+    let unknown_token = start(identity, user).await;
+    let stranger = identity
+        .rotate_session(unknown_token.id, token(), token(), t0() + Duration::hours(2), t0())
+        .await;
+    assert_unauthorized(stranger, "a token that was never current is refused");
+    let current = identity
+        .rotate_session(
+            unknown_token.id,
+            unknown_token.current,
+            token(),
+            t0() + Duration::hours(2),
+            t0(),
+        )
+        .await;
+    assert_unauthorized(current, "a foreign token revokes the family too");
+}
+
+/// A token is refused from its expiry on, and its session stays dead.
+pub async fn expired_sessions_never_come_back(identity: &dyn Identity) {
+    let (user, _) = fresh();
+    let s = start(identity, user).await;
+    let at_expiry = identity
+        .rotate_session(s.id, s.current, token(), t0() + Duration::hours(3), s.expires_at)
+        .await;
+    assert_unauthorized(at_expiry, "a token is refused at its expiry");
+    let later = identity
+        .rotate_session(
+            s.id,
+            s.current,
+            token(),
+            t0() + Duration::hours(3),
+            s.expires_at + Duration::days(1),
+        )
+        .await;
+    assert_unauthorized(later, "an expired session is refused");
+    let s = start(identity, user).await;
+    let t1 = token();
+    identity
+        .rotate_session(
+            s.id,
+            s.current,
+            t1,
+            t0() + Duration::minutes(30),
+            t0() + Duration::minutes(10),
+        )
+        .await
+        .expect("rotate before expiry");
+    let shortened = identity
+        .rotate_session(
+            s.id,
+            t1,
+            token(),
+            t0() + Duration::hours(3),
+            t0() + Duration::minutes(45),
+        )
+        .await;
+    assert_unauthorized(shortened, "a rotation sets the new token's expiry");
+}
+
+/// A logged-out session cannot be refreshed; ending an unknown session is a no-op.
+pub async fn ended_sessions_never_come_back(identity: &dyn Identity) {
+    let (user, _) = fresh();
+    let s = start(identity, user).await;
+    identity.end_session(s.id).await.expect("end session");
+    let after = identity
+        .rotate_session(s.id, s.current, token(), t0() + Duration::hours(2), t0())
+        .await;
+    assert_unauthorized(after, "an ended session is refused");
+    identity.end_session(s.id).await.expect("end again");
+    identity
+        .end_session(SessionId(Uuid::now_v7()))
+        .await
+        .expect("ending an unknown session is ignored");
+}
+
+/// Ending a user's sessions ends every live one of that user, counts them, and no other user's.
+pub async fn ending_a_users_sessions(identity: &dyn Identity) {
+    let ((user, _), (other, _)) = (fresh(), fresh());
+    let mine = [start(identity, user).await, start(identity, user).await];
+    let ended = start(identity, user).await;
+    identity.end_session(ended.id).await.expect("end one");
+    let theirs = start(identity, other).await;
+    assert_eq!(
+        identity.end_user_sessions(user).await.expect("end user sessions"),
+        2,
+        "counts the live sessions only"
+    );
+    for s in &mine {
+        let r = identity
+            .rotate_session(s.id, s.current, token(), t0() + Duration::hours(2), t0())
+            .await;
+        assert_unauthorized(r, "every session of the user is ended");
+    }
+    assert_eq!(
+        identity
+            .rotate_session(theirs.id, theirs.current, token(), t0() + Duration::hours(2), t0())
+            .await
+            .expect("another user's session lives on"),
+        other
+    );
+    assert_eq!(
+        identity.end_user_sessions(user).await.expect("again"),
+        0,
+        "nothing left to end"
+    );
+    let (nobody, _) = fresh();
+    assert_eq!(identity.end_user_sessions(nobody).await.expect("no sessions"), 0);
+}
+
+/// Unknown sessions are unauthorized; starting a session id twice is a conflict that changes nothing.
+pub async fn unknown_and_duplicate_sessions(identity: &dyn Identity) {
+    let unknown = identity
+        .rotate_session(
+            SessionId(Uuid::now_v7()),
+            token(),
+            token(),
+            t0() + Duration::hours(1),
+            t0(),
+        )
+        .await;
+    assert_unauthorized(unknown, "an unknown session is refused");
+    let (user, _) = fresh();
+    let s = start(identity, user).await;
+    let (thief, _) = fresh();
+    let again = RefreshSession {
+        user: thief,
+        current: token(),
+        ..s
+    };
+    let err: Error = identity.start_session(&again).await.expect_err("duplicate session id");
+    assert_eq!(err.kind(), ErrorKind::Conflict, "a session id is started once: {err}");
+    assert_eq!(
+        identity
+            .rotate_session(s.id, s.current, token(), t0() + Duration::hours(2), t0())
+            .await
+            .expect("the first session is unchanged"),
+        user
+    );
 }

@@ -12,7 +12,8 @@ use crate::domain::workflow::{MatchKey, Sla, Step, Transition, Workflow, Workflo
 use crate::error::{Error, ErrorKind};
 use crate::ids::*;
 use crate::ports::store::{
-    Access, AssignmentQuery, NotificationQuery, PageRequest, Store, TicketOrdering, TicketQuery, UnitOfWork,
+    Access, AssignmentQuery, IdempotencyRecord, NotificationQuery, PageRequest, Store, TicketOrdering, TicketQuery,
+    UnitOfWork,
 };
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -30,6 +31,7 @@ pub async fn run_all(store: &dyn Store) {
     audit_trail(store).await;
     outbox_and_dedup(store).await;
     notifications(store).await;
+    idempotency_records(store).await;
 }
 
 fn t0() -> DateTime<Utc> {
@@ -844,4 +846,100 @@ pub async fn notifications(store: &dyn Store) {
     assert!(missing.is_none());
     let err: Error = Error::not_found("notification", "x");
     assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+/// Idempotency records: per user and key, written once, transactional, read back whole.
+pub async fn idempotency_records(store: &dyn Store) {
+    let (alice, bob) = (id::<UserId>(), id::<UserId>());
+    let ticket = insert_ticket(store, NewTicket::new("Idempotent", "C"), alice, t0()).await;
+    let key = format!("Key-{}-%_'\"\\", Uuid::now_v7());
+    let record = IdempotencyRecord {
+        user: alice,
+        key: key.clone(),
+        fingerprint: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+        ticket: ticket.id,
+        created_at: t0(),
+    };
+    let mut tx = write(store).await;
+    assert_eq!(tx.idempotency_record(alice, &key).await.expect("lookup"), None);
+    tx.insert_idempotency_record(&record).await.expect("insert record");
+    assert_eq!(
+        tx.idempotency_record(alice, &key).await.expect("lookup").as_ref(),
+        Some(&record),
+        "a unit reads its own record"
+    );
+    tx.commit().await.expect("commit");
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.idempotency_record(alice, &key).await.expect("lookup").as_ref(),
+        Some(&record),
+        "a committed record reads back whole"
+    );
+    assert_eq!(
+        tx.idempotency_record(alice, "never-used").await.expect("lookup"),
+        None,
+        "an unknown key has no record"
+    );
+    assert_eq!(
+        tx.idempotency_record(bob, &key).await.expect("lookup"),
+        None,
+        "keys are scoped per user"
+    );
+    assert_eq!(
+        tx.idempotency_record(alice, &key.to_lowercase()).await.expect("lookup"),
+        None,
+        "keys are case-sensitive"
+    );
+    drop(tx);
+
+    let mut tx = write(store).await;
+    let again = IdempotencyRecord {
+        fingerprint: "another body".into(),
+        created_at: t0() + Duration::seconds(5),
+        ..record.clone()
+    };
+    assert_eq!(
+        tx.insert_idempotency_record(&again).await.expect_err("same key").kind(),
+        ErrorKind::Conflict,
+        "a user's key is recorded once"
+    );
+    drop(tx);
+
+    let other_ticket = insert_ticket(store, NewTicket::new("Idempotent too", "C"), bob, t0()).await;
+    let bobs = IdempotencyRecord {
+        user: bob,
+        ticket: other_ticket.id,
+        fingerprint: "bob's body".into(),
+        ..record.clone()
+    };
+    let mut tx = write(store).await;
+    tx.insert_idempotency_record(&bobs)
+        .await
+        .expect("the same key of another user is fine");
+    tx.commit().await.expect("commit");
+
+    let dropped = IdempotencyRecord {
+        key: format!("dropped-{}", Uuid::now_v7()),
+        ..record.clone()
+    };
+    let mut tx = write(store).await;
+    tx.insert_idempotency_record(&dropped).await.expect("insert");
+    drop(tx);
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.idempotency_record(alice, &key).await.expect("lookup").as_ref(),
+        Some(&record),
+        "a refused insert changes nothing"
+    );
+    assert_eq!(
+        tx.idempotency_record(bob, &key).await.expect("lookup").as_ref(),
+        Some(&bobs)
+    );
+    assert_eq!(
+        tx.idempotency_record(alice, &dropped.key).await.expect("lookup"),
+        None,
+        "a dropped unit leaves no record"
+    );
 }

@@ -1,0 +1,105 @@
+//! The router with every layer: auth and rate limits, body limit, timeout, CORS, request ids, tracing,
+//! JSON 404/405, OpenAPI and Swagger UI.
+
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::rate_limit::authenticate_and_limit;
+use crate::routes;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The documented API (routes and OpenAPI document) before layers are added.
+pub fn api() -> (Router<AppState>, OpenApiDoc) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::api())
+        .split_for_parts()
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> OpenApiDoc {
+    api().1
+}
+
+/// The complete HTTP application for `state`: mount it with `axum::serve`, or nest it in your own router.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api();
+    let config = state.config.clone();
+    let timeout = config.request_timeout;
+    api.merge(SwaggerUi::new("/api/docs/").url("/api/openapi.json", doc))
+        .fallback(|| async { ApiError::RouteNotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate_and_limit))
+        .layer(middleware::from_fn(json_errors))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn(move |req: Request, next: Next| async move {
+            match tokio::time::timeout(timeout, next.run(req)).await {
+                Ok(response) => response,
+                Err(_) => ApiError::Timeout.into_response(),
+            }
+        }))
+        .layer(cors(&config.cors_origins))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Gives axum's own plain-text rejections (405, unmatched methods) the JSON error body.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || response.status().is_success() || response.status().is_redirection() {
+        return response;
+    }
+    match response.status() {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut r = ApiError::MethodNotAllowed.into_response();
+            if let Some(allow) = allow {
+                r.headers_mut().insert(header::ALLOW, allow);
+            }
+            r
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge.into_response(),
+        StatusCode::NOT_FOUND => ApiError::RouteNotFound.into_response(),
+        _ => response,
+    }
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            REQUEST_ID,
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("x-ratelimit-reset"),
+            header::RETRY_AFTER,
+        ]);
+    if origins.iter().any(|o| o == "*") {
+        base.allow_origin(Any)
+    } else {
+        let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+        base.allow_origin(AllowOrigin::list(list))
+    }
+}

@@ -1,0 +1,8 @@
+//! Who is calling: JWT issue and verification ([`jwt`]) and the [`Caller`] extractor every protected
+//! handler takes.
+
+pub mod caller;
+pub mod jwt;
+
+pub use caller::Caller;
+pub use jwt::{Claims, RoleClaim, TokenKeys, TokenType};

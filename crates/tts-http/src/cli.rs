@@ -1,0 +1,196 @@
+//! The `tts-server` command line: flags and `TTS_*` environment variables, one subcommand per job.
+
+use crate::config::{HttpConfig, RateLimits};
+use crate::server::{self, Backends, Durability};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tts_adapters::worker::{WorkerConfig, Workers};
+
+/// TTS: the ticket tracking system server.
+#[derive(Debug, Parser)]
+#[command(name = "tts-server", version, about)]
+pub struct Cli {
+    /// Database: `sqlite://path` (created if missing) or `postgres://user@host/db`.
+    #[arg(long, env = "TTS_DATABASE_URL", default_value = "sqlite://tts.db", global = true)]
+    pub database_url: String,
+    /// Directory for blobs and the generated JWT secret.
+    #[arg(long, env = "TTS_DATA_DIR", default_value = "tts-data", global = true)]
+    pub data_dir: PathBuf,
+    /// SQLite commit durability: `full` survives power loss; `normal` is faster.
+    #[arg(long, env = "TTS_SQLITE_SYNC", value_enum, default_value_t = SqliteSync::Full, global = true)]
+    pub sqlite_sync: SqliteSync,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// SQLite durability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSync {
+    /// `synchronous=FULL`.
+    Full,
+    /// `synchronous=NORMAL`.
+    Normal,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (with the workers in-process unless `--no-worker`).
+    Serve(ServeArgs),
+    /// Run only the workers (outbox relay, allocation, notifications, SLA sweep).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Seed demo roles, users and workflows and print the demo credentials.
+    Demo(DemoArgs),
+    /// Create an admin (or make an existing user admin); the password may come from stdin.
+    CreateAdmin(CreateAdminArgs),
+}
+
+/// Options of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TTS_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+    /// HS256 secret shared by all instances (at least 32 bytes); generated into the data dir when unset.
+    #[arg(long, env = "TTS_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Run no workers in this process (run `tts-server worker` separately).
+    #[arg(long)]
+    pub no_worker: bool,
+    /// Switch rate limits off (benchmarks, trusted networks).
+    #[arg(long, env = "TTS_NO_RATE_LIMITS")]
+    pub no_rate_limits: bool,
+    /// Allowed CORS origins, comma-separated (`*` for any).
+    #[arg(long, env = "TTS_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origin: Vec<String>,
+    /// Seed the demo data first and print its credentials.
+    #[arg(long)]
+    pub demo: bool,
+    /// Password for the demo accounts (random when unset).
+    #[arg(long, env = "TTS_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
+    /// E-mail of the first admin, created at start when no admin exists.
+    #[arg(long, env = "TTS_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the first admin.
+    #[arg(long, env = "TTS_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
+/// Options of `demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Password for the demo accounts (random when unset).
+    #[arg(long, env = "TTS_DEMO_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+/// Options of `create-admin`.
+#[derive(Debug, clap::Args)]
+pub struct CreateAdminArgs {
+    /// Login e-mail.
+    #[arg(long)]
+    pub email: String,
+    /// Password; read from the first line of stdin when not given.
+    #[arg(long, hide_env_values = true)]
+    pub password: Option<String>,
+    /// Display name.
+    #[arg(long, default_value = "Administrator")]
+    pub name: String,
+}
+
+/// What went wrong, for the exit message.
+pub type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+impl Cli {
+    fn durability(&self) -> Durability {
+        match self.sqlite_sync {
+            SqliteSync::Full => Durability::Full,
+            SqliteSync::Normal => Durability::Normal,
+        }
+    }
+
+    async fn open(&self) -> Result<Backends, tts_core::Error> {
+        server::open_backends(&self.database_url, self.durability()).await
+    }
+
+    /// Runs the chosen subcommand.
+    pub async fn run(self) -> CliResult {
+        match &self.command {
+            Command::Migrate => {
+                let b = self.open().await?;
+                b.close().await;
+                println!("migrations applied");
+            }
+            Command::CreateAdmin(args) => {
+                let password = match &args.password {
+                    Some(p) => p.clone(),
+                    None => {
+                        eprintln!("password (one line on stdin):");
+                        let mut line = String::new();
+                        std::io::stdin().lock().read_line(&mut line)?;
+                        line.trim_end_matches(['\r', '\n']).to_string()
+                    }
+                };
+                let b = self.open().await?;
+                let user = server::create_admin(&b.engine, &args.email, &password, &args.name).await?;
+                b.close().await;
+                println!("admin {} ready", user.email);
+            }
+            Command::Demo(args) => {
+                let b = self.open().await?;
+                let password = args.password.clone().unwrap_or_else(crate::demo::random_password);
+                let accounts = crate::demo::seed(&b.engine, &password).await?;
+                b.close().await;
+                print!("{accounts}");
+            }
+            Command::Worker => {
+                let b = self.open().await?;
+                let workers = Workers::spawn(b.engine.clone(), WorkerConfig::default());
+                tracing::info!("workers running; Ctrl-C or SIGTERM stops them");
+                server::shutdown_signal().await;
+                workers.stop().await;
+                b.close().await;
+            }
+            Command::Serve(args) => self.serve(args).await?,
+        }
+        Ok(())
+    }
+
+    async fn serve(&self, args: &ServeArgs) -> CliResult {
+        let b = self.open().await?;
+        if args.demo {
+            let password = args.demo_password.clone().unwrap_or_else(crate::demo::random_password);
+            print!("{}", crate::demo::seed(&b.engine, &password).await?);
+        }
+        if !server::admin_exists(&b.engine).await? {
+            match (&args.admin_email, &args.admin_password) {
+                (Some(email), Some(password)) => {
+                    server::create_admin(&b.engine, email, password, "Administrator").await?;
+                    tracing::info!(%email, "first admin created");
+                }
+                _ => tracing::warn!(
+                    "no admin exists yet: run `tts-server create-admin --email you@example.com` \
+                     or start with TTS_ADMIN_EMAIL and TTS_ADMIN_PASSWORD set"
+                ),
+            }
+        }
+        let secret = match &args.jwt_secret {
+            Some(s) => s.clone().into_bytes(),
+            None => server::load_or_create_secret(&self.data_dir).await?,
+        };
+        let mut http = HttpConfig::new(secret);
+        if args.no_rate_limits {
+            http.rate_limits = RateLimits::disabled();
+        }
+        http.cors_origins.clone_from(&args.cors_origin);
+        http.validate()?;
+        server::serve(b, http, args.bind, !args.no_worker, server::shutdown_signal()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! What the HTTP layer can be told: token lifetimes, rate limits, body limit, timeout, CORS.
+
+use std::time::Duration;
+
+/// Settings of the router built by [`crate::router`]. `HttpConfig::new(secret)` gives the documented
+/// defaults; change fields as needed.
+#[derive(Clone)]
+pub struct HttpConfig {
+    /// HS256 secret shared by every instance (at least 32 bytes).
+    pub jwt_secret: Vec<u8>,
+    /// Lifetime of access tokens.
+    pub access_ttl: Duration,
+    /// Lifetime of refresh tokens (each rotation starts a new lifetime).
+    pub refresh_ttl: Duration,
+    /// Clock skew tolerated when checking `exp`.
+    pub leeway: Duration,
+    /// Rate limits.
+    pub rate_limits: RateLimits,
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    pub body_limit: usize,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout: Duration,
+    /// Origins allowed by CORS; empty = no CORS headers; `*` = any origin.
+    pub cors_origins: Vec<String>,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("jwt_secret", &"<redacted>")
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("rate_limits", &self.rate_limits)
+            .field("body_limit", &self.body_limit)
+            .field("request_timeout", &self.request_timeout)
+            .field("cors_origins", &self.cors_origins)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shortest JWT secret accepted, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl HttpConfig {
+    /// Defaults: access tokens 15 min, refresh tokens 7 days, 30 s leeway, the seed's rate limits,
+    /// 1 MiB bodies, 30 s timeout, no CORS.
+    pub fn new(jwt_secret: impl Into<Vec<u8>>) -> Self {
+        HttpConfig {
+            jwt_secret: jwt_secret.into(),
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(7 * 24 * 3600),
+            leeway: Duration::from_secs(30),
+            rate_limits: RateLimits::default(),
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+        }
+    }
+
+    /// Refuses settings the server cannot run safely with (a short secret).
+    pub fn validate(&self) -> tts_core::Result<()> {
+        if self.jwt_secret.len() < MIN_SECRET_BYTES {
+            return Err(tts_core::Error::invalid(
+                "jwt_secret",
+                format!("must be at least {MIN_SECRET_BYTES} bytes"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Requests allowed per window. The seed's defaults: the token endpoint 5/min per client address,
+/// `POST /tickets/` 30/hour per user, everything else 60/min per user (per address when anonymous).
+/// Limits are counted per server process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// False switches every limit off (benchmarks, trusted embedding).
+    pub enabled: bool,
+    /// `POST /api/v1/users/token/` per client address.
+    pub token: Limit,
+    /// `POST /tickets/` per user.
+    pub create_ticket: Limit,
+    /// Everything else, per user.
+    pub default: Limit,
+}
+
+/// At most `requests` per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Requests allowed in one window.
+    pub requests: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+impl Limit {
+    /// `requests` per minute.
+    pub const fn per_minute(requests: u32) -> Self {
+        Limit {
+            requests,
+            window: Duration::from_secs(60),
+        }
+    }
+
+    /// `requests` per hour.
+    pub const fn per_hour(requests: u32) -> Self {
+        Limit {
+            requests,
+            window: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            enabled: true,
+            token: Limit::per_minute(5),
+            create_ticket: Limit::per_hour(30),
+            default: Limit::per_minute(60),
+        }
+    }
+}
+
+impl RateLimits {
+    /// Every limit off.
+    pub fn disabled() -> Self {
+        RateLimits {
+            enabled: false,
+            ..RateLimits::default()
+        }
+    }
+}

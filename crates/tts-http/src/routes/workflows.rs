@@ -1,0 +1,307 @@
+//! Workflows: drafts, validation, publishing (frozen versions), pause, archive, matching dry run, and
+//! the transitions (actions) of a workflow.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Body, Params, query_param};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tts_core::domain::matching::TicketKey;
+use tts_core::{Priority, Problem, RoleId, Workflow, WorkflowDefinition, WorkflowId, WorkflowStatus};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_workflows, create_workflow))
+        .routes(routes!(get_workflow, put_workflow, archive_workflow))
+        .routes(routes!(publish_workflow))
+        .routes(routes!(pause_workflow))
+        .routes(routes!(validate_workflow))
+        .routes(routes!(match_workflow))
+        .routes(routes!(list_transitions))
+}
+
+/// A workflow: `id`, `status` (`draft`, `active`, `paused`, `archived`), `version` (0 until published),
+/// and its definition fields (`name`, `description`, `match_key`, `is_default`, `sla`, `steps`,
+/// `transitions`), `created_at`, `updated_at`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct WorkflowOut(pub Workflow);
+
+/// A workflow definition as an admin writes it: `name`, `description`, `match_key {category,
+/// subcategory, department, priority}`, `is_default`, `sla {low, medium, high, critical}` (seconds),
+/// `steps [{id, name, role_id, weight, is_start, is_end, escalate_to, strategy}]` and `transitions [{id,
+/// name, from_step, to_step}]`; step and transition ids are UUIDs chosen by the client.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct WorkflowIn(pub WorkflowDefinition);
+
+/// A validation report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationOut {
+    /// True when the definition can be published.
+    pub valid: bool,
+    /// Every rule broken, in words.
+    pub problems: Vec<String>,
+    /// The same problems, machine-readable.
+    #[schema(value_type = Vec<Object>)]
+    pub problem_codes: Vec<Problem>,
+    /// Roles of the steps that no active user holds: tickets would wait there.
+    #[schema(value_type = Vec<String>)]
+    pub roles_without_active_users: Vec<RoleId>,
+}
+
+/// The routing fields of a hypothetical ticket.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchIn {
+    /// Category.
+    pub category: String,
+    /// Subcategory.
+    #[serde(default)]
+    pub subcategory: Option<String>,
+    /// Department.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Priority (default `medium`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub priority: Option<Priority>,
+}
+
+/// Which workflow a ticket would get, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchOut {
+    /// The chosen workflow, if any.
+    pub workflow: Option<WorkflowOut>,
+    /// How specific the match was: `subcategory_and_priority`, `subcategory`, `priority`, `category` or
+    /// `default`.
+    pub tier: Option<String>,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+/// One action of a workflow.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransitionOut {
+    /// The action id (`action_id` of `POST /tasks/{id}/action/`).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: tts_core::ActionId,
+    /// Button label.
+    pub name: String,
+    /// The step it leaves.
+    #[schema(value_type = String, format = Uuid)]
+    pub from_step: tts_core::StepId,
+    /// The step's name.
+    pub from_step_name: String,
+    /// The step it leads to; none completes the task.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub to_step: Option<tts_core::StepId>,
+    /// That step's name.
+    pub to_step_name: Option<String>,
+}
+
+fn workflow_id(raw: &str) -> Result<WorkflowId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::Core(tts_core::Error::not_found("workflow", raw)))
+}
+
+fn status_param(raw: Option<&str>) -> Result<Option<WorkflowStatus>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => serde_json::from_value(serde_json::Value::String(s.to_string()))
+            .map(Some)
+            .map_err(|_| ApiError::bad_field("status", format!("{s:?} is not one of draft, active, paused, archived"))),
+    }
+}
+
+/// Every workflow, by name (`?status=` filters).
+#[utoipa::path(get, path = "/workflows/", tag = "workflows", security(("bearer" = [])),
+    params(("status" = Option<String>, Query, description = "draft, active, paused or archived")),
+    responses((status = 200, body = Vec<WorkflowOut>), (status = 400, body = ErrorBody)))]
+pub async fn list_workflows(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Vec<WorkflowOut>>> {
+    let status = status_param(params.get("status"))?;
+    Ok(Json(
+        state
+            .engine
+            .workflows(status)
+            .await?
+            .into_iter()
+            .map(WorkflowOut)
+            .collect(),
+    ))
+}
+
+/// Creates a draft (admin only); drafts take no tickets until published.
+#[utoipa::path(post, path = "/workflows/", tag = "workflows", security(("bearer" = [])), request_body = WorkflowIn,
+    responses((status = 201, body = WorkflowOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_workflow(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(def): Body<WorkflowIn>,
+) -> ApiResult<(StatusCode, Json<WorkflowOut>)> {
+    let actor = caller.require_admin()?;
+    let w = state.engine.create_workflow(actor, def.0).await?;
+    Ok((StatusCode::CREATED, Json(WorkflowOut(w))))
+}
+
+/// One workflow.
+#[utoipa::path(get, path = "/workflows/{id}/", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = WorkflowOut), (status = 404, body = ErrorBody)))]
+pub async fn get_workflow(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WorkflowOut>> {
+    Ok(Json(WorkflowOut(state.engine.workflow(workflow_id(&id)?).await?)))
+}
+
+/// Replaces the definition (admin only). Running tasks keep the version they started on.
+#[utoipa::path(put, path = "/workflows/{id}/", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = WorkflowIn,
+    responses((status = 200, body = WorkflowOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_workflow(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(def): Body<WorkflowIn>,
+) -> ApiResult<Json<WorkflowOut>> {
+    let actor = caller.require_admin()?;
+    let w = state.engine.update_workflow(actor, workflow_id(&id)?, def.0).await?;
+    Ok(Json(WorkflowOut(w)))
+}
+
+/// Archives a workflow (admin only): it takes no new tickets; running tasks finish on it.
+#[utoipa::path(delete, path = "/workflows/{id}/", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn archive_workflow(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let actor = caller.require_admin()?;
+    state.engine.archive_workflow(actor, workflow_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Validates and publishes (admin only): freezes a new version that new tickets match. A definition
+/// with problems gets 422 listing every one under `fields.definition`.
+#[utoipa::path(post, path = "/workflows/{id}/publish/", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = WorkflowOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn publish_workflow(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WorkflowOut>> {
+    let actor = caller.require_admin()?;
+    Ok(Json(WorkflowOut(
+        state.engine.publish_workflow(actor, workflow_id(&id)?).await?,
+    )))
+}
+
+/// Pauses an active workflow (admin only): it takes no new tickets until published again.
+#[utoipa::path(post, path = "/workflows/{id}/pause/", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = WorkflowOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn pause_workflow(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WorkflowOut>> {
+    let actor = caller.require_admin()?;
+    Ok(Json(WorkflowOut(
+        state.engine.pause_workflow(actor, workflow_id(&id)?).await?,
+    )))
+}
+
+/// Checks a workflow without publishing it.
+#[utoipa::path(get, path = "/workflows/{id}/validate/", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ValidationOut), (status = 404, body = ErrorBody)))]
+pub async fn validate_workflow(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ValidationOut>> {
+    let report = state.engine.validate_workflow(workflow_id(&id)?).await?;
+    Ok(Json(ValidationOut {
+        valid: report.problems.is_empty(),
+        problems: report.problems.iter().map(ToString::to_string).collect(),
+        problem_codes: report.problems,
+        roles_without_active_users: report.roles_without_active_users,
+    }))
+}
+
+/// Which active workflow a ticket with these routing fields would get (dry run; nothing changes).
+#[utoipa::path(post, path = "/workflows/match/", tag = "workflows", security(("bearer" = [])),
+    request_body = MatchIn, responses((status = 200, body = MatchOut), (status = 422, body = ErrorBody)))]
+pub async fn match_workflow(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Body(key): Body<MatchIn>,
+) -> ApiResult<Json<MatchOut>> {
+    if key.category.trim().is_empty() {
+        return Err(ApiError::invalid_field("category", "must not be empty"));
+    }
+    let key = TicketKey {
+        category: key.category,
+        subcategory: key.subcategory,
+        department: key.department,
+        priority: key.priority.unwrap_or_default(),
+    };
+    let run = state.engine.match_dry_run(&key).await?;
+    Ok(Json(MatchOut {
+        tier: run.explanation.decision.map(|m| m.tier.to_string()),
+        reason: run.explanation.reason,
+        workflow: run.workflow.map(WorkflowOut),
+    }))
+}
+
+/// The actions of a workflow (`?workflow_id=` required).
+#[utoipa::path(get, path = "/transitions/", tag = "workflows", security(("bearer" = [])),
+    params(("workflow_id" = String, Query)),
+    responses((status = 200, body = Vec<TransitionOut>), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn list_transitions(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Vec<TransitionOut>>> {
+    let id: WorkflowId = query_param("workflow_id", params.get("workflow_id"))?
+        .ok_or_else(|| ApiError::bad_field("workflow_id", "required"))?;
+    let w = state.engine.workflow(id).await?;
+    let def = &w.definition;
+    let name = |s: tts_core::StepId| def.step(s).map(|s| s.name.clone());
+    Ok(Json(
+        def.transitions
+            .iter()
+            .map(|t| TransitionOut {
+                id: t.id,
+                name: t.name.clone(),
+                from_step: t.from_step,
+                from_step_name: name(t.from_step).unwrap_or_default(),
+                to_step: t.to_step,
+                to_step_name: t.to_step.and_then(name),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,248 @@
+//! The imperative shell of `tts-server`: open the backends named by the configuration, make sure an
+//! admin can log in, run the workers, serve HTTP until a shutdown signal, then drain.
+
+use crate::config::HttpConfig;
+use crate::state::AppState;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tts_adapters::worker::{WorkerConfig, Workers};
+use tts_core::ports::Identity;
+use tts_core::{Actor, Engine, EngineConfig, Error, NewUser, Result};
+
+/// The backends of one process: the engine (store, queue) and the identity adapter on the same database.
+#[derive(Debug, Clone)]
+pub struct Backends {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// Credentials and sessions.
+    pub identity: Arc<dyn Identity>,
+    closer: Closer,
+}
+
+#[derive(Debug, Clone)]
+enum Closer {
+    Sqlite(tts_adapters::sql::sqlite::SqliteStore),
+    #[cfg(feature = "postgres")]
+    Postgres(tts_adapters::sql::postgres::PgStore),
+}
+
+/// Durability of SQLite commits (ignored for PostgreSQL).
+pub use tts_adapters::sql::sqlite::Durability;
+
+/// Opens the database named by `url` (`sqlite://path` or `postgres://...`), applying migrations, with
+/// the in-process queue. E-mail is off until an SMTP adapter is configured.
+pub async fn open_backends(url: &str, durability: Durability) -> Result<Backends> {
+    let config = EngineConfig {
+        email_notifications: false,
+        ..EngineConfig::default()
+    };
+    let builder = Engine::builder().config(config);
+    if url.starts_with("sqlite:") {
+        {
+            use tts_adapters::identity::{IdentityConfig, LocalIdentity};
+            use tts_adapters::sql::sqlite::{SqliteConfig, SqliteStore};
+            let mut cfg = SqliteConfig::new(url);
+            cfg.durability = durability;
+            let store = SqliteStore::connect(&cfg).await?;
+            let identity: Arc<dyn Identity> =
+                Arc::new(LocalIdentity::sqlite(store.writer().clone(), IdentityConfig::default()));
+            let engine = builder
+                .store(Arc::new(store.clone()))
+                .identity(identity.clone())
+                .build()?;
+            return Ok(Backends {
+                engine: Arc::new(engine),
+                identity,
+                closer: Closer::Sqlite(store),
+            });
+        }
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        {
+            use tts_adapters::identity::{IdentityConfig, LocalIdentity};
+            use tts_adapters::sql::postgres::{PgConfig, PgStore};
+            let _ = durability;
+            let store = PgStore::connect(&PgConfig::new(url)).await?;
+            let identity: Arc<dyn Identity> =
+                Arc::new(LocalIdentity::postgres(store.pool().clone(), IdentityConfig::default()));
+            let engine = builder
+                .store(Arc::new(store.clone()))
+                .identity(identity.clone())
+                .build()?;
+            return Ok(Backends {
+                engine: Arc::new(engine),
+                identity,
+                closer: Closer::Postgres(store),
+            });
+        }
+    }
+    Err(Error::invalid(
+        "database_url",
+        "must start with sqlite: or postgres:// (and the matching feature must be built in)",
+    ))
+}
+
+impl Backends {
+    /// Closes the database pools (after the server and workers stopped).
+    pub async fn close(&self) {
+        match &self.closer {
+            Closer::Sqlite(s) => s.close().await,
+            #[cfg(feature = "postgres")]
+            Closer::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+/// Whether any active user holds an active `tts:Admin` membership.
+pub async fn admin_exists(engine: &Engine) -> Result<bool> {
+    let Some(role) = engine.roles().await?.into_iter().find(|r| r.is_admin()) else {
+        return Ok(false);
+    };
+    for m in engine.role_members(role.id).await?.into_iter().filter(|m| m.is_active) {
+        if engine.session(m.user).await?.user.is_active {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Finds or creates the role `system:name`.
+pub async fn ensure_role(engine: &Engine, system: &str, name: &str) -> Result<tts_core::Role> {
+    if let Some(r) = engine
+        .roles()
+        .await?
+        .into_iter()
+        .find(|r| r.system == system && r.name == name)
+    {
+        return Ok(r);
+    }
+    engine.create_role(Actor::system(), system, name).await
+}
+
+/// Creates an admin (or makes an existing user with that e-mail an admin and resets their password).
+pub async fn create_admin(engine: &Engine, email: &str, password: &str, full_name: &str) -> Result<tts_core::User> {
+    let sys = Actor::system();
+    tts_core::engine::check_password(password)?;
+    let role = ensure_role(engine, "tts", "Admin").await?;
+    let existing = find_user(engine, email).await?;
+    let user = match existing {
+        Some(u) => {
+            engine.set_password(sys, u.id, password).await?;
+            engine.update_user(sys, u.id, None, None, Some(true)).await?
+        }
+        None => {
+            engine
+                .create_user(
+                    sys,
+                    NewUser {
+                        email: email.into(),
+                        full_name: full_name.into(),
+                        password: Some(password.into()),
+                    },
+                )
+                .await?
+        }
+    };
+    engine.set_membership(sys, role.id, user.id, true).await?;
+    Ok(user)
+}
+
+/// A user by e-mail (case-insensitive), scanning the user list.
+pub async fn find_user(engine: &Engine, email: &str) -> Result<Option<tts_core::User>> {
+    let email = email.trim().to_lowercase();
+    let mut page = 1;
+    loop {
+        let users = engine
+            .list_users(Actor::system(), tts_core::ports::PageRequest::new(page, 100)?)
+            .await?;
+        if let Some(u) = users.items.iter().find(|u| u.email == email) {
+            return Ok(Some(u.clone()));
+        }
+        if u64::from(page) * 100 >= users.total {
+            return Ok(None);
+        }
+        page += 1;
+    }
+}
+
+/// Reads the JWT secret from `data_dir/jwt_secret`, creating a random one (mode 0600) the first time, so
+/// a single embedded server keeps its tokens valid across restarts. Several servers must share a
+/// configured secret instead.
+pub async fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>> {
+    let io = |e: std::io::Error| Error::Backend {
+        backend: "fs",
+        kind: tts_core::ErrorKind::Unavailable,
+        message: format!("JWT secret file in {}: {e}", data_dir.display()),
+    };
+    tokio::fs::create_dir_all(data_dir).await.map_err(io)?;
+    let path = data_dir.join("jwt_secret");
+    match tokio::fs::read(&path).await {
+        Ok(bytes) if bytes.len() >= crate::config::MIN_SECRET_BYTES => return Ok(bytes),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    let secret: String = (0..4).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
+    let tmp = data_dir.join("jwt_secret.tmp");
+    tokio::fs::write(&tmp, secret.as_bytes()).await.map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+            .await
+            .map_err(io)?;
+    }
+    tokio::fs::rename(&tmp, &path).await.map_err(io)?;
+    Ok(secret.into_bytes())
+}
+
+/// Serves the API on `bind` until `shutdown` completes, with the workers in-process when `with_workers`;
+/// then stops accepting, finishes in-flight requests, stops the workers and closes the database.
+pub async fn serve(
+    backends: Backends,
+    http: HttpConfig,
+    bind: SocketAddr,
+    with_workers: bool,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let workers = with_workers.then(|| Workers::spawn(backends.engine.clone(), WorkerConfig::default()));
+    let state = AppState::new(backends.engine.clone(), backends.identity.clone(), http);
+    let app = crate::router(state);
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    tracing::info!(address = %listener.local_addr()?, workers = with_workers, "serving");
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    tracing::info!("stopped accepting; draining workers");
+    if let Some(w) = workers {
+        w.stop().await;
+    }
+    backends.close().await;
+    result
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown signal received");
+}
