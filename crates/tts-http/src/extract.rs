@@ -53,6 +53,9 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Res
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
+    // Syntax first (no allocation), so malformed JSON is a 400 even when fields are also missing.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| ApiError::bad_field("body", format!("malformed JSON: {}", strip_position(&e.to_string()))))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -77,9 +77,7 @@ impl RateLimiter {
     /// Counts one request of `key` against `bucket` at `now`.
     pub fn check(&self, bucket: Bucket, key: &str, now: Instant) -> Decision {
         let limit = self.limit_of(bucket);
-        let mut h = self.hasher.build_hasher();
-        (bucket, key).hash(&mut h);
-        let shard = &self.shards[(h.finish() as usize) % SHARDS];
+        let shard = &self.shards[(self.hasher.hash_one((bucket, key)) as usize) % SHARDS];
         let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > PRUNE_ABOVE {
             map.retain(|(b, _), w| now.duration_since(w.started) < self.limit_of(*b).window);

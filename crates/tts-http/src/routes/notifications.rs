@@ -175,7 +175,7 @@ pub async fn mark_notification(
 
 /// Marks all the caller's notifications read.
 #[utoipa::path(post, path = "/notifications/mark-all-read/", tag = "notifications", security(("bearer" = [])),
-    responses((status = 200, body = MarkedOut)))]
+    responses((status = 200, body = MarkedOut), (status = 401, body = ErrorBody)))]
 pub async fn mark_all_read(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<MarkedOut>> {
     let marked = state.engine.mark_all_notifications_read(caller.actor()).await?;
     Ok(Json(MarkedOut { marked }))
