@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time set-up of a development machine for TTS: the Rust toolchain must already be installed
 # (rustup); this makes sure PostgreSQL is installed and running on 127.0.0.1:5432 for the postgres
-# tests, then builds everything once.
+# tests and that python3 can import `requests` (the seed's Python client test), then builds everything
+# once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +20,15 @@ PostgreSQL runs, but `postgres@127.0.0.1` cannot log in without a password. Eith
 127.0.0.1 in pg_hba.conf (development machines only), or point the tests at an admin URL that works:
   export TTS_TEST_PG_ADMIN_URL=postgres://postgres:PASSWORD@127.0.0.1:5432/postgres
 MSG
+fi
+# tests/tests/python_client.rs runs the seed's Python client: it needs python3 with `requests`.
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "installing Python 3 (Debian package)"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q && $sudo_cmd apt-get install -y -q python3 python3-pip
+fi
+if ! python3 -c 'import requests' >/dev/null 2>&1; then
+  echo "installing the Python package requests"
+  python3 -m pip install --user requests || python3 -m pip install --user --break-system-packages requests
 fi
 cargo build --workspace --all-targets --all-features -j2

@@ -208,10 +208,22 @@ pub async fn serve(
     with_workers: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    serve_on(backends, http, listener, with_workers, shutdown).await
+}
+
+/// [`serve`] on a listener the caller already bound (for example to port 0, reading the port from
+/// `listener.local_addr()` first).
+pub async fn serve_on(
+    backends: Backends,
+    http: HttpConfig,
+    listener: tokio::net::TcpListener,
+    with_workers: bool,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let workers = with_workers.then(|| Workers::spawn(backends.engine.clone(), WorkerConfig::default()));
     let state = AppState::new(backends.engine.clone(), backends.identity.clone(), http);
     let app = crate::router(state);
-    let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!(address = %listener.local_addr()?, workers = with_workers, "serving");
     let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
