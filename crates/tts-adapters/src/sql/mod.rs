@@ -12,6 +12,8 @@
 //! `FOR UPDATE SKIP LOCKED`. Frozen workflow versions are immutable, so each store caches them.
 
 mod error;
+#[cfg(feature = "sqlite")]
+mod group;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]

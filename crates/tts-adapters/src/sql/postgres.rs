@@ -106,7 +106,7 @@ impl Store for PgStore {
     async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
         let tx = self.pool.begin().await.map_err(|e| db_err("postgres", e))?;
         Ok(Box::new(SqlUnit {
-            tx,
+            tx: crate::sql::unit::UnitTx::Own(tx),
             write: access == Access::Write,
             dialect: Dialect::Postgres,
             backend: "postgres",

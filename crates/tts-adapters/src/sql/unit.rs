@@ -28,9 +28,48 @@ impl VersionCache {
     }
 }
 
+/// What the shared unit-of-work code needs from a transaction it shares with other units (SQLite group
+/// commit, see `group.rs`).
+#[async_trait::async_trait]
+pub(crate) trait GroupedTx<DB: sqlx::Database>: Send + std::fmt::Debug {
+    /// The connection to run statements on.
+    fn conn(&mut self) -> &mut DB::Connection;
+    /// The same, shared.
+    fn conn_ref(&self) -> &DB::Connection;
+    /// Ends the unit successfully and waits until its writes are durable.
+    async fn commit(self: Box<Self>) -> tts_core::Result<()>;
+}
+
+/// The transaction a unit runs in: its own, or a savepoint in a shared group transaction.
+pub(crate) enum UnitTx<DB: sqlx::Database> {
+    /// One transaction per unit.
+    Own(sqlx::Transaction<'static, DB>),
+    /// A savepoint in a group transaction.
+    Grouped(Box<dyn GroupedTx<DB>>),
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for UnitTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            UnitTx::Own(tx) => tx,
+            UnitTx::Grouped(g) => g.conn_ref(),
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for UnitTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            UnitTx::Own(tx) => tx,
+            UnitTx::Grouped(g) => g.conn(),
+        }
+    }
+}
+
 /// One open transaction plus what the shared code needs to know about it.
 pub(crate) struct SqlUnit<DB: sqlx::Database> {
-    pub(crate) tx: sqlx::Transaction<'static, DB>,
+    pub(crate) tx: UnitTx<DB>,
     pub(crate) write: bool,
     pub(crate) dialect: Dialect,
     pub(crate) backend: &'static str,
@@ -267,7 +306,10 @@ macro_rules! sql_unit_of_work {
             async fn commit(self: Box<Self>) -> Result<()> {
                 let this = *self;
                 let err = this.err();
-                this.tx.commit().await.map_err(err)?;
+                match this.tx {
+                    crate::sql::unit::UnitTx::Own(tx) => tx.commit().await.map_err(err)?,
+                    crate::sql::unit::UnitTx::Grouped(g) => g.commit().await?,
+                }
                 let _ = &this.fresh_versions;
                 Ok(())
             }

@@ -1,0 +1,236 @@
+//! Group commit for the SQLite writer: many write units share one durable transaction.
+//!
+//! With `synchronous=FULL` every `COMMIT` waits for an fsync, which caps a lone writer at roughly one
+//! commit per disk flush. Here each write unit runs inside a `SAVEPOINT` of a shared outer transaction
+//! (`BEGIN IMMEDIATE` ... `COMMIT`) on the one writer connection. A unit's `commit()` releases its
+//! savepoint and then waits until the outer transaction is durably committed, so callers are answered
+//! only after their data is on disk, exactly as with one transaction per unit. The unit that finds no
+//! other unit waiting for the writer (or the group full) commits the group for everyone.
+//!
+//! Isolation is unchanged: units still run one at a time on the writer, in arrival order; a unit that
+//! fails or is dropped is rolled back to its savepoint without touching the others. If the outer
+//! `COMMIT` fails, every unit of the group gets the error (none was acknowledged). Readers on other
+//! connections see a group's writes when it commits. Between groups the connection goes back to the
+//! writer pool, so other users of that pool (the local identity) take turns with the groups.
+
+use super::error::db_err;
+use super::unit::GroupedTx;
+use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+use tts_core::{Error, Result};
+
+/// Units that may share one commit before the group is flushed anyway (bounds latency under load).
+const MAX_GROUP: usize = 64;
+
+/// The shared writer: the connection while a group is open, and who waits for its commit.
+#[derive(Debug)]
+pub(crate) struct GroupWriter {
+    pool: SqlitePool,
+    state: Arc<Mutex<GroupState>>,
+    queued: Arc<AtomicUsize>,
+}
+
+#[derive(Debug, Default)]
+struct GroupState {
+    /// The writer connection while an outer transaction is open.
+    conn: Option<PoolConnection<Sqlite>>,
+    /// A unit's savepoint is open: its owner went away without committing.
+    unit_open: bool,
+    /// Units whose savepoints were released, waiting for the outer commit.
+    members: Vec<oneshot::Sender<Result<()>>>,
+}
+
+impl GroupWriter {
+    /// A group writer over the one-connection writer pool.
+    pub(crate) fn new(pool: SqlitePool) -> Self {
+        GroupWriter {
+            pool,
+            state: Arc::default(),
+            queued: Arc::default(),
+        }
+    }
+
+    /// Waits for the writer and opens a savepoint for one unit. Runs as its own task, so a caller that
+    /// gives up midway never leaves the writer half-opened (the unit is then dropped and rolled back).
+    pub(crate) async fn begin(&self) -> Result<GroupUnit> {
+        let (pool, state, queued) = (self.pool.clone(), self.state.clone(), self.queued.clone());
+        tokio::spawn(async move {
+            queued.fetch_add(1, Ordering::SeqCst);
+            let mut guard = state.lock_owned().await;
+            queued.fetch_sub(1, Ordering::SeqCst);
+            if let Err(e) = open_unit(&pool, &mut guard).await {
+                abort(&mut guard, &e).await;
+                return Err(e);
+            }
+            Ok(GroupUnit {
+                guard: Some(guard),
+                queued,
+            })
+        })
+        .await
+        .map_err(|_| lost())?
+    }
+}
+
+async fn open_unit(pool: &SqlitePool, state: &mut GroupState) -> Result<()> {
+    recover(state).await?;
+    if state.conn.is_none() {
+        let mut conn = pool.acquire().await.map_err(|e| db_err("sqlite", e))?;
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| db_err("sqlite", e))?;
+        state.conn = Some(conn);
+    }
+    let conn = state.conn.as_mut().ok_or_else(lost)?;
+    sqlx::raw_sql("SAVEPOINT unit")
+        .execute(&mut **conn)
+        .await
+        .map_err(|e| db_err("sqlite", e))?;
+    state.unit_open = true;
+    Ok(())
+}
+
+fn lost() -> Error {
+    Error::Backend {
+        backend: "sqlite",
+        kind: tts_core::ErrorKind::Internal,
+        message: "group writer lost its connection".into(),
+    }
+}
+
+/// Undoes the savepoint a dropped unit left open.
+async fn recover(state: &mut GroupState) -> Result<()> {
+    if !state.unit_open {
+        return Ok(());
+    }
+    let conn = state.conn.as_mut().ok_or_else(lost)?;
+    sqlx::raw_sql("ROLLBACK TO unit; RELEASE unit")
+        .execute(&mut **conn)
+        .await
+        .map_err(|e| db_err("sqlite", e))?;
+    state.unit_open = false;
+    Ok(())
+}
+
+/// Rolls the whole group back after a failure it cannot recover from, failing every waiting unit.
+async fn abort(state: &mut GroupState, cause: &Error) {
+    if let Some(mut conn) = state.conn.take() {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    }
+    state.unit_open = false;
+    for m in state.members.drain(..) {
+        let _ = m.send(Err(copy_error(cause)));
+    }
+}
+
+/// Commits the outer transaction and answers every member.
+async fn flush(state: &mut GroupState) {
+    let Some(mut conn) = state.conn.take() else {
+        return;
+    };
+    let result = sqlx::raw_sql("COMMIT")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| db_err("sqlite", e));
+    if result.is_err() {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    }
+    drop(conn);
+    for m in state.members.drain(..) {
+        let _ = m.send(match &result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(copy_error(e)),
+        });
+    }
+}
+
+fn copy_error(e: &Error) -> Error {
+    Error::Backend {
+        backend: "sqlite",
+        kind: e.kind(),
+        message: format!("group commit failed: {e}"),
+    }
+}
+
+/// Finishes the writer's turn: recovers a dropped unit's savepoint, and commits the group when nobody
+/// else is waiting for the writer (or the group is full).
+async fn release(mut guard: OwnedMutexGuard<GroupState>, queued: &AtomicUsize) {
+    if let Err(e) = recover(&mut guard).await {
+        abort(&mut guard, &e).await;
+        return;
+    }
+    if queued.load(Ordering::SeqCst) == 0 || guard.members.len() >= MAX_GROUP {
+        flush(&mut guard).await;
+    }
+}
+
+/// One unit's turn on the shared writer.
+#[derive(Debug)]
+pub(crate) struct GroupUnit {
+    guard: Option<OwnedMutexGuard<GroupState>>,
+    queued: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl GroupedTx<Sqlite> for GroupUnit {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        let conn = self.guard.as_mut().and_then(|g| g.conn.as_mut());
+        conn.expect("a live unit holds the group connection")
+    }
+
+    fn conn_ref(&self) -> &SqliteConnection {
+        let conn = self.guard.as_ref().and_then(|g| g.conn.as_ref());
+        conn.expect("a live unit holds the group connection")
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        let mut guard = self.guard.take().ok_or_else(lost)?;
+        let queued = self.queued.clone();
+        // Its own task: once the savepoint is released the group must be committed even if the caller
+        // stops waiting.
+        let rx = tokio::spawn(async move {
+            let released = match guard.conn.as_mut() {
+                Some(conn) => sqlx::raw_sql("RELEASE unit")
+                    .execute(&mut **conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| db_err("sqlite", e)),
+                None => Err(lost()),
+            };
+            if let Err(e) = released {
+                abort(&mut guard, &e).await;
+                return Err(e);
+            }
+            guard.unit_open = false;
+            let (tx, rx) = oneshot::channel();
+            guard.members.push(tx);
+            release(guard, &queued).await;
+            Ok(rx)
+        })
+        .await
+        .map_err(|_| lost())??;
+        rx.await.unwrap_or_else(|_| Err(lost()))
+    }
+}
+
+impl Drop for GroupUnit {
+    fn drop(&mut self) {
+        // Dropped without commit (an error, or a read-only use of a write unit): roll back to the
+        // savepoint and let the group go on, from a task since this cannot await.
+        if let Some(guard) = self.guard.take() {
+            let queued = self.queued.clone();
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn(async move { release(guard, &queued).await });
+                }
+                Err(_) => drop(guard),
+            }
+        }
+    }
+}
