@@ -1,4 +1,4 @@
-//! End to end over a real port with SQLite: `tts-server`'s stack (SQLite store, local identity, the
+//! End to end over a real port, on SQLite and on PostgreSQL: `tts-server`'s stack (SQLite store, local identity, the
 //! workers, the axum router) runs in-process on 127.0.0.1:0 with the demo seed, and a plain HTTP client
 //! walks the whole story of one ticket: the employee opens it, the worker allocates it, the admin triages
 //! (Accept), the IT Support agent who got it resolves (Resolve), the admin finalizes (Close); the ticket
@@ -14,6 +14,59 @@ use tokio::task::JoinHandle;
 use tts_http::server::{Durability, open_backends, serve_on};
 use tts_http::{HttpConfig, RateLimits};
 
+/// A fresh PostgreSQL database per test (127.0.0.1:5432, or `TTS_TEST_PG_ADMIN_URL`), dropped afterwards.
+mod pg {
+    use sqlx::Connection;
+
+    fn admin_url() -> String {
+        std::env::var("TTS_TEST_PG_ADMIN_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    }
+
+    pub struct TestDb {
+        pub name: String,
+        pub url: String,
+    }
+
+    impl TestDb {
+        /// Creates `tts_e2e_<uuid>`; fails the test when PostgreSQL is unreachable.
+        pub async fn create() -> TestDb {
+            let admin = admin_url();
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL is required and unreachable at {admin}: {e}"));
+            let name = format!("tts_e2e_{}", tts_core::uuid::Uuid::now_v7().simple());
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
+            TestDb {
+                url: format!("{base}/{name}"),
+                name,
+            }
+        }
+    }
+
+    impl Drop for TestDb {
+        fn drop(&mut self) {
+            let (admin, name) = (admin_url(), self.name.clone());
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
 const PASSWORD: &str = "pw-123456";
 const ADMIN: &str = "admin@demo.tts.example";
 const EMPLOYEE: &str = "employee@demo.tts.example";
@@ -26,16 +79,26 @@ struct Server {
     base: String,
     shutdown: oneshot::Sender<()>,
     handle: JoinHandle<std::io::Result<()>>,
-    _dir: tempfile::TempDir,
+    _keep: Box<dyn std::any::Any + Send>,
 }
 
 impl Server {
-    async fn start() -> Server {
+    /// A server over a SQLite file in a temporary directory.
+    async fn sqlite() -> Server {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}/tts.db", dir.path().display());
-        let backends = open_backends(&url, Durability::Full)
-            .await
-            .expect("open SQLite backends");
+        Server::start(&url, Box::new(dir)).await
+    }
+
+    /// A server over a fresh PostgreSQL database, dropped afterwards.
+    async fn postgres() -> Server {
+        let db = pg::TestDb::create().await;
+        let url = db.url.clone();
+        Server::start(&url, Box::new(db)).await
+    }
+
+    async fn start(url: &str, keep: Box<dyn std::any::Any + Send>) -> Server {
+        let backends = open_backends(url, Durability::Full).await.expect("open backends");
         tts_http::demo::seed(&backends.engine, PASSWORD)
             .await
             .expect("demo seed");
@@ -55,7 +118,7 @@ impl Server {
             base: format!("http://{addr}"),
             shutdown,
             handle,
-            _dir: dir,
+            _keep: keep,
         }
     }
 
@@ -203,7 +266,15 @@ fn is_ticket_number(s: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_walks_triage_resolve_finalize_over_http() {
-    let server = Server::start().await;
+    story(Server::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_story_runs_on_postgresql() {
+    story(Server::postgres().await).await;
+}
+
+async fn story(server: Server) {
     let api = Api::new(&server.base);
 
     // The employee opens a ticket; no workflow matches its category, so the default one takes it.
