@@ -31,6 +31,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;

@@ -2,12 +2,14 @@
 //! admin can log in, run the workers, serve HTTP until a shutdown signal, then drain.
 
 use crate::config::HttpConfig;
+use crate::live::{LIVE_QUEUE, LiveHub, LiveQueue};
 use crate::state::AppState;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use tts_adapters::worker::{WorkerConfig, Workers};
+use tts_core::memory::MemoryQueue;
 use tts_core::ports::Identity;
 use tts_core::{Actor, Engine, EngineConfig, Error, NewUser, Result};
 
@@ -18,6 +20,8 @@ pub struct Backends {
     pub engine: Arc<Engine>,
     /// Credentials and sessions.
     pub identity: Arc<dyn Identity>,
+    /// The live feed, fed by the engine's queue.
+    pub live: LiveHub,
     closer: Closer,
 }
 
@@ -34,11 +38,14 @@ pub use tts_adapters::sql::sqlite::Durability;
 /// Opens the database named by `url` (`sqlite://path` or `postgres://...`), applying migrations, with
 /// the in-process queue. E-mail is off until an SMTP adapter is configured.
 pub async fn open_backends(url: &str, durability: Durability) -> Result<Backends> {
-    let config = EngineConfig {
+    let mut config = EngineConfig {
         email_notifications: false,
         ..EngineConfig::default()
     };
-    let builder = Engine::builder().config(config);
+    config.queues.events = Some(LIVE_QUEUE.to_string());
+    let live = LiveHub::new(1024);
+    let queue = Arc::new(LiveQueue::new(Arc::new(MemoryQueue::new()), live.clone()));
+    let builder = Engine::builder().config(config).queue(queue);
     if url.starts_with("sqlite:") {
         {
             use tts_adapters::identity::{IdentityConfig, LocalIdentity};
@@ -55,6 +62,7 @@ pub async fn open_backends(url: &str, durability: Durability) -> Result<Backends
             return Ok(Backends {
                 engine: Arc::new(engine),
                 identity,
+                live,
                 closer: Closer::Sqlite(store),
             });
         }
@@ -75,6 +83,7 @@ pub async fn open_backends(url: &str, durability: Durability) -> Result<Backends
             return Ok(Backends {
                 engine: Arc::new(engine),
                 identity,
+                live,
                 closer: Closer::Postgres(store),
             });
         }
@@ -222,11 +231,16 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let workers = with_workers.then(|| Workers::spawn(backends.engine.clone(), WorkerConfig::default()));
-    let state = AppState::new(backends.engine.clone(), backends.identity.clone(), http);
+    let state =
+        AppState::new(backends.engine.clone(), backends.identity.clone(), http).with_live(backends.live.clone());
     let app = crate::router(state);
     tracing::info!(address = %listener.local_addr()?, workers = with_workers, "serving");
+    let live = backends.live.clone();
     let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            live.close();
+        })
         .await;
     tracing::info!("stopped accepting; draining workers");
     if let Some(w) = workers {

@@ -2,6 +2,7 @@
 
 use crate::auth::TokenKeys;
 use crate::config::HttpConfig;
+use crate::live::LiveHub;
 use crate::rate_limit::RateLimiter;
 use std::sync::Arc;
 use tts_core::Engine;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The settings the router was built with.
     pub config: Arc<HttpConfig>,
+    /// The live feed's hub, when the engine's queue feeds one (see [`crate::live`]).
+    pub live: Option<LiveHub>,
 }
 
 impl AppState {
@@ -31,6 +34,13 @@ impl AppState {
             engine,
             identity,
             config: Arc::new(config),
+            live: None,
         }
+    }
+
+    /// Serves `GET /ws/` from `hub` (fed by a [`crate::live::LiveQueue`] around the engine's queue).
+    pub fn with_live(mut self, hub: LiveHub) -> Self {
+        self.live = Some(hub);
+        self
     }
 }

@@ -10,7 +10,10 @@
 //! Isolation is unchanged: units still run one at a time on the writer, in arrival order; a unit that
 //! fails or is dropped is rolled back to its savepoint without touching the others. If the outer
 //! `COMMIT` fails, every unit of the group gets the error (none was acknowledged). Readers on other
-//! connections see a group's writes when it commits. Between groups the connection goes back to the
+//! connections see a group's writes when it commits. Later units of a group do see earlier units'
+//! writes before they are durable (they are rolled back together if the commit fails); the one place
+//! where that could leak out, the outbox relay publishing messages, only sees outbox rows that were
+//! durable when the group began. Between groups the connection goes back to the
 //! writer pool, so other users of that pool (the local identity) take turns with the groups.
 
 use super::error::db_err;
@@ -42,6 +45,8 @@ struct GroupState {
     unit_open: bool,
     /// Units whose savepoints were released, waiting for the outer commit.
     members: Vec<oneshot::Sender<Result<()>>>,
+    /// The highest outbox sequence number when the group began: rows up to it are durable.
+    durable_outbox_seq: i64,
 }
 
 impl GroupWriter {
@@ -82,6 +87,10 @@ async fn open_unit(pool: &SqlitePool, state: &mut GroupState) -> Result<()> {
         let mut conn = pool.acquire().await.map_err(|e| db_err("sqlite", e))?;
         sqlx::raw_sql("BEGIN IMMEDIATE")
             .execute(&mut *conn)
+            .await
+            .map_err(|e| db_err("sqlite", e))?;
+        state.durable_outbox_seq = sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM outbox")
+            .fetch_one(&mut *conn)
             .await
             .map_err(|e| db_err("sqlite", e))?;
         state.conn = Some(conn);
@@ -182,6 +191,11 @@ impl GroupedTx<Sqlite> for GroupUnit {
     fn conn(&mut self) -> &mut SqliteConnection {
         let conn = self.guard.as_mut().and_then(|g| g.conn.as_mut());
         conn.expect("a live unit holds the group connection")
+    }
+
+    fn outbox_watermark(&self) -> Option<i64> {
+        let state = self.guard.as_ref()?;
+        (!state.members.is_empty()).then_some(state.durable_outbox_seq)
     }
 
     fn conn_ref(&self) -> &SqliteConnection {

@@ -36,6 +36,9 @@ pub(crate) trait GroupedTx<DB: sqlx::Database>: Send + std::fmt::Debug {
     fn conn(&mut self) -> &mut DB::Connection;
     /// The same, shared.
     fn conn_ref(&self) -> &DB::Connection;
+    /// When earlier units of the group are not durable yet: the last outbox sequence number that is, so
+    /// the relay never publishes a message whose cause could still be rolled back.
+    fn outbox_watermark(&self) -> Option<i64>;
     /// Ends the unit successfully and waits until its writes are durable.
     async fn commit(self: Box<Self>) -> tts_core::Result<()>;
 }
@@ -859,8 +862,15 @@ macro_rules! sql_unit_of_work {
 
             async fn unsent_outbox(&mut self, limit: usize) -> Result<Vec<OutboxMessage>> {
                 let lock = if self.write && self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-                let sql = format!("SELECT data FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1{lock}");
-                self.all_json(AssertSqlSafe(sql), vec![Arg::I64(limit as i64)]).await
+                let watermark = match &self.tx {
+                    crate::sql::unit::UnitTx::Grouped(g) => g.outbox_watermark(),
+                    crate::sql::unit::UnitTx::Own(_) => None,
+                };
+                let durable = if watermark.is_some() { " AND seq <= $2" } else { "" };
+                let sql = format!("SELECT data FROM outbox WHERE sent_at IS NULL{durable} ORDER BY seq LIMIT $1{lock}");
+                let mut args = vec![Arg::I64(limit as i64)];
+                args.extend(watermark.map(Arg::I64));
+                self.all_json(AssertSqlSafe(sql), args).await
             }
 
             async fn mark_outbox_sent(&mut self, ids: &[MessageId], _at: DateTime<Utc>) -> Result<()> {

@@ -21,4 +21,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(tasks::router())
         .merge(notifications::router())
         .merge(ops::router())
+        .merge(crate::live::router())
 }

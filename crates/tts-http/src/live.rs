@@ -1,0 +1,217 @@
+//! The live feed: domain events, as the outbox relay publishes them, pushed over a WebSocket to each
+//! connected user who may see them (ticket events by the ticket's visibility rules, notification
+//! requests to their recipient).
+//!
+//! The hub is fed by [`LiveQueue`], a queue adapter that copies every published event into the hub, so
+//! the core needs no extra port. A process's feed carries the events its own relay publishes: with the
+//! embedded setup (workers in-process) that is every event; with several servers, run the relay where the
+//! WebSocket clients connect, or accept that each feed is partial.
+
+use crate::auth::caller::verify_bearer;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Params;
+use crate::state::AppState;
+use async_trait::async_trait;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+use tts_core::ports::{Delivery, Queue, QueueMessage};
+use tts_core::{Actor, DomainEvent, Result, TicketId, TicketRef};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The queue name events are published to when nothing but the live feed wants them.
+pub const LIVE_QUEUE: &str = "tts.live";
+
+/// Fans published events out to every connected feed.
+#[derive(Debug, Clone)]
+pub struct LiveHub {
+    tx: broadcast::Sender<Arc<DomainEvent>>,
+    closed: tokio::sync::watch::Sender<bool>,
+}
+
+impl LiveHub {
+    /// A hub keeping up to `capacity` events for slow subscribers (they are told what they missed).
+    pub fn new(capacity: usize) -> Self {
+        LiveHub {
+            tx: broadcast::channel(capacity.max(1)).0,
+            closed: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    /// Ends every open feed (on shutdown, so draining connections does not wait for WebSocket clients).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Publishes an event to the connected feeds (nothing happens when none is connected).
+    pub fn send(&self, event: DomainEvent) {
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    /// A new subscription.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<DomainEvent>> {
+        self.tx.subscribe()
+    }
+}
+
+/// A [`Queue`] that copies every published domain event into a [`LiveHub`]; messages for
+/// [`LIVE_QUEUE`] go only to the hub (no consumer would ever drain them).
+#[derive(Debug)]
+pub struct LiveQueue {
+    inner: Arc<dyn Queue>,
+    hub: LiveHub,
+}
+
+impl LiveQueue {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Queue>, hub: LiveHub) -> Self {
+        LiveQueue { inner, hub }
+    }
+}
+
+#[async_trait]
+impl Queue for LiveQueue {
+    async fn publish(&self, queue: &str, message: &QueueMessage) -> Result<()> {
+        if queue != LIVE_QUEUE {
+            self.inner.publish(queue, message).await?;
+        }
+        if let Ok(event) = serde_json::from_value::<DomainEvent>(message.payload.clone()) {
+            self.hub.send(event);
+        }
+        Ok(())
+    }
+
+    async fn receive(&self, queue: &str) -> Result<Option<Delivery>> {
+        self.inner.receive(queue).await
+    }
+
+    async fn wait(&self, queue: &str) {
+        self.inner.wait(queue).await;
+    }
+
+    async fn ack(&self, delivery: &Delivery) -> Result<()> {
+        self.inner.ack(delivery).await
+    }
+
+    async fn nack(&self, delivery: &Delivery, requeue: bool) -> Result<()> {
+        self.inner.nack(delivery, requeue).await
+    }
+
+    async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>> {
+        self.inner.dead_letters(queue, limit).await
+    }
+
+    async fn replay_dead_letters(&self, queue: &str) -> Result<usize> {
+        self.inner.replay_dead_letters(queue).await
+    }
+}
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(live))
+}
+
+/// Opens the live feed. Authenticate with `Authorization: Bearer <access>` or, for browsers that cannot
+/// set headers on a WebSocket, `?token=<access>`. The server sends one JSON object per event: domain
+/// events as `{"type": "ticket.created", ...}` for tickets the user may see, and `{"type":
+/// "notification", ...}` for the user's own notifications; `{"type": "lagged", "missed": n}` when the
+/// client fell behind.
+#[utoipa::path(get, path = "/ws/", tag = "live", security(("bearer" = [])),
+    params(("token" = Option<String>, Query, description = "access token, when no Authorization header")),
+    responses((status = 101, description = "switching to the WebSocket protocol"),
+        (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn live(State(state): State<AppState>, params: Params, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let claims = match verify_bearer(&parts, &state) {
+        Some(result) => result,
+        None => match params.get("token") {
+            Some(token) => state
+                .keys
+                .verify(token, crate::auth::TokenType::Access)
+                .map_err(|e| e.to_string()),
+            None => Err("authentication credentials were not provided".into()),
+        },
+    };
+    let claims = match claims {
+        Ok(c) => c,
+        Err(why) => return ApiError::Unauthorized(why).into_response(),
+    };
+    let Some(hub) = state.live.clone() else {
+        return ApiError::Core(tts_core::Error::Backend {
+            backend: "live",
+            kind: tts_core::ErrorKind::Unavailable,
+            message: "this server runs no live feed".into(),
+        })
+        .into_response();
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(u) => u,
+        Err(e) => return ApiError::bad_field("upgrade", e.body_text()).into_response(),
+    };
+    let actor = Actor {
+        user: claims.user_id,
+        is_admin: claims.is_admin(),
+    };
+    let receiver = hub.subscribe();
+    let closed = hub.closed.subscribe();
+    upgrade.on_upgrade(move |socket| feed(socket, state, actor, receiver, closed))
+}
+
+async fn feed(
+    mut socket: WebSocket,
+    state: AppState,
+    actor: Actor,
+    mut events: broadcast::Receiver<Arc<DomainEvent>>,
+    mut closed: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if *closed.borrow() {
+            let _ = socket.send(Message::Close(None)).await;
+            return;
+        }
+        tokio::select! {
+            _ = closed.changed() => {}
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+            event = events.recv() => {
+                let message = match event {
+                    Ok(event) => match visible(&state, actor, &event).await {
+                        Some(v) => v,
+                        None => continue,
+                    },
+                    Err(broadcast::error::RecvError::Lagged(missed)) => json!({"type": "lagged", "missed": missed}),
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if socket.send(Message::Text(message.to_string().into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The message for `actor` about `event`, if they may see it.
+async fn visible(state: &AppState, actor: Actor, event: &DomainEvent) -> Option<Value> {
+    if let DomainEvent::NotificationRequested { request } = event {
+        return (request.user_id == actor.user).then(|| {
+            json!({
+                "type": "notification",
+                "kind": request.kind,
+                "subject": request.subject,
+                "message": request.message,
+                "related_ticket": request.related_ticket,
+                "related_task": request.related_task,
+            })
+        });
+    }
+    let value = serde_json::to_value(event).ok()?;
+    let ticket = TicketId(value.get("ticket")?.as_i64()?);
+    state.engine.ticket(actor, TicketRef::Id(ticket)).await.ok()?;
+    Some(value)
+}
