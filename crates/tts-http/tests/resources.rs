@@ -676,3 +676,30 @@ async fn probes_docs_and_request_ids() {
     let ui = api.call(Method::GET, "/api/docs/", None, None).await;
     assert!(ui.status.is_success() || ui.status.is_redirection(), "{}", ui.status);
 }
+
+#[tokio::test]
+async fn cors_follows_the_configured_origins() {
+    let api = Api::with(|c| {
+        c.rate_limits = tts_http::RateLimits::disabled();
+        c.cors_origins = vec!["https://desk.example.com".into()];
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        axum::http::Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/tickets/")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let ok = api.send(preflight("https://desk.example.com")).await;
+    assert!(ok.status.is_success(), "{}", ok.status);
+    assert_eq!(ok.headers["access-control-allow-origin"], "https://desk.example.com");
+    let other = api.send(preflight("https://evil.example.com")).await;
+    assert!(!other.headers.contains_key("access-control-allow-origin"));
+    // Without configured origins no CORS headers are sent at all.
+    let closed = Api::new().await.send(preflight("https://desk.example.com")).await;
+    assert!(!closed.headers.contains_key("access-control-allow-origin"));
+}
