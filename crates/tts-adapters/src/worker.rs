@@ -22,6 +22,9 @@ pub struct WorkerConfig {
     pub backoff: Duration,
     /// Longest back-off.
     pub max_backoff: Duration,
+    /// Loops per consumer queue, so several messages are in flight: their units then share commits
+    /// (SQLite group commit) or run in parallel (PostgreSQL) instead of waiting for each other.
+    pub consumers_per_queue: usize,
 }
 
 impl Default for WorkerConfig {
@@ -32,6 +35,7 @@ impl Default for WorkerConfig {
             sla_interval: Duration::from_secs(30),
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
+            consumers_per_queue: 4,
         }
     }
 }
@@ -61,7 +65,9 @@ impl Workers {
         let mut tasks = JoinSet::new();
         tasks.spawn(relay(Arc::clone(&engine), config.clone(), rx.clone()));
         for c in [Consumer::Allocation, Consumer::Notifications] {
-            tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), rx.clone()));
+            for _ in 0..config.consumers_per_queue.max(1) {
+                tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), rx.clone()));
+            }
         }
         tasks.spawn(sla(engine, config, rx));
         Workers {
@@ -96,11 +102,16 @@ fn next_backoff(current: Duration, config: &WorkerConfig) -> Duration {
 async fn relay(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
     let mut backoff = config.backoff;
     while !stopped(&rx) {
+        // Read before pumping, so a commit during the pump is not missed while waiting below.
+        let seen = engine.outbox_signal().current();
         match engine.pump().await {
             Ok(n) if n > 0 => backoff = config.backoff,
             Ok(_) => {
-                if !pause(&mut rx, config.relay_interval).await {
-                    return;
+                // Woken by a commit in this process; the interval catches other processes' writes.
+                tokio::select! {
+                    _ = engine.outbox_signal().after(seen) => {}
+                    _ = tokio::time::sleep(config.relay_interval) => {}
+                    _ = rx.changed() => return,
                 }
             }
             Err(e) => {

@@ -2,10 +2,11 @@
 //!
 //! With `synchronous=FULL` every `COMMIT` waits for an fsync, which caps a lone writer at roughly one
 //! commit per disk flush. Here each write unit runs inside a `SAVEPOINT` of a shared outer transaction
-//! (`BEGIN IMMEDIATE` ... `COMMIT`) on the one writer connection. A unit's `commit()` releases its
-//! savepoint and then waits until the outer transaction is durably committed, so callers are answered
-//! only after their data is on disk, exactly as with one transaction per unit. The unit that finds no
-//! other unit waiting for the writer (or the group full) commits the group for everyone.
+//! (`BEGIN IMMEDIATE` ... `COMMIT`) on the one writer connection. A unit's `commit()` marks its
+//! savepoint for release (done in the next unit's first round trip) and then waits until the outer
+//! transaction is durably committed, so callers are answered only after their data is on disk, exactly as with one
+//! transaction per unit. The unit that finds no other unit waiting for the writer (or the group full)
+//! commits the group for everyone.
 //!
 //! Isolation is unchanged: units still run one at a time on the writer, in arrival order; a unit that
 //! fails or is dropped is rolled back to its savepoint without touching the others. If the outer
@@ -20,7 +21,7 @@ use super::error::db_err;
 use super::unit::GroupedTx;
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
@@ -43,6 +44,8 @@ struct GroupState {
     conn: Option<PoolConnection<Sqlite>>,
     /// A unit's savepoint is open: its owner went away without committing.
     unit_open: bool,
+    /// The last unit committed and left its savepoint for the next round trip to release.
+    release_pending: bool,
     /// Units whose savepoints were released, waiting for the outer commit.
     members: Vec<oneshot::Sender<Result<()>>>,
     /// The highest outbox sequence number when the group began: rows up to it are durable.
@@ -83,23 +86,35 @@ impl GroupWriter {
 
 async fn open_unit(pool: &SqlitePool, state: &mut GroupState) -> Result<()> {
     recover(state).await?;
-    if state.conn.is_none() {
-        let mut conn = pool.acquire().await.map_err(|e| db_err("sqlite", e))?;
-        sqlx::raw_sql("BEGIN IMMEDIATE")
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| db_err("sqlite", e))?;
-        state.durable_outbox_seq = sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM outbox")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|e| db_err("sqlite", e))?;
-        state.conn = Some(conn);
+    let err = |e| db_err("sqlite", e);
+    match state.conn.as_mut() {
+        // A new group: one round trip opens it, opens the unit's savepoint and reads the watermark.
+        None => {
+            let mut conn = pool.acquire().await.map_err(err)?;
+            let row = sqlx::raw_sql("BEGIN IMMEDIATE; SAVEPOINT unit; SELECT COALESCE(MAX(seq), 0) FROM outbox")
+                .fetch_one(&mut *conn)
+                .await;
+            let seq = match row.and_then(|r| r.try_get::<i64, _>(0)) {
+                Ok(seq) => seq,
+                Err(e) => {
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                    return Err(err(e));
+                }
+            };
+            state.durable_outbox_seq = seq;
+            state.conn = Some(conn);
+        }
+        // Releasing the previous unit's savepoint rides along with opening this one.
+        Some(conn) => {
+            let sql = if state.release_pending {
+                "RELEASE unit; SAVEPOINT unit"
+            } else {
+                "SAVEPOINT unit"
+            };
+            sqlx::raw_sql(sql).execute(&mut **conn).await.map_err(err)?;
+            state.release_pending = false;
+        }
     }
-    let conn = state.conn.as_mut().ok_or_else(lost)?;
-    sqlx::raw_sql("SAVEPOINT unit")
-        .execute(&mut **conn)
-        .await
-        .map_err(|e| db_err("sqlite", e))?;
     state.unit_open = true;
     Ok(())
 }
@@ -132,6 +147,7 @@ async fn abort(state: &mut GroupState, cause: &Error) {
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
     }
     state.unit_open = false;
+    state.release_pending = false;
     for m in state.members.drain(..) {
         let _ = m.send(Err(copy_error(cause)));
     }
@@ -142,6 +158,7 @@ async fn flush(state: &mut GroupState) {
     let Some(mut conn) = state.conn.take() else {
         return;
     };
+    state.release_pending = false;
     let result = sqlx::raw_sql("COMMIT")
         .execute(&mut *conn)
         .await
@@ -209,23 +226,15 @@ impl GroupedTx<Sqlite> for GroupUnit {
         // Its own task: once the savepoint is released the group must be committed even if the caller
         // stops waiting.
         let rx = tokio::spawn(async move {
-            let released = match guard.conn.as_mut() {
-                Some(conn) => sqlx::raw_sql("RELEASE unit")
-                    .execute(&mut **conn)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| db_err("sqlite", e)),
-                None => Err(lost()),
-            };
-            if let Err(e) = released {
-                abort(&mut guard, &e).await;
-                return Err(e);
-            }
+            // The savepoint is released by the next unit's first round trip, or committed by the
+            // group's COMMIT: one round trip fewer per unit. At most one savepoint is ever open, so
+            // SQLite's statement journal stays shallow.
             guard.unit_open = false;
+            guard.release_pending = true;
             let (tx, rx) = oneshot::channel();
             guard.members.push(tx);
             release(guard, &queued).await;
-            Ok(rx)
+            Ok::<_, Error>(rx)
         })
         .await
         .map_err(|_| lost())??;

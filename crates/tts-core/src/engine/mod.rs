@@ -12,6 +12,7 @@ mod config;
 mod consumers;
 mod reads;
 mod relay;
+mod signal;
 mod sla;
 pub mod tickets;
 mod unit;
@@ -20,6 +21,7 @@ mod views;
 pub use admin::check_password;
 pub use config::{EngineConfig, QueueNames};
 pub use consumers::{ConsumeOutcome, Consumer};
+pub use signal::OutboxSignal;
 pub use views::{
     ActionOutcome, Allocation, AvailableAction, AvailableActions, MatchDryRun, NewUser, Session, SweepReport, TaskView,
     WorkflowReport,
@@ -29,6 +31,7 @@ use crate::domain::matching::MatchIndex;
 use crate::error::Result;
 use crate::memory::{MemoryIdentity, MemoryMailer, MemoryQueue, MemoryStore, SystemClock, UuidV7};
 use crate::ports::{Clock, IdGen, Identity, Mailer, Queue, Store};
+use signal::OutboxSignal as Signal;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -42,6 +45,7 @@ pub struct Engine {
     ids: Arc<dyn IdGen>,
     config: EngineConfig,
     match_cache: Mutex<Option<(u64, Arc<MatchIndex>)>>,
+    outbox_signal: Signal,
 }
 
 impl fmt::Debug for Engine {
@@ -73,6 +77,12 @@ impl Engine {
     /// The queue port.
     pub fn queue(&self) -> &Arc<dyn Queue> {
         &self.queue
+    }
+
+    /// Fires after every commit in this process that wrote outbox messages: a relay waits on it (with a
+    /// poll as fallback for other processes' writes) so events go out without delay.
+    pub fn outbox_signal(&self) -> &Signal {
+        &self.outbox_signal
     }
 
     /// The clock port.
@@ -156,6 +166,7 @@ impl EngineBuilder {
             ids: self.ids.unwrap_or_else(|| Arc::new(UuidV7)),
             config: self.config,
             match_cache: Mutex::new(None),
+            outbox_signal: Signal::default(),
         })
     }
 }

@@ -22,6 +22,16 @@ impl Engine {
     /// many. Runtime-free: shells call it in a loop. A crash between publish and mark re-publishes the
     /// batch later (at-least-once); consumers deduplicate by message id.
     pub async fn pump(&self) -> Result<usize> {
+        // Peek without write locks first: an idle relay then never competes with commands for the writer.
+        if Cmd::open(self, Access::Read, None)
+            .await?
+            .tx
+            .unsent_outbox(1)
+            .await?
+            .is_empty()
+        {
+            return Ok(0);
+        }
         let mut cmd = Cmd::open(self, Access::Write, None).await?;
         let batch = cmd.tx.unsent_outbox(self.config.relay_batch).await?;
         if batch.is_empty() {

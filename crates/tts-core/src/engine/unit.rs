@@ -78,10 +78,15 @@ impl<'e> Cmd<'e> {
 
     /// Writes the pending outbox messages, then commits the unit.
     pub(crate) async fn commit(mut self) -> Result<()> {
-        if !self.pending.is_empty() {
+        let wrote_outbox = !self.pending.is_empty();
+        if wrote_outbox {
             let pending = std::mem::take(&mut self.pending);
             self.tx.insert_outbox(pending).await?;
         }
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if wrote_outbox {
+            self.engine.outbox_signal.notify();
+        }
+        Ok(())
     }
 }
