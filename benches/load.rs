@@ -29,7 +29,8 @@
 //!    per second (default 20), each then polled with `GET /tickets/{id}/` every 2 ms until
 //!    `is_task_allocated` is true (at most 10 s); timed from the 201 response (and from the send);
 //! 4. **half rate, open loop**: creates at a constant arrival rate of half the closed-loop throughput for
-//!    `TTS_LOAD_OPEN_SECS` (default 5 s), through one client with as many connections as it needs;
+//!    `TTS_LOAD_OPEN_SECS` (default 5 s), through one client with as many connections as it needs; then
+//!    the same at 80% of the end-to-end (created and assigned) rate, a load the server sustains;
 //!    latency counts from each request's scheduled send time, so a server (or a load generator) that falls
 //!    behind shows up in the latency (tokio's 1 ms timer makes sends up to ~1 ms late; the report gives
 //!    that lag); then the backlog is drained again.
@@ -604,6 +605,11 @@ struct ModeReport {
     half: OpenLoop,
     /// The backlog after it.
     half_drain: Drain,
+    /// The open-loop phase at 80% of the end-to-end (created and assigned) rate: a load the server
+    /// sustains, allocations included.
+    sustained: OpenLoop,
+    /// The backlog after it.
+    sustained_drain: Drain,
     /// The server's `WARN` and `ERROR` lines.
     server_problems: Vec<String>,
     /// The access token (reused as the echo request's header).
@@ -649,6 +655,14 @@ async fn bench_mode(binary: &Path, name: &'static str, sync: &str, settings: &Se
     eprintln!("{name}: open loop at {rate:.0}/s for {:?}", settings.open_duration);
     let half = open_loop(&shared, &create, rate, settings.open_duration).await;
     let half_drain = server.drain(&shared, &token).await;
+    let end_to_end = created.latencies.len() as f64 / (created.elapsed + create_drain.time).as_secs_f64();
+    let rate = (end_to_end * 0.8).max(1.0);
+    eprintln!(
+        "{name}: open loop at {rate:.0}/s (80% of end to end) for {:?}",
+        settings.open_duration
+    );
+    let sustained = open_loop(&shared, &create, rate, settings.open_duration).await;
+    let sustained_drain = server.drain(&shared, &token).await;
     let server_problems = server.problems();
     drop(server);
     ModeReport {
@@ -658,6 +672,8 @@ async fn bench_mode(binary: &Path, name: &'static str, sync: &str, settings: &Se
         assignment,
         half,
         half_drain,
+        sustained,
+        sustained_drain,
         server_problems,
         token,
     }
@@ -779,6 +795,14 @@ fn print_report(settings: &Settings, echo: &Samples, reports: &[ModeReport]) {
             "as needed",
             &r.half.samples,
         );
+        latency_row(
+            &format!(
+                "create, {}, open loop at {:.0}/s (80% of end to end; backlog after: {})",
+                r.name, r.sustained.rate, r.sustained_drain.backlog
+            ),
+            "as needed",
+            &r.sustained.samples,
+        );
     }
     println!();
     println!(
@@ -831,11 +855,13 @@ fn print_report(settings: &Settings, echo: &Samples, reports: &[ModeReport]) {
     }
     println!();
     let mut quiet = true;
-    for (name, s) in std::iter::once(("echo", echo)).chain(
-        reports
-            .iter()
-            .flat_map(|r| [(r.name, &r.create), (r.name, &r.half.samples)]),
-    ) {
+    for (name, s) in std::iter::once(("echo", echo)).chain(reports.iter().flat_map(|r| {
+        [
+            (r.name, &r.create),
+            (r.name, &r.half.samples),
+            (r.name, &r.sustained.samples),
+        ]
+    })) {
         let problems = s.problems();
         if !problems.is_empty() {
             quiet = false;
