@@ -24,18 +24,42 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+use std::time::Duration;
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 use tts_core::{Error, Result};
 
 /// Units that may share one commit before the group is flushed anyway (bounds latency under load).
 const MAX_GROUP: usize = 64;
+
+/// The longest a background unit lets requests go first before it takes its turn anyway.
+const MAX_BACKGROUND_DEFER: Duration = Duration::from_millis(5);
+
+/// Whether someone waits for the unit's answer: requests go before background work at the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Priority {
+    /// A request a client waits for.
+    Foreground,
+    /// Relay, consumers, sweeps: they wait (a bounded time) while requests queue for the writer.
+    Background,
+}
+
+/// Who is waiting for the writer.
+#[derive(Debug, Default)]
+struct Waiting {
+    /// Units waiting for the writer, of either priority.
+    all: AtomicUsize,
+    /// Foreground units waiting for the writer.
+    foreground: AtomicUsize,
+    /// Signalled when the last waiting foreground unit got the writer.
+    foreground_gone: Notify,
+}
 
 /// The shared writer: the connection while a group is open, and who waits for its commit.
 #[derive(Debug)]
 pub(crate) struct GroupWriter {
     pool: SqlitePool,
     state: Arc<Mutex<GroupState>>,
-    queued: Arc<AtomicUsize>,
+    waiting: Arc<Waiting>,
 }
 
 #[derive(Debug, Default)]
@@ -50,6 +74,8 @@ struct GroupState {
     members: Vec<oneshot::Sender<Result<()>>>,
     /// The highest outbox sequence number when the group began: rows up to it are durable.
     durable_outbox_seq: i64,
+    /// A foreground unit is among the members: commit as soon as no other request waits.
+    has_foreground: bool,
 }
 
 impl GroupWriter {
@@ -58,25 +84,44 @@ impl GroupWriter {
         GroupWriter {
             pool,
             state: Arc::default(),
-            queued: Arc::default(),
+            waiting: Arc::default(),
         }
     }
 
     /// Waits for the writer and opens a savepoint for one unit. Runs as its own task, so a caller that
     /// gives up midway never leaves the writer half-opened (the unit is then dropped and rolled back).
-    pub(crate) async fn begin(&self) -> Result<GroupUnit> {
-        let (pool, state, queued) = (self.pool.clone(), self.state.clone(), self.queued.clone());
+    pub(crate) async fn begin(&self, priority: Priority) -> Result<GroupUnit> {
+        let (pool, state, waiting) = (self.pool.clone(), self.state.clone(), self.waiting.clone());
         tokio::spawn(async move {
-            queued.fetch_add(1, Ordering::SeqCst);
+            if priority == Priority::Background {
+                let deadline = tokio::time::Instant::now() + MAX_BACKGROUND_DEFER;
+                while waiting.foreground.load(Ordering::SeqCst) > 0 {
+                    let gone = waiting.foreground_gone.notified();
+                    if waiting.foreground.load(Ordering::SeqCst) == 0
+                        || tokio::time::timeout_at(deadline, gone).await.is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+            let foreground = priority == Priority::Foreground;
+            waiting.all.fetch_add(1, Ordering::SeqCst);
+            if foreground {
+                waiting.foreground.fetch_add(1, Ordering::SeqCst);
+            }
             let mut guard = state.lock_owned().await;
-            queued.fetch_sub(1, Ordering::SeqCst);
+            waiting.all.fetch_sub(1, Ordering::SeqCst);
+            if foreground && waiting.foreground.fetch_sub(1, Ordering::SeqCst) == 1 {
+                waiting.foreground_gone.notify_waiters();
+            }
             if let Err(e) = open_unit(&pool, &mut guard).await {
                 abort(&mut guard, &e).await;
                 return Err(e);
             }
             Ok(GroupUnit {
                 guard: Some(guard),
-                queued,
+                waiting,
+                foreground,
             })
         })
         .await
@@ -148,6 +193,7 @@ async fn abort(state: &mut GroupState, cause: &Error) {
     }
     state.unit_open = false;
     state.release_pending = false;
+    state.has_foreground = false;
     for m in state.members.drain(..) {
         let _ = m.send(Err(copy_error(cause)));
     }
@@ -159,6 +205,7 @@ async fn flush(state: &mut GroupState) {
         return;
     };
     state.release_pending = false;
+    state.has_foreground = false;
     let result = sqlx::raw_sql("COMMIT")
         .execute(&mut *conn)
         .await
@@ -186,12 +233,15 @@ fn copy_error(e: &Error) -> Error {
 
 /// Finishes the writer's turn: recovers a dropped unit's savepoint, and commits the group when nobody
 /// else is waiting for the writer (or the group is full).
-async fn release(mut guard: OwnedMutexGuard<GroupState>, queued: &AtomicUsize) {
+async fn release(mut guard: OwnedMutexGuard<GroupState>, waiting: &Waiting) {
     if let Err(e) = recover(&mut guard).await {
         abort(&mut guard, &e).await;
         return;
     }
-    if queued.load(Ordering::SeqCst) == 0 || guard.members.len() >= MAX_GROUP {
+    let nobody = waiting.all.load(Ordering::SeqCst) == 0;
+    // A request in the group is answered as soon as no other request could join it.
+    let requests_done = guard.has_foreground && waiting.foreground.load(Ordering::SeqCst) == 0;
+    if nobody || requests_done || guard.members.len() >= MAX_GROUP {
         flush(&mut guard).await;
     }
 }
@@ -200,7 +250,8 @@ async fn release(mut guard: OwnedMutexGuard<GroupState>, queued: &AtomicUsize) {
 #[derive(Debug)]
 pub(crate) struct GroupUnit {
     guard: Option<OwnedMutexGuard<GroupState>>,
-    queued: Arc<AtomicUsize>,
+    waiting: Arc<Waiting>,
+    foreground: bool,
 }
 
 #[async_trait]
@@ -222,7 +273,8 @@ impl GroupedTx<Sqlite> for GroupUnit {
 
     async fn commit(mut self: Box<Self>) -> Result<()> {
         let mut guard = self.guard.take().ok_or_else(lost)?;
-        let queued = self.queued.clone();
+        let waiting = self.waiting.clone();
+        let foreground = self.foreground;
         // Its own task: once the savepoint is released the group must be committed even if the caller
         // stops waiting.
         let rx = tokio::spawn(async move {
@@ -231,9 +283,10 @@ impl GroupedTx<Sqlite> for GroupUnit {
             // SQLite's statement journal stays shallow.
             guard.unit_open = false;
             guard.release_pending = true;
+            guard.has_foreground |= foreground;
             let (tx, rx) = oneshot::channel();
             guard.members.push(tx);
-            release(guard, &queued).await;
+            release(guard, &waiting).await;
             Ok::<_, Error>(rx)
         })
         .await
@@ -247,10 +300,10 @@ impl Drop for GroupUnit {
         // Dropped without commit (an error, or a read-only use of a write unit): roll back to the
         // savepoint and let the group go on, from a task since this cannot await.
         if let Some(guard) = self.guard.take() {
-            let queued = self.queued.clone();
+            let waiting = self.waiting.clone();
             match tokio::runtime::Handle::try_current() {
                 Ok(rt) => {
-                    rt.spawn(async move { release(guard, &queued).await });
+                    rt.spawn(async move { release(guard, &waiting).await });
                 }
                 Err(_) => drop(guard),
             }

@@ -1,7 +1,7 @@
 //! The SQLite store: the embedded default (one file, WAL, no server).
 
 use super::error::redact_url;
-use super::group::GroupWriter;
+use super::group::{GroupWriter, Priority};
 use super::unit::{UnitTx, VersionCache, sql_unit_of_work};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::fmt;
@@ -157,12 +157,11 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
+impl SqliteStore {
+    async fn open_unit(&self, access: Access, priority: Priority) -> Result<Box<dyn UnitOfWork>> {
         let write = access == Access::Write;
         let tx = match (&self.group, write) {
-            (Some(group), true) => UnitTx::Grouped(Box::new(group.begin().await?)),
+            (Some(group), true) => UnitTx::Grouped(Box::new(group.begin(priority).await?)),
             (None, true) => UnitTx::Own(
                 self.writer
                     .begin_with("BEGIN IMMEDIATE")
@@ -179,5 +178,18 @@ impl Store for SqliteStore {
             versions: std::sync::Arc::clone(&self.versions),
             fresh_versions: Default::default(),
         }))
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
+        self.open_unit(access, Priority::Foreground).await
+    }
+
+    /// With group commit, background units let waiting requests take the writer first (at most a few
+    /// milliseconds), so a burst of background work does not sit in front of a client's request.
+    async fn begin_background(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
+        self.open_unit(access, Priority::Background).await
     }
 }

@@ -108,7 +108,7 @@ impl Engine {
     pub async fn handle(&self, consumer: Consumer, delivery: &Delivery) -> Result<bool> {
         let event: DomainEvent = serde_json::from_value(delivery.message.payload.clone())
             .map_err(|e| Error::invalid("payload", format!("not a domain event: {e}")))?;
-        let mut cmd = Cmd::open(self, Access::Write, None).await?;
+        let mut cmd = Cmd::open_background(self, Access::Write).await?;
         if !cmd.tx.record_processed(consumer.name(), delivery.message.id).await? {
             return Ok(false);
         }

@@ -32,7 +32,7 @@ impl Engine {
         {
             return Ok(0);
         }
-        let mut cmd = Cmd::open(self, Access::Write, None).await?;
+        let mut cmd = Cmd::open_background(self, Access::Write).await?;
         let batch = cmd.tx.unsent_outbox(self.config.relay_batch).await?;
         if batch.is_empty() {
             return Ok(0);

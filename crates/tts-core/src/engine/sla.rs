@@ -35,7 +35,7 @@ impl Engine {
     }
 
     async fn sla_sweep_once(&self, now: DateTime<Utc>) -> Result<SweepReport> {
-        let mut cmd = Cmd::open(self, Access::Write, None).await?;
+        let mut cmd = Cmd::open_background(self, Access::Write).await?;
         cmd.now = now;
         let due = cmd.tx.assignments_due(now, SWEEP_BATCH).await?;
         let mut report = SweepReport::default();

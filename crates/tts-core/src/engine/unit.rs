@@ -24,13 +24,23 @@ impl<'e> Cmd<'e> {
     /// Opens a unit; reads the clock once.
     pub(crate) async fn open(engine: &'e Engine, access: Access, actor: Option<UserId>) -> Result<Cmd<'e>> {
         let tx = engine.store.begin(access).await?;
-        Ok(Cmd {
+        Ok(Cmd::with(engine, tx, actor))
+    }
+
+    /// Opens a unit for background work (relay, consumers, sweeps): see `Store::begin_background`.
+    pub(crate) async fn open_background(engine: &'e Engine, access: Access) -> Result<Cmd<'e>> {
+        let tx = engine.store.begin_background(access).await?;
+        Ok(Cmd::with(engine, tx, None))
+    }
+
+    fn with(engine: &'e Engine, tx: Box<dyn UnitOfWork>, actor: Option<UserId>) -> Cmd<'e> {
+        Cmd {
             tx,
             engine,
             now: engine.clock.now(),
             actor,
             pending: Vec::new(),
-        })
+        }
     }
 
     /// A fresh id of any id type.

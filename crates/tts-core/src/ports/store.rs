@@ -182,6 +182,13 @@ pub struct IdempotencyRecord {
 pub trait Store: Send + Sync + Debug + 'static {
     /// Opens a unit of work.
     async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>>;
+
+    /// Opens a unit for background work nobody waits on (the outbox relay, consumers, sweeps). An
+    /// adapter may let units from [`Store::begin`], which answer requests, go first when both wait for
+    /// the same resource; the unit's guarantees are the same. Defaults to [`Store::begin`].
+    async fn begin_background(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
+        self.begin(access).await
+    }
 }
 
 /// The reads and writes of one atomic command. See [`Store`] for the contract.
