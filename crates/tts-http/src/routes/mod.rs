@@ -8,8 +8,15 @@ pub mod tickets;
 pub mod users;
 pub mod workflows;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
+
+/// Parses an object id from the path; one that cannot be an id of `entity` is simply not found.
+pub(crate) fn path_id<T: std::str::FromStr>(entity: &'static str, raw: &str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::Core(tts_core::Error::not_found(entity, raw)))
+}
 
 /// Every documented route.
 pub fn api() -> OpenApiRouter<AppState> {

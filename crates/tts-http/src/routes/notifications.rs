@@ -1,7 +1,7 @@
 //! In-app notifications: the caller's own list, read flags, and the service/admin send.
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Params, query_bool};
 use crate::pagination::{Paginated, page_request};
 use crate::state::AppState;
@@ -163,9 +163,7 @@ pub async fn mark_notification(
     Path(id): Path<String>,
     Body(input): Body<MarkIn>,
 ) -> ApiResult<Json<NotificationOut>> {
-    let id: NotificationId = id
-        .parse()
-        .map_err(|_| ApiError::Core(tts_core::Error::not_found("notification", &id)))?;
+    let id: NotificationId = super::path_id("notification", &id)?;
     let n = state
         .engine
         .mark_notification(caller.actor(), id, input.is_read)

@@ -96,13 +96,11 @@ pub async fn create_role(
 }
 
 fn role_id(raw: &str) -> Result<RoleId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::Core(tts_core::Error::not_found("role", raw)))
+    super::path_id("role", raw)
 }
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::Core(tts_core::Error::not_found("user", raw)))
+    super::path_id("user", raw)
 }
 
 /// The members of a role, active or not.

@@ -206,8 +206,7 @@ pub struct TransferIn {
 }
 
 fn task_id(raw: &str) -> Result<TaskId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::Core(tts_core::Error::not_found("task", raw)))
+    super::path_id("task", raw)
 }
 
 fn step_out(s: &tts_core::Step) -> StepOut {

@@ -206,8 +206,7 @@ pub struct PushOut {
 }
 
 pub(crate) fn ticket_ref(raw: &str) -> Result<TicketRef, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::Core(tts_core::Error::not_found("ticket", raw)))
+    super::path_id("ticket", raw)
 }
 
 fn ordering(raw: Option<&str>) -> Result<TicketOrdering, ApiError> {

@@ -314,9 +314,7 @@ pub async fn update_user(
     Body(patch): Body<UserPatch>,
 ) -> ApiResult<Json<UserOut>> {
     let actor = caller.require_admin()?;
-    let id: UserId = id
-        .parse()
-        .map_err(|_| ApiError::Core(tts_core::Error::not_found("user", &id)))?;
+    let id: UserId = super::path_id("user", &id)?;
     if let Some(pw) = &patch.password {
         tts_core::engine::check_password(pw)?;
     }

@@ -110,8 +110,7 @@ pub struct TransitionOut {
 }
 
 fn workflow_id(raw: &str) -> Result<WorkflowId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::Core(tts_core::Error::not_found("workflow", raw)))
+    super::path_id("workflow", raw)
 }
 
 fn status_param(raw: Option<&str>) -> Result<Option<WorkflowStatus>, ApiError> {
