@@ -14,58 +14,7 @@ use tokio::task::JoinHandle;
 use tts_http::server::{Durability, open_backends, serve_on};
 use tts_http::{HttpConfig, RateLimits};
 
-/// A fresh PostgreSQL database per test (127.0.0.1:5432, or `TTS_TEST_PG_ADMIN_URL`), dropped afterwards.
-mod pg {
-    use sqlx::Connection;
-
-    fn admin_url() -> String {
-        std::env::var("TTS_TEST_PG_ADMIN_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-    }
-
-    pub struct TestDb {
-        pub name: String,
-        pub url: String,
-    }
-
-    impl TestDb {
-        /// Creates `tts_e2e_<uuid>`; fails the test when PostgreSQL is unreachable.
-        pub async fn create() -> TestDb {
-            let admin = admin_url();
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL is required and unreachable at {admin}: {e}"));
-            let name = format!("tts_e2e_{}", tts_core::uuid::Uuid::now_v7().simple());
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
-            TestDb {
-                url: format!("{base}/{name}"),
-                name,
-            }
-        }
-    }
-
-    impl Drop for TestDb {
-        fn drop(&mut self) {
-            let (admin, name) = (admin_url(), self.name.clone());
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
+use tts_adapters::testkit as pg;
 
 const PASSWORD: &str = "pw-123456";
 const ADMIN: &str = "admin@demo.tts.example";

@@ -20,4 +20,6 @@ pub mod blob;
 pub mod identity;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod worker;

@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::pg::TestDb;
 use std::sync::Arc;
 use std::time::Duration;
 use tts_adapters::sql::postgres::{PgConfig, PgStore};
+use tts_adapters::testkit::TestDb;
 
 async fn store(db: &TestDb, connections: u32) -> PgStore {
     let mut config = PgConfig::new(db.url.clone());

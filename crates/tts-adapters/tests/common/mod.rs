@@ -10,9 +10,6 @@ use tts_core::testkit::fixture::{one_step, three_step};
 use tts_core::uuid::Uuid;
 use tts_core::*;
 
-#[cfg(feature = "postgres")]
-pub mod pg;
-
 /// The full conformance suite, unchanged.
 pub async fn conformance(store: &dyn Store) {
     tts_core::testkit::store::run_all(store).await;

@@ -1,4 +1,5 @@
-//! A fresh PostgreSQL database per test, dropped afterwards (even when the test panics).
+//! Test support for applications and this workspace (feature `testkit`, with `postgres`): a fresh
+//! PostgreSQL database per test, dropped afterwards even when the test panics.
 
 use sqlx::Connection;
 use tts_core::uuid::Uuid;
@@ -9,8 +10,11 @@ pub fn admin_url() -> String {
 }
 
 /// A database created for one test.
+#[derive(Debug)]
 pub struct TestDb {
+    /// Its name, `tts_test_<uuid>`.
     pub name: String,
+    /// The URL to connect to it.
     pub url: String,
 }
 
