@@ -112,6 +112,7 @@ impl Store for PgStore {
             backend: "postgres",
             versions: std::sync::Arc::clone(&self.versions),
             fresh_versions: Default::default(),
+            deferred: Vec::new(),
         }))
     }
 }

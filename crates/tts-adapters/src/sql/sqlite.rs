@@ -177,6 +177,7 @@ impl SqliteStore {
             backend: "sqlite",
             versions: std::sync::Arc::clone(&self.versions),
             fresh_versions: Default::default(),
+            deferred: Vec::new(),
         }))
     }
 }

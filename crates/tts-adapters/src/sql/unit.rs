@@ -1,5 +1,6 @@
 //! The unit of work shared by both SQL dialects, written once and instantiated per database.
 
+use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tts_core::domain::matching::normalize;
@@ -79,15 +80,96 @@ pub(crate) struct SqlUnit<DB: sqlx::Database> {
     pub(crate) versions: Arc<VersionCache>,
     /// Versions inserted by this unit: not cached until committed.
     pub(crate) fresh_versions: HashSet<(WorkflowId, u32)>,
+    /// Writes not sent yet (see [`Deferred`]).
+    pub(crate) deferred: Vec<Deferred>,
 }
 
-/// A dynamically bound query argument (list filters).
+/// A dynamically bound query argument (list filters, deferred writes).
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
     I64(i64),
     Text(String),
     Bool(bool),
     Uuid(Uuid),
+    OptI64(Option<i64>),
+    OptText(Option<String>),
+    OptUuid(Option<Uuid>),
+    Time(DateTime<Utc>),
+    OptTime(Option<DateTime<Utc>>),
+    /// A JSON document, serialized once when the write is deferred.
+    Json(Box<sqlx::types::JsonRawValue>),
+}
+
+impl Arg {
+    /// `value` as a JSON argument.
+    pub(crate) fn json(backend: &'static str, value: &impl serde::Serialize) -> tts_core::Result<Arg> {
+        serde_json::value::to_raw_value(value)
+            .map(Arg::Json)
+            .map_err(|e| tts_core::Error::Backend {
+                backend,
+                kind: tts_core::ErrorKind::Internal,
+                message: format!("cannot serialize a row: {e}"),
+            })
+    }
+}
+
+/// A write the unit holds back until it next reads or commits, so that one command's writes reach the
+/// database together: one round trip instead of one per row, and the hot rows a command locks (the
+/// year's ticket counter, a role's cursor) are held for less time.
+#[derive(Debug)]
+pub(crate) struct Deferred {
+    /// One statement; its placeholders are numbered from `$1`.
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
+    /// What the rows it touched must show.
+    pub(crate) expect: Expect,
+    /// The row it writes, as `table:key`: one PostgreSQL statement must not write a row twice.
+    pub(crate) row: Option<String>,
+}
+
+/// What a deferred write must have touched.
+#[derive(Debug)]
+pub(crate) enum Expect {
+    /// Anything (inserts fail on their own; upserts always touch their row).
+    Any,
+    /// Exactly one row, else the row is missing (not found) or was changed (conflict). `exists` is a query
+    /// on `$1 = id` telling the two apart.
+    Versioned {
+        entity: &'static str,
+        exists: &'static str,
+        id: Arg,
+        shown: String,
+    },
+    /// At least one row, else not found.
+    Found { entity: &'static str, shown: String },
+    /// At least one row, else a conflict saying this.
+    Conflict(String),
+}
+
+/// `sql` with every placeholder `$n` renumbered to `$(n + by)`, to place it after other statements'
+/// arguments in one batch.
+pub(crate) fn shift_placeholders(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut n = String::new();
+        while let Some(&(_, d)) = chars.peek()
+            && d.is_ascii_digit()
+        {
+            n.push(d);
+            chars.next();
+        }
+        if let Ok(v) = n.parse::<usize>() {
+            out.push_str(&(v + by).to_string());
+        } else {
+            out.push_str(&n);
+        }
+    }
+    out
 }
 
 /// The derived key columns of a ticket row.
@@ -216,6 +298,12 @@ macro_rules! sql_unit_of_work {
                     Arg::Text(v) => q.bind(v),
                     Arg::Bool(v) => q.bind(v),
                     Arg::Uuid(v) => q.bind(v),
+                    Arg::OptI64(v) => q.bind(v),
+                    Arg::OptText(v) => q.bind(v),
+                    Arg::OptUuid(v) => q.bind(v),
+                    Arg::Time(v) => q.bind(v),
+                    Arg::OptTime(v) => q.bind(v),
+                    Arg::Json(v) => q.bind(v),
                 };
             }
             q
@@ -238,6 +326,7 @@ macro_rules! sql_unit_of_work {
                 sql: AssertSqlSafe<String>,
                 args: Vec<Arg>,
             ) -> Result<Option<T>> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let row = bind_all(sqlx::query(sql), args).fetch_optional(&mut *self.tx).await.map_err(&err)?;
                 row.map(|r| r.try_get::<Json<T>, _>(0).map(|j| j.0)).transpose().map_err(err)
@@ -248,12 +337,14 @@ macro_rules! sql_unit_of_work {
                 sql: AssertSqlSafe<String>,
                 args: Vec<Arg>,
             ) -> Result<Vec<T>> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let rows = bind_all(sqlx::query(sql), args).fetch_all(&mut *self.tx).await.map_err(&err)?;
                 rows.into_iter().map(|r| r.try_get::<Json<T>, _>(0).map(|j| j.0)).collect::<Result<_, _>>().map_err(err)
             }
 
             async fn count(&mut self, sql: String, args: Vec<Arg>) -> Result<u64> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let row = bind_all(sqlx::query(AssertSqlSafe(sql)), args).fetch_one(&mut *self.tx).await.map_err(&err)?;
                 Ok(row.try_get::<i64, _>(0).map_err(err)?.max(0) as u64)
@@ -278,6 +369,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn bump_counter(&mut self, name: &str) -> Result<i64> {
+                self.send_deferred().await?;
                 let err = self.err();
                 sqlx::query_scalar::<_, i64>(
                     "INSERT INTO counters (name, value) VALUES ($1, 1) \
@@ -289,9 +381,103 @@ macro_rules! sql_unit_of_work {
                 .map_err(err)
             }
 
+            /// Whether `sql` finds a row. Does not send deferred writes (the caller has, or must).
             async fn exists(&mut self, sql: &'static str, arg: Arg) -> Result<bool> {
                 let err = self.err();
                 Ok(bind_all(sqlx::query(sql), vec![arg]).fetch_optional(&mut *self.tx).await.map_err(err)?.is_some())
+            }
+
+            /// Holds a write back until the unit next reads or commits (see [`crate::sql::unit::Deferred`]).
+            async fn defer(&mut self, op: crate::sql::unit::Deferred) -> Result<()> {
+                // One PostgreSQL statement cannot write a row twice: send what is pending first.
+                if self.dialect == Dialect::Postgres
+                    && let Some(row) = &op.row
+                    && self.deferred.iter().any(|d| d.row.as_ref() == Some(row))
+                {
+                    self.send_deferred().await?;
+                }
+                self.deferred.push(op);
+                Ok(())
+            }
+
+            /// Sends the deferred writes in one round trip and checks what each touched. PostgreSQL: one
+            /// statement of data-modifying `WITH` parts; SQLite: the statements in one prepared batch.
+            async fn send_deferred(&mut self) -> Result<()> {
+                if self.deferred.is_empty() {
+                    return Ok(());
+                }
+                let ops = std::mem::take(&mut self.deferred);
+                let err = self.err();
+                let touched: Vec<u64> = if ops.len() == 1 {
+                    let op = &ops[0];
+                    let done = bind_all(sqlx::query(AssertSqlSafe(op.sql.clone())), op.args.clone())
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(&err)?;
+                    vec![done.rows_affected()]
+                } else {
+                    let mut parts = Vec::with_capacity(ops.len());
+                    let mut args = Vec::new();
+                    for op in &ops {
+                        parts.push(crate::sql::unit::shift_placeholders(&op.sql, args.len()));
+                        args.extend(op.args.iter().cloned());
+                    }
+                    match self.dialect {
+                        Dialect::Postgres => {
+                            let with: Vec<String> =
+                                parts.iter().enumerate().map(|(i, p)| format!("w{i} AS ({p} RETURNING 1)")).collect();
+                            let counts: Vec<String> =
+                                (0..parts.len()).map(|i| format!("(SELECT COUNT(*) FROM w{i})")).collect();
+                            let sql = format!("WITH {} SELECT {}", with.join(", "), counts.join(", "));
+                            let row = bind_all(sqlx::query(AssertSqlSafe(sql)), args)
+                                .fetch_one(&mut *self.tx)
+                                .await
+                                .map_err(&err)?;
+                            (0..parts.len())
+                                .map(|i| row.try_get::<i64, _>(i).map(|n| n.max(0) as u64))
+                                .collect::<Result<_, _>>()
+                                .map_err(&err)?
+                        }
+                        Dialect::Sqlite => {
+                            use futures_util::TryStreamExt;
+                            // SQLite runs every statement of one prepared query in one call on its
+                            // worker thread, yielding one result per statement (sqlx marks this
+                            // multi-statement form deprecated, see launchbadge/sqlx#3108; the version is
+                            // pinned and the conformance suites cover it).
+                            #[allow(deprecated)]
+                            let mut results = bind_all(sqlx::query(AssertSqlSafe(parts.join(";\n"))), args)
+                                .fetch_many(&mut *self.tx);
+                            let mut touched = Vec::with_capacity(parts.len());
+                            while let Some(step) = results.try_next().await.map_err(&err)? {
+                                if let sqlx::Either::Left(done) = step {
+                                    touched.push(done.rows_affected());
+                                }
+                            }
+                            touched
+                        }
+                    }
+                };
+                if touched.len() != ops.len() {
+                    return Err(Error::Backend {
+                        backend: self.backend,
+                        kind: tts_core::ErrorKind::Internal,
+                        message: format!("a batch of {} writes reported {} results", ops.len(), touched.len()),
+                    });
+                }
+                for (op, n) in ops.into_iter().zip(touched) {
+                    if n > 0 {
+                        continue;
+                    }
+                    match op.expect {
+                        crate::sql::unit::Expect::Any => {}
+                        crate::sql::unit::Expect::Versioned { entity, exists, id, shown } => {
+                            return Err(self.stale_or_missing(entity, exists, id, shown).await);
+                        }
+                        crate::sql::unit::Expect::Found { entity, shown } => return Err(Error::not_found(entity, shown)),
+                        crate::sql::unit::Expect::Conflict(message) => return Err(Error::conflict(message)),
+                    }
+                }
+                Ok(())
             }
 
             /// After an update matched no row: missing row -> not found, else a stale version -> conflict.
@@ -306,7 +492,12 @@ macro_rules! sql_unit_of_work {
 
         #[async_trait]
         impl UnitOfWork for SqlUnit<$db> {
-            async fn commit(self: Box<Self>) -> Result<()> {
+            async fn flush(&mut self) -> Result<()> {
+                self.send_deferred().await
+            }
+
+            async fn commit(mut self: Box<Self>) -> Result<()> {
+                self.send_deferred().await?;
                 let this = *self;
                 let err = this.err();
                 match this.tx {
@@ -318,6 +509,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn next_ticket_id(&mut self) -> Result<TicketId> {
+                self.send_deferred().await?;
                 match self.dialect {
                     Dialect::Postgres => {
                         let err = self.err();
@@ -336,63 +528,110 @@ macro_rules! sql_unit_of_work {
                 u32::try_from(v).map_err(|_| Error::conflict("the year's ticket sequence is exhausted"))
             }
 
+            async fn next_ticket_keys(&mut self, year: i32) -> Result<(TicketId, u32)> {
+                self.send_deferred().await?;
+                let err = self.err();
+                let year_key = format!("ticket_seq:{year}");
+                // One statement bumps the year's counter (locking it until commit) and takes an id.
+                let (id, seq): (i64, i64) = match self.dialect {
+                    Dialect::Postgres => sqlx::query_as(
+                        "WITH c AS (INSERT INTO counters (name, value) VALUES ($1, 1) \
+                         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value) \
+                         SELECT nextval('ticket_ids'), c.value FROM c",
+                    )
+                    .bind(year_key)
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err(err)?,
+                    Dialect::Sqlite => {
+                        let rows: Vec<(String, i64)> = sqlx::query_as(
+                            "INSERT INTO counters (name, value) VALUES ($1, 1), ('ticket_id', 1) \
+                             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value",
+                        )
+                        .bind(year_key.clone())
+                        .fetch_all(&mut *self.tx)
+                        .await
+                        .map_err(err)?;
+                        let value = |name: &str| rows.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+                        match (value("ticket_id"), value(&year_key)) {
+                            (Some(id), Some(seq)) => (id, seq),
+                            _ => {
+                                return Err(Error::Backend {
+                                    backend: self.backend,
+                                    kind: tts_core::ErrorKind::Internal,
+                                    message: "the ticket counters did not both move".into(),
+                                });
+                            }
+                        }
+                    }
+                };
+                let seq = u32::try_from(seq).map_err(|_| Error::conflict("the year's ticket sequence is exhausted"))?;
+                Ok((TicketId(id), seq))
+            }
+
             async fn insert_ticket(&mut self, t: &Ticket) -> Result<()> {
                 let k = TicketKeys::of(t);
-                let err = self.err();
-                sqlx::query(
-                    "INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, \
-                     category_key, department_key, is_task_allocated, search_text, created_at, updated_at, version, data) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                )
-                .bind(t.id.0)
-                .bind(i64::from(t.ticket_id.year()))
-                .bind(i64::from(t.ticket_id.seq()))
-                .bind(k.number)
-                .bind(t.created_by.0)
-                .bind(k.status)
-                .bind(k.priority)
-                .bind(k.priority_rank)
-                .bind(k.category_key)
-                .bind(k.department_key)
-                .bind(t.is_task_allocated)
-                .bind(k.search_text)
-                .bind(t.created_at)
-                .bind(t.updated_at)
-                .bind(i64::from(t.version))
-                .bind(Json(t))
-                .execute(&mut *self.tx)
+                let data = Arg::json(self.backend, t)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, \
+                          category_key, department_key, is_task_allocated, search_text, created_at, updated_at, version, data) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                        .into(),
+                    args: vec![
+                        Arg::I64(t.id.0),
+                        Arg::I64(i64::from(t.ticket_id.year())),
+                        Arg::I64(i64::from(t.ticket_id.seq())),
+                        Arg::Text(k.number),
+                        Arg::Uuid(t.created_by.0),
+                        Arg::Text(k.status.into()),
+                        Arg::Text(k.priority.into()),
+                        Arg::I64(k.priority_rank),
+                        Arg::Text(k.category_key),
+                        Arg::OptText(k.department_key),
+                        Arg::Bool(t.is_task_allocated),
+                        Arg::Text(k.search_text),
+                        Arg::Time(t.created_at),
+                        Arg::Time(t.updated_at),
+                        Arg::I64(i64::from(t.version)),
+                        data,
+                    ],
+                    expect: crate::sql::unit::Expect::Any,
+                    row: Some(format!("tickets:{}", t.id.0)),
+                })
                 .await
-                .map_err(err)?;
-                Ok(())
             }
 
             async fn update_ticket(&mut self, t: &Ticket) -> Result<()> {
                 let k = TicketKeys::of(t);
-                let err = self.err();
-                let done = sqlx::query(
-                    "UPDATE tickets SET status = $2, priority = $3, priority_rank = $4, category_key = $5, \
-                     department_key = $6, is_task_allocated = $7, search_text = $8, updated_at = $9, version = $10, \
-                     data = $11 WHERE id = $1 AND version = $12",
-                )
-                .bind(t.id.0)
-                .bind(k.status)
-                .bind(k.priority)
-                .bind(k.priority_rank)
-                .bind(k.category_key)
-                .bind(k.department_key)
-                .bind(t.is_task_allocated)
-                .bind(k.search_text)
-                .bind(t.updated_at)
-                .bind(i64::from(t.version))
-                .bind(Json(t))
-                .bind(i64::from(t.version) - 1)
-                .execute(&mut *self.tx)
+                let data = Arg::json(self.backend, t)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "UPDATE tickets SET status = $2, priority = $3, priority_rank = $4, category_key = $5, \
+                          department_key = $6, is_task_allocated = $7, search_text = $8, updated_at = $9, version = $10, \
+                          data = $11 WHERE id = $1 AND version = $12"
+                        .into(),
+                    args: vec![
+                        Arg::I64(t.id.0),
+                        Arg::Text(k.status.into()),
+                        Arg::Text(k.priority.into()),
+                        Arg::I64(k.priority_rank),
+                        Arg::Text(k.category_key),
+                        Arg::OptText(k.department_key),
+                        Arg::Bool(t.is_task_allocated),
+                        Arg::Text(k.search_text),
+                        Arg::Time(t.updated_at),
+                        Arg::I64(i64::from(t.version)),
+                        data,
+                        Arg::I64(i64::from(t.version) - 1),
+                    ],
+                    expect: crate::sql::unit::Expect::Versioned {
+                        entity: "ticket",
+                        exists: "SELECT 1 FROM tickets WHERE id = $1",
+                        id: Arg::I64(t.id.0),
+                        shown: t.id.to_string(),
+                    },
+                    row: Some(format!("tickets:{}", t.id.0)),
+                })
                 .await
-                .map_err(err)?;
-                if done.rows_affected() == 0 {
-                    return Err(self.stale_or_missing("ticket", "SELECT 1 FROM tickets WHERE id = $1", Arg::I64(t.id.0), t.id.to_string()).await);
-                }
-                Ok(())
             }
 
             async fn ticket(&mut self, id: TicketId) -> Result<Option<Ticket>> {
@@ -441,6 +680,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn insert_workflow(&mut self, w: &Workflow) -> Result<()> {
+                self.send_deferred().await?;
                 let err = self.err();
                 sqlx::query("INSERT INTO workflows (id, name_key, status, data) VALUES ($1, $2, $3, $4)")
                     .bind(w.id.0)
@@ -455,6 +695,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn update_workflow(&mut self, w: &Workflow) -> Result<()> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let done = sqlx::query("UPDATE workflows SET name_key = $2, status = $3, data = $4 WHERE id = $1")
                     .bind(w.id.0)
@@ -487,6 +728,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn insert_workflow_version(&mut self, w: &Workflow) -> Result<()> {
+                self.send_deferred().await?;
                 let err = self.err();
                 sqlx::query("INSERT INTO workflow_versions (workflow_id, version, data) VALUES ($1, $2, $3)")
                     .bind(w.id.0)
@@ -515,6 +757,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn workflows_revision(&mut self) -> Result<u64> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let v = sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = 'workflows_revision'")
                     .fetch_optional(&mut *self.tx)
@@ -524,6 +767,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn insert_user(&mut self, u: &User) -> Result<()> {
+                self.send_deferred().await?;
                 let err = self.err();
                 sqlx::query("INSERT INTO users (id, email, is_active, data) VALUES ($1, $2, $3, $4)")
                     .bind(u.id.0)
@@ -537,6 +781,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn update_user(&mut self, u: &User) -> Result<()> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let done = sqlx::query("UPDATE users SET email = $2, is_active = $3, data = $4 WHERE id = $1")
                     .bind(u.id.0)
@@ -566,6 +811,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn insert_role(&mut self, r: &Role) -> Result<()> {
+                self.send_deferred().await?;
                 let err = self.err();
                 sqlx::query("INSERT INTO roles (id, system_key, name_key, data) VALUES ($1, $2, $3, $4)")
                     .bind(r.id.0)
@@ -587,6 +833,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn upsert_membership(&mut self, m: Membership) -> Result<()> {
+                self.send_deferred().await?;
                 if !self.exists("SELECT 1 FROM roles WHERE id = $1", Arg::Uuid(m.role.0)).await? {
                     return Err(Error::not_found("role", m.role));
                 }
@@ -608,6 +855,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn remove_membership(&mut self, role: RoleId, user: UserId) -> Result<bool> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let done = sqlx::query("DELETE FROM memberships WHERE role_id = $1 AND user_id = $2")
                     .bind(role.0)
@@ -619,6 +867,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn role_members(&mut self, role: RoleId) -> Result<Vec<Membership>> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let rows = sqlx::query("SELECT user_id, is_active FROM memberships WHERE role_id = $1 ORDER BY user_id")
                     .bind(role.0)
@@ -632,6 +881,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn user_roles(&mut self, user: UserId) -> Result<Vec<Membership>> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let rows = sqlx::query("SELECT role_id, is_active FROM memberships WHERE user_id = $1 ORDER BY role_id")
                     .bind(user.0)
@@ -645,6 +895,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn candidates(&mut self, role: RoleId, with_load: bool) -> Result<Vec<Candidate>> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let sql = if with_load {
                     "SELECT m.user_id, m.is_active AND u.is_active, \
@@ -665,17 +916,20 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn cursor(&mut self, role: RoleId) -> Result<Option<UserId>> {
+                self.send_deferred().await?;
                 let err = self.err();
-                if self.write && self.dialect == Dialect::Postgres {
-                    // Create the row first so concurrent units serialize on its lock.
+                let sql = self.locked("SELECT last_user FROM cursors WHERE role_id = $1{LOCK}").0;
+                let mut row = sqlx::query(AssertSqlSafe(sql.clone())).bind(role.0).fetch_optional(&mut *self.tx).await.map_err(&err)?;
+                if row.is_none() && self.write && self.dialect == Dialect::Postgres {
+                    // A role's first allocation creates the row, so that concurrent units serialize on its
+                    // lock; a concurrent creator is waited for by the insert, then the row is locked.
                     sqlx::query("INSERT INTO cursors (role_id, last_user) VALUES ($1, NULL) ON CONFLICT (role_id) DO NOTHING")
                         .bind(role.0)
                         .execute(&mut *self.tx)
                         .await
                         .map_err(&err)?;
+                    row = sqlx::query(AssertSqlSafe(sql)).bind(role.0).fetch_optional(&mut *self.tx).await.map_err(&err)?;
                 }
-                let sql = self.locked("SELECT last_user FROM cursors WHERE role_id = $1{LOCK}");
-                let row = sqlx::query(sql).bind(role.0).fetch_optional(&mut *self.tx).await.map_err(&err)?;
                 let last: Option<uuid::Uuid> = match row {
                     Some(r) => r.try_get(0).map_err(&err)?,
                     None => None,
@@ -683,49 +937,85 @@ macro_rules! sql_unit_of_work {
                 Ok(last.map(UserId))
             }
 
-            async fn set_cursor(&mut self, role: RoleId, last: UserId) -> Result<()> {
+            async fn candidates_and_cursor(&mut self, role: RoleId, with_load: bool) -> Result<(Vec<Candidate>, Option<UserId>)> {
+                self.send_deferred().await?;
                 let err = self.err();
-                sqlx::query(
-                    "INSERT INTO cursors (role_id, last_user) VALUES ($1, $2) \
-                     ON CONFLICT (role_id) DO UPDATE SET last_user = excluded.last_user",
-                )
-                .bind(role.0)
-                .bind(last.0)
-                .execute(&mut *self.tx)
+                let load = if with_load {
+                    "(SELECT COUNT(*) FROM assignments a WHERE a.user_id = m.user_id AND a.is_open)"
+                } else {
+                    "CAST(0 AS BIGINT)"
+                };
+                let lock = if self.write && self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
+                let sql = format!(
+                    "WITH cur AS (SELECT role_id, last_user FROM cursors WHERE role_id = $1{lock}) \
+                     SELECT m.user_id, m.is_active AND u.is_active, {load}, cur.last_user, cur.role_id IS NOT NULL \
+                     FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN cur ON 1 = 1 \
+                     WHERE m.role_id = $1 ORDER BY m.user_id"
+                );
+                let rows = sqlx::query(AssertSqlSafe(sql)).bind(role.0).fetch_all(&mut *self.tx).await.map_err(&err)?;
+                let mut candidates = Vec::with_capacity(rows.len());
+                let mut last = None;
+                let mut cursor_row = false;
+                for r in &rows {
+                    let open: i64 = r.try_get(2).map_err(&err)?;
+                    candidates.push(Candidate {
+                        user: UserId(r.try_get(0).map_err(&err)?),
+                        active: r.try_get(1).map_err(&err)?,
+                        open_assignments: open.max(0) as u32,
+                    });
+                    last = r.try_get::<Option<uuid::Uuid>, _>(3).map_err(&err)?.map(UserId);
+                    cursor_row = r.try_get(4).map_err(&err)?;
+                }
+                if !rows.is_empty() && !cursor_row && self.write {
+                    // The role's first pick: `cursor` creates and locks the row.
+                    last = self.cursor(role).await?;
+                }
+                Ok((candidates, last))
+            }
+
+            async fn set_cursor(&mut self, role: RoleId, last: UserId) -> Result<()> {
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "INSERT INTO cursors (role_id, last_user) VALUES ($1, $2) \
+                          ON CONFLICT (role_id) DO UPDATE SET last_user = excluded.last_user"
+                        .into(),
+                    args: vec![Arg::Uuid(role.0), Arg::Uuid(last.0)],
+                    expect: crate::sql::unit::Expect::Any,
+                    row: Some(format!("cursors:{}", role.0)),
+                })
                 .await
-                .map_err(err)?;
-                Ok(())
             }
 
             async fn insert_task(&mut self, t: &Task) -> Result<()> {
-                let err = self.err();
-                sqlx::query("INSERT INTO tasks (id, ticket_id, status, version, data) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(t.id.0)
-                    .bind(t.ticket.0)
-                    .bind(t.status.as_str())
-                    .bind(i64::from(t.version))
-                    .bind(Json(t))
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(err)?;
-                Ok(())
+                let data = Arg::json(self.backend, t)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "INSERT INTO tasks (id, ticket_id, status, version, data) VALUES ($1, $2, $3, $4, $5)".into(),
+                    args: vec![Arg::Uuid(t.id.0), Arg::I64(t.ticket.0), Arg::Text(t.status.as_str().into()), Arg::I64(i64::from(t.version)), data],
+                    expect: crate::sql::unit::Expect::Any,
+                    row: Some(format!("tasks:{}", t.id.0)),
+                })
+                .await
             }
 
             async fn update_task(&mut self, t: &Task) -> Result<()> {
-                let err = self.err();
-                let done = sqlx::query("UPDATE tasks SET status = $2, version = $3, data = $4 WHERE id = $1 AND version = $5")
-                    .bind(t.id.0)
-                    .bind(t.status.as_str())
-                    .bind(i64::from(t.version))
-                    .bind(Json(t))
-                    .bind(i64::from(t.version) - 1)
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(err)?;
-                if done.rows_affected() == 0 {
-                    return Err(self.stale_or_missing("task", "SELECT 1 FROM tasks WHERE id = $1", Arg::Uuid(t.id.0), t.id.to_string()).await);
-                }
-                Ok(())
+                let data = Arg::json(self.backend, t)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "UPDATE tasks SET status = $2, version = $3, data = $4 WHERE id = $1 AND version = $5".into(),
+                    args: vec![
+                        Arg::Uuid(t.id.0),
+                        Arg::Text(t.status.as_str().into()),
+                        Arg::I64(i64::from(t.version)),
+                        data,
+                        Arg::I64(i64::from(t.version) - 1),
+                    ],
+                    expect: crate::sql::unit::Expect::Versioned {
+                        entity: "task",
+                        exists: "SELECT 1 FROM tasks WHERE id = $1",
+                        id: Arg::Uuid(t.id.0),
+                        shown: t.id.to_string(),
+                    },
+                    row: Some(format!("tasks:{}", t.id.0)),
+                })
+                .await
             }
 
             async fn task(&mut self, id: TaskId) -> Result<Option<Task>> {
@@ -738,55 +1028,71 @@ macro_rules! sql_unit_of_work {
                 self.one_json(sql, vec![Arg::I64(ticket.0)]).await
             }
 
-            async fn insert_assignment(&mut self, a: &Assignment) -> Result<()> {
+            async fn ticket_with_task(&mut self, id: TicketId) -> Result<Option<(Ticket, Option<Task>)>> {
+                self.send_deferred().await?;
                 let err = self.err();
-                sqlx::query(
-                    "INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, \
-                     sla_warned, history_len, version, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(a.id.0)
-                .bind(a.task.0)
-                .bind(a.user.0)
-                .bind(a.status.as_str())
-                .bind(a.status.is_open())
-                .bind(a.assigned_at)
-                .bind(a.warn_at)
-                .bind(a.target_resolution)
-                .bind(a.sla_warned)
-                .bind(a.history.len() as i64)
-                .bind(i64::from(a.version))
-                .bind(Json(a))
-                .execute(&mut *self.tx)
+                let lock = if self.write && self.dialect == Dialect::Postgres { " FOR UPDATE OF t" } else { "" };
+                let sql = format!("SELECT t.data, k.data FROM tickets t LEFT JOIN tasks k ON k.ticket_id = t.id WHERE t.id = $1{lock}");
+                let row = sqlx::query(AssertSqlSafe(sql)).bind(id.0).fetch_optional(&mut *self.tx).await.map_err(&err)?;
+                let Some(row) = row else { return Ok(None) };
+                let ticket = row.try_get::<Json<Ticket>, _>(0).map_err(&err)?.0;
+                let task = row.try_get::<Option<Json<Task>>, _>(1).map_err(&err)?.map(|j| j.0);
+                Ok(Some((ticket, task)))
+            }
+
+            async fn insert_assignment(&mut self, a: &Assignment) -> Result<()> {
+                let data = Arg::json(self.backend, a)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, \
+                          sla_warned, history_len, version, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                        .into(),
+                    args: vec![
+                        Arg::Uuid(a.id.0),
+                        Arg::Uuid(a.task.0),
+                        Arg::Uuid(a.user.0),
+                        Arg::Text(a.status.as_str().into()),
+                        Arg::Bool(a.status.is_open()),
+                        Arg::Time(a.assigned_at),
+                        Arg::OptTime(a.warn_at),
+                        Arg::OptTime(a.target_resolution),
+                        Arg::Bool(a.sla_warned),
+                        Arg::I64(a.history.len() as i64),
+                        Arg::I64(i64::from(a.version)),
+                        data,
+                    ],
+                    expect: crate::sql::unit::Expect::Any,
+                    row: Some(format!("assignments:{}", a.id.0)),
+                })
                 .await
-                .map_err(err)?;
-                Ok(())
             }
 
             async fn update_assignment(&mut self, a: &Assignment) -> Result<()> {
-                let err = self.err();
-                let done = sqlx::query(
-                    "UPDATE assignments SET status = $2, is_open = $3, warn_at = $4, target = $5, sla_warned = $6, \
-                     history_len = $7, version = $8, data = $9 WHERE id = $1 AND version = $10 AND history_len <= $7",
-                )
-                .bind(a.id.0)
-                .bind(a.status.as_str())
-                .bind(a.status.is_open())
-                .bind(a.warn_at)
-                .bind(a.target_resolution)
-                .bind(a.sla_warned)
-                .bind(a.history.len() as i64)
-                .bind(i64::from(a.version))
-                .bind(Json(a))
-                .bind(i64::from(a.version) - 1)
-                .execute(&mut *self.tx)
+                let data = Arg::json(self.backend, a)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "UPDATE assignments SET status = $2, is_open = $3, warn_at = $4, target = $5, sla_warned = $6, \
+                          history_len = $7, version = $8, data = $9 WHERE id = $1 AND version = $10 AND history_len <= $7"
+                        .into(),
+                    args: vec![
+                        Arg::Uuid(a.id.0),
+                        Arg::Text(a.status.as_str().into()),
+                        Arg::Bool(a.status.is_open()),
+                        Arg::OptTime(a.warn_at),
+                        Arg::OptTime(a.target_resolution),
+                        Arg::Bool(a.sla_warned),
+                        Arg::I64(a.history.len() as i64),
+                        Arg::I64(i64::from(a.version)),
+                        data,
+                        Arg::I64(i64::from(a.version) - 1),
+                    ],
+                    expect: crate::sql::unit::Expect::Versioned {
+                        entity: "assignment",
+                        exists: "SELECT 1 FROM assignments WHERE id = $1",
+                        id: Arg::Uuid(a.id.0),
+                        shown: a.id.to_string(),
+                    },
+                    row: Some(format!("assignments:{}", a.id.0)),
+                })
                 .await
-                .map_err(err)?;
-                if done.rows_affected() == 0 {
-                    return Err(self
-                        .stale_or_missing("assignment", "SELECT 1 FROM assignments WHERE id = $1", Arg::Uuid(a.id.0), a.id.to_string())
-                        .await);
-                }
-                Ok(())
             }
 
             async fn assignment(&mut self, id: AssignmentId) -> Result<Option<Assignment>> {
@@ -811,6 +1117,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn assignments_due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Assignment>> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let sql = self.locked(
                     "SELECT data FROM assignments WHERE is_open AND ((NOT sla_warned AND warn_at <= $1) \
@@ -821,17 +1128,14 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn insert_audit(&mut self, e: AuditEntry) -> Result<()> {
-                let err = self.err();
-                sqlx::query("INSERT INTO audit (id, at, ticket_id, task_id, data) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(e.id.0)
-                    .bind(e.at)
-                    .bind(e.ticket.map(|t| t.0))
-                    .bind(e.task.map(|t| t.0))
-                    .bind(Json(&e))
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(err)?;
-                Ok(())
+                let data = Arg::json(self.backend, &e)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "INSERT INTO audit (id, at, ticket_id, task_id, data) VALUES ($1, $2, $3, $4, $5)".into(),
+                    args: vec![Arg::Uuid(e.id.0), Arg::Time(e.at), Arg::OptI64(e.ticket.map(|t| t.0)), Arg::OptUuid(e.task.map(|t| t.0)), data],
+                    expect: crate::sql::unit::Expect::Any,
+                    row: None,
+                })
+                .await
             }
 
             async fn ticket_audit(&mut self, ticket: TicketId) -> Result<Vec<AuditEntry>> {
@@ -845,17 +1149,21 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn insert_outbox(&mut self, messages: Vec<OutboxMessage>) -> Result<()> {
-                // One multi-row INSERT per command: one round trip however many events it raised.
+                // One multi-row INSERT per hundred events, sent with the unit's other writes.
                 for chunk in messages.chunks(100) {
                     let rows: Vec<String> =
                         (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
-                    let sql = format!("INSERT INTO outbox (id, created_at, data) VALUES {}", rows.join(", "));
-                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    let mut args = Vec::with_capacity(3 * chunk.len());
                     for m in chunk {
-                        q = q.bind(m.id.0).bind(m.created_at).bind(Json(m.clone()));
+                        args.extend([Arg::Uuid(m.id.0), Arg::Time(m.created_at), Arg::json(self.backend, m)?]);
                     }
-                    let err = self.err();
-                    q.execute(&mut *self.tx).await.map_err(err)?;
+                    self.defer(crate::sql::unit::Deferred {
+                        sql: format!("INSERT INTO outbox (id, created_at, data) VALUES {}", rows.join(", ")),
+                        args,
+                        expect: crate::sql::unit::Expect::Any,
+                        row: None,
+                    })
+                    .await?;
                 }
                 Ok(())
             }
@@ -874,6 +1182,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn mark_outbox_sent(&mut self, ids: &[MessageId], _at: DateTime<Utc>) -> Result<()> {
+                self.send_deferred().await?;
                 for chunk in ids.chunks(500) {
                     let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
                     // Sent messages are deleted: the outbox stays small; the audit trail keeps the history.
@@ -889,6 +1198,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn record_processed(&mut self, consumer: &str, id: MessageId) -> Result<bool> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let done = sqlx::query(
                     "INSERT INTO processed (consumer, message_id) VALUES ($1, $2) ON CONFLICT (consumer, message_id) DO NOTHING",
@@ -902,6 +1212,7 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn idempotency_record(&mut self, user: UserId, key: &str) -> Result<Option<IdempotencyRecord>> {
+                self.send_deferred().await?;
                 let err = self.err();
                 let row = sqlx::query(
                     "SELECT fingerprint, ticket_id, created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
@@ -925,55 +1236,40 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn insert_idempotency_record(&mut self, r: &IdempotencyRecord) -> Result<()> {
-                let err = self.err();
                 // DO NOTHING rather than a unique violation: on PostgreSQL the unit stays usable after the
                 // conflict (a violation would abort the transaction), and a concurrent insert of the same key
                 // is waited for, so exactly one of two racing requests records it.
-                let done = sqlx::query(
-                    "INSERT INTO idempotency_keys (user_id, key, fingerprint, ticket_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
-                )
-                .bind(r.user.0)
-                .bind(r.key.clone())
-                .bind(r.fingerprint.clone())
-                .bind(r.ticket.0)
-                .bind(r.created_at)
-                .execute(&mut *self.tx)
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "INSERT INTO idempotency_keys (user_id, key, fingerprint, ticket_id, created_at) \
+                          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING"
+                        .into(),
+                    args: vec![Arg::Uuid(r.user.0), Arg::Text(r.key.clone()), Arg::Text(r.fingerprint.clone()), Arg::I64(r.ticket.0), Arg::Time(r.created_at)],
+                    expect: crate::sql::unit::Expect::Conflict(format!("idempotency key {:?} already used", r.key)),
+                    row: Some(format!("idempotency_keys:{}:{}", r.user.0, r.key)),
+                })
                 .await
-                .map_err(err)?;
-                if done.rows_affected() == 0 {
-                    return Err(Error::conflict(format!("idempotency key {:?} already used", r.key)));
-                }
-                Ok(())
             }
 
             async fn insert_notification(&mut self, n: &Notification) -> Result<()> {
-                let err = self.err();
-                sqlx::query("INSERT INTO notifications (id, user_id, is_read, created_at, data) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(n.id.0)
-                    .bind(n.user_id.0)
-                    .bind(n.is_read)
-                    .bind(n.created_at)
-                    .bind(Json(n))
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(err)?;
-                Ok(())
+                let data = Arg::json(self.backend, n)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "INSERT INTO notifications (id, user_id, is_read, created_at, data) VALUES ($1, $2, $3, $4, $5)".into(),
+                    args: vec![Arg::Uuid(n.id.0), Arg::Uuid(n.user_id.0), Arg::Bool(n.is_read), Arg::Time(n.created_at), data],
+                    expect: crate::sql::unit::Expect::Any,
+                    row: Some(format!("notifications:{}", n.id.0)),
+                })
+                .await
             }
 
             async fn update_notification(&mut self, n: &Notification) -> Result<()> {
-                let err = self.err();
-                let done = sqlx::query("UPDATE notifications SET is_read = $2, data = $3 WHERE id = $1")
-                    .bind(n.id.0)
-                    .bind(n.is_read)
-                    .bind(Json(n))
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(err)?;
-                if done.rows_affected() == 0 {
-                    return Err(Error::not_found("notification", n.id));
-                }
-                Ok(())
+                let data = Arg::json(self.backend, n)?;
+                self.defer(crate::sql::unit::Deferred {
+                    sql: "UPDATE notifications SET is_read = $2, data = $3 WHERE id = $1".into(),
+                    args: vec![Arg::Uuid(n.id.0), Arg::Bool(n.is_read), data],
+                    expect: crate::sql::unit::Expect::Found { entity: "notification", shown: n.id.to_string() },
+                    row: Some(format!("notifications:{}", n.id.0)),
+                })
+                .await
             }
 
             async fn notification(&mut self, id: NotificationId) -> Result<Option<Notification>> {

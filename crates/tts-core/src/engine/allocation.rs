@@ -61,12 +61,12 @@ pub(crate) async fn pinned_version(tx: &mut dyn UnitOfWork, task: &Task) -> Resu
 
 /// The allocation itself, inside the caller's unit (the allocation consumer adds its dedup record).
 pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Allocation> {
-    let mut ticket = cmd
+    let (mut ticket, task) = cmd
         .tx
-        .ticket(ticket_id)
+        .ticket_with_task(ticket_id)
         .await?
         .ok_or_else(|| Error::not_found("ticket", ticket_id))?;
-    if let Some(task) = cmd.tx.task_for_ticket(ticket_id).await? {
+    if let Some(task) = task {
         return Ok(Allocation::AlreadyAllocated { task });
     }
     if ticket.status.is_terminal() {
@@ -103,8 +103,9 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
         updated_at: cmd.now,
         version: 1,
     };
-    cmd.tx.insert_task(&task).await?;
+    // Reads first, writes after: a database store sends a unit's writes together (see `place`).
     let user = pick(cmd, start, start.role_id, None).await?;
+    cmd.tx.insert_task(&task).await?;
     let placement = Placement {
         ticket: &ticket,
         task: &task,

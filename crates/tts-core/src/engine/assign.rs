@@ -29,7 +29,8 @@ pub(crate) struct Placement<'a> {
 /// Picks the next holder of `role` by the step's strategy, skipping `exclude`, and moves the cursor.
 pub(crate) async fn pick(cmd: &mut Cmd<'_>, step: &Step, role: RoleId, exclude: Option<UserId>) -> Result<UserId> {
     let load = step.strategy == AssignmentStrategy::LeastLoaded;
-    let mut candidates = cmd.tx.candidates(role, load).await?;
+    // The cursor is read (and locked) with the candidates: the last read before the unit's writes.
+    let (mut candidates, last) = cmd.tx.candidates_and_cursor(role, load).await?;
     candidates.retain(|c| Some(c.user) != exclude);
     if !candidates.iter().any(|c| c.active) {
         let name = cmd
@@ -39,8 +40,6 @@ pub(crate) async fn pick(cmd: &mut Cmd<'_>, step: &Step, role: RoleId, exclude: 
             .map_or_else(|| role.to_string(), |r| r.to_string());
         return Err(Error::NoEligibleAssignee { role: name });
     }
-    // The cursor is read (and locked) only once someone can take the work.
-    let last = cmd.tx.cursor(role).await?;
     let chosen = match step.strategy {
         AssignmentStrategy::RoundRobin => round_robin(&candidates, last),
         AssignmentStrategy::LeastLoaded => least_loaded(&candidates, last),

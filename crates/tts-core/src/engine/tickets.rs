@@ -166,8 +166,7 @@ impl Engine {
 
     async fn insert_new_ticket(&self, cmd: &mut Cmd<'_>, actor: Actor, new: &NewTicket) -> Result<Ticket> {
         let year = cmd.now.year();
-        let seq = cmd.tx.next_ticket_seq(year).await?;
-        let id = cmd.tx.next_ticket_id().await?;
+        let (id, seq) = cmd.tx.next_ticket_keys(year).await?;
         let ticket = new
             .clone()
             .into_ticket(id, TicketNumber::new(year, seq)?, actor.user, cmd.now);

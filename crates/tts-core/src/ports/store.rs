@@ -197,11 +197,27 @@ pub trait UnitOfWork: Send {
     /// Makes every write of this unit durable and visible, all together.
     async fn commit(self: Box<Self>) -> Result<()>;
 
+    /// Sends writes the store has held back. A database store may hold a unit's writes until its next
+    /// read, flush or commit and send them together (one round trip, and shorter row locks). A failed
+    /// write (conflict, stale version, missing row) is then reported by that later call instead of by
+    /// the write itself; either way the unit must be dropped after an error. Stores that write at once
+    /// need not override this.
+    async fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     // --- tickets ---
     /// A new, never used ticket id.
     async fn next_ticket_id(&mut self) -> Result<TicketId>;
     /// The next sequence number of a year's ticket numbers (1, 2, 3... without gaps among committed units).
     async fn next_ticket_seq(&mut self, year: i32) -> Result<u32>;
+    /// A new ticket's id and its number in `year`'s sequence, as [`Self::next_ticket_id`] and
+    /// [`Self::next_ticket_seq`] give them. One call so a database store can take both in one round trip
+    /// while it holds the year's counter.
+    async fn next_ticket_keys(&mut self, year: i32) -> Result<(TicketId, u32)> {
+        let seq = self.next_ticket_seq(year).await?;
+        Ok((self.next_ticket_id().await?, seq))
+    }
     /// Inserts a ticket.
     async fn insert_ticket(&mut self, ticket: &Ticket) -> Result<()>;
     /// Replaces a ticket (version check).
@@ -259,6 +275,16 @@ pub trait UnitOfWork: Send {
     async fn candidates(&mut self, role: RoleId, with_load: bool) -> Result<Vec<Candidate>>;
     /// The role's round-robin cursor: the last user assigned (locked in a write unit).
     async fn cursor(&mut self, role: RoleId) -> Result<Option<UserId>>;
+    /// What a pick needs, together: the role's [`Self::candidates`] and its [`Self::cursor`] (locked in
+    /// a write unit, as `cursor` locks it). One round trip on a database store.
+    async fn candidates_and_cursor(
+        &mut self,
+        role: RoleId,
+        with_load: bool,
+    ) -> Result<(Vec<Candidate>, Option<UserId>)> {
+        let candidates = self.candidates(role, with_load).await?;
+        Ok((candidates, self.cursor(role).await?))
+    }
     /// Moves the cursor.
     async fn set_cursor(&mut self, role: RoleId, last: UserId) -> Result<()>;
 
@@ -271,6 +297,14 @@ pub trait UnitOfWork: Send {
     async fn task(&mut self, id: TaskId) -> Result<Option<Task>>;
     /// The task of a ticket.
     async fn task_for_ticket(&mut self, ticket: TicketId) -> Result<Option<Task>>;
+    /// A ticket (locked in a write unit, as [`Self::ticket`] locks it) and its task if it has one, in one
+    /// call: what an allocation reads first.
+    async fn ticket_with_task(&mut self, id: TicketId) -> Result<Option<(Ticket, Option<Task>)>> {
+        let Some(ticket) = self.ticket(id).await? else {
+            return Ok(None);
+        };
+        Ok(Some((ticket, self.task_for_ticket(id).await?)))
+    }
     /// Inserts an assignment.
     async fn insert_assignment(&mut self, assignment: &Assignment) -> Result<()>;
     /// Replaces an assignment (version check; history only grows).

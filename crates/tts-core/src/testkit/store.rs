@@ -42,6 +42,15 @@ fn id<T: From<Uuid>>() -> T {
     T::from(Uuid::now_v7())
 }
 
+/// The error of a write that must fail: stores may report it at the write or when the unit next flushes
+/// (see [`UnitOfWork::flush`]).
+async fn write_error(tx: &mut dyn UnitOfWork, written: crate::error::Result<()>, what: &str) -> Error {
+    match written {
+        Err(e) => e,
+        Ok(()) => tx.flush().await.expect_err(what),
+    }
+}
+
 async fn write(store: &dyn Store) -> Box<dyn UnitOfWork> {
     store.begin(Access::Write).await.expect("begin write")
 }
@@ -81,6 +90,9 @@ pub async fn ticket_numbers_are_sequential(store: &dyn Store) {
     let a = tx.next_ticket_id().await.expect("id");
     let b = tx.next_ticket_id().await.expect("id");
     assert_ne!(a, b, "ticket ids are never reused");
+    let (c, seq) = tx.next_ticket_keys(2032).await.expect("keys");
+    assert_eq!(seq, 2, "keys take the same year's sequence");
+    assert!(c != a && c != b, "keys take a fresh ticket id");
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
     assert_eq!(
@@ -91,7 +103,7 @@ pub async fn ticket_numbers_are_sequential(store: &dyn Store) {
     drop(tx);
     let mut tx = write(store).await;
     assert_eq!(
-        tx.next_ticket_seq(2031).await.expect("seq"),
+        tx.next_ticket_keys(2031).await.expect("keys").1,
         4,
         "a rolled-back unit leaves no gap"
     );
@@ -117,7 +129,8 @@ pub async fn tickets_round_trip(store: &dyn Store) {
     let mut tx = write(store).await;
     let mut dup = t.clone();
     dup.id = tx.next_ticket_id().await.expect("id");
-    let err = tx.insert_ticket(&dup).await.expect_err("duplicate number");
+    let written = tx.insert_ticket(&dup).await;
+    let err = write_error(tx.as_mut(), written, "duplicate number").await;
     assert_eq!(
         err.kind(),
         ErrorKind::Conflict,
@@ -167,14 +180,16 @@ pub async fn version_checks(store: &dyn Store) {
     tx.update_ticket(&next).await.expect("update with next version");
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
-    let err = tx.update_ticket(&next).await.expect_err("same version again");
+    let written = tx.update_ticket(&next).await;
+    let err = write_error(tx.as_mut(), written, "same version again").await;
     assert_eq!(err.kind(), ErrorKind::Conflict, "a stale version is a conflict");
     drop(tx);
     let mut tx = write(store).await;
     let mut ghost = next.clone();
     ghost.id = TicketId(i64::MAX - 7);
+    let written = tx.update_ticket(&ghost).await;
     assert_eq!(
-        tx.update_ticket(&ghost).await.expect_err("missing row").kind(),
+        write_error(tx.as_mut(), written, "missing row").await.kind(),
         ErrorKind::NotFound
     );
     drop(tx);
@@ -500,6 +515,18 @@ pub async fn users_roles_and_candidates(store: &dyn Store) {
     assert_eq!(tx.cursor(role.id).await.expect("cursor"), None);
     tx.set_cursor(role.id, users[2].id).await.expect("set cursor");
     assert_eq!(tx.cursor(role.id).await.expect("cursor"), Some(users[2].id));
+    for with_load in [false, true] {
+        let (both, cursor) = tx
+            .candidates_and_cursor(role.id, with_load)
+            .await
+            .expect("candidates and cursor");
+        assert_eq!(
+            both,
+            tx.candidates(role.id, with_load).await.expect("candidates"),
+            "candidates_and_cursor reads the same candidates"
+        );
+        assert_eq!(cursor, Some(users[2].id), "and the same cursor");
+    }
     tx.set_cursor(role.id, users[0].id).await.expect("move cursor");
     assert!(tx.remove_membership(role.id, users[3].id).await.expect("remove"));
     assert!(!tx.remove_membership(role.id, users[3].id).await.expect("remove again"));
@@ -575,10 +602,26 @@ pub async fn tasks_and_assignments(store: &dyn Store) {
     let mut tx = write(store).await;
     let mut second = task.clone();
     second.id = id();
+    let written = tx.insert_task(&second).await;
     assert_eq!(
-        tx.insert_task(&second).await.expect_err("second task").kind(),
+        write_error(tx.as_mut(), written, "second task").await.kind(),
         ErrorKind::Conflict,
         "one task per ticket"
+    );
+    drop(tx);
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.ticket_with_task(ticket.id).await.expect("ticket with task"),
+        Some((ticket.clone(), Some(task.clone()))),
+        "a ticket reads with its task"
+    );
+    assert_eq!(tx.ticket_with_task(TicketId(-9)).await.expect("missing"), None);
+    drop(tx);
+    let lone = insert_ticket(store, NewTicket::new("No task yet", "C"), id(), t0()).await;
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.ticket_with_task(lone.id).await.expect("ticket without task"),
+        Some((lone, None))
     );
     drop(tx);
     let mut tx = write(store).await;
@@ -654,7 +697,8 @@ pub async fn tasks_and_assignments(store: &dyn Store) {
     let mut shrunk = acted.clone();
     shrunk.history.truncate(1);
     shrunk.version += 1;
-    assert!(tx.update_assignment(&shrunk).await.is_err(), "history is append-only");
+    let written = tx.update_assignment(&shrunk).await;
+    write_error(tx.as_mut(), written, "history is append-only").await;
     drop(tx);
 
     let mut tx = read(store).await;
@@ -899,8 +943,9 @@ pub async fn idempotency_records(store: &dyn Store) {
         created_at: t0() + Duration::seconds(5),
         ..record.clone()
     };
+    let written = tx.insert_idempotency_record(&again).await;
     assert_eq!(
-        tx.insert_idempotency_record(&again).await.expect_err("same key").kind(),
+        write_error(tx.as_mut(), written, "same key").await.kind(),
         ErrorKind::Conflict,
         "a user's key is recorded once"
     );
