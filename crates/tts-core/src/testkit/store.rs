@@ -23,6 +23,7 @@ pub async fn run_all(store: &dyn Store) {
     ticket_numbers_are_sequential(store).await;
     tickets_round_trip(store).await;
     rollback_discards_everything(store).await;
+    held_back_writes(store).await;
     version_checks(store).await;
     ticket_list_filters(store).await;
     workflows_and_versions(store).await;
@@ -169,6 +170,60 @@ pub async fn rollback_discards_everything(store: &dyn Store) {
         "rolled-back role must not exist"
     );
     assert_eq!(tx.cursor(role.id).await.expect("cursor"), None);
+}
+
+/// Writes a store holds back (see [`UnitOfWork::flush`]) are seen by the unit's own reads; a failed one
+/// fails the commit and nothing of the unit is kept.
+pub async fn held_back_writes(store: &dyn Store) {
+    let mut tx = write(store).await;
+    let (tid, seq) = tx.next_ticket_keys(2029).await.expect("keys");
+    let ticket = NewTicket::new("Held back", "C")
+        .validated()
+        .expect("valid")
+        .into_ticket(tid, TicketNumber::new(2029, seq).expect("number"), id(), t0());
+    tx.insert_ticket(&ticket).await.expect("insert");
+    assert_eq!(
+        tx.ticket(tid).await.expect("read own write").as_ref(),
+        Some(&ticket),
+        "a unit reads its own writes"
+    );
+    let mut moved = ticket.clone();
+    moved.move_to(TicketStatus::InProgress, t0()).expect("move");
+    tx.update_ticket(&moved).await.expect("update");
+    let mut again = moved.clone();
+    again.move_to(TicketStatus::OnHold, t0()).expect("move again");
+    tx.update_ticket(&again).await.expect("second update of the same row");
+    assert_eq!(
+        tx.ticket_by_number(ticket.ticket_id).await.expect("by number").as_ref(),
+        Some(&again),
+        "two writes of one row apply in order"
+    );
+    tx.commit().await.expect("commit");
+
+    let mut tx = write(store).await;
+    let (tid, seq) = tx.next_ticket_keys(2029).await.expect("keys");
+    let lost = NewTicket::new("Lost with the unit", "C")
+        .validated()
+        .expect("valid")
+        .into_ticket(tid, TicketNumber::new(2029, seq).expect("number"), id(), t0());
+    let written = tx.insert_ticket(&lost).await;
+    assert!(written.is_ok(), "a fresh ticket inserts");
+    let stale = tx.update_ticket(&moved).await;
+    let err = match stale {
+        Err(e) => {
+            drop(tx);
+            e
+        }
+        Ok(()) => tx.commit().await.expect_err("a stale write fails the commit"),
+    };
+    assert_eq!(err.kind(), ErrorKind::Conflict, "a stale version is a conflict");
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.ticket(lost.id).await.expect("read"),
+        None,
+        "nothing of a unit whose write failed is kept"
+    );
+    assert_eq!(tx.ticket(again.id).await.expect("read").as_ref(), Some(&again));
 }
 
 /// Updates must carry the next version; stale ones are conflicts and missing rows not found.
