@@ -457,7 +457,10 @@ async fn bench_backend(backend: Backend) -> Report {
             let db = PgDb::create().await;
             println!("    database {}", db.name);
             let mut config = PgConfig::new(db.url.clone());
-            config.max_connections = POOL;
+            config.max_connections = std::env::var("TTS_BENCH_POOL")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(POOL);
             let store = PgStore::connect(&config).await.expect("PostgreSQL store");
             pg = Some(db);
             let floor = Floor::Pg(store.pool().clone());

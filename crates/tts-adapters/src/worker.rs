@@ -1,6 +1,6 @@
-//! The worker loops: outbox relay, the two consumers and the SLA scheduler, on tokio.
+//! The worker loops: outbox relay, the two consumers, the SLA scheduler and retention, on tokio.
 //!
-//! The engine's steps are runtime-free (`pump`, `consume_one`, `sla_sweep`); these loops only call
+//! The engine's steps are runtime-free (`pump`, `consume_one`, `sla_sweep`, `prune`); these loops only call
 //! them, wait when idle, back off after errors, and stop when the shutdown signal fires.
 
 use std::sync::Arc;
@@ -18,6 +18,8 @@ pub struct WorkerConfig {
     pub idle_poll: Duration,
     /// How often the SLA sweep runs.
     pub sla_interval: Duration,
+    /// How often old bookkeeping is deleted (`Engine::prune`; what is old is `EngineConfig::retention`).
+    pub prune_interval: Duration,
     /// First back-off after an error; doubles up to `max_backoff`.
     pub backoff: Duration,
     /// Longest back-off.
@@ -33,6 +35,7 @@ impl Default for WorkerConfig {
             relay_interval: Duration::from_millis(20),
             idle_poll: Duration::from_millis(250),
             sla_interval: Duration::from_secs(30),
+            prune_interval: Duration::from_secs(60 * 60),
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
             consumers_per_queue: 4,
@@ -59,7 +62,7 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts the relay, both consumers and the SLA scheduler on the current tokio runtime.
+    /// Starts the relay, both consumers, the SLA scheduler and retention on the current tokio runtime.
     pub fn spawn(engine: Arc<Engine>, config: WorkerConfig) -> Workers {
         let (tx, rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
@@ -69,7 +72,8 @@ impl Workers {
                 tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), rx.clone()));
             }
         }
-        tasks.spawn(sla(engine, config, rx));
+        tasks.spawn(sla(Arc::clone(&engine), config.clone(), rx.clone()));
+        tasks.spawn(prune(engine, config, rx));
         Workers {
             shutdown: Shutdown(tx),
             tasks,
@@ -158,6 +162,21 @@ async fn sla(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receiver<
             tracing::warn!(error = %e, "SLA sweep failed");
         }
         if !pause(&mut rx, config.sla_interval).await {
+            return;
+        }
+    }
+}
+
+async fn prune(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
+    loop {
+        match engine.prune(engine.clock().now()).await {
+            Ok(report) if report != tts_core::PruneReport::default() => {
+                tracing::info!(?report, "old bookkeeping deleted");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention run failed"),
+        }
+        if !pause(&mut rx, config.prune_interval).await {
             return;
         }
     }

@@ -50,8 +50,8 @@ pub use domain::workflow::{
 };
 pub use engine::tickets::{Created, IdempotencyKey, TicketRef};
 pub use engine::{
-    ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, NewUser, QueueNames,
-    Session,
+    ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, NewUser, PruneReport,
+    QueueNames, Retention, Session,
 };
 pub use error::{Error, ErrorKind, FieldError, Result};
 pub use ids::*;

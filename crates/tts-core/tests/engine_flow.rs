@@ -657,3 +657,65 @@ async fn publishing_reports_every_problem_and_pins_versions() {
     let (_, task2, _) = allocated(&w, "New version").await;
     assert_eq!(task2.workflow_version, 2);
 }
+
+#[tokio::test]
+async fn prune_forgets_only_bookkeeping_past_its_retention() {
+    let w = world().await;
+    let key = IdempotencyKey {
+        key: "retry-me".into(),
+        fingerprint: "body".into(),
+    };
+    let first = w
+        .engine
+        .create_ticket_idempotent(w.fx.requester_actor(), asset_ticket("Kept"), key.clone())
+        .await
+        .expect("create");
+    w.engine.pump_all().await.expect("pump");
+    assert_eq!(
+        w.engine.consume_one(Consumer::Allocation).await.expect("allocate"),
+        Some(ConsumeOutcome::Done)
+    );
+    assert_eq!(
+        w.engine.prune(start() + Duration::hours(1)).await.expect("prune"),
+        PruneReport::default(),
+        "nothing is old enough after an hour"
+    );
+    let retry = w
+        .engine
+        .create_ticket_idempotent(w.fx.requester_actor(), asset_ticket("Kept"), key.clone())
+        .await
+        .expect("retry");
+    assert_eq!(
+        (retry.created, retry.ticket.id),
+        (false, first.ticket.id),
+        "the key still holds"
+    );
+
+    let day_later = w.engine.prune(start() + Duration::hours(25)).await.expect("prune");
+    assert_eq!(
+        (day_later.idempotency_keys, day_later.processed),
+        (1, 0),
+        "keys go after a day"
+    );
+    let week_later = w.engine.prune(start() + Duration::days(8)).await.expect("prune");
+    assert_eq!(week_later.processed, 1, "dedup records go after a week");
+
+    let after = w
+        .engine
+        .create_ticket_idempotent(w.fx.requester_actor(), asset_ticket("Kept"), key)
+        .await
+        .expect("create after the key expired");
+    assert!(
+        after.created && after.ticket.id != first.ticket.id,
+        "a forgotten key creates anew"
+    );
+}
+
+#[tokio::test]
+async fn retention_settings_are_checked() {
+    let mut config = EngineConfig::default();
+    config.retention.idempotency_secs = 0;
+    let err = Engine::builder().config(config).build().expect_err("zero retention");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    assert!(err.to_string().contains("retention.idempotency_secs"), "{err}");
+}

@@ -97,6 +97,9 @@ const SELECT_SESSION: &str = "SELECT current_token, revoked, expires_at FROM ref
 const REVOKE_SESSION: &str = "UPDATE refresh_sessions SET revoked = $2 WHERE id = $1";
 
 const REVOKE_USER_SESSIONS: &str = "UPDATE refresh_sessions SET revoked = $2 WHERE user_id = $1 AND NOT revoked";
+/// Deletes a batch of expired sessions (the batch chosen by primary key, the same on both dialects).
+const PRUNE_SESSIONS: &str = "DELETE FROM refresh_sessions WHERE id IN \
+     (SELECT id FROM refresh_sessions WHERE expires_at < $1 LIMIT $2)";
 
 /// Lockout policy of a [`LocalIdentity`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,6 +424,19 @@ impl Identity for LocalIdentity {
                 .await
                 .map(|done| done.rows_affected())
                 .map_err(|e| db_error(backend, "end a user's sessions", &e))
+        })
+    }
+
+    async fn prune_sessions(&self, expired_before: DateTime<Utc>, limit: usize) -> Result<u64> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_pool!(&self.db, |pool, backend| {
+            sqlx::query(PRUNE_SESSIONS)
+                .bind(clamp_time(expired_before))
+                .bind(limit)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(|e| db_error(backend, "delete expired sessions", &e))
         })
     }
 }

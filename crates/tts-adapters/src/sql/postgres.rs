@@ -113,6 +113,7 @@ impl Store for PgStore {
             versions: std::sync::Arc::clone(&self.versions),
             fresh_versions: Default::default(),
             deferred: Vec::new(),
+            revision_seen: None,
         }))
     }
 }

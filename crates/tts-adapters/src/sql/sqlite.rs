@@ -178,6 +178,7 @@ impl SqliteStore {
             versions: std::sync::Arc::clone(&self.versions),
             fresh_versions: Default::default(),
             deferred: Vec::new(),
+            revision_seen: None,
         }))
     }
 }

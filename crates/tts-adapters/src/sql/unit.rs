@@ -82,6 +82,10 @@ pub(crate) struct SqlUnit<DB: sqlx::Database> {
     pub(crate) fresh_versions: HashSet<(WorkflowId, u32)>,
     /// Writes not sent yet (see [`Deferred`]).
     pub(crate) deferred: Vec<Deferred>,
+    /// The workflow revision read along with the ticket an allocation locks (`ticket_with_task`), so
+    /// that `workflows_revision` needs no statement of its own; forgotten when this unit changes a
+    /// workflow.
+    pub(crate) revision_seen: Option<u64>,
 }
 
 /// A dynamically bound query argument (list filters, deferred writes).
@@ -281,7 +285,7 @@ macro_rules! sql_unit_of_work {
         use tts_core::domain::assignment::Candidate;
         use tts_core::ids::*;
         use tts_core::ports::store::{
-            AssignmentQuery, IdempotencyRecord, NotificationQuery, Page, PageRequest, TicketOrdering, TicketQuery,
+            AssignmentQuery, Bookkeeping, IdempotencyRecord, NotificationQuery, Page, PageRequest, TicketOrdering, TicketQuery,
         };
         use tts_core::ports::UnitOfWork;
         use tts_core::{
@@ -690,6 +694,7 @@ macro_rules! sql_unit_of_work {
                     .execute(&mut *self.tx)
                     .await
                     .map_err(err)?;
+                self.revision_seen = None;
                 self.bump_counter("workflows_revision").await?;
                 Ok(())
             }
@@ -708,6 +713,7 @@ macro_rules! sql_unit_of_work {
                 if done.rows_affected() == 0 {
                     return Err(Error::not_found("workflow", w.id));
                 }
+                self.revision_seen = None;
                 self.bump_counter("workflows_revision").await?;
                 Ok(())
             }
@@ -757,6 +763,9 @@ macro_rules! sql_unit_of_work {
             }
 
             async fn workflows_revision(&mut self) -> Result<u64> {
+                if let Some(revision) = self.revision_seen {
+                    return Ok(revision);
+                }
                 self.send_deferred().await?;
                 let err = self.err();
                 let v = sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = 'workflows_revision'")
@@ -1032,11 +1041,17 @@ macro_rules! sql_unit_of_work {
                 self.send_deferred().await?;
                 let err = self.err();
                 let lock = if self.write && self.dialect == Dialect::Postgres { " FOR UPDATE OF t" } else { "" };
-                let sql = format!("SELECT t.data, k.data FROM tickets t LEFT JOIN tasks k ON k.ticket_id = t.id WHERE t.id = $1{lock}");
+                // The workflow revision comes along: an allocation asks for it next (see `revision_seen`).
+                let sql = format!(
+                    "SELECT t.data, k.data, (SELECT value FROM counters WHERE name = 'workflows_revision') \
+                     FROM tickets t LEFT JOIN tasks k ON k.ticket_id = t.id WHERE t.id = $1{lock}"
+                );
                 let row = sqlx::query(AssertSqlSafe(sql)).bind(id.0).fetch_optional(&mut *self.tx).await.map_err(&err)?;
                 let Some(row) = row else { return Ok(None) };
                 let ticket = row.try_get::<Json<Ticket>, _>(0).map_err(&err)?.0;
                 let task = row.try_get::<Option<Json<Task>>, _>(1).map_err(&err)?.map(|j| j.0);
+                let revision: Option<i64> = row.try_get(2).map_err(&err)?;
+                self.revision_seen = Some(revision.unwrap_or(0).max(0) as u64);
                 Ok(Some((ticket, task)))
             }
 
@@ -1197,18 +1212,39 @@ macro_rules! sql_unit_of_work {
                 Ok(())
             }
 
-            async fn record_processed(&mut self, consumer: &str, id: MessageId) -> Result<bool> {
+            async fn record_processed(&mut self, consumer: &str, id: MessageId, at: DateTime<Utc>) -> Result<bool> {
                 self.send_deferred().await?;
                 let err = self.err();
                 let done = sqlx::query(
-                    "INSERT INTO processed (consumer, message_id) VALUES ($1, $2) ON CONFLICT (consumer, message_id) DO NOTHING",
+                    "INSERT INTO processed (consumer, message_id, processed_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (consumer, message_id) DO NOTHING",
                 )
                 .bind(consumer.to_string())
                 .bind(id.0)
+                .bind(at)
                 .execute(&mut *self.tx)
                 .await
                 .map_err(err)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn prune(&mut self, kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> Result<u64> {
+                self.send_deferred().await?;
+                let err = self.err();
+                // Row values select the batch: the same statement on both dialects, by primary key.
+                let sql = match kind {
+                    Bookkeeping::Processed => {
+                        "DELETE FROM processed WHERE (consumer, message_id) IN \
+                         (SELECT consumer, message_id FROM processed WHERE processed_at < $1 LIMIT $2)"
+                    }
+                    Bookkeeping::IdempotencyKeys => {
+                        "DELETE FROM idempotency_keys WHERE (user_id, key) IN \
+                         (SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)"
+                    }
+                };
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let done = sqlx::query(sql).bind(before).bind(limit).execute(&mut *self.tx).await.map_err(err)?;
+                Ok(done.rows_affected())
             }
 
             async fn idempotency_record(&mut self, user: UserId, key: &str) -> Result<Option<IdempotencyRecord>> {

@@ -103,9 +103,22 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
         updated_at: cmd.now,
         version: 1,
     };
-    // Reads first, writes after: a database store sends a unit's writes together (see `place`).
-    let user = pick(cmd, start, start.role_id, None).await?;
+    // What does not depend on the assignee is written (and flushed) before the pick: the pick locks the
+    // role's cursor until commit, so the less that is left to send after it, the shorter every other
+    // allocation of the role waits.
     cmd.tx.insert_task(&task).await?;
+    ticket.is_task_allocated = true;
+    ticket.touch(cmd.now);
+    cmd.tx.update_ticket(&ticket).await?;
+    cmd.emit(DomainEvent::TaskCreated {
+        task: task.id,
+        ticket: ticket.id,
+        workflow: workflow.id,
+        version: workflow.version,
+    })
+    .await?;
+    cmd.tx.flush().await?;
+    let user = pick(cmd, start, start.role_id, None).await?;
     let placement = Placement {
         ticket: &ticket,
         task: &task,
@@ -117,16 +130,6 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
         notice: NotificationType::TaskAssignment,
     };
     let assignment = place(cmd, &placement, user).await?;
-    ticket.is_task_allocated = true;
-    ticket.touch(cmd.now);
-    cmd.tx.update_ticket(&ticket).await?;
-    cmd.emit(DomainEvent::TaskCreated {
-        task: task.id,
-        ticket: ticket.id,
-        workflow: workflow.id,
-        version: workflow.version,
-    })
-    .await?;
     cmd.audit(
         "task.allocated",
         Some(ticket.id),

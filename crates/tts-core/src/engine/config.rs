@@ -24,6 +24,32 @@ impl Default for QueueNames {
     }
 }
 
+/// How long bookkeeping is kept before [`super::Engine::prune`] deletes it, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Retention {
+    /// A consumer's record that it handled a message (default 7 days): a redelivery later than this would
+    /// be handled again, so it must outlast any redelivery the queue can make.
+    pub processed_secs: u64,
+    /// An `Idempotency-Key` (default 24 hours, as payment APIs keep them): a retry later than this creates
+    /// a new ticket.
+    pub idempotency_secs: u64,
+    /// An expired login session (default 7 days after it expired): kept a while so a late refresh is
+    /// refused as "expired" in logs rather than "unknown".
+    pub expired_session_secs: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 60 * 60;
+        Retention {
+            processed_secs: 7 * DAY,
+            idempotency_secs: DAY,
+            expired_session_secs: 7 * DAY,
+        }
+    }
+}
+
 /// How the engine behaves. Every field has a sensible default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineConfig {
@@ -41,6 +67,9 @@ pub struct EngineConfig {
     pub email_notifications: bool,
     /// Messages the relay moves per unit of work.
     pub relay_batch: usize,
+    /// How long bookkeeping is kept.
+    #[serde(default)]
+    pub retention: Retention,
 }
 
 impl Default for EngineConfig {
@@ -53,6 +82,7 @@ impl Default for EngineConfig {
             max_deliveries: 5,
             email_notifications: true,
             relay_batch: 256,
+            retention: Retention::default(),
         }
     }
 }
@@ -68,6 +98,23 @@ impl EngineConfig {
         }
         if self.relay_batch == 0 {
             return Err(Error::invalid("relay_batch", "must be at least 1"));
+        }
+        /// Longer than any clock can subtract (about 100 years).
+        const MAX_RETENTION: u64 = 100 * 366 * 24 * 60 * 60;
+        let r = &self.retention;
+        for (field, secs) in [
+            ("retention.processed_secs", r.processed_secs),
+            ("retention.idempotency_secs", r.idempotency_secs),
+        ] {
+            if secs == 0 || secs > MAX_RETENTION {
+                return Err(Error::invalid(field, "must be between 1 second and 100 years"));
+            }
+        }
+        if r.expired_session_secs > MAX_RETENTION {
+            return Err(Error::invalid(
+                "retention.expired_session_secs",
+                "must be at most 100 years",
+            ));
         }
         if self.queues.tickets.trim().is_empty() || self.queues.notifications.trim().is_empty() {
             return Err(Error::invalid("queues", "queue names must not be empty"));

@@ -109,7 +109,11 @@ impl Engine {
         let event: DomainEvent = serde_json::from_value(delivery.message.payload.clone())
             .map_err(|e| Error::invalid("payload", format!("not a domain event: {e}")))?;
         let mut cmd = Cmd::open_background(self, Access::Write).await?;
-        if !cmd.tx.record_processed(consumer.name(), delivery.message.id).await? {
+        if !cmd
+            .tx
+            .record_processed(consumer.name(), delivery.message.id, cmd.now)
+            .await?
+        {
             return Ok(false);
         }
         match (consumer, event) {

@@ -12,6 +12,7 @@ mod config;
 mod consumers;
 mod reads;
 mod relay;
+mod retention;
 mod signal;
 mod sla;
 pub mod tickets;
@@ -19,8 +20,9 @@ mod unit;
 mod views;
 
 pub use admin::check_password;
-pub use config::{EngineConfig, QueueNames};
+pub use config::{EngineConfig, QueueNames, Retention};
 pub use consumers::{ConsumeOutcome, Consumer};
+pub use retention::PruneReport;
 pub use signal::OutboxSignal;
 pub use views::{
     ActionOutcome, Allocation, AvailableAction, AvailableActions, MatchDryRun, NewUser, Session, SweepReport, TaskView,

@@ -192,4 +192,18 @@ impl Identity for MemoryIdentity {
         }
         Ok(ended)
     }
+
+    async fn prune_sessions(&self, expired_before: DateTime<Utc>, limit: usize) -> Result<u64> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let expired: Vec<SessionId> = sessions
+            .iter()
+            .filter(|(_, s)| s.session.expires_at < expired_before)
+            .map(|(id, _)| *id)
+            .take(limit)
+            .collect();
+        for id in &expired {
+            sessions.remove(id);
+        }
+        Ok(expired.len() as u64)
+    }
 }

@@ -16,8 +16,8 @@ use crate::domain::workflow::{Workflow, WorkflowStatus};
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentId, MessageId, NotificationId, RoleId, TaskId, TicketId, UserId, WorkflowId};
 use crate::ports::store::{
-    Access, AssignmentQuery, IdempotencyRecord, NotificationQuery, Page, PageRequest, Store, TicketOrdering,
-    TicketQuery, UnitOfWork,
+    Access, AssignmentQuery, Bookkeeping, IdempotencyRecord, NotificationQuery, Page, PageRequest, Store,
+    TicketOrdering, TicketQuery, UnitOfWork,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -50,7 +50,7 @@ struct State {
     outbox_seq: u64,
     outbox: BTreeMap<u64, OutboxMessage>,
     outbox_index: IdMap<MessageId, u64>,
-    processed: HashSet<(String, MessageId)>,
+    processed: HashMap<(String, MessageId), DateTime<Utc>>,
     idempotency: HashMap<(UserId, String), IdempotencyRecord>,
     notifications: IdMap<NotificationId, Box<Notification>>,
     user_notifications: IdMap<UserId, Vec<NotificationId>>,
@@ -682,15 +682,47 @@ impl UnitOfWork for MemoryUnit {
         Ok(())
     }
 
-    async fn record_processed(&mut self, consumer: &str, id: MessageId) -> Result<bool> {
+    async fn record_processed(&mut self, consumer: &str, id: MessageId, at: DateTime<Utc>) -> Result<bool> {
         let key = (consumer.to_string(), id);
-        if !self.s().processed.insert(key.clone()) {
+        if self.s().processed.contains_key(&key) {
             return Ok(false);
         }
-        self.undo.push(Box::new(move |s| {
-            s.processed.remove(&key);
-        }));
+        self.set(|s| &mut s.processed, key, at);
         Ok(true)
+    }
+
+    async fn prune(&mut self, kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> Result<u64> {
+        let pruned = match kind {
+            Bookkeeping::Processed => {
+                let old: Vec<_> = self
+                    .s()
+                    .processed
+                    .iter()
+                    .filter(|(_, at)| **at < before)
+                    .map(|(key, _)| key.clone())
+                    .take(limit)
+                    .collect();
+                for key in &old {
+                    self.remove::<_, DateTime<Utc>, _>(|s| &mut s.processed, key.clone());
+                }
+                old.len()
+            }
+            Bookkeeping::IdempotencyKeys => {
+                let old: Vec<_> = self
+                    .s()
+                    .idempotency
+                    .iter()
+                    .filter(|(_, r)| r.created_at < before)
+                    .map(|(key, _)| key.clone())
+                    .take(limit)
+                    .collect();
+                for key in &old {
+                    self.remove::<_, IdempotencyRecord, _>(|s| &mut s.idempotency, key.clone());
+                }
+                old.len()
+            }
+        };
+        Ok(pruned as u64)
     }
 
     async fn idempotency_record(&mut self, user: UserId, key: &str) -> Result<Option<IdempotencyRecord>> {

@@ -57,4 +57,7 @@ pub trait Identity: Send + Sync + Debug + 'static {
     async fn end_session(&self, id: SessionId) -> Result<()>;
     /// Revokes every session of a user (deactivation, password change); returns how many were live.
     async fn end_user_sessions(&self, user: UserId) -> Result<u64>;
+    /// Deletes up to `limit` sessions that expired before `expired_before` (revoked or not: an expired
+    /// session is refused either way, so its row is no longer needed); returns how many went.
+    async fn prune_sessions(&self, expired_before: DateTime<Utc>, limit: usize) -> Result<u64>;
 }

@@ -16,5 +16,6 @@ pub use identity::{Identity, RefreshSession};
 pub use mailer::{Email, Mailer};
 pub use queue::{Delivery, Queue, QueueMessage};
 pub use store::{
-    Access, AssignmentQuery, IdempotencyRecord, Page, PageRequest, Store, TicketOrdering, TicketQuery, UnitOfWork,
+    Access, AssignmentQuery, Bookkeeping, IdempotencyRecord, Page, PageRequest, Store, TicketOrdering, TicketQuery,
+    UnitOfWork,
 };

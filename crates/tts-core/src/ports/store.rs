@@ -148,6 +148,18 @@ pub struct NotificationQuery {
     pub page: PageRequest,
 }
 
+/// Bookkeeping a store may forget once it is old (see [`UnitOfWork::prune`]): rows that only exist to
+/// make retries safe, and that would otherwise grow with every message and request forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Bookkeeping {
+    /// Consumer dedup records ([`UnitOfWork::record_processed`]), by the time they were recorded: a
+    /// message redelivered after its record is gone would be handled again.
+    Processed,
+    /// Idempotency records ([`IdempotencyRecord`]), by `created_at`: a retry after its record is gone
+    /// creates a new ticket.
+    IdempotencyKeys,
+}
+
 /// A request made under an `Idempotency-Key`: the key, a fingerprint of the request body, and the ticket
 /// the first request created. Retries with the same key and fingerprint get that ticket back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,8 +347,11 @@ pub trait UnitOfWork: Send {
     async fn unsent_outbox(&mut self, limit: usize) -> Result<Vec<OutboxMessage>>;
     /// Marks messages sent.
     async fn mark_outbox_sent(&mut self, ids: &[MessageId], at: DateTime<Utc>) -> Result<()>;
-    /// Records that `consumer` handled message `id`; false if it already had.
-    async fn record_processed(&mut self, consumer: &str, id: MessageId) -> Result<bool>;
+    /// Records that `consumer` handled message `id` at `at`; false if it already had.
+    async fn record_processed(&mut self, consumer: &str, id: MessageId, at: DateTime<Utc>) -> Result<bool>;
+    /// Deletes up to `limit` records of `kind` written before `before` and returns how many went. Small
+    /// batches keep each unit short; callers repeat until fewer than `limit` come back.
+    async fn prune(&mut self, kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> Result<u64>;
 
     // --- idempotent requests ---
     /// The record of `user`'s request under `key`, if any.

@@ -18,6 +18,7 @@ pub async fn run_all(identity: &dyn Identity, max_failures: u32, lockout: Durati
     ended_sessions_never_come_back(identity).await;
     ending_a_users_sessions(identity).await;
     unknown_and_duplicate_sessions(identity).await;
+    expired_sessions_are_pruned(identity).await;
 }
 
 fn fresh() -> (UserId, String) {
@@ -378,6 +379,44 @@ pub async fn unknown_and_duplicate_sessions(identity: &dyn Identity) {
             .rotate_session(s.id, s.current, token(), t0() + Duration::hours(2), t0())
             .await
             .expect("the first session is unchanged"),
+        user
+    );
+}
+
+/// `prune_sessions` deletes sessions that expired before the cutoff (at most `limit` per call), and
+/// keeps the rest usable.
+pub async fn expired_sessions_are_pruned(identity: &dyn Identity) {
+    let (user, _) = fresh();
+    let session = |days_ago: i64| RefreshSession {
+        id: SessionId(Uuid::now_v7()),
+        user,
+        current: token(),
+        expires_at: t0() - Duration::days(days_ago),
+    };
+    let (gone, gone_too, kept) = (session(40), session(35), session(20));
+    for s in [&gone, &gone_too, &kept] {
+        identity.start_session(s).await.expect("start session");
+    }
+    let cutoff = t0() - Duration::days(30);
+    assert_eq!(
+        identity.prune_sessions(cutoff, 1).await.expect("prune one"),
+        1,
+        "at most `limit`"
+    );
+    assert_eq!(identity.prune_sessions(cutoff, 100).await.expect("prune the rest"), 1);
+    assert_eq!(identity.prune_sessions(cutoff, 100).await.expect("prune again"), 0);
+    let before_expiry = t0() - Duration::days(25);
+    for s in [&gone, &gone_too] {
+        let refreshed = identity
+            .rotate_session(s.id, s.current, token(), t0(), t0() - Duration::days(50))
+            .await;
+        assert_unauthorized(refreshed, "a pruned session is unknown");
+    }
+    assert_eq!(
+        identity
+            .rotate_session(kept.id, kept.current, token(), t0(), before_expiry)
+            .await
+            .expect("a session expiring after the cutoff is kept"),
         user
     );
 }

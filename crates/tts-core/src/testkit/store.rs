@@ -12,8 +12,8 @@ use crate::domain::workflow::{MatchKey, Sla, Step, Transition, Workflow, Workflo
 use crate::error::{Error, ErrorKind};
 use crate::ids::*;
 use crate::ports::store::{
-    Access, AssignmentQuery, IdempotencyRecord, NotificationQuery, PageRequest, Store, TicketOrdering, TicketQuery,
-    UnitOfWork,
+    Access, AssignmentQuery, Bookkeeping, IdempotencyRecord, NotificationQuery, PageRequest, Store, TicketOrdering,
+    TicketQuery, UnitOfWork,
 };
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -33,6 +33,7 @@ pub async fn run_all(store: &dyn Store) {
     outbox_and_dedup(store).await;
     notifications(store).await;
     idempotency_records(store).await;
+    bookkeeping_retention(store).await;
 }
 
 fn t0() -> DateTime<Utc> {
@@ -672,6 +673,30 @@ pub async fn tasks_and_assignments(store: &dyn Store) {
     );
     assert_eq!(tx.ticket_with_task(TicketId(-9)).await.expect("missing"), None);
     drop(tx);
+    let mut tx = read(store).await;
+    let revision = tx.workflows_revision().await.expect("revision");
+    drop(tx);
+    let mut tx = write(store).await;
+    tx.ticket_with_task(ticket.id).await.expect("ticket with task");
+    assert_eq!(
+        tx.workflows_revision().await.expect("revision after a ticket read"),
+        revision,
+        "the workflow revision after reading a ticket is the store's"
+    );
+    let w = Workflow {
+        id: id(),
+        status: WorkflowStatus::Draft,
+        version: 0,
+        definition: sample_definition(&format!("WF {}", Uuid::now_v7()), id()),
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    tx.insert_workflow(&w).await.expect("insert workflow");
+    assert!(
+        tx.workflows_revision().await.expect("revision after a workflow write") > revision,
+        "a unit's own workflow writes move the revision it reads"
+    );
+    drop(tx);
     let lone = insert_ticket(store, NewTicket::new("No task yet", "C"), id(), t0()).await;
     let mut tx = read(store).await;
     assert_eq!(
@@ -874,15 +899,23 @@ pub async fn outbox_and_dedup(store: &dyn Store) {
         "sent messages are not returned"
     );
     let mid = MessageId(Uuid::now_v7());
-    assert!(tx.record_processed("allocation", mid).await.expect("first"));
+    assert!(tx.record_processed("allocation", mid, t0()).await.expect("first"));
     assert!(
-        !tx.record_processed("allocation", mid).await.expect("second"),
+        !tx.record_processed("allocation", mid, t0()).await.expect("second"),
         "a message is processed once per consumer"
     );
-    assert!(tx.record_processed("notifications", mid).await.expect("other consumer"));
+    assert!(
+        tx.record_processed("notifications", mid, t0())
+            .await
+            .expect("other consumer")
+    );
     tx.commit().await.expect("commit");
     let mut tx = write(store).await;
-    assert!(!tx.record_processed("allocation", mid).await.expect("after commit"));
+    assert!(
+        !tx.record_processed("allocation", mid, t0())
+            .await
+            .expect("after commit")
+    );
 }
 
 /// Notifications: per-user lists, read filter, newest first, mark all read.
@@ -1042,4 +1075,94 @@ pub async fn idempotency_records(store: &dyn Store) {
         None,
         "a dropped unit leaves no record"
     );
+}
+
+/// Retention: `prune` deletes dedup and idempotency records written before the cutoff, at most `limit`
+/// per call, nothing newer, and nothing at all when its unit is rolled back.
+pub async fn bookkeeping_retention(store: &dyn Store) {
+    let (old, new) = (t0() - Duration::days(10), t0() - Duration::days(1));
+    let cutoff = t0() - Duration::days(5);
+    let (m_old, m_old2, m_new) = (
+        MessageId(Uuid::now_v7()),
+        MessageId(Uuid::now_v7()),
+        MessageId(Uuid::now_v7()),
+    );
+    let user = id::<UserId>();
+    let ticket = insert_ticket(store, NewTicket::new("Retention", "C"), user, t0()).await;
+    let record = |key: &str, at| IdempotencyRecord {
+        user,
+        key: key.into(),
+        fingerprint: "body".into(),
+        ticket: ticket.id,
+        created_at: at,
+    };
+    let mut tx = write(store).await;
+    assert!(tx.record_processed("allocation", m_old, old).await.expect("old"));
+    assert!(
+        tx.record_processed("notifications", m_old2, old)
+            .await
+            .expect("old, other consumer")
+    );
+    assert!(tx.record_processed("allocation", m_new, new).await.expect("new"));
+    tx.insert_idempotency_record(&record("old-key", old))
+        .await
+        .expect("old key");
+    tx.insert_idempotency_record(&record("new-key", new))
+        .await
+        .expect("new key");
+    tx.commit().await.expect("commit");
+
+    let mut tx = write(store).await;
+    assert_eq!(tx.prune(Bookkeeping::Processed, cutoff, 100).await.expect("prune"), 2);
+    drop(tx);
+    let mut tx = write(store).await;
+    assert!(
+        !tx.record_processed("allocation", m_old, t0())
+            .await
+            .expect("after a rolled-back prune"),
+        "a rolled-back prune deletes nothing"
+    );
+    drop(tx);
+
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.prune(Bookkeeping::Processed, cutoff, 1).await.expect("prune one"),
+        1,
+        "at most `limit` per call"
+    );
+    assert_eq!(
+        tx.prune(Bookkeeping::Processed, cutoff, 100)
+            .await
+            .expect("prune the rest"),
+        1
+    );
+    assert_eq!(
+        tx.prune(Bookkeeping::Processed, cutoff, 100)
+            .await
+            .expect("prune again"),
+        0
+    );
+    assert_eq!(
+        tx.prune(Bookkeeping::IdempotencyKeys, cutoff, 100)
+            .await
+            .expect("prune keys"),
+        1
+    );
+    tx.commit().await.expect("commit");
+
+    let mut tx = write(store).await;
+    assert!(
+        tx.record_processed("allocation", m_old, t0()).await.expect("pruned"),
+        "a pruned record is gone"
+    );
+    assert!(
+        !tx.record_processed("allocation", m_new, t0()).await.expect("kept"),
+        "a record newer than the cutoff is kept"
+    );
+    assert_eq!(tx.idempotency_record(user, "old-key").await.expect("old key"), None);
+    assert_eq!(
+        tx.idempotency_record(user, "new-key").await.expect("new key"),
+        Some(record("new-key", new))
+    );
+    drop(tx);
 }
