@@ -27,6 +27,9 @@ pub struct WorkerConfig {
     /// Loops per consumer queue, so several messages are in flight: their units then share commits
     /// (SQLite group commit) or run in parallel (PostgreSQL) instead of waiting for each other.
     pub consumers_per_queue: usize,
+    /// Most `ticket.created` messages one allocation loop takes and allocates in one unit of work
+    /// (`Engine::consume_batch`); 1 allocates one ticket per unit.
+    pub allocation_batch: usize,
 }
 
 impl Default for WorkerConfig {
@@ -39,6 +42,7 @@ impl Default for WorkerConfig {
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
             consumers_per_queue: 4,
+            allocation_batch: 32,
         }
     }
 }
@@ -132,13 +136,17 @@ async fn relay(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receive
 async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
     let queue = engine.consumer_queue(consumer).to_string();
     let mut backoff = config.backoff;
+    let batch = match consumer {
+        Consumer::Allocation => config.allocation_batch.max(1),
+        Consumer::Notifications => 1,
+    };
     while !stopped(&rx) {
-        match engine.consume_one(consumer).await {
-            Ok(Some(outcome)) => {
-                tracing::debug!(consumer = consumer.name(), ?outcome, "message handled");
+        match engine.consume_batch(consumer, batch).await {
+            Ok(outcomes) if !outcomes.is_empty() => {
+                tracing::debug!(consumer = consumer.name(), ?outcomes, "messages handled");
                 backoff = config.backoff;
             }
-            Ok(None) => {
+            Ok(_) => {
                 tokio::select! {
                     _ = engine.queue().wait(&queue) => {}
                     _ = tokio::time::sleep(config.idle_poll) => {}

@@ -62,3 +62,10 @@ async fn a_down_server_gives_a_clear_error_not_a_hang() {
     assert!(!text.contains("hunter2"), "the password must not leak: {text}");
     assert_eq!(err.kind(), tts_core::ErrorKind::Unavailable);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_two_servers_allocate_in_batches() {
+    let db = TestDb::create().await;
+    let (a, b) = (store(&db, 8).await, store(&db, 8).await);
+    common::two_servers_allocate_in_batches(Arc::new(a), Arc::new(b), 1_000).await;
+}

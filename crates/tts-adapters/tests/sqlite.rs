@@ -173,3 +173,10 @@ async fn group_commit_keeps_units_atomic_and_durable() {
         .expect("list");
     assert_eq!(page.total, 64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_two_servers_allocate_in_batches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (store(&dir).await, store(&dir).await);
+    common::two_servers_allocate_in_batches(Arc::new(a), Arc::new(b), 1_000).await;
+}

@@ -719,3 +719,83 @@ async fn retention_settings_are_checked() {
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(err.to_string().contains("retention.idempotency_secs"), "{err}");
 }
+
+#[tokio::test]
+async fn allocation_batches_share_a_unit_and_isolate_a_bad_message() {
+    let w = world().await;
+    let q = w.engine.consumer_queue(Consumer::Allocation).to_string();
+    let mut tickets = Vec::new();
+    for i in 0..4 {
+        let t = w
+            .engine
+            .create_ticket(w.fx.requester_actor(), asset_ticket(&format!("Batch {i}")))
+            .await
+            .expect("create");
+        tickets.push(t);
+    }
+    w.engine.pump_all().await.expect("pump");
+    // a redelivered copy of the first message rides in the same batch
+    let first = w.queue.receive(&q).await.expect("receive").expect("message");
+    w.queue.publish(&q, &first.message).await.expect("copy");
+    w.queue.publish(&q, &first.message).await.expect("copy");
+    w.queue.ack(&first).await.expect("ack");
+    let outcomes = w.engine.consume_batch(Consumer::Allocation, 10).await.expect("batch");
+    assert_eq!(
+        outcomes,
+        [
+            ConsumeOutcome::Done,
+            ConsumeOutcome::Done,
+            ConsumeOutcome::Done,
+            ConsumeOutcome::Done,
+            ConsumeOutcome::Duplicate
+        ]
+    );
+    let mut holders = Vec::new();
+    for t in &tickets {
+        let task = w
+            .engine
+            .task_for_ticket(w.fx.requester_actor(), t.id.into())
+            .await
+            .expect("task")
+            .expect("allocated");
+        let view = w.engine.task(Actor::system(), task.id).await.expect("view");
+        holders.push(view.assignments[0].user);
+    }
+    let admins: Vec<UserId> = w.fx.admins.iter().map(|u| u.id).collect();
+    assert_eq!(
+        holders,
+        [admins[0], admins[1], admins[0], admins[1]],
+        "round-robin in ticket order"
+    );
+
+    // one bad message: the batch falls back to one unit per message; the good ones still go through
+    let late = w
+        .engine
+        .create_ticket(w.fx.requester_actor(), asset_ticket("After the bad one"))
+        .await
+        .expect("create");
+    let bad = QueueMessage {
+        id: MessageId(uuid::Uuid::now_v7()),
+        kind: "ticket.created".into(),
+        payload: serde_json::json!({"type": "nope"}),
+    };
+    w.queue.publish(&q, &bad).await.expect("publish");
+    w.engine.pump_all().await.expect("pump");
+    let outcomes = w.engine.consume_batch(Consumer::Allocation, 10).await.expect("batch");
+    assert!(
+        matches!(outcomes[0], ConsumeOutcome::DeadLettered { .. }),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1..], [ConsumeOutcome::Done]);
+    assert!(
+        w.engine
+            .ticket(w.fx.requester_actor(), late.id.into())
+            .await
+            .expect("ticket")
+            .is_task_allocated
+    );
+    assert_eq!(
+        w.engine.consume_batch(Consumer::Allocation, 10).await.expect("empty"),
+        []
+    );
+}

@@ -5,8 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tts_core::memory::MemoryQueue;
 use tts_core::ports::Store;
-use tts_core::testkit::fixture::{one_step, three_step};
+use tts_core::ports::store::PageRequest;
+use tts_core::testkit::fixture::{one_step, one_step_for, three_step};
 use tts_core::uuid::Uuid;
 use tts_core::*;
 
@@ -134,6 +136,89 @@ pub async fn two_pools_allocate_fairly(a: Arc<dyn Store>, b: Arc<dyn Store>, tas
             u.full_name,
             per_user.get(&u.id)
         );
+    }
+}
+
+/// Two servers share one queue; each runs its outbox relay and two allocation loops taking batches of
+/// up to 16 messages, while 8 tasks create `tickets` tickets alternating between two workflows (two roles
+/// of 5 users, two cursors, so concurrent batches lock several cursors). Every message is handled once and
+/// without error, every ticket is allocated once, and every user gets exactly tickets/10.
+pub async fn two_servers_allocate_in_batches(a: Arc<dyn Store>, b: Arc<dyn Store>, tickets: usize) {
+    let queue = Arc::new(MemoryQueue::new());
+    let engines: Vec<Arc<Engine>> = [a, b]
+        .into_iter()
+        .map(|s| Arc::new(Engine::builder().store(s).queue(queue.clone()).build().expect("engine")))
+        .collect();
+    let mut roles = Vec::new();
+    for category in ["Load A", "Load B"] {
+        roles.push(one_step_for(&engines[0], 5, category).await.expect("workflow"));
+    }
+    let requester = Actor::user(UserId(Uuid::now_v7()));
+    let (next, done) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut creators = Vec::new();
+    for i in 0..8 {
+        let (e, next) = (Arc::clone(&engines[i % 2]), Arc::clone(&next));
+        creators.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= tickets {
+                    return seqs;
+                }
+                let category = if n % 2 == 0 { "Load A" } else { "Load B" };
+                let t = e
+                    .create_ticket(requester, NewTicket::new("Load", category))
+                    .await
+                    .expect("create");
+                seqs.push(t.ticket_id.seq());
+            }
+        }));
+    }
+    let mut loops = Vec::new();
+    for i in 0..4 {
+        let (e, done) = (Arc::clone(&engines[i % 2]), Arc::clone(&done));
+        loops.push(tokio::spawn(async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+            while done.load(Ordering::SeqCst) < tickets {
+                assert!(std::time::Instant::now() < deadline, "allocation stalled");
+                e.pump().await.expect("relay");
+                let outcomes = e.consume_batch(Consumer::Allocation, 16).await.expect("consume");
+                for outcome in &outcomes {
+                    assert_eq!(
+                        outcome,
+                        &ConsumeOutcome::Done,
+                        "every message handled once, without error"
+                    );
+                }
+                done.fetch_add(outcomes.len(), Ordering::SeqCst);
+                if outcomes.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+            }
+        }));
+    }
+    let mut seqs = HashSet::new();
+    for c in creators {
+        seqs.extend(c.await.expect("creator"));
+    }
+    assert_eq!(
+        seqs,
+        (1..=tickets as u32).collect(),
+        "ticket numbers without gap or duplicate"
+    );
+    for l in loops {
+        l.await.expect("allocation loop");
+    }
+    assert_eq!(done.load(Ordering::SeqCst), tickets, "one message per ticket");
+    let page = PageRequest { page: 1, page_size: 1 };
+    for fx in &roles {
+        for u in &fx.users {
+            let mine = engines[1]
+                .assignments(Actor::user(u.id), false, false, page)
+                .await
+                .expect("assignments");
+            assert_eq!(mine.total as usize, tickets / 10, "{} of {}", u.full_name, fx.role.name);
+        }
     }
 }
 

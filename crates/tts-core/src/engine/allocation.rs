@@ -5,13 +5,14 @@ use super::unit::Cmd;
 use super::views::Allocation;
 use super::{Engine, retrying};
 use crate::domain::event::DomainEvent;
-use crate::domain::matching::{MatchIndex, TicketKey};
+use crate::domain::matching::{Match, MatchIndex, TicketKey};
 use crate::domain::notification::NotificationType;
 use crate::domain::sla::task_target;
 use crate::domain::task::{Origin, Task, TaskStatus};
+use crate::domain::ticket::Ticket;
 use crate::domain::workflow::{Workflow, WorkflowStatus};
 use crate::error::{Error, Result};
-use crate::ids::TicketId;
+use crate::ids::{RoleId, TicketId};
 use crate::ports::store::{Access, UnitOfWork};
 use serde_json::json;
 use std::sync::Arc;
@@ -59,22 +60,54 @@ pub(crate) async fn pinned_version(tx: &mut dyn UnitOfWork, task: &Task) -> Resu
         })
 }
 
+/// A ticket routed to a workflow, its row locked in the unit, ready for its first assignment.
+pub(crate) struct Routed {
+    ticket: Ticket,
+    workflow: Arc<Workflow>,
+    decision: Match,
+    /// The role the start step goes to: the role whose cursor the assignment locks.
+    pub(crate) role: RoleId,
+}
+
+impl Routed {
+    /// The ticket's id.
+    pub(crate) fn ticket_id(&self) -> TicketId {
+        self.ticket.id
+    }
+}
+
+/// Where routing a ticket ended.
+pub(crate) enum Route {
+    /// Nothing to assign: already allocated, closed, or no workflow matches.
+    Settled(Allocation),
+    /// Ready for [`assign_routed`].
+    Ready(Routed),
+}
+
 /// The allocation itself, inside the caller's unit (the allocation consumer adds its dedup record).
 pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Allocation> {
-    let (mut ticket, task) = cmd
+    match route(cmd, ticket_id).await? {
+        Route::Settled(allocation) => Ok(allocation),
+        Route::Ready(routed) => assign_routed(cmd, routed, true).await,
+    }
+}
+
+/// Locks and loads a ticket and finds the workflow it goes to.
+pub(crate) async fn route(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Route> {
+    let (ticket, task) = cmd
         .tx
         .ticket_with_task(ticket_id)
         .await?
         .ok_or_else(|| Error::not_found("ticket", ticket_id))?;
     if let Some(task) = task {
-        return Ok(Allocation::AlreadyAllocated { task });
+        return Ok(Route::Settled(Allocation::AlreadyAllocated { task }));
     }
     if ticket.status.is_terminal() {
-        return Ok(Allocation::Skipped);
+        return Ok(Route::Settled(Allocation::Skipped));
     }
     let index = cmd.engine.match_index(cmd.tx.as_mut()).await?;
     let Some(decision) = index.find(&TicketKey::from(&ticket)) else {
-        return Ok(Allocation::Unroutable);
+        return Ok(Route::Settled(Allocation::Unroutable));
     };
     let workflow = cmd
         .tx
@@ -86,6 +119,30 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
                 format!("{}@{}", decision.workflow, decision.version),
             )
         })?;
+    let role = workflow
+        .definition
+        .start_step()
+        .ok_or_else(|| Error::conflict(format!("workflow {} has no start step", workflow.id)))?
+        .role_id;
+    Ok(Route::Ready(Routed {
+        ticket,
+        workflow,
+        decision,
+        role,
+    }))
+}
+
+/// Creates the task of a routed ticket and assigns its start step. With `flush_before_pick`, what does
+/// not depend on the assignee is sent before the pick locks the role's cursor (held until commit), so
+/// the less is left to send after it, the shorter other allocations of the role wait; a batch that holds
+/// the cursor anyway skips that round trip.
+pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed, flush_before_pick: bool) -> Result<Allocation> {
+    let Routed {
+        mut ticket,
+        workflow,
+        decision,
+        ..
+    } = routed;
     let def = &workflow.definition;
     let start = def
         .start_step()
@@ -103,9 +160,6 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
         updated_at: cmd.now,
         version: 1,
     };
-    // What does not depend on the assignee is written (and flushed) before the pick: the pick locks the
-    // role's cursor until commit, so the less that is left to send after it, the shorter every other
-    // allocation of the role waits.
     cmd.tx.insert_task(&task).await?;
     ticket.is_task_allocated = true;
     ticket.touch(cmd.now);
@@ -117,7 +171,9 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
         version: workflow.version,
     })
     .await?;
-    cmd.tx.flush().await?;
+    if flush_before_pick {
+        cmd.tx.flush().await?;
+    }
     let user = pick(cmd, start, start.role_id, None).await?;
     let placement = Placement {
         ticket: &ticket,

@@ -3,7 +3,7 @@
 //! recorded in the same unit as the effect.
 
 use super::Engine;
-use super::allocation::allocate_in;
+use super::allocation::{Route, Routed, allocate_in, assign_routed, route};
 use super::unit::Cmd;
 use super::views::Allocation;
 use crate::domain::event::DomainEvent;
@@ -72,27 +72,111 @@ impl Engine {
         let Some(delivery) = self.queue.receive(&queue).await? else {
             return Ok(None);
         };
-        let outcome = match self.handle(consumer, &delivery).await {
+        let handled = self.handle(consumer, &delivery).await;
+        Ok(Some(self.settle(&delivery, handled).await?))
+    }
+
+    /// Acks or nacks a delivery by how handling it went.
+    async fn settle(&self, delivery: &Delivery, handled: Result<bool>) -> Result<ConsumeOutcome> {
+        Ok(match handled {
             Ok(true) => {
-                self.queue.ack(&delivery).await?;
+                self.queue.ack(delivery).await?;
                 ConsumeOutcome::Done
             }
             Ok(false) => {
-                self.queue.ack(&delivery).await?;
+                self.queue.ack(delivery).await?;
                 ConsumeOutcome::Duplicate
             }
             Err(e) => {
                 let transient = matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Internal) || e.is_retryable();
                 if transient && delivery.attempt < self.config.max_deliveries {
-                    self.queue.nack(&delivery, true).await?;
+                    self.queue.nack(delivery, true).await?;
                     ConsumeOutcome::Retrying { error: e.to_string() }
                 } else {
-                    self.queue.nack(&delivery, false).await?;
+                    self.queue.nack(delivery, false).await?;
                     ConsumeOutcome::DeadLettered { error: e.to_string() }
                 }
             }
-        };
-        Ok(Some(outcome))
+        })
+    }
+
+    /// Receives up to `max` ready messages for `consumer` and handles them, acking or nacking each;
+    /// empty when the queue is. Allocations are handled together in one unit of work: one commit and one
+    /// hold of a role's cursor for the lot instead of one per ticket, which is what lets allocation keep
+    /// up with ticket creation. If any of them fails, that unit is rolled back and each message is handled
+    /// on its own as [`Self::consume_one`] would, so one bad message never holds back the others.
+    /// Notifications are handled one by one (an e-mail sent cannot be taken back by a rollback).
+    pub async fn consume_batch(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
+        let queue = self.consumer_queue(consumer).to_string();
+        let mut deliveries = Vec::new();
+        while deliveries.len() < max.max(1) {
+            match self.queue.receive(&queue).await? {
+                Some(d) => deliveries.push(d),
+                None => break,
+            }
+        }
+        if consumer == Consumer::Allocation
+            && deliveries.len() > 1
+            && let Ok(handled) = self.allocate_batch(&deliveries).await
+        {
+            let mut outcomes = Vec::with_capacity(deliveries.len());
+            for (delivery, fresh) in deliveries.iter().zip(handled) {
+                self.queue.ack(delivery).await?;
+                outcomes.push(if fresh {
+                    ConsumeOutcome::Done
+                } else {
+                    ConsumeOutcome::Duplicate
+                });
+            }
+            return Ok(outcomes);
+        }
+        let mut outcomes = Vec::with_capacity(deliveries.len());
+        for delivery in &deliveries {
+            outcomes.push(self.settle(delivery, self.handle(consumer, delivery).await).await?);
+        }
+        Ok(outcomes)
+    }
+
+    /// Allocates the tickets of several `ticket.created` deliveries in one unit; per delivery, false for a
+    /// duplicate. Any error (a bad payload included) fails the whole unit, which is then rolled back.
+    ///
+    /// Lock order, so that concurrent batches (in this process or another) never deadlock: first every
+    /// ticket row, in ticket id order; then the role cursors, in role id order. A single allocation locks
+    /// its ticket, then its cursor, which agrees.
+    async fn allocate_batch(&self, deliveries: &[Delivery]) -> Result<Vec<bool>> {
+        let mut wanted = Vec::with_capacity(deliveries.len());
+        for (i, delivery) in deliveries.iter().enumerate() {
+            match serde_json::from_value(delivery.message.payload.clone()) {
+                Ok(DomainEvent::TicketCreated { ticket, .. } | DomainEvent::AllocationRequested { ticket }) => {
+                    wanted.push((ticket, i));
+                }
+                _ => return Err(Error::invalid("payload", "not a ticket to allocate")),
+            }
+        }
+        wanted.sort_unstable();
+        let mut cmd = Cmd::open_background(self, Access::Write).await?;
+        let mut handled = vec![false; deliveries.len()];
+        let mut ready = Vec::with_capacity(wanted.len());
+        for (ticket, i) in wanted {
+            let fresh = cmd
+                .tx
+                .record_processed(Consumer::Allocation.name(), deliveries[i].message.id, cmd.now)
+                .await?;
+            handled[i] = fresh;
+            // A second message for a ticket already routed in this batch is settled by the first.
+            if fresh
+                && !ready.iter().any(|r: &Routed| r.ticket_id() == ticket)
+                && let Route::Ready(routed) = route(&mut cmd, ticket).await?
+            {
+                ready.push(routed);
+            }
+        }
+        ready.sort_by_key(|r| (r.role, r.ticket_id()));
+        for routed in ready {
+            assign_routed(&mut cmd, routed, false).await?;
+        }
+        cmd.commit().await?;
+        Ok(handled)
     }
 
     /// Handles everything ready on the consumer's queue; returns how many deliveries were handled.

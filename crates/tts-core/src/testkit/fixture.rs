@@ -190,7 +190,7 @@ pub struct OneStep {
     pub role: Role,
     /// Its active holders, ordered by id.
     pub users: Vec<User>,
-    /// The published workflow (category `Load`).
+    /// The published workflow (category `Load`, or the one given to [`one_step_for`]).
     pub workflow: Workflow,
     /// The action that completes the task.
     pub done: ActionId,
@@ -199,6 +199,11 @@ pub struct OneStep {
 /// A role of `users` active holders and a published one-step round-robin workflow for category `Load`:
 /// the smallest setup that exercises allocation, for concurrency tests and throughput benchmarks.
 pub async fn one_step(engine: &Engine, users: usize) -> Result<OneStep> {
+    one_step_for(engine, users, "Load").await
+}
+
+/// [`one_step`] for tickets of `category`: several of them give several roles, each with its own cursor.
+pub async fn one_step_for(engine: &Engine, users: usize, category: &str) -> Result<OneStep> {
     let sys = Actor::system();
     let tag = Uuid::now_v7().simple().to_string();
     let tag = &tag[tag.len() - 8..];
@@ -220,7 +225,7 @@ pub async fn one_step(engine: &Engine, users: usize) -> Result<OneStep> {
         name: format!("Dispatch {tag}"),
         description: "One step: handle it.".into(),
         match_key: MatchKey {
-            category: "Load".into(),
+            category: category.into(),
             ..MatchKey::default()
         },
         is_default: false,
