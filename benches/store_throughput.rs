@@ -33,6 +33,12 @@
 //! from `pg_current_wal_lsn()`); and the floor when every transaction also updates one shared row first
 //! (how commits queue behind a hot row lock, like the ticket-number counter and the role cursor).
 //!
+//! - the pipeline: the server's own path, clients creating while a relay loop and allocation loops
+//!   (`Engine::consume_batch`) run beside them, timed until every ticket is allocated.
+//!
+//! Environment: `TTS_BENCH_POOL` sets the PostgreSQL pool size (default [`POOL`]);
+//! `TTS_BENCH_TICKETS_ONLY` runs only the tickets at the highest concurrency, for profilers.
+//!
 //! Sizing: each measurement first warms up for a fixed time at its concurrency, then runs a fixed number
 //! of operations sized from the warm-up rate to take about [`TARGET`] (`TTS_BENCH_SECS` overrides it).
 
