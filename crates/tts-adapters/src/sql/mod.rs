@@ -14,6 +14,7 @@
 mod error;
 #[cfg(feature = "sqlite")]
 mod group;
+mod json_doc;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]

@@ -107,13 +107,7 @@ pub(crate) enum Arg {
 impl Arg {
     /// `value` as a JSON argument.
     pub(crate) fn json(backend: &'static str, value: &impl serde::Serialize) -> tts_core::Result<Arg> {
-        serde_json::value::to_raw_value(value)
-            .map(Arg::Json)
-            .map_err(|e| tts_core::Error::Backend {
-                backend,
-                kind: tts_core::ErrorKind::Internal,
-                message: format!("cannot serialize a row: {e}"),
-            })
+        crate::sql::json_doc::JsonDoc::of(backend, value).map(|doc| Arg::Json(doc.0))
     }
 }
 
@@ -307,7 +301,7 @@ macro_rules! sql_unit_of_work {
                     Arg::OptUuid(v) => q.bind(v),
                     Arg::Time(v) => q.bind(v),
                     Arg::OptTime(v) => q.bind(v),
-                    Arg::Json(v) => q.bind(v),
+                    Arg::Json(v) => q.bind(crate::sql::json_doc::JsonDoc(v)),
                 };
             }
             q
@@ -690,7 +684,7 @@ macro_rules! sql_unit_of_work {
                     .bind(w.id.0)
                     .bind(name_key(&w.definition.name))
                     .bind(w.status.as_str())
-                    .bind(Json(w))
+                    .bind(crate::sql::json_doc::JsonDoc::of(self.backend, w)?)
                     .execute(&mut *self.tx)
                     .await
                     .map_err(err)?;
@@ -706,7 +700,7 @@ macro_rules! sql_unit_of_work {
                     .bind(w.id.0)
                     .bind(name_key(&w.definition.name))
                     .bind(w.status.as_str())
-                    .bind(Json(w))
+                    .bind(crate::sql::json_doc::JsonDoc::of(self.backend, w)?)
                     .execute(&mut *self.tx)
                     .await
                     .map_err(err)?;
@@ -739,7 +733,7 @@ macro_rules! sql_unit_of_work {
                 sqlx::query("INSERT INTO workflow_versions (workflow_id, version, data) VALUES ($1, $2, $3)")
                     .bind(w.id.0)
                     .bind(i64::from(w.version))
-                    .bind(Json(w))
+                    .bind(crate::sql::json_doc::JsonDoc::of(self.backend, w)?)
                     .execute(&mut *self.tx)
                     .await
                     .map_err(err)?;
@@ -782,7 +776,7 @@ macro_rules! sql_unit_of_work {
                     .bind(u.id.0)
                     .bind(u.email.trim().to_lowercase())
                     .bind(u.is_active)
-                    .bind(Json(u))
+                    .bind(crate::sql::json_doc::JsonDoc::of(self.backend, u)?)
                     .execute(&mut *self.tx)
                     .await
                     .map_err(err)?;
@@ -796,7 +790,7 @@ macro_rules! sql_unit_of_work {
                     .bind(u.id.0)
                     .bind(u.email.trim().to_lowercase())
                     .bind(u.is_active)
-                    .bind(Json(u))
+                    .bind(crate::sql::json_doc::JsonDoc::of(self.backend, u)?)
                     .execute(&mut *self.tx)
                     .await
                     .map_err(err)?;
@@ -826,7 +820,7 @@ macro_rules! sql_unit_of_work {
                     .bind(r.id.0)
                     .bind(name_key(&r.system))
                     .bind(name_key(&r.name))
-                    .bind(Json(r))
+                    .bind(crate::sql::json_doc::JsonDoc::of(self.backend, r)?)
                     .execute(&mut *self.tx)
                     .await
                     .map_err(err)?;
