@@ -27,9 +27,9 @@ pub struct WorkerConfig {
     /// Loops per consumer queue, so several messages are in flight: their units then share commits
     /// (SQLite group commit) or run in parallel (PostgreSQL) instead of waiting for each other.
     pub consumers_per_queue: usize,
-    /// Most `ticket.created` messages one allocation loop takes and allocates in one unit of work
-    /// (`Engine::consume_batch`); 1 allocates one ticket per unit.
-    pub allocation_batch: usize,
+    /// Most messages one consumer loop takes per unit of work (`Engine::consume_batch`): allocations,
+    /// and notifications when e-mail is off; 1 handles one message per unit.
+    pub consumer_batch: usize,
 }
 
 impl Default for WorkerConfig {
@@ -42,7 +42,7 @@ impl Default for WorkerConfig {
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
             consumers_per_queue: 4,
-            allocation_batch: 32,
+            consumer_batch: 32,
         }
     }
 }
@@ -136,10 +136,8 @@ async fn relay(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receive
 async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
     let queue = engine.consumer_queue(consumer).to_string();
     let mut backoff = config.backoff;
-    let batch = match consumer {
-        Consumer::Allocation => config.allocation_batch.max(1),
-        Consumer::Notifications => 1,
-    };
+    // `consume_batch` decides whether a batch shares a unit (notifications only without e-mail).
+    let batch = config.consumer_batch.max(1);
     while !stopped(&rx) {
         match engine.consume_batch(consumer, batch).await {
             Ok(outcomes) if !outcomes.is_empty() => {

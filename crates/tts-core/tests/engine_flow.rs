@@ -721,7 +721,7 @@ async fn retention_settings_are_checked() {
 }
 
 #[tokio::test]
-async fn allocation_batches_share_a_unit_and_isolate_a_bad_message() {
+async fn consumer_batches_share_a_unit_and_isolate_a_bad_message() {
     let w = world().await;
     let q = w.engine.consumer_queue(Consumer::Allocation).to_string();
     let mut tickets = Vec::new();
@@ -798,4 +798,49 @@ async fn allocation_batches_share_a_unit_and_isolate_a_bad_message() {
         w.engine.consume_batch(Consumer::Allocation, 10).await.expect("empty"),
         []
     );
+}
+
+#[tokio::test]
+async fn notification_batches_share_a_unit_only_without_email() {
+    for email in [false, true] {
+        let w = world_with(EngineConfig {
+            email_notifications: email,
+            ..EngineConfig::default()
+        })
+        .await;
+        let mut holders = Vec::new();
+        for i in 0..3 {
+            let (_, _, a) = allocated(&w, &format!("Notify {i}")).await;
+            holders.push(a.user);
+        }
+        w.engine.pump_all().await.expect("pump");
+        let outcomes = w
+            .engine
+            .consume_batch(Consumer::Notifications, 10)
+            .await
+            .expect("batch");
+        assert_eq!(
+            outcomes,
+            [ConsumeOutcome::Done, ConsumeOutcome::Done, ConsumeOutcome::Done]
+        );
+        assert_eq!(w.mailer.sent().len(), if email { 3 } else { 0 }, "e-mail {email}");
+        holders.sort();
+        holders.dedup();
+        let mut written = 0;
+        for user in holders {
+            let holder =
+                w.fx.admins
+                    .iter()
+                    .find(|u| u.id == user)
+                    .map(|u| w.fx.actor(u))
+                    .expect("an admin holds the first step");
+            let notes = w
+                .engine
+                .notifications(holder, None, Default::default())
+                .await
+                .expect("notes");
+            written += notes.total;
+        }
+        assert_eq!(written, 3, "one in-app notification per assignment");
+    }
 }

@@ -103,9 +103,10 @@ impl Engine {
     /// Receives up to `max` ready messages for `consumer` and handles them, acking or nacking each;
     /// empty when the queue is. Allocations are handled together in one unit of work: one commit and one
     /// hold of a role's cursor for the lot instead of one per ticket, which is what lets allocation keep
-    /// up with ticket creation. If any of them fails, that unit is rolled back and each message is handled
-    /// on its own as [`Self::consume_one`] would, so one bad message never holds back the others.
-    /// Notifications are handled one by one (an e-mail sent cannot be taken back by a rollback).
+    /// up with ticket creation. Notifications are too when e-mail is off (a sent e-mail cannot be taken
+    /// back by a rollback, so with e-mail they go one by one). If any message of a batch fails, its unit
+    /// is rolled back and each message is handled on its own as [`Self::consume_one`] would, so one bad
+    /// message never holds back the others.
     pub async fn consume_batch(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
         let queue = self.consumer_queue(consumer).to_string();
         let mut deliveries = Vec::new();
@@ -115,10 +116,13 @@ impl Engine {
                 None => break,
             }
         }
-        if consumer == Consumer::Allocation
-            && deliveries.len() > 1
-            && let Ok(handled) = self.allocate_batch(&deliveries).await
-        {
+        let batched = match consumer {
+            _ if deliveries.len() < 2 => None,
+            Consumer::Allocation => self.allocate_batch(&deliveries).await.ok(),
+            Consumer::Notifications if !self.config.email_notifications => self.notify_batch(&deliveries).await.ok(),
+            Consumer::Notifications => None,
+        };
+        if let Some(handled) = batched {
             let mut outcomes = Vec::with_capacity(deliveries.len());
             for (delivery, fresh) in deliveries.iter().zip(handled) {
                 self.queue.ack(delivery).await?;
@@ -174,6 +178,32 @@ impl Engine {
         ready.sort_by_key(|r| (r.role, r.ticket_id()));
         for routed in ready {
             assign_routed(&mut cmd, routed, false).await?;
+        }
+        cmd.commit().await?;
+        Ok(handled)
+    }
+
+    /// Writes the in-app notifications of several `notification.requested` deliveries in one unit (only
+    /// without e-mail: a sent e-mail cannot be rolled back with the unit); per delivery, false for a
+    /// duplicate. Any error fails the whole unit.
+    async fn notify_batch(&self, deliveries: &[Delivery]) -> Result<Vec<bool>> {
+        let mut cmd = Cmd::open_background(self, Access::Write).await?;
+        let mut handled = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            let Ok(DomainEvent::NotificationRequested { request }) =
+                serde_json::from_value(delivery.message.payload.clone())
+            else {
+                return Err(Error::invalid("payload", "not a notification request"));
+            };
+            let fresh = cmd
+                .tx
+                .record_processed(Consumer::Notifications.name(), delivery.message.id, cmd.now)
+                .await?;
+            if fresh {
+                let notification = Notification::from_request(cmd.id(), request, cmd.now);
+                cmd.tx.insert_notification(&notification).await?;
+            }
+            handled.push(fresh);
         }
         cmd.commit().await?;
         Ok(handled)
