@@ -111,9 +111,12 @@ impl Engine {
         let queue = self.consumer_queue(consumer).to_string();
         let mut deliveries = Vec::new();
         while deliveries.len() < max.max(1) {
-            match self.queue.receive(&queue).await? {
-                Some(d) => deliveries.push(d),
-                None => break,
+            match self.queue.receive(&queue).await {
+                Ok(Some(d)) => deliveries.push(d),
+                Ok(None) => break,
+                Err(e) if deliveries.is_empty() => return Err(e),
+                // Handle what was received; the error will show again on the next call.
+                Err(_) => break,
             }
         }
         let batched = match consumer {
