@@ -423,12 +423,18 @@ fn round2(x: f64) -> u64 {
 async fn measure(ctx: &Arc<Ctx>, work: Work, clients: usize, warm_up: Duration, target: Duration) -> Run {
     let warm = drive(ctx, work, clients, u64::MAX, Some(Instant::now() + warm_up)).await;
     let ops = round2(warm.rate() * target.as_secs_f64()).max(20 * clients as u64);
+    let label = format!("{work:?} x{clients}");
+    timed(ctx, &label, "ops", drive(ctx, work, clients, ops, None)).await
+}
+
+/// Runs one sized measurement, adds the bytes written during it and prints it.
+async fn timed(ctx: &Arc<Ctx>, label: &str, unit: &str, run: impl Future<Output = Run>) -> Run {
     let before = ctx.floor.written().await;
-    let mut run = drive(ctx, work, clients, ops, None).await;
+    let mut run = run.await;
     let after = ctx.floor.written().await;
     run.written = before.zip(after).map(|(b, a)| a.saturating_sub(b));
     println!(
-        "    {work:?} x{clients}: {} ops in {:.2} s = {} ops/s",
+        "    {label}: {} {unit} in {:.2} s = {} {unit}/s",
         run.ops,
         run.elapsed.as_secs_f64(),
         thousands(run.rate())
@@ -436,7 +442,7 @@ async fn measure(ctx: &Arc<Ctx>, work: Work, clients: usize, warm_up: Duration, 
     run
 }
 
-/// Allocation loops of the pipeline, as the worker runs them (relay, then a batch of the allocation queue).
+/// Allocation loops of the pipeline (the worker's `consumers_per_queue`), beside one relay loop.
 const PIPELINE_LOOPS: usize = 4;
 /// Most messages one allocation loop takes per unit (the worker's default).
 const PIPELINE_BATCH: usize = 32;
@@ -512,17 +518,8 @@ async fn measure_pipeline(ctx: &Arc<Ctx>, clients: usize, warm_up: Duration, tar
     let warm_ops = round2(500.0 * warm_up.as_secs_f64()).max(20 * clients as u64);
     let warm = pipeline(ctx, clients, warm_ops).await;
     let ops = round2(warm.rate() * target.as_secs_f64()).max(20 * clients as u64);
-    let before = ctx.floor.written().await;
-    let mut run = pipeline(ctx, clients, ops).await;
-    let after = ctx.floor.written().await;
-    run.written = before.zip(after).map(|(b, a)| a.saturating_sub(b));
-    println!(
-        "    Pipeline x{clients}: {} tickets in {:.2} s = {} tickets/s",
-        run.ops,
-        run.elapsed.as_secs_f64(),
-        thousands(run.rate())
-    );
-    run
+    let label = format!("Pipeline x{clients}");
+    timed(ctx, &label, "tickets", pipeline(ctx, clients, ops)).await
 }
 
 /// Everything measured on one backend.
