@@ -4,7 +4,7 @@ use std::path::Path;
 use tokio::io::AsyncReadExt;
 use tts_adapters::blob::FileBlobStore;
 use tts_core::ErrorKind;
-use tts_core::memory::sha256::sha256_hex;
+use tts_core::ports::blob::sha256_hex;
 use tts_core::ports::BlobStore;
 
 async fn store(dir: &Path) -> FileBlobStore {

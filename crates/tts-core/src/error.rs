@@ -45,6 +45,8 @@ pub enum ErrorKind {
     Forbidden,
     /// The caller is not authenticated (bad credentials, locked account).
     Unauthorized,
+    /// Too many attempts: the caller must wait before trying again.
+    Throttled,
     /// A backend is down or overloaded; retrying later may succeed.
     Unavailable,
     /// A bug or an unexpected backend failure.
@@ -94,6 +96,12 @@ pub enum Error {
     /// Authentication failed.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// Too many attempts (failed logins of one client on one account): wait before the next.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    Throttled {
+        /// Seconds until the next attempt is allowed.
+        retry_after_secs: u64,
+    },
     /// A backend (database, broker, mail server) failed.
     #[error("{backend} backend error: {message}")]
     Backend {
@@ -121,6 +129,7 @@ impl Error {
             }
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::Unauthorized(_) => ErrorKind::Unauthorized,
+            Error::Throttled { .. } => ErrorKind::Throttled,
             Error::Backend { kind, .. } => *kind,
         }
     }

@@ -12,12 +12,17 @@
 //! ```
 //! # async fn demo() -> tts_core::Result<()> {
 //! use tts_core::{Engine, Actor, NewTicket};
-//! let engine = Engine::builder().build()?;
+//! let engine = Engine::in_memory().build()?;
 //! let requester = Actor::user(tts_core::UserId(uuid::Uuid::now_v7()));
-//! let ticket = engine.create_ticket(requester, NewTicket::new("Printer jammed", "IT Support")).await?;
+//! let ticket = engine.create_ticket(requester, NewTicket::new("Printer jammed", "IT Support"), None).await?.ticket;
 //! assert_eq!(ticket.status, tts_core::TicketStatus::Open);
 //! # Ok(()) }
 //! ```
+//!
+//! ## Crates doing the hand-written-looking parts
+//! - `sha2` + `hex`: SHA-256 of blobs ([`ports::blob::sha256_hex`]) and the test password hasher;
+//! - `async-lock`: the memory store's unit lock and the session gate's single-flight poll;
+//! - `event-listener`: waiting for queue messages and outbox commits, without piling up wakers.
 //!
 //! ## Features
 //! - `testkit`: the conformance suites for every port ([`testkit`]).
@@ -37,9 +42,11 @@ pub mod testkit;
 pub use domain::assignment::Candidate;
 pub use domain::audit::AuditEntry;
 pub use domain::event::{DomainEvent, OutboxMessage};
+pub use domain::login::{Credential, Throttle, ThrottleKey, ThrottlePolicy};
 pub use domain::matching::{Match, MatchIndex, TicketKey, Tier};
 pub use domain::notification::{Notification, NotificationRequest, NotificationType};
 pub use domain::priority::Priority;
+pub use domain::session::{EndSessions, RefreshSession, RefreshVerdict, Rotation};
 pub use domain::task::{Assignment, AssignmentStatus, Origin, Task, TaskStatus};
 pub use domain::ticket::{Employee, NewTicket, Ticket, TicketEdit, TicketStatus};
 pub use domain::ticket_number::TicketNumber;
@@ -50,8 +57,8 @@ pub use domain::workflow::{
 };
 pub use engine::tickets::{Created, IdempotencyKey, TicketRef};
 pub use engine::{
-    ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, NewUser, PruneReport,
-    QueueNames, Retention, Session,
+    ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, LoginAttempt, NewSession,
+    NewUser, ProfileChange, PruneReport, QueueNames, Retention, Session, SessionGateConfig, UserChange,
 };
 pub use error::{Error, ErrorKind, FieldError, Result};
 pub use ids::*;

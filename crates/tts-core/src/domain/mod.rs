@@ -3,9 +3,11 @@
 pub mod assignment;
 pub mod audit;
 pub mod event;
+pub mod login;
 pub mod matching;
 pub mod notification;
 pub mod priority;
+pub mod session;
 pub mod sla;
 pub mod task;
 pub mod ticket;

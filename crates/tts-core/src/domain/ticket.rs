@@ -171,7 +171,8 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    /// Moves the ticket to `to` if the status table allows it.
+    /// Moves the ticket to `to` if the status table allows it. The version is not bumped here: a command
+    /// may move a ticket several times and saves it once, after one [`Ticket::touch`].
     pub fn move_to(&mut self, to: TicketStatus, now: DateTime<Utc>) -> Result<()> {
         if !self.status.can_move_to(to) {
             return Err(Error::IllegalTransition {
@@ -181,11 +182,12 @@ impl Ticket {
             });
         }
         self.status = to;
-        self.touch(now);
+        self.updated_at = now;
         Ok(())
     }
 
-    /// Records a change: bumps the version and the update time.
+    /// Records a change about to be saved: bumps the version (once per saved change: the store checks
+    /// that it is one more than the stored one) and the update time.
     pub fn touch(&mut self, now: DateTime<Utc>) {
         self.version += 1;
         self.updated_at = now;
@@ -380,8 +382,8 @@ mod tests {
     }
 }
 
-/// A partial change of a ticket's fields (PUT/PATCH); `None` leaves a field as it is, and an empty
-/// subcategory or department clears it.
+/// A partial change of a ticket (PUT/PATCH): its fields and, optionally, its status, applied together;
+/// `None` leaves a field as it is, and an empty subcategory or department clears it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TicketEdit {
     /// New subject.
@@ -402,9 +404,20 @@ pub struct TicketEdit {
     /// New priority (drives the SLA: only before allocation, or by an admin).
     #[serde(default)]
     pub priority: Option<Priority>,
+    /// New status, moved through the status table after the fields change.
+    #[serde(default)]
+    pub status: Option<TicketStatus>,
 }
 
 impl TicketEdit {
+    /// True when the edit changes a field (not only the status).
+    pub fn touches_fields(&self) -> bool {
+        TicketEdit {
+            status: None,
+            ..self.clone()
+        } != TicketEdit::default()
+    }
+
     /// True when nothing would change.
     pub fn is_empty(&self) -> bool {
         self == &TicketEdit::default()
@@ -435,7 +448,7 @@ impl TicketEdit {
         next.subcategory = merged.subcategory;
         next.department = merged.department;
         next.priority = merged.priority;
-        next.touch(now);
+        next.updated_at = now;
         Ok(next)
     }
 }

@@ -60,24 +60,58 @@ pub struct Membership {
     pub is_active: bool,
 }
 
-/// Who runs a command: the authenticated user and whether they hold `tts:Admin`.
+/// Who runs a command: the authenticated user, whether they hold `tts:Admin`, and whether they are an
+/// agent (hold any other active role: they work on tickets, and may file tickets on someone's behalf).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     /// The user.
     pub user: UserId,
     /// Holds `tts:Admin`.
     pub is_admin: bool,
+    /// Holds an active role other than `tts:Admin`.
+    #[serde(default)]
+    pub is_agent: bool,
 }
 
 impl Actor {
-    /// A non-admin actor.
+    /// A requester: no role.
     pub fn user(user: UserId) -> Self {
-        Actor { user, is_admin: false }
+        Actor {
+            user,
+            is_admin: false,
+            is_agent: false,
+        }
+    }
+
+    /// An agent: holds a role, not the admin one.
+    pub fn agent(user: UserId) -> Self {
+        Actor {
+            user,
+            is_admin: false,
+            is_agent: true,
+        }
     }
 
     /// An admin actor.
     pub fn admin(user: UserId) -> Self {
-        Actor { user, is_admin: true }
+        Actor {
+            user,
+            is_admin: true,
+            is_agent: false,
+        }
+    }
+
+    /// The actor a user with these active roles is.
+    pub fn with_roles<'r>(user: UserId, roles: impl IntoIterator<Item = &'r Role>) -> Self {
+        let mut actor = Actor::user(user);
+        for role in roles {
+            if role.is_admin() {
+                actor.is_admin = true;
+            } else {
+                actor.is_agent = true;
+            }
+        }
+        actor
     }
 
     /// The operator at the console (seeding, CLI, schedulers): admin rights, the nil user id.
@@ -85,7 +119,13 @@ impl Actor {
         Actor {
             user: UserId(uuid::Uuid::nil()),
             is_admin: true,
+            is_agent: false,
         }
+    }
+
+    /// Admins and agents: those who work on tickets and may see who holds which role.
+    pub fn is_staff(&self) -> bool {
+        self.is_admin || self.is_agent
     }
 
     /// True for [`Actor::system`].

@@ -21,6 +21,30 @@ pub enum WorkflowStatus {
 }
 
 impl WorkflowStatus {
+    /// The statuses a workflow may move to from this one: publishing activates a draft or a paused
+    /// workflow (and a published one may be published again after edits while paused), pausing stops
+    /// matching an active one, and archiving retires any workflow for good.
+    pub fn allowed_next(self) -> &'static [WorkflowStatus] {
+        use WorkflowStatus::*;
+        match self {
+            Draft => &[Active, Archived],
+            Active => &[Paused, Archived],
+            Paused => &[Active, Archived],
+            Archived => &[],
+        }
+    }
+
+    /// Whether the table allows moving from `self` to `to`.
+    pub fn can_move_to(self, to: WorkflowStatus) -> bool {
+        self.allowed_next().contains(&to)
+    }
+
+    /// Whether a workflow in this status may be edited (drafts and paused workflows; running tasks keep
+    /// the version they started on).
+    pub fn is_editable(self) -> bool {
+        matches!(self, WorkflowStatus::Draft | WorkflowStatus::Paused)
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,11 +1,11 @@
 //! Work on a task: the available actions, acting, escalating and transferring.
 
+use super::Engine;
 use super::allocation::pinned_version;
 use super::assign::{Placement, pick, place};
+use super::command::Cmd;
 use super::tickets::drive_ticket;
-use super::unit::Cmd;
 use super::views::{ActionOutcome, AvailableAction, AvailableActions};
-use super::{Engine, retrying};
 use crate::domain::event::DomainEvent;
 use crate::domain::notification::{NotificationRequest, NotificationType};
 use crate::domain::task::{Assignment, AssignmentStatus, Origin, Task, TaskStatus};
@@ -14,7 +14,6 @@ use crate::domain::user::Actor;
 use crate::domain::workflow::{Step, Workflow};
 use crate::error::{Error, Result};
 use crate::ids::{ActionId, TaskId, UserId};
-use crate::ports::store::Access;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -118,8 +117,7 @@ fn holder_assignment(ctx: &TaskContext, actor: Actor) -> Result<Assignment> {
 impl Engine {
     /// The actions of the task's current step, and whether `actor` may take them now.
     pub async fn available_actions(&self, actor: Actor, task: TaskId) -> Result<AvailableActions> {
-        let mut cmd = Cmd::open(self, Access::Read, Some(actor.user)).await?;
-        let ctx = load_task(&mut cmd, actor, task).await?;
+        let ctx = self.read(actor, async move |cmd| load_task(cmd, actor, task).await).await?;
         let def = &ctx.workflow.definition;
         let step = ctx.current_step()?.clone();
         let can_act = !ctx.task.status.is_closed() && ctx.open_assignment_of(actor.user).is_some();
@@ -150,163 +148,49 @@ impl Engine {
         comment: &str,
     ) -> Result<ActionOutcome> {
         let comment = check_note("comment", comment, false)?;
-        retrying!(self, self.perform_action_once(actor, task, action, &comment))
-    }
-
-    async fn perform_action_once(
-        &self,
-        actor: Actor,
-        id: TaskId,
-        action: ActionId,
-        comment: &str,
-    ) -> Result<ActionOutcome> {
-        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
-        let mut ctx = load_task(&mut cmd, actor, id).await?;
-        let mut holder = holder_assignment(&ctx, actor)?;
-        let def = &ctx.workflow.definition;
-        let transition = def
-            .transition(action)
-            .filter(|t| t.from_step == ctx.task.current_step)
-            .ok_or_else(|| Error::invalid("action_id", "this action does not leave the task's current step"))?
-            .clone();
-        holder.notes = comment.to_string();
-        holder.move_to(AssignmentStatus::Resolved, Some(actor.user), cmd.now)?;
-        cmd.tx.update_assignment(&holder).await?;
-        let from_step = ctx.task.current_step;
-        let outcome = match transition.to_step {
-            Some(next) => {
-                let step = def.step(next).ok_or_else(|| Error::not_found("step", next))?.clone();
-                ctx.task.current_step = next;
-                if ctx.task.status == TaskStatus::Pending {
-                    ctx.task.move_to(TaskStatus::InProgress, cmd.now)?;
-                } else {
-                    ctx.task.touch(cmd.now);
-                }
-                cmd.tx.update_task(&ctx.task).await?;
-                let user = pick(&mut cmd, &step, step.role_id, None).await?;
-                let placement = Placement {
-                    ticket: &ctx.ticket,
-                    task: &ctx.task,
-                    def,
-                    step: &step,
-                    role: step.role_id,
-                    origin: Origin::System,
-                    keep_target: None,
-                    notice: NotificationType::TaskAssignment,
-                };
-                let assignment = place(&mut cmd, &placement, user).await?;
-                let mut ticket = ctx.ticket.clone();
-                if ticket.status != TicketStatus::InProgress {
-                    drive_ticket(&mut cmd, &mut ticket, TicketStatus::InProgress).await?;
-                    cmd.tx.update_ticket(&ticket).await?;
-                }
-                cmd.emit(DomainEvent::TaskTransitioned {
-                    task: id,
-                    ticket: ticket.id,
-                    action,
-                    from_step,
-                    to_step: next,
-                    by: actor.user,
-                })
-                .await?;
-                cmd.audit(
-                    "task.action",
-                    Some(ticket.id),
-                    Some(id),
-                    json!({"step": from_step, "assignment": holder.id}),
-                    json!({"action": action, "action_name": transition.name, "step": next, "assignee": user, "comment": comment}),
-                )
-                .await?;
-                let assignee = cmd.tx.user(user).await?.ok_or_else(|| Error::not_found("user", user))?;
-                ActionOutcome::Transitioned {
-                    task: ctx.task.clone(),
-                    next_step: step,
-                    assignee,
-                    assignment,
-                }
-            }
-            None => {
-                ctx.task.move_to(TaskStatus::Completed, cmd.now)?;
-                cmd.tx.update_task(&ctx.task).await?;
-                let mut ticket = ctx.ticket.clone();
-                drive_ticket(&mut cmd, &mut ticket, TicketStatus::Resolved).await?;
-                cmd.tx.update_ticket(&ticket).await?;
-                cmd.emit(DomainEvent::TaskCompleted {
-                    task: id,
-                    ticket: ticket.id,
-                    by: actor.user,
-                })
-                .await?;
-                cmd.notify(NotificationRequest {
-                    user_id: ticket.created_by,
-                    kind: NotificationType::TaskCompleted,
-                    subject: format!("{} resolved: {}", ticket.ticket_id, ticket.subject),
-                    message: format!("Your ticket {} was resolved.", ticket.ticket_id),
-                    related_ticket: Some(ticket.ticket_id),
-                    related_task: Some(id),
-                })
-                .await?;
-                cmd.audit(
-                    "task.completed",
-                    Some(ticket.id),
-                    Some(id),
-                    json!({"step": from_step, "assignment": holder.id}),
-                    json!({"action": action, "action_name": transition.name, "status": "completed", "comment": comment}),
-                )
-                .await?;
-                ActionOutcome::Completed {
-                    task: ctx.task.clone(),
-                    ticket,
-                }
-            }
-        };
-        cmd.commit().await?;
-        Ok(outcome)
+        self.write(actor, async move |cmd| act(cmd, actor, task, action, &comment).await)
+            .await
     }
 
     /// Hands the current step up to the step's escalation role (round-robin there, never back to the
     /// current holder). The holder or an admin may escalate; `reason` is required.
     pub async fn escalate(&self, actor: Actor, task: TaskId, reason: &str) -> Result<Assignment> {
         let reason = check_note("reason", reason, true)?;
-        retrying!(self, self.escalate_once(actor, task, &reason))
-    }
-
-    async fn escalate_once(&self, actor: Actor, id: TaskId, reason: &str) -> Result<Assignment> {
-        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
-        let ctx = load_task(&mut cmd, actor, id).await?;
-        let current = match holder_assignment(&ctx, actor) {
-            Ok(a) => a,
-            Err(_) if actor.is_admin && !ctx.task.status.is_closed() => ctx
-                .open_on_current()
-                .next()
-                .cloned()
-                .ok_or_else(|| Error::conflict("the current step has no open assignment"))?,
-            Err(e) => return Err(e),
-        };
-        let new = escalate_assignment(&mut cmd, &ctx, current, reason, Some(actor.user)).await?;
-        cmd.commit().await?;
-        Ok(new)
+        self.write(actor, async move |cmd| {
+            let ctx = load_task(cmd, actor, task).await?;
+            let current = held_or_admin(&ctx, actor)?;
+            escalate_assignment(cmd, &ctx, current, &reason, Some(actor.user)).await
+        })
+        .await
     }
 
     /// Hands the current step to a named user who actively holds the step's role. The holder or an admin
     /// may transfer; the SLA target is kept.
     pub async fn transfer(&self, actor: Actor, task: TaskId, to: UserId, notes: &str) -> Result<Assignment> {
         let notes = check_note("notes", notes, false)?;
-        retrying!(self, self.transfer_once(actor, task, to, &notes))
+        self.write(actor, async move |cmd| transfer_in(cmd, actor, task, to, &notes).await)
+            .await
     }
+}
 
-    async fn transfer_once(&self, actor: Actor, id: TaskId, to: UserId, notes: &str) -> Result<Assignment> {
-        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
-        let ctx = load_task(&mut cmd, actor, id).await?;
-        let mut current = match holder_assignment(&ctx, actor) {
-            Ok(a) => a,
-            Err(_) if actor.is_admin && !ctx.task.status.is_closed() => ctx
-                .open_on_current()
-                .next()
-                .cloned()
-                .ok_or_else(|| Error::conflict("the current step has no open assignment"))?,
-            Err(e) => return Err(e),
-        };
+/// The caller's open assignment on the current step, or for an admin any open one there.
+fn held_or_admin(ctx: &TaskContext, actor: Actor) -> Result<Assignment> {
+    match holder_assignment(ctx, actor) {
+        Ok(a) => Ok(a),
+        Err(_) if actor.is_admin && !ctx.task.status.is_closed() => ctx
+            .open_on_current()
+            .next()
+            .cloned()
+            .ok_or_else(|| Error::conflict("the current step has no open assignment")),
+        Err(e) => Err(e),
+    }
+}
+
+/// Hands the current step to `to` in the caller's unit (see [`Engine::transfer`]).
+async fn transfer_in(cmd: &mut Cmd<'_>, actor: Actor, id: TaskId, to: UserId, notes: &str) -> Result<Assignment> {
+    {
+        let ctx = load_task(cmd, actor, id).await?;
+        let mut current = held_or_admin(&ctx, actor)?;
         if current.user == to {
             return Err(Error::invalid("user_id", "the assignment is already theirs"));
         }
@@ -341,7 +225,7 @@ impl Engine {
             keep_target: Some(current.target_resolution),
             notice: NotificationType::TaskTransferIn,
         };
-        let new = place(&mut cmd, &placement, to).await?;
+        let new = place(cmd, &placement, to).await?;
         cmd.notify(NotificationRequest {
             user_id: current.user,
             kind: NotificationType::TaskTransferOut,
@@ -352,14 +236,12 @@ impl Engine {
             ),
             related_ticket: Some(ctx.ticket.ticket_id),
             related_task: Some(id),
-        })
-        .await?;
+        });
         cmd.emit(DomainEvent::TaskTransferred {
             task: id,
             from: current.id,
             to: new.id,
-        })
-        .await?;
+        });
         cmd.audit(
             "task.transferred",
             Some(ctx.ticket.id),
@@ -368,9 +250,111 @@ impl Engine {
             json!({"assignment": new.id, "user": to, "notes": notes}),
         )
         .await?;
-        cmd.commit().await?;
         Ok(new)
     }
+}
+
+/// Takes an action in the caller's unit (see [`Engine::perform_action`]).
+async fn act(cmd: &mut Cmd<'_>, actor: Actor, id: TaskId, action: ActionId, comment: &str) -> Result<ActionOutcome> {
+    let mut ctx = load_task(cmd, actor, id).await?;
+    let mut holder = holder_assignment(&ctx, actor)?;
+    let def = &ctx.workflow.definition;
+    let transition = def
+        .transition(action)
+        .filter(|t| t.from_step == ctx.task.current_step)
+        .ok_or_else(|| Error::invalid("action_id", "this action does not leave the task's current step"))?
+        .clone();
+    holder.notes = comment.to_string();
+    holder.move_to(AssignmentStatus::Resolved, Some(actor.user), cmd.now)?;
+    cmd.tx.update_assignment(&holder).await?;
+    let from_step = ctx.task.current_step;
+    let outcome = match transition.to_step {
+        Some(next) => {
+            let step = def.step(next).ok_or_else(|| Error::not_found("step", next))?.clone();
+            ctx.task.current_step = next;
+            if ctx.task.status == TaskStatus::Pending {
+                ctx.task.move_to(TaskStatus::InProgress, cmd.now)?;
+            } else {
+                ctx.task.touch(cmd.now);
+            }
+            cmd.tx.update_task(&ctx.task).await?;
+            let user = pick(cmd, &step, step.role_id, None).await?;
+            let placement = Placement {
+                ticket: &ctx.ticket,
+                task: &ctx.task,
+                def,
+                step: &step,
+                role: step.role_id,
+                origin: Origin::System,
+                keep_target: None,
+                notice: NotificationType::TaskAssignment,
+            };
+            let assignment = place(cmd, &placement, user).await?;
+            let mut ticket = ctx.ticket.clone();
+            if ticket.status != TicketStatus::InProgress {
+                drive_ticket(cmd, &mut ticket, TicketStatus::InProgress)?;
+                ticket.touch(cmd.now);
+                cmd.tx.update_ticket(&ticket).await?;
+            }
+            cmd.emit(DomainEvent::TaskTransitioned {
+                task: id,
+                ticket: ticket.id,
+                action,
+                from_step,
+                to_step: next,
+                by: actor.user,
+            });
+            cmd.audit(
+                "task.action",
+                Some(ticket.id),
+                Some(id),
+                json!({"step": from_step, "assignment": holder.id}),
+                json!({"action": action, "action_name": transition.name, "step": next, "assignee": user, "comment": comment}),
+            )
+            .await?;
+            let assignee = cmd.tx.user(user).await?.ok_or_else(|| Error::not_found("user", user))?;
+            ActionOutcome::Transitioned {
+                task: ctx.task.clone(),
+                next_step: step,
+                assignee,
+                assignment,
+            }
+        }
+        None => {
+            ctx.task.move_to(TaskStatus::Completed, cmd.now)?;
+            cmd.tx.update_task(&ctx.task).await?;
+            let mut ticket = ctx.ticket.clone();
+            drive_ticket(cmd, &mut ticket, TicketStatus::Resolved)?;
+            ticket.touch(cmd.now);
+            cmd.tx.update_ticket(&ticket).await?;
+            cmd.emit(DomainEvent::TaskCompleted {
+                task: id,
+                ticket: ticket.id,
+                by: actor.user,
+            });
+            cmd.notify(NotificationRequest {
+                user_id: ticket.created_by,
+                kind: NotificationType::TaskCompleted,
+                subject: format!("{} resolved: {}", ticket.ticket_id, ticket.subject),
+                message: format!("Your ticket {} was resolved.", ticket.ticket_id),
+                related_ticket: Some(ticket.ticket_id),
+                related_task: Some(id),
+            });
+            cmd.audit(
+                "task.completed",
+                Some(ticket.id),
+                Some(id),
+                json!({"step": from_step, "assignment": holder.id}),
+                json!({"action": action, "action_name": transition.name, "status": "completed", "comment": comment}),
+            )
+            .await?;
+            ActionOutcome::Completed {
+                task: ctx.task.clone(),
+                ticket,
+            }
+        }
+    };
+    Ok(outcome)
 }
 
 /// Closes `current` as escalated and assigns the step's escalation role, in the caller's unit.
@@ -410,14 +394,12 @@ pub(crate) async fn escalate_assignment(
         ),
         related_ticket: Some(ctx.ticket.ticket_id),
         related_task: Some(ctx.task.id),
-    })
-    .await?;
+    });
     cmd.emit(DomainEvent::TaskEscalated {
         task: ctx.task.id,
         from: current.id,
         to: new.id,
-    })
-    .await?;
+    });
     cmd.audit(
         "task.escalated",
         Some(ctx.ticket.id),

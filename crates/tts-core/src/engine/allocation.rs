@@ -1,9 +1,9 @@
 //! Allocation: route a ticket to the most specific active workflow and assign its start step.
 
 use super::assign::{Placement, pick, place};
-use super::unit::Cmd;
+use super::Engine;
+use super::command::Cmd;
 use super::views::Allocation;
-use super::{Engine, retrying};
 use crate::domain::event::DomainEvent;
 use crate::domain::matching::{Match, MatchIndex, TicketKey};
 use crate::domain::notification::NotificationType;
@@ -13,7 +13,7 @@ use crate::domain::ticket::Ticket;
 use crate::domain::workflow::{Workflow, WorkflowStatus};
 use crate::error::{Error, Result};
 use crate::ids::{RoleId, TicketId};
-use crate::ports::store::{Access, UnitOfWork};
+use crate::ports::store::UnitOfWork;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -21,16 +21,9 @@ impl Engine {
     /// Routes a ticket and assigns the first step. Idempotent: for a ticket that already has a task
     /// nothing changes and [`Allocation::AlreadyAllocated`] is returned.
     pub async fn allocate(&self, ticket: TicketId) -> Result<Allocation> {
-        retrying!(self, self.allocate_once(ticket))
-    }
-
-    async fn allocate_once(&self, ticket: TicketId) -> Result<Allocation> {
-        let mut cmd = Cmd::open(self, Access::Write, None).await?;
-        let result = allocate_in(&mut cmd, ticket).await?;
-        if matches!(result, Allocation::Allocated { .. }) {
-            cmd.commit().await?;
-        }
-        Ok(result)
+        let options = crate::ports::store::UnitOptions::write();
+        self.run(options, None, async move |cmd| allocate_in(cmd, ticket).await)
+            .await
     }
 
     /// The current match index, rebuilt only when the store's workflow revision moved.
@@ -88,7 +81,7 @@ pub(crate) enum Route {
 pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Allocation> {
     match route(cmd, ticket_id).await? {
         Route::Settled(allocation) => Ok(allocation),
-        Route::Ready(routed) => assign_routed(cmd, routed, true).await,
+        Route::Ready(routed) => assign_routed(cmd, routed).await,
     }
 }
 
@@ -132,11 +125,8 @@ pub(crate) async fn route(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Rout
     }))
 }
 
-/// Creates the task of a routed ticket and assigns its start step. With `flush_before_pick`, what does
-/// not depend on the assignee is sent before the pick locks the role's cursor (held until commit), so
-/// the less is left to send after it, the shorter other allocations of the role wait; a batch that holds
-/// the cursor anyway skips that round trip.
-pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed, flush_before_pick: bool) -> Result<Allocation> {
+/// Creates the task of a routed ticket and assigns its start step.
+pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed) -> Result<Allocation> {
     let Routed {
         mut ticket,
         workflow,
@@ -169,11 +159,7 @@ pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed, flush_befor
         ticket: ticket.id,
         workflow: workflow.id,
         version: workflow.version,
-    })
-    .await?;
-    if flush_before_pick {
-        cmd.tx.flush().await?;
-    }
+    });
     let user = pick(cmd, start, start.role_id, None).await?;
     let placement = Placement {
         ticket: &ticket,

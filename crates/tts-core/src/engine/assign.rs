@@ -1,7 +1,7 @@
 //! Putting work in someone's hands: pick by strategy, move the role cursor, write the assignment,
 //! the `task.assigned` event and the assignee's notification, all in the caller's unit.
 
-use super::unit::Cmd;
+use super::command::Cmd;
 use crate::domain::assignment::{least_loaded, round_robin};
 use crate::domain::event::DomainEvent;
 use crate::domain::notification::{NotificationRequest, NotificationType};
@@ -30,7 +30,7 @@ pub(crate) struct Placement<'a> {
 pub(crate) async fn pick(cmd: &mut Cmd<'_>, step: &Step, role: RoleId, exclude: Option<UserId>) -> Result<UserId> {
     let load = step.strategy == AssignmentStrategy::LeastLoaded;
     // The cursor is read (and locked) with the candidates: the last read before the unit's writes.
-    let (mut candidates, last) = cmd.tx.candidates_and_cursor(role, load).await?;
+    let crate::ports::store::PickState { mut candidates, last } = cmd.tx.lock_pick_state(role, load).await?;
     candidates.retain(|c| Some(c.user) != exclude);
     if !candidates.iter().any(|c| c.active) {
         let name = cmd
@@ -64,8 +64,7 @@ pub(crate) async fn place(cmd: &mut Cmd<'_>, p: &Placement<'_>, user: UserId) ->
         assignment: a.id,
         user,
         step: p.step.id,
-    })
-    .await?;
+    });
     let subject = format!("{} {}: {}", p.ticket.ticket_id, p.step.name, p.ticket.subject);
     let message = match p.origin {
         Origin::System => format!(
@@ -88,7 +87,6 @@ pub(crate) async fn place(cmd: &mut Cmd<'_>, p: &Placement<'_>, user: UserId) ->
         message,
         related_ticket: Some(p.ticket.ticket_id),
         related_task: Some(p.task.id),
-    })
-    .await?;
+    });
     Ok(a)
 }

@@ -1,5 +1,7 @@
 //! Engine configuration.
 
+use super::session_gate::SessionGateConfig;
+use crate::domain::login::ThrottlePolicy;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +39,9 @@ pub struct Retention {
     /// An expired login session (default 7 days after it expired): kept a while so a late refresh is
     /// refused as "expired" in logs rather than "unknown".
     pub expired_session_secs: u64,
+    /// A login throttle counter nobody touched (default one day); must outlast the longest wait of
+    /// [`EngineConfig::login_throttle`].
+    pub login_throttle_secs: u64,
 }
 
 impl Default for Retention {
@@ -46,6 +51,7 @@ impl Default for Retention {
             processed_secs: 7 * DAY,
             idempotency_secs: DAY,
             expired_session_secs: 7 * DAY,
+            login_throttle_secs: DAY,
         }
     }
 }
@@ -70,6 +76,12 @@ pub struct EngineConfig {
     /// How long bookkeeping is kept.
     #[serde(default)]
     pub retention: Retention,
+    /// How failed logins slow down a client guessing an account's password.
+    #[serde(default)]
+    pub login_throttle: ThrottlePolicy,
+    /// How ended sessions reach every request.
+    #[serde(default)]
+    pub session_gate: SessionGateConfig,
 }
 
 impl Default for EngineConfig {
@@ -83,6 +95,8 @@ impl Default for EngineConfig {
             email_notifications: true,
             relay_batch: 256,
             retention: Retention::default(),
+            login_throttle: ThrottlePolicy::default(),
+            session_gate: SessionGateConfig::default(),
         }
     }
 }
@@ -105,6 +119,8 @@ impl EngineConfig {
         for (field, secs) in [
             ("retention.processed_secs", r.processed_secs),
             ("retention.idempotency_secs", r.idempotency_secs),
+            ("retention.login_throttle_secs", r.login_throttle_secs),
+            ("session_gate.remember_secs", self.session_gate.remember_secs),
         ] {
             if secs == 0 || secs > MAX_RETENTION {
                 return Err(Error::invalid(field, "must be between 1 second and 100 years"));
@@ -115,6 +131,18 @@ impl EngineConfig {
                 "retention.expired_session_secs",
                 "must be at most 100 years",
             ));
+        }
+        if r.login_throttle_secs < self.login_throttle.max_delay_secs {
+            return Err(Error::invalid(
+                "retention.login_throttle_secs",
+                "must be at least login_throttle.max_delay_secs",
+            ));
+        }
+        if self.login_throttle.max_delay_secs > MAX_RETENTION {
+            return Err(Error::invalid("login_throttle.max_delay_secs", "must be at most 100 years"));
+        }
+        if self.session_gate.poll_ms == 0 || self.session_gate.poll_ms > 3_600_000 {
+            return Err(Error::invalid("session_gate.poll_ms", "must be between 1 ms and one hour"));
         }
         if self.queues.tickets.trim().is_empty() || self.queues.notifications.trim().is_empty() {
             return Err(Error::invalid("queues", "queue names must not be empty"));

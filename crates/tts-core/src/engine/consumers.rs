@@ -4,14 +4,11 @@
 
 use super::Engine;
 use super::allocation::{Route, Routed, allocate_in, assign_routed, route};
-use super::unit::Cmd;
-use super::views::Allocation;
 use crate::domain::event::DomainEvent;
 use crate::domain::notification::Notification;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ports::mailer::Email;
 use crate::ports::queue::Delivery;
-use crate::ports::store::Access;
 use serde::{Deserialize, Serialize};
 
 /// Which consumer.
@@ -155,61 +152,68 @@ impl Engine {
         for (i, delivery) in deliveries.iter().enumerate() {
             match serde_json::from_value(delivery.message.payload.clone()) {
                 Ok(DomainEvent::TicketCreated { ticket, .. } | DomainEvent::AllocationRequested { ticket }) => {
-                    wanted.push((ticket, i));
+                    wanted.push((ticket, i, delivery.message.id));
                 }
                 _ => return Err(Error::invalid("payload", "not a ticket to allocate")),
             }
         }
-        wanted.sort_unstable();
-        let mut cmd = Cmd::open_background(self, Access::Write).await?;
-        let mut handled = vec![false; deliveries.len()];
-        let mut ready = Vec::with_capacity(wanted.len());
-        for (ticket, i) in wanted {
-            let fresh = cmd
-                .tx
-                .record_processed(Consumer::Allocation.name(), deliveries[i].message.id, cmd.now)
-                .await?;
-            handled[i] = fresh;
-            // A second message for a ticket already routed in this batch is settled by the first.
-            if fresh
-                && !ready.iter().any(|r: &Routed| r.ticket_id() == ticket)
-                && let Route::Ready(routed) = route(&mut cmd, ticket).await?
-            {
-                ready.push(routed);
+        wanted.sort_unstable_by_key(|(ticket, i, _)| (*ticket, *i));
+        let count = deliveries.len();
+        self.background(async move |cmd| {
+            let mut handled = vec![false; count];
+            let mut ready = Vec::with_capacity(wanted.len());
+            for &(ticket, i, message) in &wanted {
+                let fresh = cmd
+                    .tx
+                    .record_processed(Consumer::Allocation.name(), message, cmd.now)
+                    .await?;
+                handled[i] = fresh;
+                // A second message for a ticket already routed in this batch is settled by the first.
+                if fresh
+                    && !ready.iter().any(|r: &Routed| r.ticket_id() == ticket)
+                    && let Route::Ready(routed) = route(cmd, ticket).await?
+                {
+                    ready.push(routed);
+                }
             }
-        }
-        ready.sort_by_key(|r| (r.role, r.ticket_id()));
-        for routed in ready {
-            assign_routed(&mut cmd, routed, false).await?;
-        }
-        cmd.commit().await?;
-        Ok(handled)
+            ready.sort_by_key(|r| (r.role, r.ticket_id()));
+            for routed in ready {
+                assign_routed(cmd, routed).await?;
+            }
+            Ok(handled)
+        })
+        .await
     }
 
     /// Writes the in-app notifications of several `notification.requested` deliveries in one unit (only
     /// without e-mail: a sent e-mail cannot be rolled back with the unit); per delivery, false for a
     /// duplicate. Any error fails the whole unit.
     async fn notify_batch(&self, deliveries: &[Delivery]) -> Result<Vec<bool>> {
-        let mut cmd = Cmd::open_background(self, Access::Write).await?;
-        let mut handled = Vec::with_capacity(deliveries.len());
+        let mut requests = Vec::with_capacity(deliveries.len());
         for delivery in deliveries {
             let Ok(DomainEvent::NotificationRequested { request }) =
                 serde_json::from_value(delivery.message.payload.clone())
             else {
                 return Err(Error::invalid("payload", "not a notification request"));
             };
-            let fresh = cmd
-                .tx
-                .record_processed(Consumer::Notifications.name(), delivery.message.id, cmd.now)
-                .await?;
-            if fresh {
-                let notification = Notification::from_request(cmd.id(), request, cmd.now);
-                cmd.tx.insert_notification(&notification).await?;
-            }
-            handled.push(fresh);
+            requests.push((delivery.message.id, request));
         }
-        cmd.commit().await?;
-        Ok(handled)
+        self.background(async move |cmd| {
+            let mut handled = Vec::with_capacity(requests.len());
+            for (message, request) in &requests {
+                let fresh = cmd
+                    .tx
+                    .record_processed(Consumer::Notifications.name(), *message, cmd.now)
+                    .await?;
+                if fresh {
+                    let notification = Notification::from_request(cmd.id(), request.clone(), cmd.now);
+                    cmd.tx.insert_notification(&notification).await?;
+                }
+                handled.push(fresh);
+            }
+            Ok(handled)
+        })
+        .await
     }
 
     /// Handles everything ready on the consumer's queue; returns how many deliveries were handled.
@@ -225,41 +229,9 @@ impl Engine {
     pub async fn handle(&self, consumer: Consumer, delivery: &Delivery) -> Result<bool> {
         let event: DomainEvent = serde_json::from_value(delivery.message.payload.clone())
             .map_err(|e| Error::invalid("payload", format!("not a domain event: {e}")))?;
-        let mut cmd = Cmd::open_background(self, Access::Write).await?;
-        if !cmd
-            .tx
-            .record_processed(consumer.name(), delivery.message.id, cmd.now)
-            .await?
-        {
-            return Ok(false);
-        }
-        match (consumer, event) {
-            (
-                Consumer::Allocation,
-                DomainEvent::TicketCreated { ticket, .. } | DomainEvent::AllocationRequested { ticket },
-            ) => {
-                let outcome = allocate_in(&mut cmd, ticket).await?;
-                if let Allocation::Unroutable = outcome {
-                    // Recorded as processed; the ticket stays listed as unallocated until pushed again.
-                }
-                cmd.commit().await?;
-            }
-            (Consumer::Notifications, DomainEvent::NotificationRequested { request }) => {
-                let user = cmd.tx.user(request.user_id).await?;
-                let notification = Notification::from_request(cmd.id(), request, cmd.now);
-                cmd.tx.insert_notification(&notification).await?;
-                if self.config.email_notifications
-                    && let Some(user) = user.filter(|u| u.is_active)
-                {
-                    let email = Email {
-                        to: user.email,
-                        subject: notification.subject.clone(),
-                        body: notification.message.clone(),
-                    };
-                    self.mailer.send(&email).await?;
-                }
-                cmd.commit().await?;
-            }
+        match (consumer, &event) {
+            (Consumer::Allocation, DomainEvent::TicketCreated { .. } | DomainEvent::AllocationRequested { .. })
+            | (Consumer::Notifications, DomainEvent::NotificationRequested { .. }) => {}
             (c, e) => {
                 return Err(Error::invalid(
                     "payload",
@@ -267,6 +239,36 @@ impl Engine {
                 ));
             }
         }
-        Ok(true)
+        let message = delivery.message.id;
+        self.background(async move |cmd| {
+            if !cmd.tx.record_processed(consumer.name(), message, cmd.now).await? {
+                return Ok(false);
+            }
+            match &event {
+                DomainEvent::TicketCreated { ticket, .. } | DomainEvent::AllocationRequested { ticket } => {
+                    // Unroutable tickets are recorded as processed; they stay listed as unallocated
+                    // until pushed again.
+                    allocate_in(cmd, *ticket).await?;
+                }
+                DomainEvent::NotificationRequested { request } => {
+                    let user = cmd.tx.user(request.user_id).await?;
+                    let notification = Notification::from_request(cmd.id(), request.clone(), cmd.now);
+                    cmd.tx.insert_notification(&notification).await?;
+                    if cmd.engine.config.email_notifications
+                        && let Some(user) = user.filter(|u| u.is_active)
+                    {
+                        let email = Email {
+                            to: user.email,
+                            subject: notification.subject.clone(),
+                            body: notification.message.clone(),
+                        };
+                        cmd.engine.mailer.send(&email).await?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(true)
+        })
+        .await
     }
 }

@@ -1,26 +1,44 @@
 //! The engine: one async method per command, each atomic through one unit of work.
 //!
 //! Commands load what they need, let the pure domain decide, then write the changes, one audit entry and
-//! the outbox messages for their events in the same unit. A unit that loses a race (a retryable backend
-//! conflict) is retried from the start, up to [`EngineConfig::max_retries`] times.
+//! the outbox messages for their events in the same unit. Every command runs through one runner
+//! ([`command`]): commit on success, nothing kept on failure, and a unit that loses a race (a retryable
+//! backend conflict) is run again from the start, up to [`EngineConfig::max_retries`] times.
+//!
+//! | module | commands |
+//! |---|---|
+//! | `tickets` | open (optionally under an idempotency key), edit, change status, push to a workflow |
+//! | `allocation`, `assign` | route a ticket to its workflow and hand the work to someone |
+//! | `actions` | act on a task, escalate, transfer |
+//! | `users`, `auth` | users and profiles; login, refresh, logout and the session gate |
+//! | `roles` | roles and memberships |
+//! | `workflows` | workflow life cycle, validation, match dry runs |
+//! | `reads` | queries, filtered by what the actor may see |
+//! | `consumers`, `relay`, `sla`, `retention` | background work the shells run on timers and queues |
 
 mod actions;
-mod admin;
 mod allocation;
 mod assign;
+mod auth;
+mod command;
 mod config;
 mod consumers;
 mod reads;
 mod relay;
 mod retention;
+mod roles;
+mod session_gate;
 mod signal;
 mod sla;
 pub mod tickets;
-mod unit;
+mod users;
 mod views;
+mod workflows;
 
-pub use admin::check_password;
+pub use auth::{LoginAttempt, NewSession};
 pub use config::{EngineConfig, QueueNames, Retention};
+pub use session_gate::SessionGateConfig;
+pub use users::{ProfileChange, UserChange, check_password};
 pub use consumers::{ConsumeOutcome, Consumer};
 pub use retention::PruneReport;
 pub use signal::OutboxSignal;
@@ -31,8 +49,9 @@ pub use views::{
 
 use crate::domain::matching::MatchIndex;
 use crate::error::Result;
-use crate::memory::{MemoryIdentity, MemoryMailer, MemoryQueue, MemoryStore, SystemClock, UuidV7};
-use crate::ports::{Clock, IdGen, Identity, Mailer, Queue, Store};
+use crate::memory::{MemoryMailer, MemoryPasswords, MemoryQueue, MemoryStore, SystemClock, UuidV7};
+use crate::ports::{Clock, IdGen, Mailer, Passwords, Queue, Store};
+use session_gate::SessionGate;
 use signal::OutboxSignal as Signal;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -41,13 +60,14 @@ use std::sync::{Arc, Mutex};
 pub struct Engine {
     store: Arc<dyn Store>,
     queue: Arc<dyn Queue>,
-    identity: Arc<dyn Identity>,
+    passwords: Arc<dyn Passwords>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
     config: EngineConfig,
     match_cache: Mutex<Option<(u64, Arc<MatchIndex>)>>,
     outbox_signal: Signal,
+    sessions: SessionGate,
 }
 
 impl fmt::Debug for Engine {
@@ -61,9 +81,26 @@ impl fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// A builder; every port defaults to its in-memory adapter, the clock to the system clock.
-    pub fn builder() -> EngineBuilder {
-        EngineBuilder::default()
+    /// A builder over `store`, where everything the engine decides is kept. The queue defaults to the
+    /// in-process [`MemoryQueue`], the mailer to [`MemoryMailer`] (keeps e-mails in memory), the clock
+    /// to the system clock; set a [`Passwords`] adapter for logins (without one, setting a password or
+    /// logging in fails with a clear error rather than hashing weakly).
+    pub fn builder(store: Arc<dyn Store>) -> EngineBuilder {
+        EngineBuilder {
+            store,
+            queue: None,
+            passwords: None,
+            mailer: None,
+            clock: None,
+            ids: None,
+            config: EngineConfig::default(),
+        }
+    }
+
+    /// A builder over the in-memory adapters of every port, for tests, examples and trying things out:
+    /// nothing survives the process, and passwords are hashed with the fast [`MemoryPasswords`].
+    pub fn in_memory() -> EngineBuilder {
+        Engine::builder(Arc::new(MemoryStore::new())).passwords(Arc::new(MemoryPasswords::new()))
     }
 
     /// The configuration in force.
@@ -93,12 +130,12 @@ impl Engine {
     }
 }
 
-/// Assembles an [`Engine`] from ports and configuration.
-#[derive(Default)]
+/// Assembles an [`Engine`] from ports and configuration: [`Engine::builder`] over a store, or
+/// [`Engine::in_memory`].
 pub struct EngineBuilder {
-    store: Option<Arc<dyn Store>>,
+    store: Arc<dyn Store>,
     queue: Option<Arc<dyn Queue>>,
-    identity: Option<Arc<dyn Identity>>,
+    passwords: Option<Arc<dyn Passwords>>,
     mailer: Option<Arc<dyn Mailer>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGen>>,
@@ -114,9 +151,9 @@ impl fmt::Debug for EngineBuilder {
 }
 
 impl EngineBuilder {
-    /// The store (default: [`MemoryStore`]).
+    /// Replaces the store.
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
-        self.store = Some(store);
+        self.store = store;
         self
     }
 
@@ -126,9 +163,9 @@ impl EngineBuilder {
         self
     }
 
-    /// The identity (default: [`MemoryIdentity`]).
-    pub fn identity(mut self, identity: Arc<dyn Identity>) -> Self {
-        self.identity = Some(identity);
+    /// How passwords are hashed (no default outside [`Engine::in_memory`]).
+    pub fn passwords(mut self, passwords: Arc<dyn Passwords>) -> Self {
+        self.passwords = Some(passwords);
         self
     }
 
@@ -160,29 +197,58 @@ impl EngineBuilder {
     pub fn build(self) -> Result<Engine> {
         self.config.validate()?;
         Ok(Engine {
-            store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+            store: self.store,
             queue: self.queue.unwrap_or_else(|| Arc::new(MemoryQueue::new())),
-            identity: self.identity.unwrap_or_else(|| Arc::new(MemoryIdentity::new())),
+            passwords: self.passwords.unwrap_or_else(|| Arc::new(auth::NoPasswords)),
             mailer: self.mailer.unwrap_or_else(|| Arc::new(MemoryMailer::new())),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             ids: self.ids.unwrap_or_else(|| Arc::new(UuidV7)),
             config: self.config,
             match_cache: Mutex::new(None),
             outbox_signal: Signal::default(),
+            sessions: SessionGate::default(),
         })
     }
 }
 
-/// Runs an `async` command body until it succeeds, fails for good, or runs out of retries.
-macro_rules! retrying {
-    ($engine:expr, $body:expr) => {{
-        let mut attempt = 0u32;
-        loop {
-            match $body.await {
-                Err(e) if e.is_retryable() && attempt < $engine.config.max_retries => attempt += 1,
-                other => break other,
-            }
-        }
-    }};
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ticket::{NewTicket, TicketEdit};
+    use crate::domain::user::Actor;
+    use crate::ids::{ActionId, RoleId, SessionId, TaskId, TicketId, TokenId, UserId, WorkflowId};
+
+    fn is_send<T: Send>(_: &T) {}
+
+    /// Shells spawn engine futures on multi-threaded runtimes: every command's future must be `Send`.
+    #[test]
+    fn command_futures_are_send() {
+        let e = Engine::in_memory().build().expect("engine");
+        let id = || uuid::Uuid::now_v7();
+        let actor = Actor::user(UserId(id()));
+        is_send(&e.create_ticket(actor, NewTicket::new("s", "c"), None));
+        is_send(&e.update_ticket(actor, TicketId(1).into(), TicketEdit::default()));
+        is_send(&e.allocate(TicketId(1)));
+        is_send(&e.perform_action(actor, TaskId(id()), ActionId(id()), ""));
+        is_send(&e.transfer(actor, TaskId(id()), UserId(id()), ""));
+        is_send(&e.escalate(actor, TaskId(id()), "r"));
+        is_send(&e.login(
+            LoginAttempt {
+                email: "a@b.c".into(),
+                password: "p".into(),
+                client: String::new(),
+            },
+            None,
+        ));
+        is_send(&e.refresh(SessionId(id()), TokenId(id()), crate::domain::session::Rotation::Keep));
+        is_send(&e.session_ended(SessionId(id())));
+        is_send(&e.update_user(actor, UserId(id()), UserChange::default()));
+        is_send(&e.update_profile(actor, None, ProfileChange::default()));
+        is_send(&e.set_membership(actor, RoleId(id()), UserId(id()), true));
+        is_send(&e.publish_workflow(actor, WorkflowId(id())));
+        is_send(&e.consume_batch(Consumer::Allocation, 8));
+        is_send(&e.pump());
+        is_send(&e.sla_sweep(chrono::Utc::now()));
+        is_send(&e.prune(chrono::Utc::now()));
+    }
 }
-pub(crate) use retrying;

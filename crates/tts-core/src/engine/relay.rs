@@ -1,11 +1,10 @@
 //! The outbox relay step: publish unsent outbox messages to their queues, then mark them sent.
 
 use super::Engine;
-use super::unit::Cmd;
 use crate::domain::event::{DomainEvent, OutboxMessage};
+use crate::domain::user::Actor;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ports::queue::QueueMessage;
-use crate::ports::store::Access;
 
 impl Engine {
     /// The queue an event goes to, if any.
@@ -23,29 +22,26 @@ impl Engine {
     /// batch later (at-least-once); consumers deduplicate by message id.
     pub async fn pump(&self) -> Result<usize> {
         // Peek without write locks first: an idle relay then never competes with commands for the writer.
-        if Cmd::open(self, Access::Read, None)
-            .await?
-            .tx
-            .unsent_outbox(1)
-            .await?
-            .is_empty()
-        {
+        let peek = self
+            .read(Actor::system(), async |cmd| cmd.tx.unsent_outbox(1).await)
+            .await?;
+        if peek.is_empty() {
             return Ok(0);
         }
-        let mut cmd = Cmd::open_background(self, Access::Write).await?;
-        let batch = cmd.tx.unsent_outbox(self.config.relay_batch).await?;
-        if batch.is_empty() {
-            return Ok(0);
-        }
-        for message in &batch {
-            if let Some(queue) = self.route(&message.event) {
-                self.queue.publish(queue, &to_queue_message(message)?).await?;
+        self.background(async |cmd| {
+            let batch = cmd.tx.unsent_outbox(cmd.engine.config.relay_batch).await?;
+            for message in &batch {
+                if let Some(queue) = cmd.engine.route(&message.event) {
+                    cmd.engine.queue.publish(queue, &to_queue_message(message)?).await?;
+                }
             }
-        }
-        let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
-        cmd.tx.mark_outbox_sent(&ids, cmd.now).await?;
-        cmd.commit().await?;
-        Ok(batch.len())
+            let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
+            if !ids.is_empty() {
+                cmd.tx.mark_outbox_sent(&ids).await?;
+            }
+            Ok(batch.len())
+        })
+        .await
     }
 
     /// Pumps until the outbox is empty; returns how many messages moved.

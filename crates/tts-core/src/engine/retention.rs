@@ -1,9 +1,9 @@
 //! Retention: deleting bookkeeping that has outlived its purpose (consumer dedup records, idempotency
 //! keys, expired login sessions), so that no table grows with every message and request forever.
 
-use super::{Engine, retrying};
+use super::Engine;
 use crate::error::{Error, Result};
-use crate::ports::store::{Access, Bookkeeping};
+use crate::ports::store::Bookkeeping;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,8 @@ pub struct PruneReport {
     pub idempotency_keys: u64,
     /// Expired login sessions.
     pub sessions: u64,
+    /// Login throttle counters nobody touched for a while.
+    pub login_throttles: u64,
 }
 
 impl Engine {
@@ -33,38 +35,31 @@ impl Engine {
         let idempotency_keys = self
             .prune_store(Bookkeeping::IdempotencyKeys, cutoff(now, r.idempotency_secs)?)
             .await?;
-        let expired_before = cutoff(now, r.expired_session_secs)?;
-        let mut sessions = 0;
-        loop {
-            let n = self.identity.prune_sessions(expired_before, PRUNE_BATCH).await?;
-            sessions += n;
-            if n < PRUNE_BATCH as u64 {
-                break;
-            }
-        }
+        let sessions = self
+            .prune_store(Bookkeeping::Sessions, cutoff(now, r.expired_session_secs)?)
+            .await?;
+        let login_throttles = self
+            .prune_store(Bookkeeping::LoginThrottles, cutoff(now, r.login_throttle_secs)?)
+            .await?;
         Ok(PruneReport {
             processed,
             idempotency_keys,
             sessions,
+            login_throttles,
         })
     }
 
     async fn prune_store(&self, kind: Bookkeeping, before: DateTime<Utc>) -> Result<u64> {
         let mut total = 0;
         loop {
-            let n = retrying!(self, self.prune_once(kind, before))?;
+            let n = self
+                .background(async move |cmd| cmd.tx.prune(kind, before, PRUNE_BATCH).await)
+                .await?;
             total += n;
             if n < PRUNE_BATCH as u64 {
                 return Ok(total);
             }
         }
-    }
-
-    async fn prune_once(&self, kind: Bookkeeping, before: DateTime<Utc>) -> Result<u64> {
-        let mut tx = self.store.begin_background(Access::Write).await?;
-        let n = tx.prune(kind, before, PRUNE_BATCH).await?;
-        tx.commit().await?;
-        Ok(n)
     }
 }
 

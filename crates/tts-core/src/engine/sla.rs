@@ -1,15 +1,14 @@
 //! The SLA sweep: warnings at a share of the time, breaches at the target, optional auto-escalation.
 
+use super::Engine;
 use super::actions::{escalate_assignment, load_task};
-use super::unit::Cmd;
+use super::command::Cmd;
 use super::views::SweepReport;
-use super::{Engine, retrying};
 use crate::domain::event::DomainEvent;
 use crate::domain::notification::{NotificationRequest, NotificationType};
 use crate::domain::task::AssignmentStatus;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::ports::store::Access;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -23,7 +22,7 @@ impl Engine {
     pub async fn sla_sweep(&self, now: DateTime<Utc>) -> Result<SweepReport> {
         let mut total = SweepReport::default();
         loop {
-            let batch = retrying!(self, self.sla_sweep_once(now))?;
+            let batch = self.background(async move |cmd| sweep_batch(cmd, now).await).await?;
             let handled = batch.warned + batch.breached;
             total.warned += batch.warned;
             total.breached += batch.breached;
@@ -33,14 +32,16 @@ impl Engine {
             }
         }
     }
+}
 
-    async fn sla_sweep_once(&self, now: DateTime<Utc>) -> Result<SweepReport> {
-        let mut cmd = Cmd::open_background(self, Access::Write).await?;
+/// One batch of the sweep in the caller's unit, as of `now`.
+async fn sweep_batch(cmd: &mut Cmd<'_>, now: DateTime<Utc>) -> Result<SweepReport> {
+    {
         cmd.now = now;
         let due = cmd.tx.assignments_due(now, SWEEP_BATCH).await?;
         let mut report = SweepReport::default();
         for mut a in due {
-            let ctx = load_task(&mut cmd, Actor::system(), a.task).await?;
+            let ctx = load_task(cmd, Actor::system(), a.task).await?;
             let number = ctx.ticket.ticket_id;
             let breach = a
                 .target_resolution
@@ -52,8 +53,7 @@ impl Engine {
                 cmd.emit(DomainEvent::SlaBreached {
                     assignment: a.id,
                     target,
-                })
-                .await?;
+                });
                 cmd.notify(NotificationRequest {
                     user_id: a.user,
                     kind: NotificationType::SlaBreach,
@@ -61,8 +61,7 @@ impl Engine {
                     message: format!("Your assignment on ticket {number} passed its target of {target}."),
                     related_ticket: Some(number),
                     related_task: Some(a.task),
-                })
-                .await?;
+                });
                 cmd.audit(
                     "sla.breached",
                     Some(ctx.ticket.id),
@@ -73,8 +72,8 @@ impl Engine {
                 .await?;
                 report.breached += 1;
                 let step = ctx.current_step()?;
-                if self.config.auto_escalate_on_breach && step.escalate_to.is_some() && step.id == a.step {
-                    match escalate_assignment(&mut cmd, &ctx, a, "SLA target passed", None).await {
+                if cmd.engine.config.auto_escalate_on_breach && step.escalate_to.is_some() && step.id == a.step {
+                    match escalate_assignment(cmd, &ctx, a, "SLA target passed", None).await {
                         Ok(_) => report.escalated += 1,
                         Err(Error::NoEligibleAssignee { .. }) => {}
                         Err(e) => return Err(e),
@@ -88,8 +87,7 @@ impl Engine {
                 cmd.emit(DomainEvent::SlaWarning {
                     assignment: a.id,
                     target,
-                })
-                .await?;
+                });
                 cmd.notify(NotificationRequest {
                     user_id: a.user,
                     kind: NotificationType::SlaWarning,
@@ -97,8 +95,7 @@ impl Engine {
                     message: format!("Your assignment on ticket {number} is due by {target}."),
                     related_ticket: Some(number),
                     related_task: Some(a.task),
-                })
-                .await?;
+                });
                 cmd.audit(
                     "sla.warning",
                     Some(ctx.ticket.id),
@@ -110,7 +107,6 @@ impl Engine {
                 report.warned += 1;
             }
         }
-        cmd.commit().await?;
         Ok(report)
     }
 }

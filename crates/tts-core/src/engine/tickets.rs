@@ -1,7 +1,8 @@
-//! Ticket commands: open a ticket, change its status (cancelling the task when the ticket ends).
+//! Ticket commands: open a ticket (at most once per idempotency key), edit it and move its status in one
+//! command (cancelling the task when the ticket ends), push it to allocation.
 
-use super::unit::Cmd;
-use super::{Engine, retrying};
+use super::Engine;
+use super::command::Cmd;
 use crate::domain::event::DomainEvent;
 use crate::domain::task::{AssignmentStatus, TaskStatus};
 use crate::domain::ticket::{NewTicket, Ticket, TicketEdit, TicketStatus};
@@ -9,7 +10,7 @@ use crate::domain::ticket_number::TicketNumber;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::ids::TicketId;
-use crate::ports::store::{Access, IdempotencyRecord, UnitOfWork};
+use crate::ports::store::{IdempotencyRecord, UnitOfWork};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -77,7 +78,7 @@ pub(crate) async fn visible_ticket(tx: &mut dyn UnitOfWork, actor: Actor, r: Tic
 }
 
 /// Moves a ticket through the table towards `to` via `in_progress` when needed; emits status events.
-pub(crate) async fn drive_ticket(cmd: &mut Cmd<'_>, ticket: &mut Ticket, to: TicketStatus) -> Result<()> {
+pub(crate) fn drive_ticket(cmd: &mut Cmd<'_>, ticket: &mut Ticket, to: TicketStatus) -> Result<()> {
     let path: &[TicketStatus] = match (ticket.status, to) {
         (from, to) if from == to => &[],
         (TicketStatus::Open | TicketStatus::OnHold | TicketStatus::Pending, TicketStatus::Resolved) => {
@@ -95,8 +96,7 @@ pub(crate) async fn drive_ticket(cmd: &mut Cmd<'_>, ticket: &mut Ticket, to: Tic
             ticket: ticket.id,
             from,
             to: next,
-        })
-        .await?;
+        });
     }
     Ok(())
 }
@@ -104,101 +104,190 @@ pub(crate) async fn drive_ticket(cmd: &mut Cmd<'_>, ticket: &mut Ticket, to: Tic
 impl Engine {
     /// Opens a ticket for `actor`: validates, numbers it `TKT-YYYY-NNNN`, writes `ticket.created` to the
     /// outbox (the allocation consumer routes it) and the audit trail.
-    pub async fn create_ticket(&self, actor: Actor, new: NewTicket) -> Result<Ticket> {
+    ///
+    /// With an idempotency `key`, the ticket is opened at most once per key and user: a retry with the
+    /// same key and fingerprint returns the first ticket with `created == false`; the same key with
+    /// another fingerprint is refused (`Error::Validation` on `Idempotency-Key`). The key is recorded in
+    /// the ticket's own unit, so concurrent retries cannot both create.
+    ///
+    /// A requester files for themselves: an `employee` naming someone else is refused unless the actor
+    /// is an admin or an agent filing on the employee's behalf.
+    pub async fn create_ticket(&self, actor: Actor, new: NewTicket, key: Option<IdempotencyKey>) -> Result<Created> {
         let new = new.validated()?;
-        retrying!(self, self.create_ticket_once(actor, &new))
-    }
-
-    /// Opens a ticket at most once per `key`: the first request creates it; a retry with the same key
-    /// and fingerprint returns the same ticket with `created == false`; the same key with another
-    /// fingerprint is refused (`Error::Validation` on `Idempotency-Key`). The record is written in the
-    /// ticket's own unit, so concurrent retries cannot both create.
-    pub async fn create_ticket_idempotent(&self, actor: Actor, new: NewTicket, key: IdempotencyKey) -> Result<Created> {
-        let new = new.validated()?;
-        if key.key.is_empty() || key.key.len() > 255 || !key.key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::invalid(
-                "Idempotency-Key",
-                "must be 1..=255 visible ASCII characters",
-            ));
+        if let Some(key) = &key {
+            key.check()?;
         }
+        let keyed = key.is_some();
         let mut raced = false;
         loop {
-            match retrying!(self, self.create_ticket_keyed_once(actor, &new, &key)) {
-                // A concurrent first request committed the key between our lookup and insert.
-                Err(Error::Conflict(_)) if !raced => raced = true,
+            let (new, key) = (new.clone(), key.clone());
+            let result = self
+                .write(actor, async move |cmd| {
+                    if let Some(key) = &key
+                        && let Some(replay) = replay(cmd, actor, key).await?
+                    {
+                        return Ok(replay);
+                    }
+                    let new = on_behalf(cmd, actor, new.clone()).await?;
+                    let ticket = insert_new_ticket(cmd, actor, &new).await?;
+                    if let Some(key) = &key {
+                        cmd.tx
+                            .insert_idempotency_record(&IdempotencyRecord {
+                                user: actor.user,
+                                key: key.key.clone(),
+                                fingerprint: key.fingerprint.clone(),
+                                ticket: ticket.id,
+                                created_at: cmd.now,
+                            })
+                            .await?;
+                    }
+                    Ok(Created { ticket, created: true })
+                })
+                .await;
+            match result {
+                // A concurrent first request committed the key between our lookup and insert: the next
+                // attempt finds its record.
+                Err(Error::Conflict(_)) if keyed && !raced => raced = true,
                 other => return other,
             }
         }
     }
 
-    async fn create_ticket_keyed_once(&self, actor: Actor, new: &NewTicket, key: &IdempotencyKey) -> Result<Created> {
-        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
-        if let Some(record) = cmd.tx.idempotency_record(actor.user, &key.key).await? {
-            if record.fingerprint != key.fingerprint {
-                return Err(Error::invalid(
-                    "Idempotency-Key",
-                    "already used with a different request body",
+    /// Changes a ticket's fields and, with `edit.status`, its status, all in one command: either every
+    /// part applies or none does.
+    ///
+    /// Fields: admins may change anything; the requester may change the text at any time before the
+    /// ticket ends, and the routing keys and priority only while no task runs (a running task keeps the
+    /// workflow it matched). Status: admins may make any move the table allows; the requester may
+    /// withdraw or close their own ticket; an agent holding the open task may put it on hold, pending, or
+    /// back in progress. Moving to closed, rejected or withdrawn cancels a running task and its open
+    /// assignments. Others get "not found" or "forbidden".
+    pub async fn update_ticket(&self, actor: Actor, r: TicketRef, edit: TicketEdit) -> Result<Ticket> {
+        self.write(actor, async move |cmd| update_ticket_in(cmd, actor, r, &edit).await)
+            .await
+    }
+
+    /// Changes a ticket's status by hand: [`Self::update_ticket`] with only a status.
+    pub async fn change_ticket_status(&self, actor: Actor, r: TicketRef, to: TicketStatus) -> Result<Ticket> {
+        let edit = TicketEdit {
+            status: Some(to),
+            ..TicketEdit::default()
+        };
+        self.update_ticket(actor, r, edit).await
+    }
+
+    /// Asks the allocation consumer to (re)run allocation for a ticket (`push_to_workflow`): useful after
+    /// a workflow was published for a ticket that matched none. Allowed to admins and the requester;
+    /// returns false (and changes nothing) when the ticket already has a task or has ended.
+    pub async fn request_allocation(&self, actor: Actor, r: TicketRef) -> Result<bool> {
+        self.write(actor, async move |cmd| {
+            let ticket = visible_ticket(cmd.tx.as_mut(), actor, r).await?;
+            if !actor.is_admin && ticket.created_by != actor.user {
+                return Err(Error::Forbidden(
+                    "only the requester or an admin may push a ticket".into(),
                 ));
             }
-            let ticket = load_ticket(cmd.tx.as_mut(), TicketRef::Id(record.ticket)).await?;
-            return Ok(Created { ticket, created: false });
-        }
-        let ticket = self.insert_new_ticket(&mut cmd, actor, new).await?;
-        cmd.tx
-            .insert_idempotency_record(&IdempotencyRecord {
-                user: actor.user,
-                key: key.key.clone(),
-                fingerprint: key.fingerprint.clone(),
-                ticket: ticket.id,
-                created_at: cmd.now,
-            })
+            if ticket.is_task_allocated || ticket.status.is_terminal() {
+                return Ok(false);
+            }
+            cmd.emit(DomainEvent::AllocationRequested { ticket: ticket.id });
+            cmd.audit(
+                "ticket.allocation_requested",
+                Some(ticket.id),
+                None,
+                serde_json::Value::Null,
+                serde_json::Value::Null,
+            )
             .await?;
-        cmd.commit().await?;
-        Ok(Created { ticket, created: true })
-    }
-
-    async fn create_ticket_once(&self, actor: Actor, new: &NewTicket) -> Result<Ticket> {
-        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
-        let ticket = self.insert_new_ticket(&mut cmd, actor, new).await?;
-        cmd.commit().await?;
-        Ok(ticket)
-    }
-
-    async fn insert_new_ticket(&self, cmd: &mut Cmd<'_>, actor: Actor, new: &NewTicket) -> Result<Ticket> {
-        let year = cmd.now.year();
-        let (id, seq) = cmd.tx.next_ticket_keys(year).await?;
-        let ticket = new
-            .clone()
-            .into_ticket(id, TicketNumber::new(year, seq)?, actor.user, cmd.now);
-        cmd.tx.insert_ticket(&ticket).await?;
-        cmd.audit(
-            "ticket.created",
-            Some(id),
-            None,
-            serde_json::Value::Null,
-            json!({"ticket_id": ticket.ticket_id, "subject": ticket.subject, "priority": ticket.priority}),
-        )
-        .await?;
-        cmd.emit(DomainEvent::TicketCreated {
-            ticket: id,
-            ticket_id: ticket.ticket_id,
-            priority: ticket.priority,
+            Ok(true)
         })
-        .await?;
-        Ok(ticket)
+        .await
     }
+}
 
-    /// Edits a ticket's fields. Admins may change anything; the requester may change the text at any
-    /// time before the ticket ends, and the routing keys and priority only while no task runs (a running
-    /// task keeps the workflow it matched). Others get "not found" or "forbidden".
-    pub async fn update_ticket(&self, actor: Actor, r: TicketRef, edit: TicketEdit) -> Result<Ticket> {
-        retrying!(self, self.update_ticket_once(actor, r, &edit))
+/// The ticket an earlier request under `key` created, if there was one.
+async fn replay(cmd: &mut Cmd<'_>, actor: Actor, key: &IdempotencyKey) -> Result<Option<Created>> {
+    let Some(record) = cmd.tx.idempotency_record(actor.user, &key.key).await? else {
+        return Ok(None);
+    };
+    if record.fingerprint != key.fingerprint {
+        return Err(Error::invalid(
+            "Idempotency-Key",
+            "already used with a different request body",
+        ));
     }
+    let ticket = load_ticket(cmd.tx.as_mut(), TicketRef::Id(record.ticket)).await?;
+    Ok(Some(Created { ticket, created: false }))
+}
 
-    async fn update_ticket_once(&self, actor: Actor, r: TicketRef, edit: &TicketEdit) -> Result<Ticket> {
-        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
-        let ticket = visible_ticket(cmd.tx.as_mut(), actor, r).await?;
-        let is_requester = ticket.created_by == actor.user;
+/// The ticket as the actor may file it: a requester's own profile fills the `employee` they left out,
+/// and naming somebody else is refused unless an admin or agent files on their behalf.
+async fn on_behalf(cmd: &mut Cmd<'_>, actor: Actor, mut new: NewTicket) -> Result<NewTicket> {
+    if actor.is_staff() {
+        return Ok(new);
+    }
+    let Some(me) = cmd.tx.user(actor.user).await? else {
+        // An identity the directory does not know (an embedder's own users): nothing to compare with.
+        return Ok(new);
+    };
+    let email = new.employee.email.trim().to_lowercase();
+    if !email.is_empty() && email != me.email {
+        return Err(Error::Forbidden(
+            "employee: requesters file tickets for themselves; an agent or admin may file on someone's behalf"
+                .into(),
+        ));
+    }
+    if email.is_empty() {
+        new.employee.email = me.email.clone();
+    }
+    if new.employee.name.trim().is_empty() {
+        new.employee.name = me.full_name;
+    }
+    Ok(new)
+}
+
+async fn insert_new_ticket(cmd: &mut Cmd<'_>, actor: Actor, new: &NewTicket) -> Result<Ticket> {
+    let year = cmd.now.year();
+    let (id, seq) = cmd.tx.take_ticket_keys(year).await?;
+    let ticket = new
+        .clone()
+        .into_ticket(id, TicketNumber::new(year, seq)?, actor.user, cmd.now);
+    cmd.tx.insert_ticket(&ticket).await?;
+    cmd.audit(
+        "ticket.created",
+        Some(id),
+        None,
+        serde_json::Value::Null,
+        json!({"ticket_id": ticket.ticket_id, "subject": ticket.subject, "priority": ticket.priority}),
+    )
+    .await?;
+    cmd.emit(DomainEvent::TicketCreated {
+        ticket: id,
+        ticket_id: ticket.ticket_id,
+        priority: ticket.priority,
+    });
+    Ok(ticket)
+}
+
+/// The edit of [`Engine::update_ticket`] inside the caller's unit.
+async fn update_ticket_in(cmd: &mut Cmd<'_>, actor: Actor, r: TicketRef, edit: &TicketEdit) -> Result<Ticket> {
+    let mut ticket = load_ticket(cmd.tx.as_mut(), r).await?;
+    let task = cmd.tx.task_for_ticket(ticket.id).await?;
+    let assignments = match &task {
+        Some(t) => cmd.tx.task_assignments(t.id).await?,
+        None => Vec::new(),
+    };
+    let is_requester = ticket.created_by == actor.user;
+    let holds = |open: bool| {
+        assignments
+            .iter()
+            .any(|a| a.user == actor.user && (!open || a.status.is_open()))
+    };
+    if !actor.is_admin && !is_requester && !holds(false) {
+        return Err(Error::not_found("ticket", r));
+    }
+    let mut changed = false;
+    if edit.touches_fields() {
         if !actor.is_admin {
             if !is_requester {
                 return Err(Error::Forbidden(
@@ -217,11 +306,7 @@ impl Engine {
                 ticket.status
             )));
         }
-        if edit.is_empty() {
-            return Ok(ticket);
-        }
         let updated = edit.clone().apply(&ticket, cmd.now)?;
-        cmd.tx.update_ticket(&updated).await?;
         cmd.audit(
             "ticket.updated",
             Some(ticket.id),
@@ -230,68 +315,11 @@ impl Engine {
             edit_view(&updated),
         )
         .await?;
-        cmd.emit(DomainEvent::TicketUpdated { ticket: ticket.id }).await?;
-        cmd.commit().await?;
-        Ok(updated)
+        cmd.emit(DomainEvent::TicketUpdated { ticket: ticket.id });
+        ticket = updated;
+        changed = true;
     }
-
-    /// Asks the allocation consumer to (re)run allocation for a ticket (`push_to_workflow`): useful after
-    /// a workflow was published for a ticket that matched none. Allowed to admins and the requester;
-    /// returns false (and changes nothing) when the ticket already has a task or has ended.
-    pub async fn request_allocation(&self, actor: Actor, r: TicketRef) -> Result<bool> {
-        retrying!(self, self.request_allocation_once(actor, r))
-    }
-
-    async fn request_allocation_once(&self, actor: Actor, r: TicketRef) -> Result<bool> {
-        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
-        let ticket = visible_ticket(cmd.tx.as_mut(), actor, r).await?;
-        if !actor.is_admin && ticket.created_by != actor.user {
-            return Err(Error::Forbidden(
-                "only the requester or an admin may push a ticket".into(),
-            ));
-        }
-        if ticket.is_task_allocated || ticket.status.is_terminal() {
-            return Ok(false);
-        }
-        cmd.emit(DomainEvent::AllocationRequested { ticket: ticket.id }).await?;
-        cmd.audit(
-            "ticket.allocation_requested",
-            Some(ticket.id),
-            None,
-            serde_json::Value::Null,
-            serde_json::Value::Null,
-        )
-        .await?;
-        cmd.commit().await?;
-        Ok(true)
-    }
-
-    /// Changes a ticket's status by hand, following the status table.
-    ///
-    /// Admins may make any allowed move; the requester may withdraw or close their own ticket; an agent
-    /// holding the open task may put it on hold, pending, or back in progress. Moving to closed, rejected
-    /// or withdrawn cancels a running task and its open assignments.
-    pub async fn change_ticket_status(&self, actor: Actor, ticket: TicketRef, to: TicketStatus) -> Result<Ticket> {
-        retrying!(self, self.change_ticket_status_once(actor, ticket, to))
-    }
-
-    async fn change_ticket_status_once(&self, actor: Actor, r: TicketRef, to: TicketStatus) -> Result<Ticket> {
-        let mut cmd = Cmd::open(self, Access::Write, Some(actor.user)).await?;
-        let mut ticket = load_ticket(cmd.tx.as_mut(), r).await?;
-        let task = cmd.tx.task_for_ticket(ticket.id).await?;
-        let assignments = match &task {
-            Some(t) => cmd.tx.task_assignments(t.id).await?,
-            None => Vec::new(),
-        };
-        let is_requester = ticket.created_by == actor.user;
-        let holds = |open: bool| {
-            assignments
-                .iter()
-                .any(|a| a.user == actor.user && (!open || a.status.is_open()))
-        };
-        if !actor.is_admin && !is_requester && !holds(false) {
-            return Err(Error::not_found("ticket", r));
-        }
+    if let Some(to) = edit.status.filter(|to| *to != ticket.status) {
         let allowed = actor.is_admin
             || (is_requester && matches!(to, TicketStatus::Withdrawn | TicketStatus::Closed))
             || (holds(true)
@@ -304,13 +332,12 @@ impl Engine {
         }
         let from = ticket.status;
         ticket.move_to(to, cmd.now)?;
-        cmd.tx.update_ticket(&ticket).await?;
+        changed = true;
         cmd.emit(DomainEvent::TicketStatusChanged {
             ticket: ticket.id,
             from,
             to,
-        })
-        .await?;
+        });
         if to.is_terminal()
             && let Some(mut task) = task.filter(|t| !t.status.is_closed())
         {
@@ -323,8 +350,7 @@ impl Engine {
             cmd.emit(DomainEvent::TaskCancelled {
                 task: task.id,
                 ticket: ticket.id,
-            })
-            .await?;
+            });
         }
         cmd.audit(
             "ticket.status_changed",
@@ -334,9 +360,13 @@ impl Engine {
             json!({"status": to}),
         )
         .await?;
-        cmd.commit().await?;
-        Ok(ticket)
     }
+    if changed {
+        // One version step for the whole edit, whatever it changed.
+        ticket.touch(cmd.now);
+        cmd.tx.update_ticket(&ticket).await?;
+    }
+    Ok(ticket)
 }
 
 /// The fields an edit may change, as the audit trail records them.
@@ -358,6 +388,20 @@ pub struct IdempotencyKey {
     pub key: String,
     /// A digest of the request body; the same key with another digest is refused.
     pub fingerprint: String,
+}
+
+impl IdempotencyKey {
+    /// Refuses keys that are not 1..=255 visible ASCII characters.
+    fn check(&self) -> Result<()> {
+        let k = &self.key;
+        if k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid(
+                "Idempotency-Key",
+                "must be 1..=255 visible ASCII characters",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A ticket from an idempotent create, and whether this call created it.

@@ -57,6 +57,11 @@ impl Session {
     pub fn is_admin(&self) -> bool {
         self.roles.iter().any(Role::is_admin)
     }
+
+    /// The actor the user is, by their roles.
+    pub fn actor(&self) -> crate::domain::user::Actor {
+        crate::domain::user::Actor::with_roles(self.user.id, &self.roles)
+    }
 }
 
 /// A task with its ticket, current step and every assignment.

@@ -3,16 +3,14 @@
 
 pub mod blob;
 pub mod clock;
-pub mod identity;
-mod lock;
 pub mod mailer;
+pub mod passwords;
 pub mod queue;
-pub mod sha256;
 pub mod store;
 
 pub use blob::MemoryBlobStore;
 pub use clock::{ManualClock, SequentialIds, SystemClock, UuidV7};
-pub use identity::{LockoutPolicy, MemoryIdentity};
 pub use mailer::MemoryMailer;
+pub use passwords::MemoryPasswords;
 pub use queue::MemoryQueue;
 pub use store::MemoryStore;

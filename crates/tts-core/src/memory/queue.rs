@@ -1,20 +1,22 @@
 //! An in-process queue: the embedded default between the outbox relay and the consumers.
+//!
+//! Waiting consumers are `event_listener` listeners: a wait that is dropped (a consumer's poll timer
+//! fired first) unregisters itself, so an idle server accumulates nothing.
 
 use crate::error::{Error, Result};
 use crate::ports::queue::{Delivery, Queue, QueueMessage};
 use async_trait::async_trait;
+use event_listener::Event;
 use std::collections::{HashMap, VecDeque};
-use std::future::poll_fn;
-use std::sync::{Mutex, MutexGuard};
-use std::task::{Poll, Waker};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Debug, Default)]
 struct Lane {
     ready: VecDeque<(QueueMessage, u32)>,
     unacked: HashMap<u64, (QueueMessage, u32)>,
     dead: VecDeque<QueueMessage>,
-    generation: u64,
-    waiters: Vec<Waker>,
+    /// Wakes consumers waiting on this lane; shared so a waiter can listen after the state lock is gone.
+    arrived: Arc<Event>,
 }
 
 impl Lane {
@@ -24,10 +26,7 @@ impl Lane {
         } else {
             self.ready.push_back((message, attempt));
         }
-        self.generation += 1;
-        for w in self.waiters.drain(..) {
-            w.wake();
-        }
+        self.arrived.notify(usize::MAX);
     }
 }
 
@@ -57,6 +56,11 @@ impl MemoryQueue {
     /// Messages ready (not in flight) on a queue.
     pub fn ready_len(&self, queue: &str) -> usize {
         self.state().lanes.get(queue).map_or(0, |l| l.ready.len())
+    }
+
+    /// Consumers waiting on a queue right now (cancelled waits do not count: they unregister).
+    pub fn waiters(&self, queue: &str) -> usize {
+        self.state().lanes.get(queue).map_or(0, |l| l.arrived.total_listeners())
     }
 }
 
@@ -95,18 +99,16 @@ impl Queue for MemoryQueue {
     }
 
     async fn wait(&self, queue: &str) {
-        let start = self.state().lanes.get(queue).map_or(0, |l| l.generation);
-        poll_fn(|cx| {
+        let listener = {
             let mut state = self.state();
             let lane = state.lanes.entry(queue.to_string()).or_default();
-            if lane.generation != start || !lane.ready.is_empty() {
-                Poll::Ready(())
-            } else {
-                lane.waiters.push(cx.waker().clone());
-                Poll::Pending
+            if !lane.ready.is_empty() {
+                return;
             }
-        })
-        .await;
+            // Registered under the state lock: a publish after this point notifies it.
+            lane.arrived.listen()
+        };
+        listener.await;
     }
 
     async fn ack(&self, delivery: &Delivery) -> Result<()> {

@@ -5,17 +5,18 @@
 
 pub mod blob;
 pub mod clock;
-pub mod identity;
 pub mod mailer;
+pub mod passwords;
 pub mod queue;
 pub mod store;
 
 pub use blob::{BlobRef, BlobStore};
 pub use clock::{Clock, IdGen};
-pub use identity::{Identity, RefreshSession};
 pub use mailer::{Email, Mailer};
+pub use passwords::Passwords;
 pub use queue::{Delivery, Queue, QueueMessage};
 pub use store::{
-    Access, AssignmentQuery, Bookkeeping, IdempotencyRecord, Page, PageRequest, Store, TicketOrdering, TicketQuery,
-    UnitOfWork,
+    Access, AssignmentQuery, Audit, Bookkeeping, Credentials, Cursors, Directory, Idempotency, IdempotencyRecord,
+    Member, NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, UnitPriority, Queries, Sessions,
+    Store, Tasks, TicketOrdering, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
 };

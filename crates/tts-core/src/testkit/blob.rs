@@ -1,7 +1,7 @@
 //! The [`BlobStore`] contract.
 
 use crate::error::ErrorKind;
-use crate::memory::sha256::sha256_hex;
+use crate::ports::blob::sha256_hex;
 use crate::ports::blob::BlobStore;
 
 /// Runs every blob-store check.

@@ -41,11 +41,13 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// The actor of a user, admin if they hold `tts:Admin`.
+    /// The actor of a user: admin if they hold `tts:Admin`, agent if they hold another role.
     pub fn actor(&self, user: &User) -> Actor {
+        let holds = |list: &[User]| list.iter().any(|a| a.id == user.id);
         Actor {
             user: user.id,
-            is_admin: self.admins.iter().any(|a| a.id == user.id),
+            is_admin: holds(&self.admins),
+            is_agent: holds(&self.agents) || holds(&self.seniors),
         }
     }
 

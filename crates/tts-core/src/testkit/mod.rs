@@ -11,7 +11,7 @@
 
 pub mod blob;
 pub mod fixture;
-pub mod identity;
+pub mod passwords;
 pub mod mailer;
 pub mod queue;
 pub mod store;

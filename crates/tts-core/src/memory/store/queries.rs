@@ -1,0 +1,132 @@
+//! [`Queries`] in memory: the lists, read under the store's lock.
+
+use super::{MemoryStore, State};
+use crate::domain::notification::Notification;
+use crate::domain::task::Assignment;
+use crate::domain::ticket::Ticket;
+use crate::domain::user::User;
+use crate::error::Result;
+use crate::ids::{SessionId, TicketId};
+use crate::ports::store::{
+    AssignmentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
+    haystack.to_lowercase().contains(needle_lower)
+}
+
+fn tickets(s: &State, q: &TicketQuery) -> Page<Ticket> {
+    let visible: Option<HashSet<TicketId>> = q.visible_to.map(|u| {
+        s.user_assignments
+            .get(&u)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| s.assignments.get(a).map(|a| &**a))
+            .filter_map(|a| s.tasks.get(&a.task).map(|t| &**t))
+            .map(|t| t.ticket)
+            .collect()
+    });
+    let search = q.search.as_deref().map(str::to_lowercase);
+    let mut rows: Vec<&Ticket> = s
+        .tickets
+        .values()
+        .map(|t| &**t)
+        .filter(|t| match (&visible, q.visible_to) {
+            (Some(set), Some(u)) => t.created_by == u || set.contains(&t.id),
+            _ => true,
+        })
+        .filter(|t| q.status.is_none_or(|x| t.status == x))
+        .filter(|t| q.priority.is_none_or(|x| t.priority == x))
+        .filter(|t| q.is_task_allocated.is_none_or(|x| t.is_task_allocated == x))
+        .filter(|t| q.category.as_deref().is_none_or(|c| t.category.to_lowercase() == c.to_lowercase()))
+        .filter(|t| {
+            q.department.as_deref().is_none_or(|d| {
+                t.department
+                    .as_deref()
+                    .is_some_and(|x| x.to_lowercase() == d.to_lowercase())
+            })
+        })
+        .filter(|t| {
+            search.as_deref().is_none_or(|n| {
+                contains_ci(&t.subject, n) || contains_ci(&t.description, n) || contains_ci(&t.ticket_id.to_string(), n)
+            })
+        })
+        .collect();
+    match q.ordering {
+        TicketOrdering::NewestFirst => rows.sort_by_key(|x| std::cmp::Reverse((x.created_at, x.id))),
+        TicketOrdering::OldestFirst => rows.sort_by_key(|a| (a.created_at, a.id)),
+        TicketOrdering::PriorityDesc => {
+            rows.sort_by_key(|x| std::cmp::Reverse((x.priority, x.created_at, x.id)));
+        }
+        TicketOrdering::UpdatedDesc => rows.sort_by_key(|x| std::cmp::Reverse((x.updated_at, x.id))),
+    }
+    Page::slice(rows.into_iter().cloned().collect(), q.page)
+}
+
+fn assignments(s: &State, q: &AssignmentQuery) -> Page<Assignment> {
+    let mut rows: Vec<&Assignment> = match q.user {
+        Some(u) => s
+            .user_assignments
+            .get(&u)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.assignments.get(id).map(|a| &**a))
+            .collect(),
+        None => s.assignments.values().map(|a| &**a).collect(),
+    };
+    rows.retain(|a| !q.open_only || a.status.is_open());
+    rows.sort_by_key(|x| std::cmp::Reverse((x.assigned_at, x.id)));
+    Page::slice(rows.into_iter().cloned().collect(), q.page)
+}
+
+fn notifications(s: &State, q: &NotificationQuery) -> Page<Notification> {
+    let mut rows: Vec<&Notification> = match q.user {
+        Some(u) => s
+            .user_notifications
+            .get(&u)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.notifications.get(id).map(|n| &**n))
+            .collect(),
+        None => s.notifications.values().map(|n| &**n).collect(),
+    };
+    rows.retain(|n| q.is_read.is_none_or(|r| n.is_read == r));
+    rows.sort_by_key(|x| std::cmp::Reverse((x.created_at, x.id)));
+    Page::slice(rows.into_iter().cloned().collect(), q.page)
+}
+
+#[async_trait]
+impl Queries for MemoryStore {
+    async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>> {
+        Ok(tickets(&*self.state.lock().await, query))
+    }
+
+    async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>> {
+        Ok(assignments(&*self.state.lock().await, query))
+    }
+
+    async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>> {
+        Ok(notifications(&*self.state.lock().await, query))
+    }
+
+    async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
+        let state = self.state.lock().await;
+        let mut all: Vec<User> = state.users.values().cloned().collect();
+        all.sort_by(|a, b| (&a.email, a.id).cmp(&(&b.email, b.id)));
+        Ok(Page::slice(all, page))
+    }
+
+    async fn sessions_ended_since(&self, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>> {
+        let state = self.state.lock().await;
+        let mut ended: Vec<(SessionId, DateTime<Utc>)> = state
+            .sessions
+            .values()
+            .filter_map(|s| s.ended_at.filter(|at| *at > since).map(|at| (s.id, at)))
+            .collect();
+        ended.sort_by_key(|(id, at)| (*at, *id));
+        Ok(ended)
+    }
+}

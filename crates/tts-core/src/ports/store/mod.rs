@@ -1,0 +1,163 @@
+//! Persistence through units of work: every engine command reads and writes through one, atomically.
+//!
+//! A [`UnitOfWork`] is the sum of one trait per aggregate, each in its own file with its contract:
+//!
+//! | trait | what it keeps |
+//! |---|---|
+//! | [`Tickets`] | tickets and their yearly numbers |
+//! | [`Workflows`] | workflow definitions and their frozen versions |
+//! | [`Directory`] | users, roles and memberships |
+//! | [`Cursors`] | who may take a role's work, and the role's round-robin cursor |
+//! | [`Tasks`] | workflow runs and their assignments |
+//! | [`Audit`] | the audit trail |
+//! | [`Outbox`] | events waiting for delivery, consumer dedup records, retention |
+//! | [`Notifications`] | in-app notifications |
+//! | [`Idempotency`] | `Idempotency-Key` records |
+//! | [`Credentials`] | password hashes and login throttles |
+//! | [`Sessions`] | login sessions (refresh token families) |
+//!
+//! Paginated lists, which take no locks and need no unit, are [`Queries`] on the store itself.
+//!
+//! The conformance suite in `tts_core::testkit::store` checks every contract, one module per trait.
+
+mod audit;
+mod credentials;
+mod cursors;
+mod directory;
+mod idempotency;
+mod notifications;
+mod outbox;
+mod queries;
+mod sessions;
+mod tasks;
+mod tickets;
+mod workflows;
+
+pub use audit::Audit;
+pub use credentials::Credentials;
+pub use cursors::{Cursors, PickState};
+pub use directory::{Directory, Member};
+pub use idempotency::{Idempotency, IdempotencyRecord};
+pub use notifications::Notifications;
+pub use outbox::{Bookkeeping, Outbox};
+pub use queries::{
+    AssignmentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
+};
+pub use sessions::Sessions;
+pub use tasks::Tasks;
+pub use tickets::Tickets;
+pub use workflows::Workflows;
+
+use crate::error::Result;
+use async_trait::async_trait;
+use std::fmt::Debug;
+
+/// Whether a unit of work will write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only; takes no write locks.
+    Read,
+    /// Reads and writes; rows read are locked against concurrent writers until commit.
+    Write,
+}
+
+/// Whether somebody waits for a unit: a store may let units that answer requests go first when both
+/// wait for the same resource (the SQLite writer). The unit's guarantees are the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnitPriority {
+    /// A request a client waits for.
+    #[default]
+    Foreground,
+    /// Work nobody waits on: the outbox relay, consumers, sweeps, retention.
+    Background,
+}
+
+/// How to open a unit of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitOptions {
+    /// Read or write.
+    pub access: Access,
+    /// Foreground or background.
+    pub priority: UnitPriority,
+}
+
+impl UnitOptions {
+    /// A read unit for a request.
+    pub const fn read() -> Self {
+        UnitOptions {
+            access: Access::Read,
+            priority: UnitPriority::Foreground,
+        }
+    }
+
+    /// A write unit for a request.
+    pub const fn write() -> Self {
+        UnitOptions {
+            access: Access::Write,
+            priority: UnitPriority::Foreground,
+        }
+    }
+
+    /// A write unit for background work.
+    pub const fn background() -> Self {
+        UnitOptions {
+            access: Access::Write,
+            priority: UnitPriority::Background,
+        }
+    }
+
+    /// Whether the unit writes.
+    pub fn writes(&self) -> bool {
+        self.access == Access::Write
+    }
+}
+
+/// The database behind the engine.
+///
+/// Contract (checked by `tts_core::testkit::store`):
+/// - `begin` opens a unit of work; its writes become visible to others only at `commit`, all together;
+///   dropping it without `commit` discards them all;
+/// - in an [`Access::Write`] unit, every row read is locked against other writers until the unit ends, so
+///   read-decide-write is safe across processes (e.g. the round-robin cursor is read and moved under one
+///   lock); a unit that loses a race reports a retryable conflict (`Error::is_retryable`) and the engine
+///   runs the whole command again;
+/// - `update_*` of a versioned row requires the stored version to be exactly one less than the new one,
+///   else `Error::Conflict`; unique rules (ticket number, one task per ticket, workflow name, user e-mail,
+///   role name per system, login e-mail) give `Error::Conflict`; a missing row on update gives
+///   `Error::NotFound`;
+/// - a store may hold a unit's writes back and send them together at its next read, `flush` or commit;
+///   a failed write is then reported there instead of by the write itself;
+/// - after any error the unit may be unusable (SQL databases abort the transaction): callers drop it and
+///   start again; the engine never continues a unit past an error.
+#[async_trait]
+pub trait Store: Queries + Send + Sync + Debug + 'static {
+    /// Opens a unit of work.
+    async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>>;
+}
+
+/// The reads and writes of one atomic command: every aggregate's trait, plus `flush` and `commit`. See
+/// [`Store`] for the contract.
+#[async_trait]
+pub trait UnitOfWork:
+    Tickets
+    + Workflows
+    + Directory
+    + Cursors
+    + Tasks
+    + Audit
+    + Outbox
+    + Notifications
+    + Idempotency
+    + Credentials
+    + Sessions
+    + Send
+{
+    /// Sends the writes the store has held back, reporting the first that failed. Stores that write at
+    /// once need not override it.
+    async fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Makes every write of this unit durable and visible, all together.
+    async fn commit(self: Box<Self>) -> Result<()>;
+}

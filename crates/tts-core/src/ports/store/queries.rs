@@ -1,0 +1,155 @@
+//! Paginated lists: read-only queries on the store itself, outside any unit of work and without locks.
+
+use crate::domain::notification::Notification;
+use crate::domain::priority::Priority;
+use crate::domain::task::Assignment;
+use crate::domain::ticket::{Ticket, TicketStatus};
+use crate::domain::user::User;
+use crate::error::{Error, Result};
+use crate::ids::{SessionId, UserId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Largest page a list may ask for.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// A page of a list: 1-based page number and page size (1..=100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    /// 1-based page number.
+    pub page: u32,
+    /// Items per page.
+    pub page_size: u32,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest { page: 1, page_size: 20 }
+    }
+}
+
+impl PageRequest {
+    /// A checked page request.
+    pub fn new(page: u32, page_size: u32) -> Result<Self> {
+        if page == 0 {
+            return Err(Error::invalid("page", "pages start at 1"));
+        }
+        if page_size == 0 || page_size > MAX_PAGE_SIZE {
+            return Err(Error::invalid(
+                "page_size",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        Ok(PageRequest { page, page_size })
+    }
+
+    /// Items to skip.
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
+    }
+}
+
+/// One page of results and the total count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Items across all pages.
+    pub total: u64,
+}
+
+impl<T> Page<T> {
+    /// Slices an already filtered and ordered list.
+    pub fn slice(all: Vec<T>, page: PageRequest) -> Self {
+        let total = all.len() as u64;
+        let items = all
+            .into_iter()
+            .skip(page.offset() as usize)
+            .take(page.page_size as usize)
+            .collect();
+        Page { items, total }
+    }
+}
+
+/// Ticket list ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketOrdering {
+    /// Newest first (the default).
+    #[default]
+    NewestFirst,
+    /// Oldest first.
+    OldestFirst,
+    /// Most urgent first, then newest.
+    PriorityDesc,
+    /// Most recently updated first.
+    UpdatedDesc,
+}
+
+/// Filters of the ticket list. Every set filter must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketQuery {
+    /// Only tickets this user created or holds/held an assignment on (non-admin visibility).
+    pub visible_to: Option<UserId>,
+    /// Status equals.
+    pub status: Option<TicketStatus>,
+    /// Priority equals.
+    pub priority: Option<Priority>,
+    /// Category equals (case-insensitive).
+    pub category: Option<String>,
+    /// Department equals (case-insensitive).
+    pub department: Option<String>,
+    /// Allocation flag equals.
+    pub is_task_allocated: Option<bool>,
+    /// Case-insensitive substring of subject, description or ticket number.
+    pub search: Option<String>,
+    /// Order.
+    pub ordering: TicketOrdering,
+    /// Page.
+    pub page: PageRequest,
+}
+
+/// Filters of the assignment list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentQuery {
+    /// Only this user's assignments.
+    pub user: Option<UserId>,
+    /// Only open ones (`new`, `in_progress`, `breached`).
+    pub open_only: bool,
+    /// Page.
+    pub page: PageRequest,
+}
+
+/// Filters of the notification list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationQuery {
+    /// The recipient.
+    pub user: Option<UserId>,
+    /// Read flag equals.
+    pub is_read: Option<bool>,
+    /// Page.
+    pub page: PageRequest,
+}
+
+/// Lists that answer requests: each call reads a consistent page (and its total) without locks and
+/// without a unit of work.
+///
+/// Contract (checked by `tts_core::testkit::store::queries`): every filter set in a query holds for every
+/// item; items come in the documented order, ties broken by id so pages never overlap or skip; `total`
+/// counts every item matching the filters across all pages; a page past the end is empty with the right
+/// total.
+#[async_trait]
+pub trait Queries: Send + Sync {
+    /// A filtered, ordered page of tickets.
+    async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>>;
+    /// A filtered page of assignments, newest first.
+    async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>>;
+    /// A filtered page of notifications, newest first.
+    async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>>;
+    /// A page of users ordered by e-mail.
+    async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
+    /// Sessions that ended after `since`, with when (so that every server refuses their access tokens
+    /// from then on), oldest first.
+    async fn sessions_ended_since(&self, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>>;
+}

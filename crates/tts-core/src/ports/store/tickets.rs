@@ -1,0 +1,34 @@
+//! Tickets and their yearly numbers.
+
+use crate::domain::task::Task;
+use crate::domain::ticket::Ticket;
+use crate::domain::ticket_number::TicketNumber;
+use crate::error::Result;
+use crate::ids::TicketId;
+use async_trait::async_trait;
+
+/// Tickets.
+///
+/// Contract (checked by `tts_core::testkit::store::tickets`):
+/// - `take_ticket_keys(year)` gives a never used ticket id and the next number of `year`'s sequence:
+///   sequences start at 1, years are independent, and committed numbers have no gaps and no duplicates
+///   (a unit dropped without commit gives its number back); a write unit holds the year's counter until
+///   it ends, so concurrent units take consecutive numbers;
+/// - a ticket reads back equal to what was written, by id and by number; a duplicate number is a
+///   conflict; `update_ticket` checks the version (see `Store`);
+/// - in a write unit, `ticket`, `ticket_by_number` and `ticket_with_task` lock the ticket's row.
+#[async_trait]
+pub trait Tickets: Send {
+    /// A new ticket's id and its number in `year`'s sequence, taken together.
+    async fn take_ticket_keys(&mut self, year: i32) -> Result<(TicketId, u32)>;
+    /// Inserts a ticket.
+    async fn insert_ticket(&mut self, ticket: &Ticket) -> Result<()>;
+    /// Replaces a ticket (version check).
+    async fn update_ticket(&mut self, ticket: &Ticket) -> Result<()>;
+    /// A ticket by id.
+    async fn ticket(&mut self, id: TicketId) -> Result<Option<Ticket>>;
+    /// A ticket by number.
+    async fn ticket_by_number(&mut self, number: TicketNumber) -> Result<Option<Ticket>>;
+    /// A ticket and its task, if it has one: what an allocation reads first, in one call.
+    async fn ticket_with_task(&mut self, id: TicketId) -> Result<Option<(Ticket, Option<Task>)>>;
+}
