@@ -6,17 +6,29 @@
 //!
 //! | port | adapter | feature |
 //! |---|---|---|
-//! | `Store` | [`sql::sqlite::SqliteStore`] (embedded default: WAL, busy timeout, `synchronous` option) | `sqlite` (default) |
-//! | `Store` | [`sql::postgres::PgStore`] (row locks, several servers on one database) | `postgres` |
-//! | `Identity` | [`identity::LocalIdentity`] (argon2id, lockout) on the same database | `sqlite` or `postgres` |
+//! | `Store` (+ `Queries`) | [`sql::sqlite::SqliteStore`] (embedded default: WAL, busy timeout, `synchronous` option, group commit) | `sqlite` (default) |
+//! | `Store` (+ `Queries`) | [`sql::postgres::PgStore`] (row locks, several servers on one database) | `postgres` |
+//! | `Passwords` | [`identity::Argon2Passwords`] (argon2id, OWASP parameters, on the blocking pool) | always |
 //! | `BlobStore` | [`blob::FileBlobStore`] (content-addressed files, atomic writes) | always |
+//!
+//! Credentials, login throttles and sessions are part of the store, so a user and their password commit
+//! together; the passwords adapter only hashes and checks.
 //!
 //! Errors of the backends are mapped into `tts_core::Error` kinds at this boundary (unique violation ->
 //! conflict, missing row -> not found, pool exhausted or server down -> unavailable); SQL text and
 //! passwords never appear in messages.
+//!
+//! ## Crates doing the work
+//!
+//! | crate | what for |
+//! |---|---|
+//! | `sqlx` | SQLite and PostgreSQL drivers, pools, embedded migrations (queries checked at run time) |
+//! | `argon2` | argon2id password hashes in PHC strings ([`identity::Argon2Passwords`]) |
+//! | `tokio` | the blocking pool for hashing, file I/O of the blob store, the worker loops |
+//! | `sha2` + `hex` (through `tts_core::ports::blob::sha256_hex`) | content addresses of blobs |
+//! | `futures-util` | reading the per-statement results of a SQLite batch |
 
 pub mod blob;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod identity;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;

@@ -4,8 +4,8 @@ use std::path::Path;
 use tokio::io::AsyncReadExt;
 use tts_adapters::blob::FileBlobStore;
 use tts_core::ErrorKind;
-use tts_core::ports::blob::sha256_hex;
 use tts_core::ports::BlobStore;
+use tts_core::ports::blob::sha256_hex;
 
 async fn store(dir: &Path) -> FileBlobStore {
     FileBlobStore::new(dir.join("blobs")).await.expect("open blob store")

@@ -6,13 +6,12 @@
 //! complete under its name or absent. Blob files are never modified in place.
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use tokio::io::AsyncWriteExt;
 use tts_core::error::{Error, ErrorKind, Result};
-use tts_core::ports::blob::{BlobRef, BlobStore, check_sha256};
+use tts_core::ports::blob::{BlobRef, BlobStore, check_sha256, sha256_hex};
 
 /// The backend name in [`Error::Backend`].
 const BACKEND: &str = "fs-blob";
@@ -167,18 +166,6 @@ impl BlobStore for FileBlobStore {
     }
 }
 
-/// Lower-case hex SHA-256.
-fn sha256_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
 /// Writes a new file (failing if it exists) and flushes it to disk.
 async fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = tokio::fs::OpenOptions::new()
@@ -238,18 +225,6 @@ fn io_error(action: &str, err: &io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hex_of_known_digests() {
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn io_errors_map_to_kinds() {

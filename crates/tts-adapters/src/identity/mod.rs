@@ -1,8 +1,10 @@
-//! Identity adapters: who a login belongs to.
+//! Identity adapters: how passwords are hashed and checked.
 //!
-//! [`LocalIdentity`] keeps argon2id password hashes and the lockout counters in the `credentials` table of
-//! the SQL database (SQLite or PostgreSQL) the store uses.
+//! [`Argon2Passwords`] implements [`tts_core::ports::Passwords`] with argon2id. It needs no database:
+//! credentials (e-mail and hash) and login throttles live in the store, in the same unit as the user
+//! they belong to.
 
-mod local;
+mod passwords;
 
-pub use local::{IdentityConfig, LocalIdentity};
+pub use argon2::Params as Argon2Params;
+pub use passwords::Argon2Passwords;

@@ -15,11 +15,9 @@
 //! writes before they are durable (they are rolled back together if the commit fails); the one place
 //! where that could leak out, the outbox relay publishing messages, only sees outbox rows that were
 //! durable when the group began. Between groups the connection goes back to the
-//! writer pool, so other users of that pool (the local identity) take turns with the groups.
+//! writer pool, so other users of that pool take turns with the groups.
 
 use super::error::db_err;
-use super::unit::GroupedTx;
-use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use std::sync::Arc;
@@ -254,24 +252,21 @@ pub(crate) struct GroupUnit {
     foreground: bool,
 }
 
-#[async_trait]
-impl GroupedTx<Sqlite> for GroupUnit {
-    fn conn(&mut self) -> &mut SqliteConnection {
+impl GroupUnit {
+    /// The writer connection, inside this unit's savepoint.
+    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
         let conn = self.guard.as_mut().and_then(|g| g.conn.as_mut());
         conn.expect("a live unit holds the group connection")
     }
 
-    fn outbox_watermark(&self) -> Option<i64> {
+    /// When earlier units of the group are not durable yet: the last outbox sequence number that is.
+    pub(crate) fn outbox_watermark(&self) -> Option<i64> {
         let state = self.guard.as_ref()?;
         (!state.members.is_empty()).then_some(state.durable_outbox_seq)
     }
 
-    fn conn_ref(&self) -> &SqliteConnection {
-        let conn = self.guard.as_ref().and_then(|g| g.conn.as_ref());
-        conn.expect("a live unit holds the group connection")
-    }
-
-    async fn commit(mut self: Box<Self>) -> Result<()> {
+    /// Ends the unit successfully and waits until its writes are durable.
+    pub(crate) async fn commit(mut self: Box<Self>) -> Result<()> {
         let mut guard = self.guard.take().ok_or_else(lost)?;
         let waiting = self.waiting.clone();
         let foreground = self.foreground;

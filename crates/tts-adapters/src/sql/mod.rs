@@ -1,22 +1,32 @@
 //! SQL stores: the whole [`tts_core::ports::Store`] on SQLite (the embedded default) and PostgreSQL.
 //!
-//! Both dialects share one implementation (`unit.rs`, instantiated per database by a macro) over one
-//! schema design: every entity is stored whole as JSON in a `data` column, next to the key columns its
-//! constraints and indexes need (unique ticket numbers, one task per ticket, foreign keys, checks on
-//! enums, indexes for every list and filter of the API). Queries are runtime-checked (`sqlx::query`),
-//! so building never needs a database; migrations are embedded and applied on start.
+//! Both databases share one implementation over one schema design: every entity is stored whole as
+//! JSON in a `data` column, next to the key columns its constraints and indexes need (unique ticket
+//! numbers, one task per ticket, foreign keys, checks on enums, indexes for every list and filter of
+//! the API). Queries are runtime-checked (`sqlx::query`), so building never needs a database;
+//! migrations are embedded and applied on start.
 //!
-//! Locking: a write unit on SQLite starts with `BEGIN IMMEDIATE` (one writer at a time, readers go on
-//! under WAL); on PostgreSQL every row a write unit reads is read `FOR UPDATE` (the round-robin cursor
-//! row is created first if missing, so two servers serialize on it), and the outbox is claimed with
-//! `FOR UPDATE SKIP LOCKED`. Frozen workflow versions are immutable, so each store caches them.
+//! | module | what |
+//! |---|---|
+//! | `unit/` | the unit of work: one file per aggregate trait of the port, plain code for both databases |
+//! | `queries.rs` | the paginated lists (`Queries`), on the read pool |
+//! | `dialect/` | everything that differs between the databases: SQL text (row locks, counters) and the primitives (bind, read a column, send a batch) per backend |
+//! | `sqlite.rs`, `postgres.rs` | opening each store, its pools and migrations |
+//! | `group.rs` | SQLite group commit |
+//!
+//! Locking: a write unit on SQLite starts with `BEGIN IMMEDIATE` (or joins a group commit: one writer at
+//! a time, readers go on under WAL); on PostgreSQL every row a write unit reads is read `FOR UPDATE` (the
+//! round-robin cursor row is created first if missing, so two servers serialize on it), and the outbox
+//! is claimed with `FOR UPDATE SKIP LOCKED`. Frozen workflow versions are immutable, so each store
+//! caches them.
 
+mod dialect;
 mod error;
 #[cfg(feature = "sqlite")]
 mod group;
-mod json_doc;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod queries;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod unit;

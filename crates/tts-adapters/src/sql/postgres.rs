@@ -1,14 +1,16 @@
 //! The PostgreSQL store: several servers and workers on one database.
 
-use super::error::redact_url;
-use super::unit::{VersionCache, sql_unit_of_work};
+use super::dialect::{Conn, Reader};
+use super::error::{db_err, redact_url};
+use super::unit::{SqlUnit, VersionCache};
+use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
-use tts_core::ports::store::{Access, Store};
-
-sql_unit_of_work!(sqlx::Postgres);
+use tts_core::Result;
+use tts_core::ports::store::{Store, UnitOfWork, UnitOptions};
 
 /// How to reach PostgreSQL.
 #[derive(Clone)]
@@ -43,10 +45,13 @@ impl PgConfig {
 }
 
 /// The [`Store`] on PostgreSQL. Cloning shares the pool.
+///
+/// Write units lock every row they read (`FOR UPDATE`) and claim outbox rows with `FOR UPDATE SKIP
+/// LOCKED`; the lists of [`tts_core::ports::Queries`] run on pooled connections outside any unit.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
-    versions: std::sync::Arc<VersionCache>,
+    versions: Arc<VersionCache>,
 }
 
 impl fmt::Debug for PgStore {
@@ -90,9 +95,14 @@ impl PgStore {
             .map_err(|e| db_err("postgres", e.into()))
     }
 
-    /// The connection pool (shared with the local identity adapter).
+    /// The connection pool, for tools that use the same database (such as the store benchmark's
+    /// baseline).
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub(crate) fn reader(&self) -> Reader<'_> {
+        Reader::Postgres(&self.pool)
     }
 
     /// Closes every connection.
@@ -103,17 +113,12 @@ impl PgStore {
 
 #[async_trait]
 impl Store for PgStore {
-    async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
+    async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
         let tx = self.pool.begin().await.map_err(|e| db_err("postgres", e))?;
-        Ok(Box::new(SqlUnit {
-            tx: crate::sql::unit::UnitTx::Own(tx),
-            write: access == Access::Write,
-            dialect: Dialect::Postgres,
-            backend: "postgres",
-            versions: std::sync::Arc::clone(&self.versions),
-            fresh_versions: Default::default(),
-            deferred: Vec::new(),
-            revision_seen: None,
-        }))
+        Ok(Box::new(SqlUnit::new(
+            Conn::Postgres(tx),
+            options.writes(),
+            Arc::clone(&self.versions),
+        )))
     }
 }

@@ -1,15 +1,18 @@
 //! The SQLite store: the embedded default (one file, WAL, no server).
 
-use super::error::redact_url;
+use super::dialect::sqlite::SqliteTx;
+use super::dialect::{Conn, Reader};
+use super::error::{db_err, redact_url};
 use super::group::{GroupWriter, Priority};
-use super::unit::{UnitTx, VersionCache, sql_unit_of_work};
+use super::unit::{SqlUnit, VersionCache};
+use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
-use tts_core::ports::store::{Access, Store};
-
-sql_unit_of_work!(sqlx::Sqlite);
+use tts_core::Result;
+use tts_core::ports::store::{Store, UnitOfWork, UnitOptions, UnitPriority};
 
 /// How durable a commit is. `Full` (the default) syncs the WAL on every commit, so a committed ticket
 /// survives power loss; `Normal` syncs at checkpoints only (a crash of the machine may lose the last
@@ -70,18 +73,20 @@ impl SqliteConfig {
 ///
 /// Write units run on a dedicated one-connection pool, so writers queue in the pool (first come, first
 /// served) instead of sleeping in SQLite's busy handler, and the writer's page cache stays warm; read
-/// units use the reader pool and run in parallel under WAL.
+/// units and the lists of [`tts_core::ports::Queries`] use the reader pool and run in parallel under WAL.
 ///
 /// With [`SqliteConfig::group_commit`] (the default), write units that arrive while another one runs
 /// share its transaction, each in its own savepoint, and one `COMMIT` (one fsync) makes the whole group
 /// durable; every unit's `commit()` returns only after that. Atomicity and isolation per unit are the
-/// same as with a transaction each; the difference is throughput under concurrency.
+/// same as with a transaction each; the difference is throughput under concurrency. Background units
+/// ([`UnitPriority::Background`]) let waiting requests take the writer first (at most a few
+/// milliseconds), so a burst of background work does not sit in front of a client's request.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: SqlitePool,
-    group: Option<std::sync::Arc<GroupWriter>>,
-    versions: std::sync::Arc<VersionCache>,
+    group: Option<Arc<GroupWriter>>,
+    versions: Arc<VersionCache>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -126,9 +131,7 @@ impl SqliteStore {
             .map_err(|e| unavailable(e.to_string()))?;
         let store = SqliteStore {
             pool,
-            group: config
-                .group_commit
-                .then(|| std::sync::Arc::new(GroupWriter::new(writer.clone()))),
+            group: config.group_commit.then(|| Arc::new(GroupWriter::new(writer.clone()))),
             writer,
             versions: Default::default(),
         };
@@ -144,10 +147,14 @@ impl SqliteStore {
             .map_err(|e| db_err("sqlite", e.into()))
     }
 
-    /// The writer pool (one connection), for adapters that write the same database, such as the local
-    /// identity: sharing it keeps one writer at a time without busy waits.
+    /// The writer pool (one connection), for tools that write the same database (such as the store
+    /// benchmark's baseline): sharing it keeps one writer at a time without busy waits.
     pub fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    pub(crate) fn reader(&self) -> Reader<'_> {
+        Reader::Sqlite(&self.pool)
     }
 
     /// Closes every connection.
@@ -157,41 +164,23 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
-    async fn open_unit(&self, access: Access, priority: Priority) -> Result<Box<dyn UnitOfWork>> {
-        let write = access == Access::Write;
-        let tx = match (&self.group, write) {
-            (Some(group), true) => UnitTx::Grouped(Box::new(group.begin(priority).await?)),
-            (None, true) => UnitTx::Own(
-                self.writer
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(|e| db_err("sqlite", e))?,
-            ),
-            (_, false) => UnitTx::Own(self.pool.begin().await.map_err(|e| db_err("sqlite", e))?),
-        };
-        Ok(Box::new(SqlUnit {
-            tx,
-            write,
-            dialect: Dialect::Sqlite,
-            backend: "sqlite",
-            versions: std::sync::Arc::clone(&self.versions),
-            fresh_versions: Default::default(),
-            deferred: Vec::new(),
-            revision_seen: None,
-        }))
-    }
-}
-
 #[async_trait]
 impl Store for SqliteStore {
-    async fn begin(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
-        self.open_unit(access, Priority::Foreground).await
-    }
-
-    /// With group commit, background units let waiting requests take the writer first (at most a few
-    /// milliseconds), so a burst of background work does not sit in front of a client's request.
-    async fn begin_background(&self, access: Access) -> Result<Box<dyn UnitOfWork>> {
-        self.open_unit(access, Priority::Background).await
+    async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
+        let err = |e| db_err("sqlite", e);
+        let priority = match options.priority {
+            UnitPriority::Foreground => Priority::Foreground,
+            UnitPriority::Background => Priority::Background,
+        };
+        let tx = match (&self.group, options.writes()) {
+            (Some(group), true) => SqliteTx::Grouped(Box::new(group.begin(priority).await?)),
+            (None, true) => SqliteTx::Own(self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(err)?),
+            (_, false) => SqliteTx::Own(self.pool.begin().await.map_err(err)?),
+        };
+        Ok(Box::new(SqlUnit::new(
+            Conn::Sqlite(tx),
+            options.writes(),
+            Arc::clone(&self.versions),
+        )))
     }
 }

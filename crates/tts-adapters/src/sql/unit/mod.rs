@@ -1,0 +1,264 @@
+//! The unit of work of both SQL stores: one [`SqlUnit`], one file per aggregate trait of the port.
+//!
+//! | file | trait |
+//! |---|---|
+//! | `tickets.rs` | `Tickets` |
+//! | `workflows.rs` | `Workflows` |
+//! | `directory.rs` | `Directory` |
+//! | `cursors.rs` | `Cursors` |
+//! | `tasks.rs` | `Tasks` |
+//! | `audit.rs` | `Audit` |
+//! | `outbox.rs` | `Outbox` (with retention of every `Bookkeeping` kind) |
+//! | `notifications.rs` | `Notifications` |
+//! | `idempotency.rs` | `Idempotency` |
+//! | `credentials.rs` | `Credentials` (and login throttles) |
+//! | `sessions.rs` | `Sessions` |
+//!
+//! The code is the same for both databases; where they differ it asks the unit's
+//! [`Dialect`](super::dialect::Dialect).
+//!
+//! **Held-back writes.** Writes whose result the engine does not read back go through
+//! [`SqlUnit::defer`] and are sent together at the unit's next read, `flush` or commit
+//! ([`SqlUnit::send_deferred`]): one round trip per command instead of one per row. Every read and every
+//! direct write goes through [`SqlUnit::fetch`], [`SqlUnit::fetch_optional`] or [`SqlUnit::execute`],
+//! which send them first, so a unit always reads its own writes. A held-back write says what it must
+//! have touched ([`Expect`]) so that a stale version is still a conflict and a missing row still "not
+//! found", and names its row ([`Deferred::row`]) so that PostgreSQL never writes one row twice in one
+//! statement.
+
+mod audit;
+mod credentials;
+mod cursors;
+mod directory;
+mod idempotency;
+mod notifications;
+mod outbox;
+mod sessions;
+mod tasks;
+mod tickets;
+mod workflows;
+
+use super::dialect::{Arg, Conn, Dialect, Row, Sql};
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tts_core::Workflow;
+use tts_core::ids::WorkflowId;
+use tts_core::ports::UnitOfWork;
+use tts_core::{Error, Result};
+
+/// Frozen workflow versions read so far (they never change once committed), shared by a store's units.
+#[derive(Debug, Default)]
+pub(crate) struct VersionCache(Mutex<HashMap<(WorkflowId, u32), Arc<Workflow>>>);
+
+impl VersionCache {
+    fn get(&self, key: (WorkflowId, u32)) -> Option<Arc<Workflow>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()
+    }
+
+    fn put(&self, key: (WorkflowId, u32), w: Arc<Workflow>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key, w);
+    }
+}
+
+/// One open transaction of either database, and what the unit remembers while it runs.
+pub(crate) struct SqlUnit {
+    conn: Conn,
+    dialect: Dialect,
+    /// A write unit: reads lock what they return (PostgreSQL).
+    write: bool,
+    versions: Arc<VersionCache>,
+    /// Versions inserted by this unit: not cached until committed.
+    fresh_versions: HashSet<(WorkflowId, u32)>,
+    /// Writes not sent yet (see [`Deferred`]).
+    deferred: Vec<Deferred>,
+    /// The workflow revision read along with the ticket an allocation locks (`ticket_with_task`), so
+    /// that `workflows_revision` needs no statement of its own; forgotten when this unit writes a
+    /// workflow.
+    revision_seen: Option<u64>,
+}
+
+/// A write the unit holds back until it next reads or commits, so that one command's writes reach the
+/// database together: one round trip instead of one per row, and the hot rows a command locks (the
+/// year's ticket counter, a role's cursor) are held for less time.
+#[derive(Debug)]
+pub(crate) struct Deferred {
+    /// One statement; its placeholders are numbered from `$1`.
+    pub(crate) sql: Sql,
+    pub(crate) args: Vec<Arg>,
+    /// What the rows it touched must show.
+    pub(crate) expect: Expect,
+    /// The row it writes, as `table:key`: one PostgreSQL statement must not write a row twice.
+    pub(crate) row: Option<String>,
+}
+
+impl Deferred {
+    /// A write that may touch anything (an insert fails on its own; an upsert always touches its row).
+    pub(crate) fn any(sql: impl Into<Sql>, args: Vec<Arg>, row: Option<String>) -> Self {
+        Deferred {
+            sql: sql.into(),
+            args,
+            expect: Expect::Any,
+            row,
+        }
+    }
+}
+
+/// What a held-back write must have touched.
+#[derive(Debug)]
+pub(crate) enum Expect {
+    /// Anything.
+    Any,
+    /// Exactly one row, else the row is missing (not found) or was changed (conflict). `exists` is a
+    /// query on `$1 = id` telling the two apart.
+    Versioned {
+        entity: &'static str,
+        exists: &'static str,
+        id: Arg,
+        shown: String,
+    },
+    /// At least one row, else not found.
+    Found { entity: &'static str, shown: String },
+    /// At least one row, else a conflict saying this.
+    Conflict(String),
+}
+
+impl SqlUnit {
+    pub(crate) fn new(conn: Conn, write: bool, versions: Arc<VersionCache>) -> Self {
+        SqlUnit {
+            dialect: conn.dialect(),
+            conn,
+            write,
+            versions,
+            fresh_versions: HashSet::new(),
+            deferred: Vec::new(),
+            revision_seen: None,
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        self.dialect.backend()
+    }
+
+    /// The row lock for reads of this unit (see [`Dialect::row_lock`]).
+    fn lock(&self) -> &'static str {
+        self.dialect.row_lock(self.write)
+    }
+
+    /// `value` as a JSON document argument.
+    fn json(&self, value: &impl serde::Serialize) -> Result<Arg> {
+        Arg::json(self.backend(), value)
+    }
+
+    /// Runs a query after sending held-back writes; reads every row with `read`.
+    async fn fetch<T>(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+        read: impl FnMut(Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.send_deferred().await?;
+        self.conn.fetch(sql.into(), args, read).await
+    }
+
+    /// Runs a query after sending held-back writes; reads its first row, if any, with `read`.
+    async fn fetch_optional<T>(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+        read: impl FnOnce(Row<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.send_deferred().await?;
+        self.conn.fetch_optional(sql.into(), args, read).await
+    }
+
+    /// The JSON document in the first column of the first row, if any.
+    async fn one_doc<T: DeserializeOwned>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>> {
+        self.fetch_optional(sql, args, |r| r.json(0)).await
+    }
+
+    /// The JSON documents in the first column of every row.
+    async fn all_docs<T: DeserializeOwned>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>> {
+        self.fetch(sql, args, |r| r.json(0)).await
+    }
+
+    /// Runs a write at once (after sending held-back writes); the rows it touched.
+    async fn execute(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64> {
+        self.send_deferred().await?;
+        self.conn.execute(sql.into(), args).await
+    }
+
+    /// Holds a write back until the unit next reads or commits (see [`Deferred`]).
+    async fn defer(&mut self, op: Deferred) -> Result<()> {
+        if self.dialect.one_write_per_row()
+            && let Some(row) = &op.row
+            && self.deferred.iter().any(|d| d.row.as_ref() == Some(row))
+        {
+            self.send_deferred().await?;
+        }
+        self.deferred.push(op);
+        Ok(())
+    }
+
+    /// Sends the held-back writes in one round trip and checks what each touched.
+    async fn send_deferred(&mut self) -> Result<()> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let ops = std::mem::take(&mut self.deferred);
+        let mut writes = Vec::with_capacity(ops.len());
+        let mut expects = Vec::with_capacity(ops.len());
+        for op in ops {
+            writes.push((op.sql, op.args));
+            expects.push(op.expect);
+        }
+        let touched = self.conn.batch(writes).await?;
+        for (expect, n) in expects.into_iter().zip(touched) {
+            if n > 0 {
+                continue;
+            }
+            match expect {
+                Expect::Any => {}
+                Expect::Versioned {
+                    entity,
+                    exists,
+                    id,
+                    shown,
+                } => {
+                    let found = self.conn.fetch_optional(exists.into(), vec![id], |_| Ok(())).await?;
+                    return Err(match found {
+                        Some(()) => Error::conflict(format!("{entity} {shown} changed concurrently; reload and retry")),
+                        None => Error::not_found(entity, shown),
+                    });
+                }
+                Expect::Found { entity, shown } => return Err(Error::not_found(entity, shown)),
+                Expect::Conflict(message) => return Err(Error::conflict(message)),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for SqlUnit {
+    async fn flush(&mut self) -> Result<()> {
+        self.send_deferred().await
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        self.send_deferred().await?;
+        let SqlUnit { conn, .. } = *self;
+        conn.commit().await
+    }
+}
+
+/// The unique key of a workflow name, role name or system: case- and space-insensitive.
+fn name_key(s: &str) -> String {
+    tts_core::domain::matching::normalize(s)
+}
+
+/// The unique key of an e-mail: trimmed, lower-case.
+fn email_key(s: &str) -> String {
+    s.trim().to_lowercase()
+}

@@ -1,0 +1,91 @@
+//! [`Outbox`] in SQL: `outbox` (sent rows are deleted), `processed` (consumer dedup), and retention of
+//! every kind of bookkeeping.
+
+use super::{Deferred, SqlUnit};
+use crate::sql::dialect::{Arg, storable};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tts_core::ports::{Bookkeeping, Outbox};
+use tts_core::{MessageId, OutboxMessage, Result};
+
+/// Messages per multi-row `INSERT` (three arguments each).
+const INSERT_CHUNK: usize = 100;
+
+/// Ids per `DELETE`. Both chunk sizes stay far below either database's argument limit.
+const DELETE_CHUNK: usize = 500;
+
+#[async_trait]
+impl Outbox for SqlUnit {
+    async fn insert_outbox(&mut self, messages: Vec<OutboxMessage>) -> Result<()> {
+        // One multi-row INSERT per hundred events, sent with the unit's other writes.
+        for chunk in messages.chunks(INSERT_CHUNK) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let mut args = Vec::with_capacity(3 * chunk.len());
+            for m in chunk {
+                args.extend([Arg::Uuid(m.id.0), Arg::Time(m.created_at), self.json(m)?]);
+            }
+            let sql = format!("INSERT INTO outbox (id, created_at, data) VALUES {}", rows.join(", "));
+            self.defer(Deferred::any(sql, args, None)).await?;
+        }
+        Ok(())
+    }
+
+    /// In a write unit on PostgreSQL the rows are claimed (`FOR UPDATE SKIP LOCKED`). In a SQLite group
+    /// whose earlier units are not durable yet, only rows that were durable when the group began.
+    async fn unsent_outbox(&mut self, limit: usize) -> Result<Vec<OutboxMessage>> {
+        let watermark = self.conn.outbox_watermark();
+        let durable = if watermark.is_some() { " AND seq <= $2" } else { "" };
+        let sql = format!(
+            "SELECT data FROM outbox WHERE sent_at IS NULL{durable} ORDER BY seq LIMIT $1{}",
+            self.dialect.claim(self.write)
+        );
+        let mut args = vec![Arg::count(limit)];
+        args.extend(watermark.map(Arg::I64));
+        self.all_docs(sql, args).await
+    }
+
+    /// Sent messages are deleted: the outbox stays small; the audit trail keeps the history.
+    async fn mark_outbox_sent(&mut self, ids: &[MessageId]) -> Result<()> {
+        for chunk in ids.chunks(DELETE_CHUNK) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("DELETE FROM outbox WHERE id IN ({})", placeholders.join(", "));
+            let args = chunk.iter().map(|id| Arg::Uuid(id.0)).collect();
+            self.execute(sql, args).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_processed(&mut self, consumer: &str, id: MessageId, at: DateTime<Utc>) -> Result<bool> {
+        let sql = "INSERT INTO processed (consumer, message_id, processed_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (consumer, message_id) DO NOTHING";
+        let args = vec![Arg::Text(consumer.to_string()), Arg::Uuid(id.0), Arg::Time(at)];
+        Ok(self.execute(sql, args).await? == 1)
+    }
+
+    /// Each kind deletes a batch chosen by primary key (row values in `IN`: the same statement on both
+    /// databases), oldest by the kind's timestamp column, which has an index.
+    async fn prune(&mut self, kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> Result<u64> {
+        let sql = match kind {
+            Bookkeeping::Processed => {
+                "DELETE FROM processed WHERE (consumer, message_id) IN \
+                 (SELECT consumer, message_id FROM processed WHERE processed_at < $1 LIMIT $2)"
+            }
+            Bookkeeping::IdempotencyKeys => {
+                "DELETE FROM idempotency_keys WHERE (user_id, key) IN \
+                 (SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)"
+            }
+            Bookkeeping::Sessions => {
+                "DELETE FROM refresh_sessions WHERE id IN \
+                 (SELECT id FROM refresh_sessions WHERE expires_at < $1 LIMIT $2)"
+            }
+            Bookkeeping::LoginThrottles => {
+                "DELETE FROM login_throttles WHERE (email, client) IN \
+                 (SELECT email, client FROM login_throttles WHERE updated_at < $1 LIMIT $2)"
+            }
+        };
+        self.execute(sql, vec![Arg::Time(storable(before)), Arg::count(limit)])
+            .await
+    }
+}

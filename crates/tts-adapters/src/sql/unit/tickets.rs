@@ -1,0 +1,152 @@
+//! [`Tickets`] in SQL: the `tickets` table (the whole ticket in `data`, its keys beside it) and the
+//! `counters` rows of the yearly numbers.
+
+use super::{Deferred, Expect, SqlUnit};
+use crate::sql::dialect::Arg;
+use async_trait::async_trait;
+use tts_core::ports::Tickets;
+use tts_core::{Error, ErrorKind, Priority, Result, Task, Ticket, TicketId, TicketNumber};
+
+/// The key columns of a ticket row.
+struct TicketKeys {
+    number: String,
+    priority_rank: i64,
+    category_key: String,
+    department_key: Option<String>,
+    search_text: String,
+}
+
+impl TicketKeys {
+    fn of(t: &Ticket) -> Self {
+        let number = t.ticket_id.to_string();
+        let search_text = format!("{}\n{}\n{}", t.subject, t.description, number).to_lowercase();
+        TicketKeys {
+            number,
+            priority_rank: match t.priority {
+                Priority::Low => 0,
+                Priority::Medium => 1,
+                Priority::High => 2,
+                Priority::Critical => 3,
+            },
+            category_key: t.category.to_lowercase(),
+            department_key: t.department.as_deref().map(str::to_lowercase),
+            search_text,
+        }
+    }
+}
+
+#[async_trait]
+impl Tickets for SqlUnit {
+    async fn take_ticket_keys(&mut self, year: i32) -> Result<(TicketId, u32)> {
+        let year_key = format!("ticket_seq:{year}");
+        let sql = self.dialect.take_ticket_keys();
+        let rows = self
+            .fetch(sql, vec![Arg::Text(year_key.clone())], |r| {
+                Ok((r.text(0)? == "ticket_id", r.i64(1)?))
+            })
+            .await?;
+        let id = rows.iter().find(|(is_id, _)| *is_id).map(|(_, v)| *v);
+        let seq = rows.iter().find(|(is_id, _)| !*is_id).map(|(_, v)| *v);
+        let (Some(id), Some(seq)) = (id, seq) else {
+            return Err(Error::Backend {
+                backend: self.backend(),
+                kind: ErrorKind::Internal,
+                message: "the ticket counters did not both move".into(),
+            });
+        };
+        let seq = u32::try_from(seq).map_err(|_| Error::conflict("the year's ticket sequence is exhausted"))?;
+        Ok((TicketId(id), seq))
+    }
+
+    async fn insert_ticket(&mut self, t: &Ticket) -> Result<()> {
+        let k = TicketKeys::of(t);
+        let data = self.json(t)?;
+        self.defer(Deferred::any(
+            "INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, \
+             category_key, department_key, is_task_allocated, search_text, created_at, updated_at, version, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            vec![
+                Arg::I64(t.id.0),
+                Arg::I64(i64::from(t.ticket_id.year())),
+                Arg::I64(i64::from(t.ticket_id.seq())),
+                Arg::Text(k.number),
+                Arg::Uuid(t.created_by.0),
+                Arg::Text(t.status.as_str().into()),
+                Arg::Text(t.priority.as_str().into()),
+                Arg::I64(k.priority_rank),
+                Arg::Text(k.category_key),
+                Arg::OptText(k.department_key),
+                Arg::Bool(t.is_task_allocated),
+                Arg::Text(k.search_text),
+                Arg::Time(t.created_at),
+                Arg::Time(t.updated_at),
+                Arg::I64(i64::from(t.version)),
+                data,
+            ],
+            Some(format!("tickets:{}", t.id.0)),
+        ))
+        .await
+    }
+
+    async fn update_ticket(&mut self, t: &Ticket) -> Result<()> {
+        let k = TicketKeys::of(t);
+        let data = self.json(t)?;
+        self.defer(Deferred {
+            sql: "UPDATE tickets SET status = $2, priority = $3, priority_rank = $4, category_key = $5, \
+                  department_key = $6, is_task_allocated = $7, search_text = $8, updated_at = $9, version = $10, \
+                  data = $11 WHERE id = $1 AND version = $12"
+                .into(),
+            args: vec![
+                Arg::I64(t.id.0),
+                Arg::Text(t.status.as_str().into()),
+                Arg::Text(t.priority.as_str().into()),
+                Arg::I64(k.priority_rank),
+                Arg::Text(k.category_key),
+                Arg::OptText(k.department_key),
+                Arg::Bool(t.is_task_allocated),
+                Arg::Text(k.search_text),
+                Arg::Time(t.updated_at),
+                Arg::I64(i64::from(t.version)),
+                data,
+                Arg::I64(i64::from(t.version) - 1),
+            ],
+            expect: Expect::Versioned {
+                entity: "ticket",
+                exists: "SELECT 1 FROM tickets WHERE id = $1",
+                id: Arg::I64(t.id.0),
+                shown: t.id.to_string(),
+            },
+            row: Some(format!("tickets:{}", t.id.0)),
+        })
+        .await
+    }
+
+    async fn ticket(&mut self, id: TicketId) -> Result<Option<Ticket>> {
+        let sql = format!("SELECT data FROM tickets WHERE id = $1{}", self.lock());
+        self.one_doc(sql, vec![Arg::I64(id.0)]).await
+    }
+
+    async fn ticket_by_number(&mut self, number: TicketNumber) -> Result<Option<Ticket>> {
+        let sql = format!("SELECT data FROM tickets WHERE number = $1{}", self.lock());
+        self.one_doc(sql, vec![Arg::Text(number.to_string())]).await
+    }
+
+    async fn ticket_with_task(&mut self, id: TicketId) -> Result<Option<(Ticket, Option<Task>)>> {
+        // The workflow revision comes along: an allocation asks for it next (see `revision_seen`).
+        let sql = format!(
+            "SELECT t.data, k.data, (SELECT value FROM counters WHERE name = 'workflows_revision') \
+             FROM tickets t LEFT JOIN tasks k ON k.ticket_id = t.id WHERE t.id = $1{}",
+            self.dialect.row_lock_of(self.write, "t")
+        );
+        let found = self
+            .fetch_optional(sql, vec![Arg::I64(id.0)], |r| {
+                Ok((r.json::<Ticket>(0)?, r.opt_json::<Task>(1)?, r.opt_i64(2)?))
+            })
+            .await?;
+        let Some((ticket, task, revision)) = found else {
+            return Ok(None);
+        };
+        self.revision_seen = Some(revision.unwrap_or(0).max(0) as u64);
+        Ok(Some((ticket, task)))
+    }
+}
