@@ -1,6 +1,6 @@
 //! Benchmarks of engine commands on the in-memory adapters, on a tokio current-thread runtime.
 //!
-//! Every sample gets a fresh engine (`Engine::builder().build()`: memory store and queue, system clock,
+//! Every sample gets a fresh engine (`Engine::in_memory().build()`: memory store and queue, system clock,
 //! UUIDv7 ids) set up by `Actor::system()`: a role with 5 users and a published 3-step round-robin
 //! workflow (`Triage -> Work -> Review -> complete`, with reject back-edges). A fresh engine per sample
 //! keeps memory bounded and every sample measuring the same store size.
@@ -110,7 +110,7 @@ fn definition(role: RoleId, ids: &dyn IdGen) -> (WorkflowDefinition, [ActionId; 
 /// Builds a fresh engine and sets it up as the system operator; allocates one ticket so the match
 /// index is cached before any timing.
 async fn fixture() -> Fixture {
-    let engine = Engine::builder().build().expect("default engine");
+    let engine = Engine::in_memory().build().expect("default engine");
     let admin = Actor::system();
     let new_user = |i: usize| NewUser {
         email: format!("user{i}@example.com"),
@@ -154,9 +154,10 @@ impl Fixture {
     async fn open_task(&self) -> (TaskId, UserId) {
         let ticket = self
             .engine
-            .create_ticket(self.requester, new_ticket(0))
+            .create_ticket(self.requester, new_ticket(0), None)
             .await
-            .expect("ticket");
+            .expect("ticket")
+                .ticket;
         match self.engine.allocate(ticket.id).await.expect("allocate") {
             Allocation::Allocated { task, assignment } => (task.id, assignment.user),
             other => panic!("expected an allocation, got {other:?}"),
@@ -242,9 +243,10 @@ fn bench_create_ticket(c: &mut Criterion) {
                     for i in 0..n {
                         black_box(
                             f.engine
-                                .create_ticket(f.requester, new_ticket(i))
+                                .create_ticket(f.requester, new_ticket(i), None)
                                 .await
-                                .expect("ticket"),
+                                .expect("ticket")
+                .ticket,
                         );
                     }
                 },
@@ -266,9 +268,10 @@ fn bench_create_and_allocate(c: &mut Criterion) {
                     for i in 0..n {
                         let ticket = f
                             .engine
-                            .create_ticket(f.requester, new_ticket(i))
+                            .create_ticket(f.requester, new_ticket(i), None)
                             .await
-                            .expect("ticket");
+                            .expect("ticket")
+                .ticket;
                         let allocation = f.engine.allocate(ticket.id).await.expect("allocate");
                         assert!(matches!(allocation, Allocation::Allocated { .. }));
                         black_box(allocation);

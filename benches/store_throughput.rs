@@ -321,18 +321,20 @@ impl Ctx {
                 let n = self.next_ticket.fetch_add(1, Ordering::Relaxed);
                 let new = NewTicket::new(format!("Load {n}"), CATEGORY);
                 self.engine
-                    .create_ticket(self.requester, new)
+                    .create_ticket(self.requester, new, None)
                     .await
-                    .expect("create_ticket");
+                    .expect("create_ticket")
+                .ticket;
             }
             Work::Ticket => {
                 let n = self.next_ticket.fetch_add(1, Ordering::Relaxed);
                 let new = NewTicket::new(format!("Load {n}"), CATEGORY);
                 let ticket = self
                     .engine
-                    .create_ticket(self.requester, new)
+                    .create_ticket(self.requester, new, None)
                     .await
-                    .expect("create_ticket");
+                    .expect("create_ticket")
+                .ticket;
                 let created = Instant::now();
                 let allocation = self.engine.allocate(ticket.id).await.expect("allocate");
                 assert!(matches!(allocation, Allocation::Allocated { .. }), "{allocation:?}");
@@ -572,7 +574,7 @@ async fn bench_backend(backend: Backend) -> Report {
         }
     };
     floor.setup().await.expect("floor tables");
-    let engine = Engine::builder().store(store).build().expect("engine");
+    let engine = Engine::builder(store).build().expect("engine");
     tts_core::testkit::fixture::one_step(&engine, 5)
         .await
         .expect("workflow");

@@ -11,7 +11,7 @@ use tts_core::*;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
-    let engine = Engine::builder().build()?;
+    let engine = Engine::in_memory().build()?;
     let sys = Actor::system();
 
     // Directory: roles and people.
@@ -106,7 +106,8 @@ async fn main() -> Result<()> {
         let new = NewTicket::new(subject, "Asset Check In")
             .department("Asset Department")
             .priority(priority);
-        let t = engine.create_ticket(me, new).await?;
+        let t = engine.create_ticket(me, new, None).await?
+        .ticket;
         println!("{} opened: {:?} ({})", t.ticket_id, t.subject, t.priority);
         tickets.push(t);
     }

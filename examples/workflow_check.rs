@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         .build()
         .expect("a tokio runtime");
     let setup: tts_core::Result<(Engine, Workflow, Vec<Workflow>)> = rt.block_on(async {
-        let engine = Engine::builder().build()?;
+        let engine = Engine::in_memory().build()?;
         let admin = Actor::system();
         let agents = engine.create_role(admin, "it", "Agent").await?;
         let leads = engine.create_role(admin, "it", "Lead").await?;

@@ -38,7 +38,7 @@ fn published() -> &'static Published {
         let rt = runtime();
         let (engine, it, active) = rt
             .block_on(async {
-                let engine = Engine::builder().build()?;
+                let engine = Engine::in_memory().build()?;
                 let admin = Actor::system();
                 let agents = engine.create_role(admin, "it", "Agent").await?;
                 let leads = engine.create_role(admin, "it", "Lead").await?;
@@ -126,7 +126,7 @@ proptest! {
 /// Plays one whole task through a fresh engine: the staff from `memberships`, the ticket, then the walk's
 /// actions, each taken by whoever the engine assigned the step to.
 async fn play(memberships: &[Membership], ticket: NewTicket, walk: &[ActionId]) -> tts_core::Result<()> {
-    let engine = Engine::builder().build()?;
+    let engine = Engine::in_memory().build()?;
     let admin = Actor::system();
     let agents = engine.create_role(admin, "it", "Agent").await?.id;
     let leads = engine.create_role(admin, "it", "Lead").await?.id;
@@ -163,7 +163,8 @@ async fn play(memberships: &[Membership], ticket: NewTicket, walk: &[ActionId]) 
         password: None,
     };
     let requester = engine.create_user(admin, requester).await?;
-    let ticket = engine.create_ticket(Actor::user(requester.id), ticket).await?;
+    let ticket = engine.create_ticket(Actor::user(requester.id), ticket, None).await?
+        .ticket;
     let Allocation::Allocated { task, mut assignment } = engine.allocate(ticket.id).await? else {
         panic!("an IT Support ticket was not allocated");
     };

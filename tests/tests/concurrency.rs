@@ -11,7 +11,7 @@ use tts_core::*;
 async fn thousand_allocations_from_eight_tasks_are_exactly_fair() {
     const TICKETS: usize = 1_000;
     const WORKERS: usize = 8;
-    let engine = Arc::new(Engine::builder().build().expect("engine"));
+    let engine = Arc::new(Engine::in_memory().build().expect("engine"));
     let users = tts_core::testkit::fixture::one_step(&engine, 5)
         .await
         .expect("workflow")
@@ -25,9 +25,10 @@ async fn thousand_allocations_from_eight_tasks_are_exactly_fair() {
             let mut mine = Vec::new();
             for i in 0..TICKETS / WORKERS {
                 let t = engine
-                    .create_ticket(requester, NewTicket::new(format!("Load {w}-{i}"), "Load"))
+                    .create_ticket(requester, NewTicket::new(format!("Load {w}-{i}"), "Load"), None)
                     .await
-                    .expect("create");
+                    .expect("create")
+                .ticket;
                 mine.push(t);
                 tokio::task::yield_now().await;
             }

@@ -25,7 +25,7 @@ async fn world_with(config: EngineConfig) -> World {
     let clock = Arc::new(ManualClock::new(start()));
     let mailer = Arc::new(MemoryMailer::new());
     let queue = Arc::new(MemoryQueue::new());
-    let engine = Engine::builder()
+    let engine = Engine::in_memory()
         .clock(clock.clone())
         .mailer(mailer.clone())
         .queue(queue.clone())
@@ -55,9 +55,10 @@ fn asset_ticket(subject: &str) -> NewTicket {
 async fn allocated(w: &World, subject: &str) -> (Ticket, Task, Assignment) {
     let t = w
         .engine
-        .create_ticket(w.fx.requester_actor(), asset_ticket(subject))
+        .create_ticket(w.fx.requester_actor(), asset_ticket(subject), None)
         .await
-        .expect("create");
+        .expect("create")
+        .ticket;
     match w.engine.allocate(t.id).await.expect("allocate") {
         Allocation::Allocated { task, assignment } => (t, task, assignment),
         other => panic!("expected allocation, got {other:?}"),
@@ -80,9 +81,10 @@ async fn the_seed_story_end_to_end() {
     let w = world().await;
     let t = w
         .engine
-        .create_ticket(w.fx.requester_actor(), asset_ticket("Laptop check-in"))
+        .create_ticket(w.fx.requester_actor(), asset_ticket("Laptop check-in"), None)
         .await
-        .expect("create");
+        .expect("create")
+        .ticket;
     assert_eq!(t.ticket_id.to_string(), "TKT-2025-0001");
     assert_eq!(t.status, TicketStatus::Open);
     assert!(!t.is_task_allocated);
@@ -269,9 +271,10 @@ async fn allocation_is_idempotent_and_routing_is_explained() {
 
     let other = w
         .engine
-        .create_ticket(w.fx.requester_actor(), NewTicket::new("Lunch", "Catering"))
+        .create_ticket(w.fx.requester_actor(), NewTicket::new("Lunch", "Catering"), None)
         .await
-        .expect("create");
+        .expect("create")
+        .ticket;
     assert_eq!(
         w.engine.allocate(other.id).await.expect("allocate"),
         Allocation::Unroutable
@@ -296,9 +299,10 @@ async fn consumers_are_idempotent_by_message_id() {
     let w = world().await;
     let t = w
         .engine
-        .create_ticket(w.fx.requester_actor(), asset_ticket("Dedup"))
+        .create_ticket(w.fx.requester_actor(), asset_ticket("Dedup"), None)
         .await
-        .expect("create");
+        .expect("create")
+        .ticket;
     w.engine.pump_all().await.expect("pump");
     let q = w.engine.consumer_queue(Consumer::Allocation).to_string();
     let d = w.queue.receive(&q).await.expect("receive").expect("message");
@@ -355,13 +359,13 @@ async fn bad_input_is_refused_with_the_field_named() {
         other => panic!("expected a validation error, got {other:?}"),
     };
     assert_eq!(
-        fields(w.engine.create_ticket(r, NewTicket::new("", "x")).await.unwrap_err()),
+        fields(w.engine.create_ticket(r, NewTicket::new("", "x"), None).await.unwrap_err()),
         ["subject"]
     );
     assert_eq!(
         fields(
             w.engine
-                .create_ticket(r, NewTicket::new("x".repeat(256), "x"))
+                .create_ticket(r, NewTicket::new("x".repeat(256), "x"), None)
                 .await
                 .unwrap_err()
         ),
@@ -614,6 +618,72 @@ async fn withdrawing_a_ticket_cancels_its_task() {
 }
 
 #[tokio::test]
+async fn a_ticket_edit_and_its_status_move_apply_together_or_not_at_all() {
+    let w = world().await;
+    let r = w.fx.requester_actor();
+    let t = w
+        .engine
+        .create_ticket(r, asset_ticket("Before"), None)
+        .await
+        .expect("create")
+        .ticket;
+    // The fields are fine, the status move is not allowed: nothing of the edit is kept.
+    let edit = TicketEdit {
+        subject: Some("After".into()),
+        status: Some(TicketStatus::Resolved),
+        ..TicketEdit::default()
+    };
+    let err = w.engine.update_ticket(r, t.id.into(), edit).await.expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    let kept = w.engine.ticket(r, t.id.into()).await.expect("ticket");
+    assert_eq!((kept.subject.as_str(), kept.version), ("Before", t.version));
+    let illegal = TicketEdit {
+        subject: Some("After".into()),
+        status: Some(TicketStatus::Closed),
+        ..TicketEdit::default()
+    };
+    let err = w
+        .engine
+        .update_ticket(Actor::system(), t.id.into(), illegal)
+        .await
+        .expect_err("open -> closed is not in the table");
+    assert!(matches!(err, Error::IllegalTransition { .. }), "{err}");
+    assert_eq!(w.engine.ticket(r, t.id.into()).await.expect("ticket").subject, "Before");
+    // Both parts at once: one version step.
+    let both = TicketEdit {
+        subject: Some("After".into()),
+        status: Some(TicketStatus::Withdrawn),
+        ..TicketEdit::default()
+    };
+    let done = w.engine.update_ticket(r, t.id.into(), both).await.expect("edit and withdraw");
+    assert_eq!((done.subject.as_str(), done.status), ("After", TicketStatus::Withdrawn));
+    assert_eq!(done.version, t.version + 1);
+}
+
+#[tokio::test]
+async fn a_one_step_workflow_resolves_an_open_ticket_in_one_action() {
+    let engine = Engine::in_memory().build().expect("engine");
+    let fx = tts_core::testkit::fixture::one_step(&engine, 2).await.expect("workflow");
+    let requester = Actor::user(UserId(uuid::Uuid::now_v7()));
+    let t = engine
+        .create_ticket(requester, NewTicket::new("Quick", "Load"), None)
+        .await
+        .expect("create")
+        .ticket;
+    let Allocation::Allocated { task, assignment } = engine.allocate(t.id).await.expect("allocate") else {
+        panic!("expected an allocation")
+    };
+    let out = engine
+        .perform_action(Actor::agent(assignment.user), task.id, fx.done, "done")
+        .await
+        .expect("the ticket goes open -> in progress -> resolved in one command");
+    let ActionOutcome::Completed { ticket, .. } = out else {
+        panic!("expected completion")
+    };
+    assert_eq!(ticket.status, TicketStatus::Resolved);
+}
+
+#[tokio::test]
 async fn publishing_reports_every_problem_and_pins_versions() {
     let w = world().await;
     let sys = Actor::system();
@@ -667,7 +737,7 @@ async fn prune_forgets_only_bookkeeping_past_its_retention() {
     };
     let first = w
         .engine
-        .create_ticket_idempotent(w.fx.requester_actor(), asset_ticket("Kept"), key.clone())
+        .create_ticket(w.fx.requester_actor(), asset_ticket("Kept"), Some(key.clone()))
         .await
         .expect("create");
     w.engine.pump_all().await.expect("pump");
@@ -682,7 +752,7 @@ async fn prune_forgets_only_bookkeeping_past_its_retention() {
     );
     let retry = w
         .engine
-        .create_ticket_idempotent(w.fx.requester_actor(), asset_ticket("Kept"), key.clone())
+        .create_ticket(w.fx.requester_actor(), asset_ticket("Kept"), Some(key.clone()))
         .await
         .expect("retry");
     assert_eq!(
@@ -702,7 +772,7 @@ async fn prune_forgets_only_bookkeeping_past_its_retention() {
 
     let after = w
         .engine
-        .create_ticket_idempotent(w.fx.requester_actor(), asset_ticket("Kept"), key)
+        .create_ticket(w.fx.requester_actor(), asset_ticket("Kept"), Some(key))
         .await
         .expect("create after the key expired");
     assert!(
@@ -715,7 +785,7 @@ async fn prune_forgets_only_bookkeeping_past_its_retention() {
 async fn retention_settings_are_checked() {
     let mut config = EngineConfig::default();
     config.retention.idempotency_secs = 0;
-    let err = Engine::builder().config(config).build().expect_err("zero retention");
+    let err = Engine::in_memory().config(config).build().expect_err("zero retention");
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(err.to_string().contains("retention.idempotency_secs"), "{err}");
 }
@@ -728,9 +798,10 @@ async fn consumer_batches_share_a_unit_and_isolate_a_bad_message() {
     for i in 0..4 {
         let t = w
             .engine
-            .create_ticket(w.fx.requester_actor(), asset_ticket(&format!("Batch {i}")))
+            .create_ticket(w.fx.requester_actor(), asset_ticket(&format!("Batch {i}")), None)
             .await
-            .expect("create");
+            .expect("create")
+        .ticket;
         tickets.push(t);
     }
     w.engine.pump_all().await.expect("pump");
@@ -771,9 +842,10 @@ async fn consumer_batches_share_a_unit_and_isolate_a_bad_message() {
     // one bad message: the batch falls back to one unit per message; the good ones still go through
     let late = w
         .engine
-        .create_ticket(w.fx.requester_actor(), asset_ticket("After the bad one"))
+        .create_ticket(w.fx.requester_actor(), asset_ticket("After the bad one"), None)
         .await
-        .expect("create");
+        .expect("create")
+        .ticket;
     let bad = QueueMessage {
         id: MessageId(uuid::Uuid::now_v7()),
         kind: "ticket.created".into(),

@@ -13,7 +13,7 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use tts_core::memory::ManualClock;
-use tts_core::ports::store::Access;
+use tts_core::ports::store::UnitOptions;
 use tts_core::testkit::fixture::{Fixture, three_step};
 use tts_core::*;
 
@@ -360,9 +360,10 @@ struct Sut {
 
 impl Sut {
     fn actor(&self, u: usize) -> Actor {
-        Actor {
-            user: self.users[u].id,
-            is_admin: is_admin(u),
+        if is_admin(u) {
+            Actor::admin(self.users[u].id)
+        } else {
+            Actor::agent(self.users[u].id)
         }
     }
 
@@ -380,7 +381,7 @@ impl Sut {
                 .len(),
             None => 0,
         };
-        let mut tx = self.engine.store().begin(Access::Read).await.expect("begin");
+        let mut tx = self.engine.store().begin(UnitOptions::read()).await.expect("begin");
         (audit, tx.unsent_outbox(1_000_000).await.expect("outbox").len())
     }
 
@@ -416,7 +417,7 @@ impl StateMachineTest for EngineTest {
         let clock = Arc::new(ManualClock::new(
             DateTime::from_timestamp(1_763_546_400, 0).expect("t0"),
         ));
-        let engine = Engine::builder().clock(clock.clone()).build().expect("engine");
+        let engine = Engine::in_memory().clock(clock.clone()).build().expect("engine");
         let fx = rt.block_on(three_step(&engine, 2, 3)).expect("fixture");
         let mut users: Vec<User> = fx.admins.iter().chain(&fx.agents).chain(&fx.seniors).cloned().collect();
         users.push(fx.requester.clone());
@@ -455,8 +456,9 @@ impl StateMachineTest for EngineTest {
                     };
                     let t = sut
                         .engine
-                        .create_ticket(sut.actor(REQUESTER), new.priority(*priority))
-                        .await;
+                        .create_ticket(sut.actor(REQUESTER), new.priority(*priority), None)
+                        .await
+                        .map(|c| c.ticket);
                     t.map(|t| {
                         assert_eq!(
                             t.ticket_id.seq() as usize,

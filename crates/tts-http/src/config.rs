@@ -12,6 +12,10 @@ pub struct HttpConfig {
     pub access_ttl: Duration,
     /// Lifetime of refresh tokens (each rotation starts a new lifetime).
     pub refresh_ttl: Duration,
+    /// Refresh token rotation (default on): each refresh spends the presented token and answers a new
+    /// one, and presenting a spent one ends the session. Off answers `{"access"}` only and accepts the
+    /// same refresh token until it expires, as the seed system did.
+    pub refresh_rotation: bool,
     /// Clock skew tolerated when checking `exp`.
     pub leeway: Duration,
     /// Rate limits.
@@ -30,6 +34,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("jwt_secret", &"<redacted>")
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
+            .field("refresh_rotation", &self.refresh_rotation)
             .field("rate_limits", &self.rate_limits)
             .field("body_limit", &self.body_limit)
             .field("request_timeout", &self.request_timeout)
@@ -49,6 +54,7 @@ impl HttpConfig {
             jwt_secret: jwt_secret.into(),
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
+            refresh_rotation: true,
             leeway: Duration::from_secs(30),
             rate_limits: RateLimits::default(),
             body_limit: 1024 * 1024,

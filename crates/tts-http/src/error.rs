@@ -97,6 +97,7 @@ impl ApiError {
                 ),
                 E::IllegalTransition { .. } => (StatusCode::CONFLICT, "illegal_transition", Vec::new()),
                 E::NoEligibleAssignee { .. } => (StatusCode::CONFLICT, "no_eligible_assignee", Vec::new()),
+                E::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled", Vec::new()),
                 _ => match e.kind() {
                     ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found", Vec::new()),
                     ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict", Vec::new()),
@@ -163,6 +164,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::RateLimited { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            ApiError::Core(tts_core::Error::Throttled { retry_after_secs }) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             }
             _ => {}
         }

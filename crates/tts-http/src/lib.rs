@@ -4,12 +4,12 @@
 //! authentication, object-level authorization (delegated to the engine), keyed rate limits, OpenAPI and
 //! Swagger UI, and the `tts-server` binary.
 //!
-//! Embedding: build an [`AppState`] from your [`tts_core::Engine`] and identity adapter, then mount
+//! Embedding: build an [`AppState`] from your [`tts_core::Engine`] (with a `Passwords` adapter), then mount
 //! [`router`]:
 //!
 //! ```no_run
-//! # async fn run(engine: std::sync::Arc<tts_core::Engine>, identity: std::sync::Arc<dyn tts_core::ports::Identity>) {
-//! let state = tts_http::AppState::new(engine, identity, tts_http::HttpConfig::new(vec![7u8; 32]));
+//! # async fn run(engine: std::sync::Arc<tts_core::Engine>) {
+//! let state = tts_http::AppState::new(engine, tts_http::HttpConfig::new(vec![7u8; 32]));
 //! let app = tts_http::router(state);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await.unwrap();
 //! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();

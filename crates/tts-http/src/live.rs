@@ -140,6 +140,11 @@ pub async fn live(State(state): State<AppState>, params: Params, request: Reques
         Ok(c) => c,
         Err(why) => return ApiError::Unauthorized(why).into_response(),
     };
+    match state.engine.session_ended(claims.sid).await {
+        Ok(false) => {}
+        Ok(true) => return ApiError::Unauthorized("the session has ended; log in again".into()).into_response(),
+        Err(e) => return ApiError::Core(e).into_response(),
+    }
     let Some(hub) = state.live.clone() else {
         return ApiError::Core(tts_core::Error::Backend {
             backend: "live",
@@ -152,10 +157,7 @@ pub async fn live(State(state): State<AppState>, params: Params, request: Reques
         Ok(u) => u,
         Err(e) => return ApiError::bad_field("upgrade", e.body_text()).into_response(),
     };
-    let actor = Actor {
-        user: claims.user_id,
-        is_admin: claims.is_admin(),
-    };
+    let actor = crate::auth::Caller { claims }.actor();
     let receiver = hub.subscribe();
     let closed = hub.closed.subscribe();
     upgrade.on_upgrade(move |socket| feed(socket, state, actor, receiver, closed))

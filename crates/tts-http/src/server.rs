@@ -9,17 +9,16 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use tts_adapters::worker::{WorkerConfig, Workers};
+use tts_adapters::identity::Argon2Passwords;
 use tts_core::memory::MemoryQueue;
-use tts_core::ports::Identity;
 use tts_core::{Actor, Engine, EngineConfig, Error, NewUser, Result};
 
-/// The backends of one process: the engine (store, queue) and the identity adapter on the same database.
+/// The backends of one process: the engine over the store (which also keeps credentials and sessions),
+/// the queue, and argon2id password hashing.
 #[derive(Debug, Clone)]
 pub struct Backends {
     /// The engine.
     pub engine: Arc<Engine>,
-    /// Credentials and sessions.
-    pub identity: Arc<dyn Identity>,
     /// The live feed, fed by the engine's queue.
     pub live: LiveHub,
     closer: Closer,
@@ -45,44 +44,33 @@ pub async fn open_backends(url: &str, durability: Durability) -> Result<Backends
     config.queues.events = Some(LIVE_QUEUE.to_string());
     let live = LiveHub::new(1024);
     let queue = Arc::new(LiveQueue::new(Arc::new(MemoryQueue::new()), live.clone()));
-    let builder = Engine::builder().config(config).queue(queue);
+    let build = |store: Arc<dyn tts_core::ports::Store>| {
+        Engine::builder(store)
+            .config(config)
+            .queue(queue)
+            .passwords(Arc::new(Argon2Passwords::new()))
+            .build()
+            .map(Arc::new)
+    };
     if url.starts_with("sqlite:") {
-        {
-            use tts_adapters::identity::{IdentityConfig, LocalIdentity};
-            use tts_adapters::sql::sqlite::{SqliteConfig, SqliteStore};
-            let mut cfg = SqliteConfig::new(url);
-            cfg.durability = durability;
-            let store = SqliteStore::connect(&cfg).await?;
-            let identity: Arc<dyn Identity> =
-                Arc::new(LocalIdentity::sqlite(store.writer().clone(), IdentityConfig::default()));
-            let engine = builder
-                .store(Arc::new(store.clone()))
-                .identity(identity.clone())
-                .build()?;
-            return Ok(Backends {
-                engine: Arc::new(engine),
-                identity,
-                live,
-                closer: Closer::Sqlite(store),
-            });
-        }
+        use tts_adapters::sql::sqlite::{SqliteConfig, SqliteStore};
+        let mut cfg = SqliteConfig::new(url);
+        cfg.durability = durability;
+        let store = SqliteStore::connect(&cfg).await?;
+        return Ok(Backends {
+            engine: build(Arc::new(store.clone()))?,
+            live,
+            closer: Closer::Sqlite(store),
+        });
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
         {
-            use tts_adapters::identity::{IdentityConfig, LocalIdentity};
             use tts_adapters::sql::postgres::{PgConfig, PgStore};
             let _ = durability;
             let store = PgStore::connect(&PgConfig::new(url)).await?;
-            let identity: Arc<dyn Identity> =
-                Arc::new(LocalIdentity::postgres(store.pool().clone(), IdentityConfig::default()));
-            let engine = builder
-                .store(Arc::new(store.clone()))
-                .identity(identity.clone())
-                .build()?;
             return Ok(Backends {
-                engine: Arc::new(engine),
-                identity,
+                engine: build(Arc::new(store.clone()))?,
                 live,
                 closer: Closer::Postgres(store),
             });
@@ -110,12 +98,8 @@ pub async fn admin_exists(engine: &Engine) -> Result<bool> {
     let Some(role) = engine.roles().await?.into_iter().find(|r| r.is_admin()) else {
         return Ok(false);
     };
-    for m in engine.role_members(role.id).await?.into_iter().filter(|m| m.is_active) {
-        if engine.session(m.user).await?.user.is_active {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let members = engine.role_members(Actor::system(), role.id).await?;
+    Ok(members.iter().any(|m| m.is_active && m.user.is_active))
 }
 
 /// Finds or creates the role `system:name`.
@@ -139,8 +123,12 @@ pub async fn create_admin(engine: &Engine, email: &str, password: &str, full_nam
     let existing = find_user(engine, email).await?;
     let user = match existing {
         Some(u) => {
-            engine.set_password(sys, u.id, password).await?;
-            engine.update_user(sys, u.id, None, None, Some(true)).await?
+            let change = tts_core::UserChange {
+                password: Some(password.into()),
+                is_active: Some(true),
+                ..tts_core::UserChange::default()
+            };
+            engine.update_user(sys, u.id, change).await?
         }
         None => {
             engine
@@ -232,7 +220,7 @@ pub async fn serve_on(
 ) -> std::io::Result<()> {
     let workers = with_workers.then(|| Workers::spawn(backends.engine.clone(), WorkerConfig::default()));
     let state =
-        AppState::new(backends.engine.clone(), backends.identity.clone(), http).with_live(backends.live.clone());
+        AppState::new(backends.engine.clone(), http).with_live(backends.live.clone());
     let app = crate::router(state);
     tracing::info!(address = %listener.local_addr()?, workers = with_workers, "serving");
     let live = backends.live.clone();

@@ -1,4 +1,4 @@
-//! What every handler shares: the engine, the identity port, the token keys and the rate limiter.
+//! What every handler shares: the engine, the token keys and the rate limiter.
 
 use crate::auth::TokenKeys;
 use crate::config::HttpConfig;
@@ -6,15 +6,12 @@ use crate::live::LiveHub;
 use crate::rate_limit::RateLimiter;
 use std::sync::Arc;
 use tts_core::Engine;
-use tts_core::ports::Identity;
 
 /// The state of the router; cheap to clone (`Arc`s inside), `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The engine every command goes through.
     pub engine: Arc<Engine>,
-    /// Credentials and refresh-token sessions.
-    pub identity: Arc<dyn Identity>,
     /// Token signing and checking.
     pub keys: TokenKeys,
     /// Per-key request counters.
@@ -26,13 +23,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Shared state from the engine, the identity adapter and the settings.
-    pub fn new(engine: Arc<Engine>, identity: Arc<dyn Identity>, config: HttpConfig) -> Self {
+    /// Shared state from the engine (which keeps users, credentials and sessions) and the settings.
+    pub fn new(engine: Arc<Engine>, config: HttpConfig) -> Self {
         AppState {
             keys: TokenKeys::new(&config.jwt_secret, config.access_ttl, config.refresh_ttl, config.leeway),
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
             engine,
-            identity,
             config: Arc::new(config),
             live: None,
         }

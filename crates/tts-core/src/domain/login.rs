@@ -106,6 +106,32 @@ impl ThrottlePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Over any policy and any run of failures: the first `free_failures` cost nothing, waits never
+        /// shrink while failures go on, never exceed the cap, and end when their time has passed.
+        #[test]
+        fn waits_grow_with_failures_within_the_cap(
+            free in 0u32..10, base in 1u64..120, cap in 1u64..100_000, failures in 1usize..80,
+        ) {
+            let p = ThrottlePolicy { free_failures: free, base_delay_secs: base, max_delay_secs: cap };
+            let mut t: Option<Throttle> = None;
+            let mut last = 0;
+            for n in 1..=failures {
+                let next = p.after_failure(t.as_ref(), t0());
+                let wait = p.wait(Some(&next), t0()).unwrap_or(0);
+                if n as u32 <= free {
+                    prop_assert_eq!(wait, 0);
+                } else {
+                    prop_assert!(wait >= last && wait <= cap.max(1), "wait {} after {} (cap {})", wait, n, cap);
+                    prop_assert_eq!(p.wait(Some(&next), t0() + TimeDelta::seconds(wait as i64)), None);
+                }
+                last = wait;
+                t = Some(next);
+            }
+        }
+    }
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).expect("time")

@@ -21,6 +21,14 @@ pub enum WorkflowStatus {
 }
 
 impl WorkflowStatus {
+    /// Every status.
+    pub const ALL: [WorkflowStatus; 4] = [
+        WorkflowStatus::Draft,
+        WorkflowStatus::Active,
+        WorkflowStatus::Paused,
+        WorkflowStatus::Archived,
+    ];
+
     /// The statuses a workflow may move to from this one: publishing activates a draft or a paused
     /// workflow (and a published one may be published again after edits while paused), pausing stops
     /// matching an active one, and archiving retires any workflow for good.
@@ -243,5 +251,41 @@ impl WorkflowDefinition {
     /// Sum of all step weights: the denominator of each step's SLA share.
     pub fn total_weight(&self) -> u64 {
         self.steps.iter().map(|s| u64::from(s.weight)).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WorkflowStatus;
+    use proptest::prelude::*;
+
+    fn status() -> impl Strategy<Value = WorkflowStatus> {
+        proptest::sample::select(WorkflowStatus::ALL.to_vec())
+    }
+
+    proptest! {
+        /// Any walk through the table: archived is final, only drafts and paused workflows are editable,
+        /// only active ones are matched, and no status moves to itself.
+        #[test]
+        fn walks_through_the_status_table_keep_its_rules(start in status(), moves in prop::collection::vec(status(), 0..12)) {
+            let mut at = start;
+            for to in moves {
+                prop_assert_ne!(at.can_move_to(at), true, "{} moves to itself", at);
+                if at.can_move_to(to) {
+                    prop_assert_ne!(at, WorkflowStatus::Archived, "archived is final");
+                    at = to;
+                }
+            }
+            prop_assert_eq!(at.is_editable(), matches!(at, WorkflowStatus::Draft | WorkflowStatus::Paused));
+        }
+    }
+
+    #[test]
+    fn every_status_can_be_archived_but_nothing_leaves_archived() {
+        for s in WorkflowStatus::ALL {
+            assert_eq!(s.can_move_to(WorkflowStatus::Archived), s != WorkflowStatus::Archived);
+        }
+        assert!(WorkflowStatus::Archived.allowed_next().is_empty());
+        assert!(!WorkflowStatus::Draft.can_move_to(WorkflowStatus::Paused), "a draft was never active");
     }
 }

@@ -117,6 +117,13 @@ impl Engine {
         if let Some(key) = &key {
             key.check()?;
         }
+        // Checked in a read unit first: on SQLite the writer, which every create waits for, stays free.
+        let new = if actor.is_staff() {
+            new
+        } else {
+            self.read(actor, async move |cmd| on_behalf(cmd, actor, new.clone()).await)
+                .await?
+        };
         let keyed = key.is_some();
         let mut raced = false;
         loop {
@@ -128,7 +135,6 @@ impl Engine {
                     {
                         return Ok(replay);
                     }
-                    let new = on_behalf(cmd, actor, new.clone()).await?;
                     let ticket = insert_new_ticket(cmd, actor, &new).await?;
                     if let Some(key) = &key {
                         cmd.tx
@@ -162,18 +168,22 @@ impl Engine {
     /// withdraw or close their own ticket; an agent holding the open task may put it on hold, pending, or
     /// back in progress. Moving to closed, rejected or withdrawn cancels a running task and its open
     /// assignments. Others get "not found" or "forbidden".
+    ///
+    /// A status equal to the current one changes nothing (a PUT may send the status unchanged).
     pub async fn update_ticket(&self, actor: Actor, r: TicketRef, edit: TicketEdit) -> Result<Ticket> {
-        self.write(actor, async move |cmd| update_ticket_in(cmd, actor, r, &edit).await)
+        self.write(actor, async move |cmd| update_ticket_in(cmd, actor, r, &edit, false).await)
             .await
     }
 
-    /// Changes a ticket's status by hand: [`Self::update_ticket`] with only a status.
+    /// Moves a ticket to `to` by hand: [`Self::update_ticket`] with only a status, except that moving to
+    /// the status the ticket already has is refused as an illegal move (withdrawing twice is a conflict).
     pub async fn change_ticket_status(&self, actor: Actor, r: TicketRef, to: TicketStatus) -> Result<Ticket> {
         let edit = TicketEdit {
             status: Some(to),
             ..TicketEdit::default()
         };
-        self.update_ticket(actor, r, edit).await
+        self.write(actor, async move |cmd| update_ticket_in(cmd, actor, r, &edit, true).await)
+            .await
     }
 
     /// Asks the allocation consumer to (re)run allocation for a ticket (`push_to_workflow`): useful after
@@ -223,9 +233,6 @@ async fn replay(cmd: &mut Cmd<'_>, actor: Actor, key: &IdempotencyKey) -> Result
 /// The ticket as the actor may file it: a requester's own profile fills the `employee` they left out,
 /// and naming somebody else is refused unless an admin or agent files on their behalf.
 async fn on_behalf(cmd: &mut Cmd<'_>, actor: Actor, mut new: NewTicket) -> Result<NewTicket> {
-    if actor.is_staff() {
-        return Ok(new);
-    }
     let Some(me) = cmd.tx.user(actor.user).await? else {
         // An identity the directory does not know (an embedder's own users): nothing to compare with.
         return Ok(new);
@@ -269,8 +276,15 @@ async fn insert_new_ticket(cmd: &mut Cmd<'_>, actor: Actor, new: &NewTicket) -> 
     Ok(ticket)
 }
 
-/// The edit of [`Engine::update_ticket`] inside the caller's unit.
-async fn update_ticket_in(cmd: &mut Cmd<'_>, actor: Actor, r: TicketRef, edit: &TicketEdit) -> Result<Ticket> {
+/// The edit of [`Engine::update_ticket`] inside the caller's unit; `strict` refuses a move to the current
+/// status instead of ignoring it.
+async fn update_ticket_in(
+    cmd: &mut Cmd<'_>,
+    actor: Actor,
+    r: TicketRef,
+    edit: &TicketEdit,
+    strict: bool,
+) -> Result<Ticket> {
     let mut ticket = load_ticket(cmd.tx.as_mut(), r).await?;
     let task = cmd.tx.task_for_ticket(ticket.id).await?;
     let assignments = match &task {
@@ -319,7 +333,7 @@ async fn update_ticket_in(cmd: &mut Cmd<'_>, actor: Actor, r: TicketRef, edit: &
         ticket = updated;
         changed = true;
     }
-    if let Some(to) = edit.status.filter(|to| *to != ticket.status) {
+    if let Some(to) = edit.status.filter(|to| strict || *to != ticket.status) {
         let allowed = actor.is_admin
             || (is_requester && matches!(to, TicketStatus::Withdrawn | TicketStatus::Closed))
             || (holds(true)

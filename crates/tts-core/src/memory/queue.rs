@@ -162,3 +162,41 @@ impl Queue for MemoryQueue {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    /// A consumer that waits 250 ms at a time and gives up, for an idle minute: nothing piles up.
+    #[test]
+    fn cancelled_waits_leave_no_waker_behind() {
+        let queue = MemoryQueue::new();
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..240 {
+            let mut wait = Box::pin(queue.wait("q"));
+            assert!(wait.as_mut().poll(&mut cx).is_pending());
+            assert!(wait.as_mut().poll(&mut cx).is_pending(), "polling twice registers once");
+            assert_eq!(queue.waiters("q"), 1);
+        }
+        assert_eq!(queue.waiters("q"), 0, "every dropped wait unregistered");
+        let mut wait = Box::pin(queue.wait("q"));
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        let message = QueueMessage {
+            id: crate::ids::MessageId(uuid::Uuid::now_v7()),
+            kind: "k".into(),
+            payload: serde_json::Value::Null,
+        };
+        futures_ready(queue.publish("q", &message));
+        assert!(wait.as_mut().poll(&mut cx).is_ready(), "a publish wakes the waiter");
+    }
+
+    fn futures_ready<F: Future>(f: F) -> F::Output {
+        let mut f = Box::pin(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("the memory queue never waits to publish"),
+        }
+    }
+}

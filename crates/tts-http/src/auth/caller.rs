@@ -16,12 +16,18 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The engine's view of the caller (user id and admin flag from the token's roles).
+    /// The engine's view of the caller: admin or agent by the token's roles (a role change ends the
+    /// user's sessions, so the roles of a working token are current).
     pub fn actor(&self) -> Actor {
-        Actor {
-            user: self.claims.user_id,
-            is_admin: self.claims.is_admin(),
+        let mut actor = Actor::user(self.claims.user_id);
+        for r in &self.claims.roles {
+            if r.system == tts_core::domain::user::TTS_SYSTEM && r.role == tts_core::domain::user::ADMIN_ROLE {
+                actor.is_admin = true;
+            } else {
+                actor.is_agent = true;
+            }
         }
+        actor
     }
 
     /// Refuses non-admins with 403.
@@ -71,7 +77,37 @@ impl FromRequestParts<AppState> for Caller {
                 "authentication credentials were not provided".into(),
             )),
             Some(Err(why)) => Err(ApiError::Unauthorized(why)),
+            // An ended session (logout, password change, deactivation, role change) stops its tokens
+            // from the next request on, not when they expire.
+            Some(Ok(claims)) if state.engine.session_ended(claims.sid).await? => {
+                Err(ApiError::Unauthorized("the session has ended; log in again".into()))
+            }
             Some(Ok(claims)) => Ok(Caller { claims }),
         }
+    }
+}
+
+/// Who a request comes from, for throttling failed logins per account and client: the client's
+/// address, an IPv6 address by its /64 (one host usually owns the whole prefix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientKey(pub String);
+
+impl FromRequestParts<AppState> for ClientKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientKey(match peer {
+            Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(String::new, |v4| v4.to_string()),
+            Some(ip) => ip.to_string(),
+            None => String::new(),
+        }))
     }
 }

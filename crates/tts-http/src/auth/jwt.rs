@@ -122,7 +122,16 @@ impl TokenKeys {
         self.refresh_ttl
     }
 
-    /// Issues a token of `kind` for the session's user in session `sid`.
+    /// When a token of `kind` issued at `now` expires.
+    pub fn expires_at(&self, kind: TokenType, now: DateTime<Utc>) -> DateTime<Utc> {
+        let ttl = match kind {
+            TokenType::Access => self.access_ttl,
+            TokenType::Refresh => self.refresh_ttl,
+        };
+        now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Issues a token of `kind` for the session's user in session `sid`, with a fresh id.
     pub fn issue(
         &self,
         session: &Session,
@@ -130,12 +139,19 @@ impl TokenKeys {
         kind: TokenType,
         now: DateTime<Utc>,
     ) -> Result<Issued, ApiError> {
-        let ttl = match kind {
-            TokenType::Access => self.access_ttl,
-            TokenType::Refresh => self.refresh_ttl,
-        };
-        let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-        let jti = TokenId(uuid::Uuid::new_v4());
+        self.issue_as(session, sid, kind, now, TokenId(uuid::Uuid::new_v4()))
+    }
+
+    /// Issues a token of `kind` with the id `jti` (a refresh token whose id the session already records).
+    pub fn issue_as(
+        &self,
+        session: &Session,
+        sid: SessionId,
+        kind: TokenType,
+        now: DateTime<Utc>,
+        jti: TokenId,
+    ) -> Result<Issued, ApiError> {
+        let expires_at = self.expires_at(kind, now);
         let claims = Claims {
             sub: session.user.id.to_string(),
             user_id: session.user.id,

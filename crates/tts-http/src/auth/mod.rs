@@ -4,5 +4,5 @@
 pub mod caller;
 pub mod jwt;
 
-pub use caller::Caller;
+pub use caller::{Caller, ClientKey};
 pub use jwt::{Claims, RoleClaim, TokenKeys, TokenType};

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use tts_core::ports::store::Member;
 use tts_core::{Role, RoleId, UserId};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -63,6 +64,15 @@ pub struct MemberOut {
     pub is_active: bool,
 }
 
+impl From<Member> for MemberOut {
+    fn from(m: Member) -> Self {
+        MemberOut {
+            user: m.user.into(),
+            is_active: m.is_active,
+        }
+    }
+}
+
 /// Membership settings.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -103,25 +113,17 @@ fn user_id(raw: &str) -> Result<UserId, ApiError> {
     super::path_id("user", raw)
 }
 
-/// The members of a role, active or not.
+/// The members of a role, active or not (admins and agents only: it lists e-mails).
 #[utoipa::path(get, path = "/api/v1/tts/roles/{role_id}/users/", tag = "roles", security(("bearer" = [])),
     params(("role_id" = String, Path)),
     responses((status = 200, body = Vec<MemberOut>), (status = 404, body = ErrorBody)))]
 pub async fn role_users(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(role): Path<String>,
 ) -> ApiResult<Json<Vec<MemberOut>>> {
-    let members = state.engine.role_members(role_id(&role)?).await?;
-    let mut out = Vec::with_capacity(members.len());
-    for m in members {
-        let session = state.engine.session(m.user).await?;
-        out.push(MemberOut {
-            user: session.user.into(),
-            is_active: m.is_active,
-        });
-    }
-    Ok(Json(out))
+    let members = state.engine.role_members(caller.actor(), role_id(&role)?).await?;
+    Ok(Json(members.into_iter().map(MemberOut::from).collect()))
 }
 
 /// Grants a role to a user, or changes whether the member takes work (admin only).
@@ -144,12 +146,8 @@ pub async fn put_member(
         parse_json(&headers, &body)?
     };
     let is_active = settings.is_active.unwrap_or(true);
-    let m = state.engine.set_membership(actor, role, user, is_active).await?;
-    let session = state.engine.session(user).await?;
-    Ok(Json(MemberOut {
-        user: session.user.into(),
-        is_active: m.is_active,
-    }))
+    let member = state.engine.set_membership(actor, role, user, is_active).await?;
+    Ok(Json(member.into()))
 }
 
 /// Revokes a role from a user (admin only); their open work stays with them.

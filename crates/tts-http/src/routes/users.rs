@@ -1,6 +1,6 @@
 //! Auth and users: login, refresh with rotation, logout, own profile, admin user management.
 
-use crate::auth::Caller;
+use crate::auth::{Caller, ClientKey};
 use crate::auth::jwt::{RoleClaim, TokenType};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Body, Params};
@@ -11,8 +11,9 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tts_core::ports::RefreshSession;
-use tts_core::{NewUser, Session, SessionId, User, UserId};
+use tts_core::{
+    LoginAttempt, NewSession, NewUser, ProfileChange, Rotation, Session, SessionId, TokenId, User, UserChange, UserId,
+};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -105,36 +106,44 @@ pub struct RefreshRequest {
     pub refresh: String,
 }
 
-/// A rotated token pair; the presented refresh token is spent.
+/// New tokens. With rotation (the default) the presented refresh token is spent and a new one comes
+/// back; with `TTS_REFRESH_ROTATION=off` only `access` comes back and the refresh token stays valid.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefreshedPair {
     /// New access token.
     pub access: String,
-    /// New refresh token.
-    pub refresh: String,
+    /// New refresh token (absent when rotation is off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
 }
 
 /// Logs in with e-mail and password and starts a session.
 #[utoipa::path(post, path = "/api/v1/users/token/", tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn obtain_token(State(state): State<AppState>, Body(form): Body<TokenRequest>) -> ApiResult<Json<TokenPair>> {
+pub async fn obtain_token(
+    State(state): State<AppState>,
+    client: ClientKey,
+    Body(form): Body<TokenRequest>,
+) -> ApiResult<Json<TokenPair>> {
     if form.username.len() > 254 || form.password.len() > 1024 {
         return Err(ApiError::Unauthorized("invalid e-mail or password".into()));
     }
-    let session = state.engine.login(&form.username, &form.password).await?;
     let now = Utc::now();
-    let sid = SessionId(uuid::Uuid::now_v7());
-    let refresh = state.keys.issue(&session, sid, TokenType::Refresh, now)?;
-    state
-        .identity
-        .start_session(&RefreshSession {
-            id: sid,
-            user: session.user.id,
-            current: refresh.jti,
-            expires_at: refresh.expires_at,
-        })
-        .await?;
-    let access = state.keys.issue(&session, sid, TokenType::Access, now)?;
+    let new = NewSession {
+        id: SessionId(uuid::Uuid::now_v7()),
+        refresh: TokenId(uuid::Uuid::new_v4()),
+        expires_at: state.keys.expires_at(TokenType::Refresh, now),
+    };
+    let attempt = LoginAttempt {
+        email: form.username,
+        password: form.password,
+        client: client.0,
+    };
+    let session = state.engine.login(attempt, Some(new)).await?;
+    let refresh = state
+        .keys
+        .issue_as(&session, new.id, TokenType::Refresh, now, new.refresh)?;
+    let access = state.keys.issue(&session, new.id, TokenType::Access, now)?;
     Ok(Json(TokenPair {
         access: access.token,
         refresh: refresh.token,
@@ -142,8 +151,8 @@ pub async fn obtain_token(State(state): State<AppState>, Body(form): Body<TokenR
     }))
 }
 
-/// Trades a refresh token for a new pair. Each refresh token works once: presenting a spent one
-/// revokes the whole session.
+/// Trades a refresh token for new tokens. With rotation (the default) each refresh token works once:
+/// presenting a spent one ends the whole session.
 #[utoipa::path(post, path = "/api/v1/users/token/refresh/", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = RefreshedPair), (status = 401, body = ErrorBody)))]
 pub async fn refresh_token(
@@ -151,29 +160,38 @@ pub async fn refresh_token(
     Body(form): Body<RefreshRequest>,
 ) -> ApiResult<Json<RefreshedPair>> {
     let claims = state.keys.verify(&form.refresh, TokenType::Refresh)?;
-    let session = state.engine.session(claims.user_id).await?;
-    if !session.user.is_active {
-        state.identity.end_user_sessions(session.user.id).await?;
-        return Err(ApiError::Unauthorized("the account is inactive".into()));
-    }
     let now = Utc::now();
-    let refresh = state.keys.issue(&session, claims.sid, TokenType::Refresh, now)?;
-    state
-        .identity
-        .rotate_session(claims.sid, claims.jti, refresh.jti, refresh.expires_at, now)
-        .await?;
+    let next = TokenId(uuid::Uuid::new_v4());
+    let rotation = if state.config.refresh_rotation {
+        Rotation::Rotate {
+            next,
+            expires_at: state.keys.expires_at(TokenType::Refresh, now),
+        }
+    } else {
+        Rotation::Keep
+    };
+    let session = state.engine.refresh(claims.sid, claims.jti, rotation).await?;
+    let refresh = match rotation {
+        Rotation::Rotate { next, .. } => Some(
+            state
+                .keys
+                .issue_as(&session, claims.sid, TokenType::Refresh, now, next)?
+                .token,
+        ),
+        Rotation::Keep => None,
+    };
     let access = state.keys.issue(&session, claims.sid, TokenType::Access, now)?;
     Ok(Json(RefreshedPair {
         access: access.token,
-        refresh: refresh.token,
+        refresh,
     }))
 }
 
-/// Ends the caller's session: its refresh token stops working (access tokens expire on their own).
+/// Ends the caller's session: its refresh token and its access tokens stop working at once.
 #[utoipa::path(post, path = "/api/v1/users/logout/", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
-    state.identity.end_session(caller.claims.sid).await?;
+    state.engine.logout(caller.actor(), caller.claims.sid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -199,7 +217,8 @@ pub struct ProfilePatch {
     pub current_password: Option<String>,
 }
 
-/// Changes the caller's name or password. A new password ends every other session of the user.
+/// Changes the caller's name or password in one command. A new password ends every other session of
+/// the user (the caller's own goes on).
 #[utoipa::path(patch, path = "/api/v1/users/profile/", tag = "users", security(("bearer" = [])),
     request_body = ProfilePatch,
     responses((status = 200, body = ProfileOut), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -209,25 +228,15 @@ pub async fn update_profile(
     Body(patch): Body<ProfilePatch>,
 ) -> ApiResult<Json<ProfileOut>> {
     let actor = caller.actor();
-    if let Some(password) = &patch.password {
-        let current = patch
-            .current_password
-            .as_deref()
-            .ok_or_else(|| ApiError::invalid_field("current_password", "required to set a new password"))?;
-        state
-            .engine
-            .login(&caller.claims.email, current)
-            .await
-            .map_err(|_| ApiError::invalid_field("current_password", "does not match"))?;
-        state.engine.set_password(actor, actor.user, password).await?;
-        state.identity.end_user_sessions(actor.user).await?;
-    }
-    if patch.full_name.is_some() {
-        state
-            .engine
-            .update_user(actor, actor.user, patch.full_name, None, None)
-            .await?;
-    }
+    let change = ProfileChange {
+        full_name: patch.full_name,
+        new_password: patch.password,
+        current_password: patch.current_password,
+    };
+    state
+        .engine
+        .update_profile(actor, Some(caller.claims.sid), change)
+        .await?;
     Ok(Json(state.engine.session(actor.user).await?.into()))
 }
 
@@ -315,18 +324,11 @@ pub async fn update_user(
 ) -> ApiResult<Json<UserOut>> {
     let actor = caller.require_admin()?;
     let id: UserId = super::path_id("user", &id)?;
-    if let Some(pw) = &patch.password {
-        tts_core::engine::check_password(pw)?;
-    }
-    let user = state
-        .engine
-        .update_user(actor, id, patch.full_name, patch.email, patch.is_active)
-        .await?;
-    if let Some(pw) = &patch.password {
-        state.engine.set_password(actor, id, pw).await?;
-    }
-    if patch.password.is_some() || patch.is_active == Some(false) {
-        state.identity.end_user_sessions(id).await?;
-    }
-    Ok(Json(user.into()))
+    let change = UserChange {
+        email: patch.email,
+        full_name: patch.full_name,
+        is_active: patch.is_active,
+        password: patch.password,
+    };
+    Ok(Json(state.engine.update_user(actor, id, change).await?.into()))
 }

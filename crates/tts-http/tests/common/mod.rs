@@ -9,8 +9,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
-use tts_core::memory::{MemoryIdentity, MemoryStore};
-use tts_core::ports::Identity;
+use tts_core::memory::{MemoryPasswords, MemoryStore};
+use tts_core::testkit::faults::FaultyStore;
 use tts_core::{Consumer, Engine, EngineConfig};
 use tts_http::{AppState, HttpConfig, RateLimits};
 
@@ -42,6 +42,8 @@ pub struct Api {
     pub app: Router,
     pub engine: Arc<Engine>,
     pub state: AppState,
+    /// The store under the engine: arm it to make the second half of a command fail.
+    pub faults: FaultyStore,
 }
 
 impl Api {
@@ -52,11 +54,10 @@ impl Api {
 
     /// The router with a custom configuration.
     pub async fn with(tune: impl FnOnce(&mut HttpConfig)) -> Api {
-        let identity: Arc<dyn Identity> = Arc::new(MemoryIdentity::new());
+        let faults = FaultyStore::new(Arc::new(MemoryStore::new()));
         let engine = Arc::new(
-            Engine::builder()
-                .store(Arc::new(MemoryStore::new()))
-                .identity(identity.clone())
+            Engine::builder(Arc::new(faults.clone()))
+                .passwords(Arc::new(MemoryPasswords::new()))
                 .config(EngineConfig {
                     email_notifications: false,
                     ..EngineConfig::default()
@@ -67,11 +68,12 @@ impl Api {
         tts_http::demo::seed(&engine, PASSWORD).await.expect("demo seed");
         let mut config = HttpConfig::new(SECRET.to_vec());
         tune(&mut config);
-        let state = AppState::new(engine.clone(), identity, config);
+        let state = AppState::new(engine.clone(), config);
         Api {
             app: tts_http::router(state.clone()),
             engine,
             state,
+            faults,
         }
     }
 
@@ -91,8 +93,27 @@ impl Api {
         self.send(req).await
     }
 
-    /// Sends a prepared request.
+    /// Sends a prepared request; a 5xx answer fails the test.
     pub async fn send(&self, req: Request<Body>) -> Reply {
+        let reply = self.send_unchecked(req).await;
+        assert!(reply.status.as_u16() < 500, "server error {}: {}", reply.status, reply.body);
+        reply
+    }
+
+    /// Sends a request whose answer may be a 5xx (a failure a test injected on purpose).
+    pub async fn call_unchecked(&self, method: Method, path: &str, token: Option<&str>, body: Value) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        self.send_unchecked(req.body(Body::from(body.to_string())).expect("request"))
+            .await
+    }
+
+    async fn send_unchecked(&self, req: Request<Body>) -> Reply {
         let res = self.app.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
         let headers = res.headers().clone();
@@ -102,7 +123,6 @@ impl Api {
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        assert!(status.as_u16() < 500, "server error {status}: {body}");
         Reply { status, headers, body }
     }
 

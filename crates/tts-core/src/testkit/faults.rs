@@ -1,0 +1,264 @@
+//! A store that fails on request: wraps any [`Store`] and makes a chosen unit-of-work method fail, so a
+//! test can break the second half of a command and check that nothing of the first half was kept.
+//!
+//! ```
+//! # async fn demo() {
+//! use std::sync::Arc;
+//! use tts_core::testkit::faults::FaultyStore;
+//! let store = FaultyStore::new(Arc::new(tts_core::memory::MemoryStore::new()));
+//! store.fail_next("set_credential");
+//! // ... run a command through an engine built on `store`: it fails at `set_credential`, and the unit is
+//! // dropped, so its earlier writes are gone.
+//! # }
+//! ```
+
+use crate::domain::assignment::Candidate;
+use crate::domain::audit::AuditEntry;
+use crate::domain::event::OutboxMessage;
+use crate::domain::login::{Credential, Throttle, ThrottleKey};
+use crate::domain::notification::Notification;
+use crate::domain::session::{EndSessions, RefreshSession};
+use crate::domain::task::{Assignment, Task};
+use crate::domain::ticket::Ticket;
+use crate::domain::ticket_number::TicketNumber;
+use crate::domain::user::{Membership, Role, User};
+use crate::domain::workflow::{Workflow, WorkflowStatus};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::{MessageId, NotificationId, RoleId, SessionId, TaskId, TicketId, UserId, WorkflowId};
+use crate::ports::store::{
+    AssignmentQuery, Audit, Bookkeeping, Credentials, Cursors, Directory, Idempotency, IdempotencyRecord, Member,
+    NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, Queries, Sessions, Store, Tasks,
+    TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// A [`Store`] that delegates to another and fails the unit-of-work methods it was told to.
+#[derive(Clone)]
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    armed: Arc<Mutex<HashSet<&'static str>>>,
+}
+
+impl fmt::Debug for FaultyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaultyStore").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+impl FaultyStore {
+    /// Wraps `inner`; nothing fails until armed.
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        FaultyStore {
+            inner,
+            armed: Arc::default(),
+        }
+    }
+
+    /// Makes the next call of the unit-of-work method `method` (its name, e.g. `"update_user"`) fail
+    /// with an unavailable-backend error, once.
+    pub fn fail_next(&self, method: &'static str) {
+        self.armed.lock().unwrap_or_else(|p| p.into_inner()).insert(method);
+    }
+
+    /// Whether an armed failure has not fired yet.
+    pub fn armed(&self, method: &'static str) -> bool {
+        self.armed.lock().unwrap_or_else(|p| p.into_inner()).contains(method)
+    }
+}
+
+/// The error an armed method returns: not retryable, so the command fails at once.
+pub fn injected(method: &str) -> Error {
+    Error::Backend {
+        backend: "faulty",
+        kind: ErrorKind::Unavailable,
+        message: format!("injected failure in {method}"),
+    }
+}
+
+struct FaultyUnit {
+    inner: Box<dyn UnitOfWork>,
+    armed: Arc<Mutex<HashSet<&'static str>>>,
+}
+
+impl FaultyUnit {
+    fn check(&self, method: &'static str) -> Result<()> {
+        if self.armed.lock().unwrap_or_else(|p| p.into_inner()).remove(method) {
+            Err(injected(method))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Store for FaultyStore {
+    async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
+        Ok(Box::new(FaultyUnit {
+            inner: self.inner.begin(options).await?,
+            armed: Arc::clone(&self.armed),
+        }))
+    }
+}
+
+#[async_trait]
+impl Queries for FaultyStore {
+    async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>> {
+        self.inner.list_tickets(query).await
+    }
+    async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>> {
+        self.inner.list_assignments(query).await
+    }
+    async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>> {
+        self.inner.list_notifications(query).await
+    }
+    async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
+        self.inner.list_users(page).await
+    }
+    async fn sessions_ended_since(&self, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>> {
+        self.inner.sessions_ended_since(since).await
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for FaultyUnit {
+    async fn flush(&mut self) -> Result<()> {
+        self.check("flush")?;
+        self.inner.flush().await
+    }
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.check("commit")?;
+        self.inner.commit().await
+    }
+}
+
+/// Implements a port trait for [`FaultyUnit`]: each listed method delegates to the inner unit after
+/// checking whether it is armed.
+macro_rules! delegate {
+    ($trait:ident { $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
+        #[async_trait]
+        impl $trait for FaultyUnit {
+            $(
+                async fn $name(&mut self, $($arg: $ty),*) -> Result<$ret> {
+                    self.check(stringify!($name))?;
+                    self.inner.$name($($arg),*).await
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    Tickets {
+        take_ticket_keys(year: i32) -> (TicketId, u32);
+        insert_ticket(ticket: &Ticket) -> ();
+        update_ticket(ticket: &Ticket) -> ();
+        ticket(id: TicketId) -> Option<Ticket>;
+        ticket_by_number(number: TicketNumber) -> Option<Ticket>;
+        ticket_with_task(id: TicketId) -> Option<(Ticket, Option<Task>)>;
+    }
+}
+
+delegate! {
+    Workflows {
+        insert_workflow(workflow: &Workflow) -> ();
+        update_workflow(workflow: &Workflow) -> ();
+        workflow(id: WorkflowId) -> Option<Workflow>;
+        workflows(status: Option<WorkflowStatus>) -> Vec<Workflow>;
+        insert_workflow_version(workflow: &Workflow) -> ();
+        workflow_version(id: WorkflowId, version: u32) -> Option<Arc<Workflow>>;
+        workflows_revision() -> u64;
+    }
+}
+
+delegate! {
+    Directory {
+        insert_user(user: &User) -> ();
+        update_user(user: &User) -> ();
+        user(id: UserId) -> Option<User>;
+        insert_role(role: &Role) -> ();
+        role(id: RoleId) -> Option<Role>;
+        roles() -> Vec<Role>;
+        set_membership(membership: Membership) -> ();
+        remove_membership(role: RoleId, user: UserId) -> bool;
+        role_members(role: RoleId) -> Vec<Member>;
+        roles_of(user: UserId) -> Vec<Role>;
+    }
+}
+
+delegate! {
+    Cursors {
+        candidates(role: RoleId, with_load: bool) -> Vec<Candidate>;
+        lock_pick_state(role: RoleId, with_load: bool) -> PickState;
+        set_cursor(role: RoleId, last: UserId) -> ();
+    }
+}
+
+delegate! {
+    Tasks {
+        insert_task(task: &Task) -> ();
+        update_task(task: &Task) -> ();
+        task(id: TaskId) -> Option<Task>;
+        task_for_ticket(ticket: TicketId) -> Option<Task>;
+        insert_assignment(assignment: &Assignment) -> ();
+        update_assignment(assignment: &Assignment) -> ();
+        task_assignments(task: TaskId) -> Vec<Assignment>;
+        assignments_due(now: DateTime<Utc>, limit: usize) -> Vec<Assignment>;
+    }
+}
+
+delegate! {
+    Audit {
+        insert_audit(entry: AuditEntry) -> ();
+        ticket_audit(ticket: TicketId) -> Vec<AuditEntry>;
+        task_audit(task: TaskId) -> Vec<AuditEntry>;
+    }
+}
+
+delegate! {
+    Outbox {
+        insert_outbox(messages: Vec<OutboxMessage>) -> ();
+        unsent_outbox(limit: usize) -> Vec<OutboxMessage>;
+        mark_outbox_sent(ids: &[MessageId]) -> ();
+        record_processed(consumer: &str, id: MessageId, at: DateTime<Utc>) -> bool;
+        prune(kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> u64;
+    }
+}
+
+delegate! {
+    Notifications {
+        insert_notification(notification: &Notification) -> ();
+        update_notification(notification: &Notification) -> ();
+        notification(id: NotificationId) -> Option<Notification>;
+        mark_all_notifications_read(user: UserId, at: DateTime<Utc>) -> u64;
+    }
+}
+
+delegate! {
+    Idempotency {
+        idempotency_record(user: UserId, key: &str) -> Option<IdempotencyRecord>;
+        insert_idempotency_record(record: &IdempotencyRecord) -> ();
+    }
+}
+
+delegate! {
+    Credentials {
+        credential(email: &str) -> Option<Credential>;
+        credential_of(user: UserId) -> Option<Credential>;
+        set_credential(credential: &Credential) -> ();
+        throttle(key: &ThrottleKey) -> Option<Throttle>;
+        set_throttle(key: &ThrottleKey, throttle: Option<&Throttle>) -> ();
+    }
+}
+
+delegate! {
+    Sessions {
+        start_session(session: &RefreshSession) -> ();
+        session(id: SessionId) -> Option<RefreshSession>;
+        save_session(session: &RefreshSession) -> ();
+        end_sessions(which: EndSessions, at: DateTime<Utc>) -> Vec<SessionId>;
+    }
+}
