@@ -1,5 +1,6 @@
 //! The PostgreSQL store against the real server at 127.0.0.1:5432, each test in its own database:
-//! the unchanged conformance suite, the engine story, and the concurrency guarantees across two pools.
+//! the engine story, the concurrency guarantees across two pools, and what only a server has
+//! (concurrent migrations, a server that is down).
 
 mod common;
 
@@ -12,12 +13,6 @@ async fn store(db: &TestDb, connections: u32) -> PgStore {
     let mut config = PgConfig::new(db.url.clone());
     config.max_connections = connections;
     PgStore::connect(&config).await.expect("connect to the test database")
-}
-
-#[tokio::test]
-async fn postgres_store_conforms() {
-    let db = TestDb::create().await;
-    common::conformance(&store(&db, 4).await).await;
 }
 
 #[tokio::test]

@@ -1,23 +1,24 @@
-//! The SQLite store against real database files: the unchanged conformance suite, the engine story,
-//! and the concurrency guarantees across two pools on one file.
+//! The SQLite store against real database files: the engine story, the concurrency guarantees across
+//! two pools on one file, and what only SQLite has (migrations on a file, group commit).
 
 mod common;
 
 use std::sync::Arc;
+use tts_adapters::identity::Argon2Passwords;
 use tts_adapters::sql::sqlite::{Durability, SqliteConfig, SqliteStore};
+use tts_core::chrono::{Datelike, Utc};
 use tts_core::ports::Store;
+use tts_core::ports::store::UnitOptions;
+use tts_core::{Actor, Engine, ErrorKind, LoginAttempt, NewTicket, NewUser, TicketStatus, UserChange};
 
-async fn store(dir: &tempfile::TempDir) -> SqliteStore {
-    let url = format!("sqlite://{}", dir.path().join("tts.db").display());
-    SqliteStore::connect(&SqliteConfig::new(url))
-        .await
-        .expect("open sqlite")
+fn url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("tts.db").display())
 }
 
-#[tokio::test]
-async fn sqlite_store_conforms() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::conformance(&store(&dir).await).await;
+async fn store(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::connect(&SqliteConfig::new(url(dir)))
+        .await
+        .expect("open sqlite")
 }
 
 #[tokio::test]
@@ -40,20 +41,28 @@ async fn sqlite_concurrent_actions_one_wins() {
     common::concurrent_actions_one_wins(Arc::new(a), Arc::new(b)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_two_servers_allocate_in_batches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (store(&dir).await, store(&dir).await);
+    common::two_servers_allocate_in_batches(Arc::new(a), Arc::new(b), 1_000).await;
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent_and_data_survives_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
     let first = store(&dir).await;
-    let mut tx = first.begin(tts_core::ports::Access::Write).await.expect("begin");
-    assert_eq!(tx.next_ticket_seq(2030).await.expect("seq"), 1);
+    first.migrate().await.expect("a second migrate is a no-op");
+    let mut tx = first.begin(UnitOptions::write()).await.expect("begin");
+    assert_eq!(tx.take_ticket_keys(2030).await.expect("keys").1, 1);
     tx.commit().await.expect("commit");
     first.close().await;
-    let mut config = SqliteConfig::new(format!("sqlite://{}", dir.path().join("tts.db").display()));
+    let mut config = SqliteConfig::new(url(&dir));
     config.durability = Durability::Normal;
     let again = SqliteStore::connect(&config).await.expect("reopen");
-    let mut tx = again.begin(tts_core::ports::Access::Write).await.expect("begin");
+    let mut tx = again.begin(UnitOptions::write()).await.expect("begin");
     assert_eq!(
-        tx.next_ticket_seq(2030).await.expect("seq"),
+        tx.take_ticket_keys(2030).await.expect("keys").1,
         2,
         "counters survive a restart"
     );
@@ -66,21 +75,23 @@ async fn an_unopenable_database_names_the_url() {
         .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("/nonexistent-dir/deeper/tts.db"), "{text}");
-    assert_eq!(err.kind(), tts_core::ErrorKind::Unavailable);
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
 }
 
-#[tokio::test]
-async fn engine_on_sqlite_with_local_identity_logs_users_in() {
-    use tts_adapters::identity::{IdentityConfig, LocalIdentity};
-    use tts_core::{Actor, Engine, NewUser};
+/// The real password adapter on the real store: a user created with a password logs in (e-mail in any
+/// case), the login moves with an e-mail change, and the old e-mail stops working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_on_sqlite_logs_users_in_with_argon2() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = store(&dir).await;
-    let identity = LocalIdentity::sqlite(store.writer().clone(), IdentityConfig::default());
-    let engine = Engine::builder()
-        .store(Arc::new(store))
-        .identity(Arc::new(identity))
+    let engine = Engine::builder(Arc::new(store(&dir).await))
+        .passwords(Arc::new(Argon2Passwords::new()))
         .build()
         .expect("engine");
+    let login = |email: &str| LoginAttempt {
+        email: email.into(),
+        password: "a long secret".into(),
+        client: "192.0.2.1".into(),
+    };
     let new = NewUser {
         email: "Ada@Example.com".into(),
         full_name: "Ada".into(),
@@ -90,38 +101,20 @@ async fn engine_on_sqlite_with_local_identity_logs_users_in() {
         .create_user(Actor::system(), new)
         .await
         .expect("a user with a password is created");
-    assert_eq!(
-        engine
-            .login("ada@example.com", "a long secret")
-            .await
-            .expect("login")
-            .user
-            .id,
-        user.id
-    );
+    let session = engine.login(login("ada@example.com"), None).await.expect("login");
+    assert_eq!(session.user.id, user.id);
+    let change = UserChange {
+        email: Some("ada@new.example.com".into()),
+        ..UserChange::default()
+    };
     engine
-        .update_user(
-            Actor::user(user.id),
-            user.id,
-            None,
-            Some("ada@new.example.com".into()),
-            None,
-        )
+        .update_user(Actor::user(user.id), user.id, change)
         .await
-        .expect("rename");
-    assert_eq!(
-        engine
-            .login("ada@new.example.com", "a long secret")
-            .await
-            .expect("new e-mail")
-            .user
-            .id,
-        user.id
-    );
-    assert!(
-        engine.login("ada@example.com", "a long secret").await.is_err(),
-        "the old e-mail no longer logs in"
-    );
+        .expect("new e-mail");
+    let session = engine.login(login("ADA@new.example.com"), None).await.expect("login");
+    assert_eq!(session.user.id, user.id);
+    let err = engine.login(login("ada@example.com"), None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized, "the old e-mail no longer logs in");
 }
 
 /// Group commit: concurrent write units share commits, yet each is atomic on its own. Units dropped
@@ -129,28 +122,33 @@ async fn engine_on_sqlite_with_local_identity_logs_users_in() {
 /// every ticket acknowledged is visible to readers at once and survives reopening the database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_commit_keeps_units_atomic_and_durable() {
-    use tts_core::ports::Access;
-    use tts_core::{Engine, NewTicket, TicketStatus};
     let dir = tempfile::tempdir().expect("tempdir");
     let s = Arc::new(store(&dir).await);
-    let engine = Arc::new(Engine::builder().store(s.clone()).build().expect("engine"));
-    let user = tts_core::Actor::user(tts_core::UserId(tts_core::uuid::Uuid::now_v7()));
+    let engine = Arc::new(Engine::builder(s.clone()).build().expect("engine"));
+    let user = Actor::user(tts_core::UserId(tts_core::uuid::Uuid::now_v7()));
+    let year = Utc::now().year();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..96 {
         let (engine, s) = (engine.clone(), s.clone());
         tasks.spawn(async move {
             if i % 3 == 2 {
-                // Takes a number and a ticket id, then gives up: must roll back inside its group.
-                let mut unit = s.begin(Access::Write).await.expect("begin");
-                unit.next_ticket_seq(2026).await.expect("seq");
-                unit.next_ticket_id().await.expect("id");
+                // Takes a number and a ticket id, then gives up (background units too): must roll back
+                // inside its group.
+                let options = if i % 2 == 0 {
+                    UnitOptions::write()
+                } else {
+                    UnitOptions::background()
+                };
+                let mut unit = s.begin(options).await.expect("begin");
+                unit.take_ticket_keys(year).await.expect("keys");
                 drop(unit);
                 None
             } else {
                 let t = engine
-                    .create_ticket(user, NewTicket::new(format!("t{i}"), "Group"))
+                    .create_ticket(user, NewTicket::new(format!("t{i}"), "Group"), None)
                     .await
-                    .expect("create");
+                    .expect("create")
+                    .ticket;
                 // Acknowledged means committed: a read unit on another connection sees it.
                 let seen = engine.ticket(user, t.id.into()).await.expect("visible after commit");
                 assert_eq!(seen.status, TicketStatus::Open);
@@ -166,17 +164,10 @@ async fn group_commit_keeps_units_atomic_and_durable() {
     assert_eq!(seqs, (1..=64).collect::<Vec<u32>>(), "no gap, no duplicate");
     s.close().await;
     let reopened = store(&dir).await;
-    let engine = Engine::builder().store(Arc::new(reopened)).build().expect("engine");
+    let engine = Engine::builder(Arc::new(reopened)).build().expect("engine");
     let page = engine
-        .list_tickets(tts_core::Actor::admin(user.user), Default::default())
+        .list_tickets(Actor::admin(user.user), Default::default())
         .await
         .expect("list");
     assert_eq!(page.total, 64);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_two_servers_allocate_in_batches() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (store(&dir).await, store(&dir).await);
-    common::two_servers_allocate_in_batches(Arc::new(a), Arc::new(b), 1_000).await;
 }

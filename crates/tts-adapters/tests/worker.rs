@@ -11,13 +11,17 @@ use tts_core::{Engine, NewTicket, Priority};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_allocate_and_notify_then_stop() {
     let mailer = Arc::new(MemoryMailer::new());
-    let engine = Arc::new(Engine::builder().mailer(mailer.clone()).build().expect("engine"));
+    let engine = Arc::new(Engine::in_memory().mailer(mailer.clone()).build().expect("engine"));
     let fx = three_step(&engine, 2, 2).await.expect("fixture");
     let workers = Workers::spawn(Arc::clone(&engine), WorkerConfig::default());
     let new = NewTicket::new("Laptop", "Asset Check In")
         .department("Asset Department")
         .priority(Priority::High);
-    let ticket = engine.create_ticket(fx.requester_actor(), new).await.expect("create");
+    let ticket = engine
+        .create_ticket(fx.requester_actor(), new, None)
+        .await
+        .expect("create")
+        .ticket;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let t = engine

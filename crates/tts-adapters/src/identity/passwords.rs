@@ -64,6 +64,9 @@ impl Default for Argon2Passwords {
 }
 
 impl Argon2Passwords {
+    /// The OWASP parameters: m = 19456 KiB, t = 2, p = 1.
+    pub const OWASP: Params = OWASP;
+
     /// argon2id with the OWASP parameters (m = 19456 KiB, t = 2, p = 1), one hash per CPU at a time.
     pub fn new() -> Self {
         Self::with_params(OWASP)

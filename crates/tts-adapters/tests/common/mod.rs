@@ -1,24 +1,29 @@
-//! Scenarios every SQL store runs (SQLite and PostgreSQL): conformance, the engine story, and the
-//! concurrency guarantees across two connection pools standing in for two servers.
+//! Scenarios every SQL store runs (SQLite and PostgreSQL): the engine story, and the concurrency
+//! guarantees across two connection pools standing in for two servers. (The store conformance suite and
+//! these locking scenarios move into `tts_core::testkit::store`; this file goes when they land.)
 #![allow(dead_code, missing_docs)]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tts_core::memory::MemoryQueue;
+use tts_core::memory::{MemoryPasswords, MemoryQueue};
 use tts_core::ports::Store;
 use tts_core::ports::store::PageRequest;
 use tts_core::testkit::fixture::{one_step, one_step_for, three_step};
 use tts_core::uuid::Uuid;
 use tts_core::*;
 
-/// The full conformance suite, unchanged.
-pub async fn conformance(store: &dyn Store) {
-    tts_core::testkit::store::run_all(store).await;
+/// An engine over `store`; the fixtures' users get fast test hashes.
+fn engine(store: Arc<dyn Store>) -> Engine {
+    builder(store).build().expect("engine")
 }
 
-fn engine(store: Arc<dyn Store>) -> Engine {
-    Engine::builder().store(store).build().expect("engine")
+fn builder(store: Arc<dyn Store>) -> EngineBuilder {
+    Engine::builder(store).passwords(Arc::new(MemoryPasswords::new()))
+}
+
+async fn create(e: &Engine, actor: Actor, new: NewTicket) -> Ticket {
+    e.create_ticket(actor, new, None).await.expect("create").ticket
 }
 
 /// The seed's story on a real store: create, allocate through the consumer, act to completion.
@@ -28,7 +33,7 @@ pub async fn engine_story(store: Arc<dyn Store>) {
     let new = NewTicket::new("Laptop check-in", "Asset Check In")
         .department("Asset Department")
         .priority(Priority::High);
-    let t = engine.create_ticket(fx.requester_actor(), new).await.expect("create");
+    let t = create(&engine, fx.requester_actor(), new).await;
     assert_eq!(t.ticket_id.seq(), 1);
     engine.pump_all().await.expect("pump");
     assert_eq!(engine.drain(Consumer::Allocation).await.expect("allocate"), 1);
@@ -95,10 +100,7 @@ pub async fn two_pools_allocate_fairly(a: Arc<dyn Store>, b: Arc<dyn Store>, tas
             handles.push(tokio::spawn(async move {
                 let mut out = Vec::new();
                 while next.fetch_add(1, Ordering::SeqCst) < tickets {
-                    let t = e
-                        .create_ticket(requester, NewTicket::new("Load", "Load"))
-                        .await
-                        .expect("create");
+                    let t = create(&e, requester, NewTicket::new("Load", "Load")).await;
                     match e.allocate(t.id).await.expect("allocate") {
                         Allocation::Allocated { task, assignment } => out.push((t.ticket_id, task.id, assignment.user)),
                         other => panic!("expected an allocation, got {other:?}"),
@@ -147,7 +149,7 @@ pub async fn two_servers_allocate_in_batches(a: Arc<dyn Store>, b: Arc<dyn Store
     let queue = Arc::new(MemoryQueue::new());
     let engines: Vec<Arc<Engine>> = [a, b]
         .into_iter()
-        .map(|s| Arc::new(Engine::builder().store(s).queue(queue.clone()).build().expect("engine")))
+        .map(|s| Arc::new(builder(s).queue(queue.clone()).build().expect("engine")))
         .collect();
     let mut roles = Vec::new();
     for category in ["Load A", "Load B"] {
@@ -166,10 +168,7 @@ pub async fn two_servers_allocate_in_batches(a: Arc<dyn Store>, b: Arc<dyn Store
                     return seqs;
                 }
                 let category = if n % 2 == 0 { "Load A" } else { "Load B" };
-                let t = e
-                    .create_ticket(requester, NewTicket::new("Load", category))
-                    .await
-                    .expect("create");
+                let t = create(&e, requester, NewTicket::new("Load", category)).await;
                 seqs.push(t.ticket_id.seq());
             }
         }));
@@ -229,7 +228,7 @@ pub async fn concurrent_actions_one_wins(a: Arc<dyn Store>, b: Arc<dyn Store>) {
     let fx = three_step(&ea, 2, 3).await.expect("fixture");
     for round in 0..5 {
         let new = NewTicket::new(format!("Race {round}"), "Asset Check In").department("Asset Department");
-        let t = ea.create_ticket(fx.requester_actor(), new).await.expect("create");
+        let t = create(&ea, fx.requester_actor(), new).await;
         let Allocation::Allocated { task, assignment } = ea.allocate(t.id).await.expect("allocate") else {
             panic!("expected an allocation")
         };
