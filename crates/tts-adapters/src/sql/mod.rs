@@ -11,6 +11,7 @@
 //! | `unit/` | the unit of work: one file per aggregate trait of the port, plain code for both databases |
 //! | `queries.rs` | the paginated lists (`Queries`), on the read pool |
 //! | `dialect/` | everything that differs between the databases: SQL text (row locks, counters) and the primitives (bind, read a column, send a batch) per backend |
+//! | `values.rs` | what both share: statement text, bound arguments (`Arg`), result rows read by column (`Row`) |
 //! | `sqlite.rs`, `postgres.rs` | opening each store, its pools and migrations |
 //! | `group.rs` | SQLite group commit |
 //!
@@ -30,5 +31,6 @@ mod queries;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod unit;
+mod values;
 
 pub use error::redact_url;

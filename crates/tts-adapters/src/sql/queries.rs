@@ -6,7 +6,8 @@
 //! where the filter allows). A page past the end has no row to carry the total, so only then a second
 //! statement counts.
 
-use super::dialect::{Arg, Reader, storable};
+use super::dialect::Reader;
+use super::values::{Arg, storable};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -218,7 +219,7 @@ impl Queries for super::postgres::PgStore {
 #[cfg(test)]
 mod tests {
     use super::{Filter, like_pattern};
-    use crate::sql::dialect::Arg;
+    use crate::sql::values::Arg;
 
     #[test]
     fn filters_number_their_placeholders_once_per_argument() {

@@ -1,7 +1,7 @@
 //! The primitives on PostgreSQL: binding, reading columns, and a batch as one statement.
 
-use super::{Arg, JsonDoc, Row, Sql, SqlRow};
 use crate::sql::error::db_err;
+use crate::sql::values::{Arg, JsonDoc, Row, Sql, SqlRow};
 use chrono::{DateTime, Utc};
 use sqlx::encode::{Encode, IsNull};
 use sqlx::error::BoxDynError;

@@ -1,8 +1,8 @@
 //! The primitives on SQLite: binding, reading columns, and one worker call per batch.
 
-use super::{Arg, JsonDoc, Row, Sql, SqlRow};
 use crate::sql::error::db_err;
 use crate::sql::group::GroupUnit;
+use crate::sql::values::{Arg, JsonDoc, Row, Sql, SqlRow};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use sqlx::encode::{Encode, IsNull};

@@ -1,7 +1,7 @@
 //! [`Audit`] in SQL: the append-only `audit` table, read in write order (`seq`).
 
 use super::{Deferred, SqlUnit};
-use crate::sql::dialect::Arg;
+use crate::sql::values::Arg;
 use async_trait::async_trait;
 use tts_core::ports::Audit;
 use tts_core::{AuditEntry, Result, TaskId, TicketId};

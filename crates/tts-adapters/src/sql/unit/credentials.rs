@@ -2,7 +2,7 @@
 //! (one counter per e-mail and client).
 
 use super::{Deferred, Expect, SqlUnit, email_key};
-use crate::sql::dialect::{Arg, Row, storable};
+use crate::sql::values::{Arg, Row, storable};
 use async_trait::async_trait;
 use tts_core::ports::Credentials;
 use tts_core::{Credential, Result, Throttle, ThrottleKey, UserId};

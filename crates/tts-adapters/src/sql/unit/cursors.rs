@@ -2,7 +2,7 @@
 //! cursor (`cursors`, one row per role).
 
 use super::{Deferred, SqlUnit};
-use crate::sql::dialect::{Arg, Row};
+use crate::sql::values::{Arg, Row};
 use async_trait::async_trait;
 use tts_core::ports::{Cursors, PickState};
 use tts_core::{Candidate, Result, RoleId, UserId};

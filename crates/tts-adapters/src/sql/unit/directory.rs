@@ -2,7 +2,7 @@
 //! `memberships`.
 
 use super::{Deferred, Expect, SqlUnit, email_key, name_key};
-use crate::sql::dialect::Arg;
+use crate::sql::values::Arg;
 use async_trait::async_trait;
 use tts_core::ports::{Directory, Member};
 use tts_core::{Error, Membership, Result, Role, RoleId, User, UserId};

@@ -1,7 +1,7 @@
 //! [`Idempotency`] in SQL: `idempotency_keys`, one row per user and key.
 
 use super::{Deferred, Expect, SqlUnit};
-use crate::sql::dialect::Arg;
+use crate::sql::values::Arg;
 use async_trait::async_trait;
 use tts_core::ports::{Idempotency, IdempotencyRecord};
 use tts_core::{Result, TicketId, UserId};

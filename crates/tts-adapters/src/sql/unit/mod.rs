@@ -38,7 +38,8 @@ mod tasks;
 mod tickets;
 mod workflows;
 
-use super::dialect::{Arg, Conn, Dialect, Row, Sql};
+use super::dialect::{Conn, Dialect};
+use super::values::{Arg, Row, Sql};
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use std::collections::{HashMap, HashSet};

@@ -1,7 +1,7 @@
 //! [`Notifications`] in SQL: the `notifications` table.
 
 use super::{Deferred, Expect, SqlUnit};
-use crate::sql::dialect::Arg;
+use crate::sql::values::Arg;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tts_core::ports::Notifications;

@@ -2,7 +2,7 @@
 //! every kind of bookkeeping.
 
 use super::{Deferred, SqlUnit};
-use crate::sql::dialect::{Arg, storable};
+use crate::sql::values::{Arg, storable};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tts_core::ports::{Bookkeeping, Outbox};

@@ -1,7 +1,7 @@
 //! [`Sessions`] in SQL: `refresh_sessions`, one row per login session; `ended_at` is set once.
 
 use super::{Deferred, Expect, SqlUnit};
-use crate::sql::dialect::{Arg, storable};
+use crate::sql::values::{Arg, storable};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tts_core::ports::Sessions;

@@ -1,7 +1,7 @@
 //! [`Tasks`] in SQL: `tasks` (one per ticket) and `assignments`, both version-checked.
 
 use super::{Deferred, Expect, SqlUnit};
-use crate::sql::dialect::Arg;
+use crate::sql::values::Arg;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tts_core::ports::Tasks;

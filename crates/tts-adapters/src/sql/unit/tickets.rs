@@ -2,7 +2,7 @@
 //! `counters` rows of the yearly numbers.
 
 use super::{Deferred, Expect, SqlUnit};
-use crate::sql::dialect::Arg;
+use crate::sql::values::Arg;
 use async_trait::async_trait;
 use tts_core::ports::Tickets;
 use tts_core::{Error, ErrorKind, Priority, Result, Task, Ticket, TicketId, TicketNumber};

@@ -2,7 +2,7 @@
 //! store once committed) and the `workflows_revision` counter.
 
 use super::{Deferred, Expect, SqlUnit, name_key};
-use crate::sql::dialect::Arg;
+use crate::sql::values::Arg;
 use async_trait::async_trait;
 use std::sync::Arc;
 use tts_core::ports::Workflows;
