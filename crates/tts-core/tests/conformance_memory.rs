@@ -1,12 +1,18 @@
-//! The conformance suites against the in-memory adapters.
+//! The conformance suites against the in-memory adapters: the store suite expanded into one test per
+//! case (`memory_store::<trait>::<rule>`), and the queue, passwords, blob and mailer suites.
 
-use chrono::Duration;
-use tts_core::memory::{LockoutPolicy, MemoryBlobStore, MemoryIdentity, MemoryMailer, MemoryQueue, MemoryStore};
+use std::sync::Arc;
+use tts_core::memory::{MemoryBlobStore, MemoryMailer, MemoryPasswords, MemoryQueue, MemoryStore};
 use tts_core::testkit;
+use tts_core::testkit::store::Fresh;
 
-#[tokio::test]
-async fn memory_store_conforms() {
-    testkit::store::run_all(&MemoryStore::new()).await;
+tts_core::store_conformance! {
+    /// The store suite on [`MemoryStore`]: a new store per case; its one handle serves as both handles
+    /// of the locking cases (its state lives in the handle).
+    mod memory_store {
+        fresh: || async { Fresh::new(MemoryStore::new()) },
+        two_handles: || async { Fresh::shared(Arc::new(MemoryStore::new())) },
+    }
 }
 
 #[tokio::test]
@@ -15,14 +21,8 @@ async fn memory_queue_conforms() {
 }
 
 #[tokio::test]
-async fn memory_identity_conforms() {
-    let policy = LockoutPolicy {
-        max_failures: 4,
-        lockout: Duration::minutes(15),
-    };
-    testkit::identity::run_all(&MemoryIdentity::with_policy(policy), 4, policy.lockout).await;
-    let default = LockoutPolicy::default();
-    testkit::identity::run_all(&MemoryIdentity::new(), default.max_failures, default.lockout).await;
+async fn memory_passwords_conform() {
+    testkit::passwords::run_all(&MemoryPasswords::new()).await;
 }
 
 #[tokio::test]

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use tts_core::memory::{ManualClock, MemoryPasswords, MemoryStore};
-use tts_core::ports::{Passwords, Store};
 use tts_core::ports::store::{PageRequest, UnitOptions};
+use tts_core::ports::{Passwords, Store};
 use tts_core::testkit::faults::FaultyStore;
 use tts_core::testkit::fixture::three_step;
 use tts_core::*;
@@ -156,13 +156,19 @@ async fn an_email_change_moves_the_login_or_nothing_changes() {
         .await
         .expect_err("injected");
     let kept = w.engine.session(user.id).await.expect("session").user;
-    assert_eq!(kept.email, "ada@example.com", "the e-mail did not change without its login");
+    assert_eq!(
+        kept.email, "ada@example.com",
+        "the e-mail did not change without its login"
+    );
     w.engine
         .login(attempt("ada@example.com", "a long secret", "c"), None)
         .await
         .expect("the old login still works");
 
-    w.engine.update_user(Actor::system(), user.id, change).await.expect("change");
+    w.engine
+        .update_user(Actor::system(), user.id, change)
+        .await
+        .expect("change");
     w.engine
         .login(attempt("ada@new.example.com", "a long secret", "c"), None)
         .await
@@ -202,7 +208,10 @@ async fn a_profile_change_is_all_or_nothing() {
         .update_profile(me, Some(mine.id), change.clone())
         .await
         .expect_err("injected");
-    assert_eq!(w.engine.session(user.id).await.expect("me").user.full_name, "Ada Lovelace");
+    assert_eq!(
+        w.engine.session(user.id).await.expect("me").user.full_name,
+        "Ada Lovelace"
+    );
     w.engine
         .login(attempt("ada@example.com", "a long secret", "c"), None)
         .await
@@ -214,11 +223,25 @@ async fn a_profile_change_is_all_or_nothing() {
         current_password: Some("not it at all".into()),
         ..change.clone()
     };
-    let err = w.engine.update_profile(me, Some(mine.id), wrong).await.expect_err("wrong");
-    assert!(matches!(&err, Error::Validation(f) if f[0].field == "current_password"), "{err}");
-    assert_eq!(w.engine.session(user.id).await.expect("me").user.full_name, "Ada Lovelace");
+    let err = w
+        .engine
+        .update_profile(me, Some(mine.id), wrong)
+        .await
+        .expect_err("wrong");
+    assert!(
+        matches!(&err, Error::Validation(f) if f[0].field == "current_password"),
+        "{err}"
+    );
+    assert_eq!(
+        w.engine.session(user.id).await.expect("me").user.full_name,
+        "Ada Lovelace"
+    );
 
-    let updated = w.engine.update_profile(me, Some(mine.id), change).await.expect("change");
+    let updated = w
+        .engine
+        .update_profile(me, Some(mine.id), change)
+        .await
+        .expect("change");
     assert_eq!(updated.full_name, "Countess of Lovelace");
     assert!(
         w.engine.session_ended(other.id).await.expect("gate"),
@@ -281,7 +304,8 @@ async fn failed_logins_slow_down_one_client_and_never_lock_the_owner_out() {
         ErrorKind::Throttled
     );
     // After the wait the attacker's client may try again; a success resets its count.
-    w.clock.advance(Duration::seconds(i64::try_from(retry_after_secs).expect("secs")));
+    w.clock
+        .advance(Duration::seconds(i64::try_from(retry_after_secs).expect("secs")));
     w.engine
         .login(attempt("ada@example.com", "a long secret", "attacker"), None)
         .await
@@ -313,8 +337,14 @@ async fn inactive_users_cannot_log_in_or_refresh_and_their_tokens_stop() {
         is_active: Some(false),
         ..UserChange::default()
     };
-    w.engine.update_user(Actor::system(), user.id, off).await.expect("deactivate");
-    assert!(w.engine.session_ended(s.id).await.expect("gate"), "access tokens stop at once");
+    w.engine
+        .update_user(Actor::system(), user.id, off)
+        .await
+        .expect("deactivate");
+    assert!(
+        w.engine.session_ended(s.id).await.expect("gate"),
+        "access tokens stop at once"
+    );
     let err = w
         .engine
         .refresh(s.id, s.refresh, Rotation::Keep)

@@ -359,7 +359,12 @@ async fn bad_input_is_refused_with_the_field_named() {
         other => panic!("expected a validation error, got {other:?}"),
     };
     assert_eq!(
-        fields(w.engine.create_ticket(r, NewTicket::new("", "x"), None).await.unwrap_err()),
+        fields(
+            w.engine
+                .create_ticket(r, NewTicket::new("", "x"), None)
+                .await
+                .unwrap_err()
+        ),
         ["subject"]
     );
     assert_eq!(
@@ -655,7 +660,11 @@ async fn a_ticket_edit_and_its_status_move_apply_together_or_not_at_all() {
         status: Some(TicketStatus::Withdrawn),
         ..TicketEdit::default()
     };
-    let done = w.engine.update_ticket(r, t.id.into(), both).await.expect("edit and withdraw");
+    let done = w
+        .engine
+        .update_ticket(r, t.id.into(), both)
+        .await
+        .expect("edit and withdraw");
     assert_eq!((done.subject.as_str(), done.status), ("After", TicketStatus::Withdrawn));
     assert_eq!(done.version, t.version + 1);
 }
@@ -663,7 +672,9 @@ async fn a_ticket_edit_and_its_status_move_apply_together_or_not_at_all() {
 #[tokio::test]
 async fn a_one_step_workflow_resolves_an_open_ticket_in_one_action() {
     let engine = Engine::in_memory().build().expect("engine");
-    let fx = tts_core::testkit::fixture::one_step(&engine, 2).await.expect("workflow");
+    let fx = tts_core::testkit::fixture::one_step(&engine, 2)
+        .await
+        .expect("workflow");
     let requester = Actor::user(UserId(uuid::Uuid::now_v7()));
     let t = engine
         .create_ticket(requester, NewTicket::new("Quick", "Load"), None)
@@ -801,7 +812,7 @@ async fn consumer_batches_share_a_unit_and_isolate_a_bad_message() {
             .create_ticket(w.fx.requester_actor(), asset_ticket(&format!("Batch {i}")), None)
             .await
             .expect("create")
-        .ticket;
+            .ticket;
         tickets.push(t);
     }
     w.engine.pump_all().await.expect("pump");

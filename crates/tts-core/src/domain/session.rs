@@ -110,10 +110,19 @@ mod tests {
         assert_eq!(s.judge(s.current, rotate, now), RefreshVerdict::Accept);
         assert_eq!(s.judge(TokenId(Uuid::now_v7()), rotate, now), RefreshVerdict::Reused);
         assert_eq!(s.judge(s.current, Rotation::Keep, now), RefreshVerdict::Accept);
-        assert!(matches!(s.judge(TokenId(Uuid::now_v7()), Rotation::Keep, now), RefreshVerdict::Refuse(_)));
+        assert!(matches!(
+            s.judge(TokenId(Uuid::now_v7()), Rotation::Keep, now),
+            RefreshVerdict::Refuse(_)
+        ));
         let late = DateTime::from_timestamp(2_000, 0).expect("time");
         assert!(matches!(s.judge(s.current, rotate, late), RefreshVerdict::Refuse(_)));
-        let ended = RefreshSession { ended_at: Some(now), ..s };
-        assert!(matches!(ended.judge(s.current, Rotation::Keep, now), RefreshVerdict::Refuse(_)));
+        let ended = RefreshSession {
+            ended_at: Some(now),
+            ..s
+        };
+        assert!(matches!(
+            ended.judge(s.current, Rotation::Keep, now),
+            RefreshVerdict::Refuse(_)
+        ));
     }
 }

@@ -286,6 +286,9 @@ mod tests {
             assert_eq!(s.can_move_to(WorkflowStatus::Archived), s != WorkflowStatus::Archived);
         }
         assert!(WorkflowStatus::Archived.allowed_next().is_empty());
-        assert!(!WorkflowStatus::Draft.can_move_to(WorkflowStatus::Paused), "a draft was never active");
+        assert!(
+            !WorkflowStatus::Draft.can_move_to(WorkflowStatus::Paused),
+            "a draft was never active"
+        );
     }
 }

@@ -117,7 +117,9 @@ fn holder_assignment(ctx: &TaskContext, actor: Actor) -> Result<Assignment> {
 impl Engine {
     /// The actions of the task's current step, and whether `actor` may take them now.
     pub async fn available_actions(&self, actor: Actor, task: TaskId) -> Result<AvailableActions> {
-        let ctx = self.read(actor, async move |cmd| load_task(cmd, actor, task).await).await?;
+        let ctx = self
+            .read(actor, async move |cmd| load_task(cmd, actor, task).await)
+            .await?;
         let def = &ctx.workflow.definition;
         let step = ctx.current_step()?.clone();
         let can_act = !ctx.task.status.is_closed() && ctx.open_assignment_of(actor.user).is_some();

@@ -1,7 +1,7 @@
 //! Allocation: route a ticket to the most specific active workflow and assign its start step.
 
-use super::assign::{Placement, pick, place};
 use super::Engine;
+use super::assign::{Placement, pick, place};
 use super::command::Cmd;
 use super::views::Allocation;
 use crate::domain::event::DomainEvent;

@@ -85,45 +85,43 @@ impl Engine {
         // The hash check is slow CPU work: done outside any unit.
         let hash = credential.as_ref().map(|c| c.hash.clone());
         let matched = self.passwords.verify(hash.as_deref(), &attempt.password).await?;
-        let outcome = self
-            .write(Actor::system(), async move |cmd| {
-                let throttle = cmd.tx.throttle(&key).await?;
-                if let Some(retry_after_secs) = policy.wait(throttle.as_ref(), cmd.now) {
-                    return Ok(Err(Error::Throttled { retry_after_secs }));
-                }
-                let user = match (&credential, matched) {
-                    (Some(c), true) => cmd.tx.user(c.user).await?.filter(|u| u.is_active),
-                    _ => None,
-                };
-                // The password must still be the one just checked.
-                let current = match &user {
-                    Some(u) => cmd.tx.credential_of(u.id).await?.map(|c| c.hash),
-                    None => None,
-                };
-                let Some(user) = user.filter(|_| current.is_some() && current == hash) else {
-                    let next = policy.after_failure(throttle.as_ref(), cmd.now);
-                    cmd.tx.set_throttle(&key, Some(&next)).await?;
-                    return Ok(Err(Error::Unauthorized(DENIED.into())));
-                };
-                if throttle.is_some() {
-                    cmd.tx.set_throttle(&key, None).await?;
-                }
-                if let Some(s) = session {
-                    cmd.tx
-                        .start_session(&RefreshSession {
-                            id: s.id,
-                            user: user.id,
-                            current: s.refresh,
-                            expires_at: s.expires_at,
-                            ended_at: None,
-                        })
-                        .await?;
-                }
-                let roles = cmd.tx.roles_of(user.id).await?;
-                Ok(Ok(Session { user, roles }))
-            })
-            .await?;
-        outcome
+        self.write(Actor::system(), async move |cmd| {
+            let throttle = cmd.tx.throttle(&key).await?;
+            if let Some(retry_after_secs) = policy.wait(throttle.as_ref(), cmd.now) {
+                return Ok(Err(Error::Throttled { retry_after_secs }));
+            }
+            let user = match (&credential, matched) {
+                (Some(c), true) => cmd.tx.user(c.user).await?.filter(|u| u.is_active),
+                _ => None,
+            };
+            // The password must still be the one just checked.
+            let current = match &user {
+                Some(u) => cmd.tx.credential_of(u.id).await?.map(|c| c.hash),
+                None => None,
+            };
+            let Some(user) = user.filter(|_| current.is_some() && current == hash) else {
+                let next = policy.after_failure(throttle.as_ref(), cmd.now);
+                cmd.tx.set_throttle(&key, Some(&next)).await?;
+                return Ok(Err(Error::Unauthorized(DENIED.into())));
+            };
+            if throttle.is_some() {
+                cmd.tx.set_throttle(&key, None).await?;
+            }
+            if let Some(s) = session {
+                cmd.tx
+                    .start_session(&RefreshSession {
+                        id: s.id,
+                        user: user.id,
+                        current: s.refresh,
+                        expires_at: s.expires_at,
+                        ended_at: None,
+                    })
+                    .await?;
+            }
+            let roles = cmd.tx.roles_of(user.id).await?;
+            Ok(Ok(Session { user, roles }))
+        })
+        .await?
     }
 
     /// Trades a refresh token of session `id` for new tokens: with [`Rotation::Rotate`] the presented
@@ -147,7 +145,14 @@ impl Engine {
             }
             let user = cmd.tx.user(session.user).await?;
             let Some(user) = user.filter(|u| u.is_active) else {
-                end(cmd, EndSessions::OfUser { user: session.user, keep: None }).await?;
+                end(
+                    cmd,
+                    EndSessions::OfUser {
+                        user: session.user,
+                        keep: None,
+                    },
+                )
+                .await?;
                 return Ok(Err(Error::Unauthorized("the account is inactive".into())));
             };
             if let Rotation::Rotate { next, expires_at } = rotation {
@@ -164,11 +169,9 @@ impl Engine {
     /// Ends the actor's session `id` (logout): its refresh token stops working, and so do its access
     /// tokens, from the next request on.
     pub async fn logout(&self, actor: Actor, id: SessionId) -> Result<()> {
-        self.write(actor, async move |cmd| {
-            match cmd.tx.session(id).await? {
-                Some(s) if s.user == actor.user => end(cmd, EndSessions::One(id)).await,
-                _ => Err(Error::not_found("session", id)),
-            }
+        self.write(actor, async move |cmd| match cmd.tx.session(id).await? {
+            Some(s) if s.user == actor.user => end(cmd, EndSessions::One(id)).await,
+            _ => Err(Error::not_found("session", id)),
         })
         .await
     }

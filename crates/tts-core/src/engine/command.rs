@@ -147,7 +147,11 @@ impl Engine {
     }
 
     /// Runs a writing command for `actor`.
-    pub(crate) async fn write<T>(&self, actor: Actor, command: impl AsyncFnMut(&mut Cmd<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) async fn write<T>(
+        &self,
+        actor: Actor,
+        command: impl AsyncFnMut(&mut Cmd<'_>) -> Result<T>,
+    ) -> Result<T> {
         self.run(UnitOptions::write(), actor.audit_user(), command).await
     }
 

@@ -139,10 +139,16 @@ impl EngineConfig {
             ));
         }
         if self.login_throttle.max_delay_secs > MAX_RETENTION {
-            return Err(Error::invalid("login_throttle.max_delay_secs", "must be at most 100 years"));
+            return Err(Error::invalid(
+                "login_throttle.max_delay_secs",
+                "must be at most 100 years",
+            ));
         }
         if self.session_gate.poll_ms == 0 || self.session_gate.poll_ms > 3_600_000 {
-            return Err(Error::invalid("session_gate.poll_ms", "must be between 1 ms and one hour"));
+            return Err(Error::invalid(
+                "session_gate.poll_ms",
+                "must be between 1 ms and one hour",
+            ));
         }
         if self.queues.tickets.trim().is_empty() || self.queues.notifications.trim().is_empty() {
             return Err(Error::invalid("queues", "queue names must not be empty"));

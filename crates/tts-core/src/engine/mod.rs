@@ -37,11 +37,11 @@ mod workflows;
 
 pub use auth::{LoginAttempt, NewSession};
 pub use config::{EngineConfig, QueueNames, Retention};
-pub use session_gate::SessionGateConfig;
-pub use users::{ProfileChange, UserChange, check_password};
 pub use consumers::{ConsumeOutcome, Consumer};
 pub use retention::PruneReport;
+pub use session_gate::SessionGateConfig;
 pub use signal::OutboxSignal;
+pub use users::{ProfileChange, UserChange, check_password};
 pub use views::{
     ActionOutcome, Allocation, AvailableAction, AvailableActions, MatchDryRun, NewUser, Session, SweepReport, TaskView,
     WorkflowReport,

@@ -39,7 +39,9 @@ impl Engine {
 
     /// A task with its ticket, current step and assignments.
     pub async fn task(&self, actor: Actor, id: TaskId) -> Result<TaskView> {
-        let ctx = self.read(actor, async move |cmd| load_task(cmd, actor, id).await).await?;
+        let ctx = self
+            .read(actor, async move |cmd| load_task(cmd, actor, id).await)
+            .await?;
         let current_step = ctx.current_step()?.clone();
         Ok(TaskView {
             workflow_name: ctx.workflow.definition.name.clone(),

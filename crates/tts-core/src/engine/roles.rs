@@ -61,13 +61,7 @@ impl Engine {
 
     /// Grants a role, or changes whether the member takes work (admin only). The user's sessions end,
     /// so they log in again with their new roles.
-    pub async fn set_membership(
-        &self,
-        actor: Actor,
-        role: RoleId,
-        user: UserId,
-        is_active: bool,
-    ) -> Result<Member> {
+    pub async fn set_membership(&self, actor: Actor, role: RoleId, user: UserId, is_active: bool) -> Result<Member> {
         require_admin(actor)?;
         self.write(actor, async move |cmd| {
             let m = Membership { role, user, is_active };

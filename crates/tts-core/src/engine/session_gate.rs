@@ -104,9 +104,9 @@ impl Engine {
         let gate = &self.sessions;
         let remember = TimeDelta::seconds(i64::try_from(self.config.session_gate.remember_secs).unwrap_or(i64::MAX));
         let forget_before = now.checked_sub_signed(remember).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let since = gate
-            .polled_at()
-            .map_or(forget_before, |at| at.checked_sub_signed(OVERLAP).unwrap_or(DateTime::<Utc>::MIN_UTC));
+        let since = gate.polled_at().map_or(forget_before, |at| {
+            at.checked_sub_signed(OVERLAP).unwrap_or(DateTime::<Utc>::MIN_UTC)
+        });
         let ended = self.store.sessions_ended_since(since).await?;
         let mut view = gate.view.write().unwrap_or_else(|p| p.into_inner());
         for (id, at) in ended {

@@ -171,8 +171,10 @@ impl Engine {
     ///
     /// A status equal to the current one changes nothing (a PUT may send the status unchanged).
     pub async fn update_ticket(&self, actor: Actor, r: TicketRef, edit: TicketEdit) -> Result<Ticket> {
-        self.write(actor, async move |cmd| update_ticket_in(cmd, actor, r, &edit, false).await)
-            .await
+        self.write(actor, async move |cmd| {
+            update_ticket_in(cmd, actor, r, &edit, false).await
+        })
+        .await
     }
 
     /// Moves a ticket to `to` by hand: [`Self::update_ticket`] with only a status, except that moving to
@@ -182,8 +184,10 @@ impl Engine {
             status: Some(to),
             ..TicketEdit::default()
         };
-        self.write(actor, async move |cmd| update_ticket_in(cmd, actor, r, &edit, true).await)
-            .await
+        self.write(actor, async move |cmd| {
+            update_ticket_in(cmd, actor, r, &edit, true).await
+        })
+        .await
     }
 
     /// Asks the allocation consumer to (re)run allocation for a ticket (`push_to_workflow`): useful after
@@ -240,8 +244,7 @@ async fn on_behalf(cmd: &mut Cmd<'_>, actor: Actor, mut new: NewTicket) -> Resul
     let email = new.employee.email.trim().to_lowercase();
     if !email.is_empty() && email != me.email {
         return Err(Error::Forbidden(
-            "employee: requesters file tickets for themselves; an agent or admin may file on someone's behalf"
-                .into(),
+            "employee: requesters file tickets for themselves; an agent or admin may file on someone's behalf".into(),
         ));
     }
     if email.is_empty() {

@@ -1,7 +1,7 @@
 //! An in-memory, content-addressed blob store.
 
-use crate::ports::blob::sha256_hex;
 use crate::error::Result;
+use crate::ports::blob::sha256_hex;
 use crate::ports::blob::{BlobRef, BlobStore, check_sha256};
 use async_trait::async_trait;
 use std::collections::HashMap;

@@ -188,7 +188,7 @@ mod tests {
             kind: "k".into(),
             payload: serde_json::Value::Null,
         };
-        futures_ready(queue.publish("q", &message));
+        futures_ready(queue.publish("q", &message)).expect("publish");
         assert!(wait.as_mut().poll(&mut cx).is_ready(), "a publish wakes the waiter");
     }
 

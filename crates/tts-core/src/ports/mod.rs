@@ -17,6 +17,6 @@ pub use passwords::Passwords;
 pub use queue::{Delivery, Queue, QueueMessage};
 pub use store::{
     Access, AssignmentQuery, Audit, Bookkeeping, Credentials, Cursors, Directory, Idempotency, IdempotencyRecord,
-    Member, NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, UnitPriority, Queries, Sessions,
-    Store, Tasks, TicketOrdering, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
+    Member, NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, Queries, Sessions, Store, Tasks,
+    TicketOrdering, TicketQuery, Tickets, UnitOfWork, UnitOptions, UnitPriority, Workflows,
 };

@@ -1,8 +1,8 @@
 //! The [`BlobStore`] contract.
 
 use crate::error::ErrorKind;
-use crate::ports::blob::sha256_hex;
 use crate::ports::blob::BlobStore;
+use crate::ports::blob::sha256_hex;
 
 /// Runs every blob-store check.
 pub async fn run_all(store: &dyn BlobStore) {

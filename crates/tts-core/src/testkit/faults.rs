@@ -45,7 +45,9 @@ pub struct FaultyStore {
 
 impl fmt::Debug for FaultyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FaultyStore").field("inner", &self.inner).finish_non_exhaustive()
+        f.debug_struct("FaultyStore")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
     }
 }
 

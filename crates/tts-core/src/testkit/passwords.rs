@@ -17,13 +17,25 @@ pub async fn hashes_verify_and_differ(passwords: &dyn Passwords) {
     let b = passwords.hash(secret).await.expect("hash");
     assert_ne!(a, b, "hashes are salted");
     assert!(!a.contains(secret), "a hash never contains the password");
-    assert!(passwords.verify(Some(&a), secret).await.expect("verify"), "the password matches");
-    assert!(passwords.verify(Some(&b), secret).await.expect("verify"), "so does the second hash");
     assert!(
-        !passwords.verify(Some(&a), "correct horse battery stapl").await.expect("verify"),
+        passwords.verify(Some(&a), secret).await.expect("verify"),
+        "the password matches"
+    );
+    assert!(
+        passwords.verify(Some(&b), secret).await.expect("verify"),
+        "so does the second hash"
+    );
+    assert!(
+        !passwords
+            .verify(Some(&a), "correct horse battery stapl")
+            .await
+            .expect("verify"),
         "another password does not"
     );
-    assert!(!passwords.verify(Some(&a), "").await.expect("verify"), "nor an empty one");
+    assert!(
+        !passwords.verify(Some(&a), "").await.expect("verify"),
+        "nor an empty one"
+    );
 }
 
 /// Checking against no hash (an unknown e-mail) is a refusal, not an error.
@@ -36,7 +48,12 @@ pub async fn unknown_accounts_never_match(passwords: &dyn Passwords) {
 
 /// A stored value that is not a hash of the adapter is an error, never a match.
 pub async fn malformed_hashes_are_errors(passwords: &dyn Passwords) {
-    for bad in ["", "plain-text-password", "$argon2id$v=19$broken", "$tts-test-sha256$zz$zz"] {
+    for bad in [
+        "",
+        "plain-text-password",
+        "$argon2id$v=19$broken",
+        "$tts-test-sha256$zz$zz",
+    ] {
         assert!(
             !matches!(passwords.verify(Some(bad), bad).await, Ok(true)),
             "a malformed hash {bad:?} never matches"

@@ -236,5 +236,3 @@ fn check_version(entity: &'static str, stored: Option<u32>, new: u32, id: impl s
         ))),
     }
 }
-
-

@@ -41,7 +41,11 @@ fn tickets(s: &State, q: &TicketQuery) -> Page<Ticket> {
         .filter(|t| q.status.is_none_or(|x| t.status == x))
         .filter(|t| q.priority.is_none_or(|x| t.priority == x))
         .filter(|t| q.is_task_allocated.is_none_or(|x| t.is_task_allocated == x))
-        .filter(|t| q.category.as_deref().is_none_or(|c| t.category.to_lowercase() == c.to_lowercase()))
+        .filter(|t| {
+            q.category
+                .as_deref()
+                .is_none_or(|c| t.category.to_lowercase() == c.to_lowercase())
+        })
         .filter(|t| {
             q.department.as_deref().is_none_or(|d| {
                 t.department

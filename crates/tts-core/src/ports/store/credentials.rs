@@ -13,7 +13,8 @@ use async_trait::async_trait;
 ///   another e-mail, which stops working); an e-mail that another user logs in with is a conflict;
 /// - `credential` finds a credential by e-mail, trimmed and case-insensitive;
 /// - `set_throttle(key, None)` deletes the counter; counters are independent per key (e-mail and
-///   client); `throttle` locks the counter in a write unit.
+///   client); `throttle` locks an existing counter in a write unit (two first failures racing may count
+///   once: a guesser gains one free try at most).
 #[async_trait]
 pub trait Credentials: Send {
     /// The credential an e-mail logs in with.

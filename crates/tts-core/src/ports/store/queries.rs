@@ -132,8 +132,9 @@ pub struct NotificationQuery {
     pub page: PageRequest,
 }
 
-/// Lists that answer requests: each call reads a consistent page (and its total) without locks and
-/// without a unit of work.
+/// Lists that answer requests: each call reads a consistent page (and its total) without taking row
+/// locks and without a unit of work. (The memory store serializes everything behind one lock: never call
+/// a query while holding one of its units in the same task.)
 ///
 /// Contract (checked by `tts_core::testkit::store::queries`): every filter set in a query holds for every
 /// item; items come in the documented order, ties broken by id so pages never overlap or skip; `total`

@@ -14,7 +14,9 @@ use std::sync::Arc;
 /// - a version, once inserted, never changes: inserting `(id, version)` twice is a conflict, and
 ///   `workflow_version` returns it as inserted (stores may cache versions, hence `Arc`);
 /// - `workflows_revision` changes whenever a workflow is inserted or updated, in the writing unit and
-///   for everyone after its commit (the engine caches its match index by it);
+///   for everyone after its commit (the engine caches its match index by it); a dropped unit leaves it
+///   as committed, so a number may come back for another state: never cache anything keyed by a
+///   revision the same unit moved;
 /// - `workflow` locks the row in a write unit.
 #[async_trait]
 pub trait Workflows: Send {

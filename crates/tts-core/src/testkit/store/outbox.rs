@@ -1,0 +1,351 @@
+//! The [`Outbox`](crate::ports::store::Outbox) contract: outbox messages in write order until sent,
+//! consumer dedup records, and `prune` for every kind of [`Bookkeeping`]. Two relays never taking the
+//! same message is in [`locking`](super::locking).
+
+use super::support::{at, commit, id, insert_ticket, insert_users, read, session, t0, write};
+use crate::domain::event::{DomainEvent, OutboxMessage};
+use crate::domain::login::{Throttle, ThrottleKey};
+use crate::domain::priority::Priority;
+use crate::domain::session::EndSessions;
+use crate::domain::ticket::NewTicket;
+use crate::domain::ticket_number::TicketNumber;
+use crate::ids::{MessageId, TicketId, UserId};
+use crate::ports::store::{Bookkeeping, IdempotencyRecord, Store};
+use chrono::Duration;
+
+/// An outbox message of `ticket.created` for ticket `n`, created at `at(n)`.
+pub(crate) fn message(n: i64) -> OutboxMessage {
+    OutboxMessage {
+        id: id::<MessageId>(),
+        event: DomainEvent::TicketCreated {
+            ticket: TicketId(n),
+            ticket_id: TicketNumber::new(2025, 1 + n as u32).expect("number"),
+            priority: Priority::Low,
+        },
+        created_at: at(n),
+    }
+}
+
+/// Messages read back intact in write order (one call or several, one unit or several), not by time or
+/// id, at most `limit`.
+pub async fn outbox_messages_read_back_in_write_order(store: &dyn Store) {
+    let mut msgs: Vec<OutboxMessage> = (0..5).map(message).collect();
+    // Times and ids out of order: only the write order gives the order.
+    msgs[1].created_at = at(100);
+    msgs.swap(2, 3);
+    let mut tx = write(store).await;
+    tx.insert_outbox(msgs[..1].to_vec()).await.expect("write one message");
+    tx.insert_outbox(msgs[1..3].to_vec()).await.expect("write a batch");
+    commit(tx, "outbox messages").await;
+    let mut tx = write(store).await;
+    tx.insert_outbox(msgs[3..].to_vec()).await.expect("write a later batch");
+    commit(tx, "later outbox messages").await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.unsent_outbox(100).await.expect("unsent"),
+        msgs,
+        "messages read back intact, in write order"
+    );
+    assert_eq!(
+        tx.unsent_outbox(2).await.expect("unsent"),
+        msgs[..2].to_vec(),
+        "at most `limit`, oldest first"
+    );
+}
+
+/// Messages marked sent never come back; the others keep their order; marking unknown or already sent
+/// ids is harmless.
+pub async fn sent_messages_never_come_back(store: &dyn Store) {
+    let msgs: Vec<OutboxMessage> = (0..4).map(message).collect();
+    let mut tx = write(store).await;
+    tx.insert_outbox(msgs.clone()).await.expect("write messages");
+    commit(tx, "outbox messages").await;
+    let mut tx = write(store).await;
+    tx.mark_outbox_sent(&[msgs[0].id, msgs[2].id]).await.expect("mark sent");
+    commit(tx, "marking sent").await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.unsent_outbox(100).await.expect("unsent"),
+        vec![msgs[1].clone(), msgs[3].clone()],
+        "sent messages never come back; the rest keep their order"
+    );
+    tx.mark_outbox_sent(&[msgs[0].id, id()])
+        .await
+        .expect("mark sent again, and an unknown id");
+    tx.mark_outbox_sent(&[msgs[1].id, msgs[3].id])
+        .await
+        .expect("mark the rest sent");
+    commit(tx, "marking the rest sent").await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.unsent_outbox(100).await.expect("unsent"),
+        Vec::new(),
+        "all sent: nothing comes back"
+    );
+}
+
+/// `record_processed` is true the first time a consumer records a message id and false after, in the
+/// same unit and in later ones; consumers are independent.
+pub async fn record_processed_is_true_only_the_first_time_per_consumer(store: &dyn Store) {
+    let m = id::<MessageId>();
+    let mut tx = write(store).await;
+    assert!(
+        tx.record_processed("allocation", m, t0()).await.expect("record"),
+        "the first record is true"
+    );
+    assert!(
+        !tx.record_processed("allocation", m, t0()).await.expect("record again"),
+        "recording the same message again is false, in the same unit"
+    );
+    assert!(
+        tx.record_processed("notifications", m, t0())
+            .await
+            .expect("record for another consumer"),
+        "consumers are independent"
+    );
+    commit(tx, "dedup records").await;
+    let mut tx = write(store).await;
+    assert!(
+        !tx.record_processed("allocation", m, at(1))
+            .await
+            .expect("record after commit"),
+        "a committed record stays: recording again in a later unit is false"
+    );
+    assert!(
+        tx.record_processed("allocation", id(), at(1))
+            .await
+            .expect("record another message"),
+        "another message is recorded"
+    );
+}
+
+/// `prune(Processed)` deletes dedup records older than the cutoff, at most `limit` per call, and says
+/// how many; younger records stay (a pruned message would be handled again, a kept one not).
+pub async fn prune_deletes_old_dedup_records_up_to_the_limit(store: &dyn Store) {
+    let (old, new, cutoff) = (
+        t0() - Duration::days(10),
+        t0() - Duration::days(1),
+        t0() - Duration::days(5),
+    );
+    let (m1, m2, m3, fresh) = (
+        id::<MessageId>(),
+        id::<MessageId>(),
+        id::<MessageId>(),
+        id::<MessageId>(),
+    );
+    let mut tx = write(store).await;
+    assert!(tx.record_processed("allocation", m1, old).await.expect("record"));
+    assert!(tx.record_processed("notifications", m2, old).await.expect("record"));
+    assert!(tx.record_processed("allocation", m3, old).await.expect("record"));
+    assert!(tx.record_processed("allocation", fresh, new).await.expect("record"));
+    commit(tx, "dedup records").await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.prune(Bookkeeping::Processed, cutoff, 2).await.expect("prune"),
+        2,
+        "at most `limit` per call"
+    );
+    assert_eq!(
+        tx.prune(Bookkeeping::Processed, cutoff, 100).await.expect("prune"),
+        1,
+        "then the rest"
+    );
+    assert_eq!(
+        tx.prune(Bookkeeping::Processed, cutoff, 100).await.expect("prune"),
+        0,
+        "then none"
+    );
+    commit(tx, "pruning").await;
+    let mut tx = write(store).await;
+    for (consumer, m) in [("allocation", m1), ("notifications", m2), ("allocation", m3)] {
+        assert!(
+            tx.record_processed(consumer, m, t0()).await.expect("record"),
+            "a pruned dedup record is gone"
+        );
+    }
+    assert!(
+        !tx.record_processed("allocation", fresh, t0()).await.expect("record"),
+        "a dedup record younger than the cutoff stays"
+    );
+}
+
+/// `prune(IdempotencyKeys)` deletes idempotency records created before the cutoff; younger ones stay.
+pub async fn prune_deletes_old_idempotency_records(store: &dyn Store) {
+    let (old, new, cutoff) = (
+        t0() - Duration::days(10),
+        t0() - Duration::days(1),
+        t0() - Duration::days(5),
+    );
+    let user = id::<UserId>();
+    let ticket = insert_ticket(store, NewTicket::new("Retention", "C"), user, t0()).await;
+    let record = |key: &str, created_at| IdempotencyRecord {
+        user,
+        key: key.into(),
+        fingerprint: "body".into(),
+        ticket: ticket.id,
+        created_at,
+    };
+    let mut tx = write(store).await;
+    for r in [record("old-1", old), record("old-2", old), record("new", new)] {
+        tx.insert_idempotency_record(&r).await.expect("record a key");
+    }
+    commit(tx, "idempotency records").await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.prune(Bookkeeping::IdempotencyKeys, cutoff, 1).await.expect("prune"),
+        1,
+        "at most `limit`"
+    );
+    assert_eq!(
+        tx.prune(Bookkeeping::IdempotencyKeys, cutoff, 100)
+            .await
+            .expect("prune"),
+        1,
+        "then the rest"
+    );
+    commit(tx, "pruning").await;
+    let mut tx = read(store).await;
+    for key in ["old-1", "old-2"] {
+        assert_eq!(
+            tx.idempotency_record(user, key).await.expect("lookup"),
+            None,
+            "a pruned key is gone"
+        );
+    }
+    assert_eq!(
+        tx.idempotency_record(user, "new").await.expect("lookup"),
+        Some(record("new", new)),
+        "a key younger than the cutoff stays"
+    );
+}
+
+/// `prune(Sessions)` deletes sessions whose refresh token expired before the cutoff, ended or not;
+/// others stay.
+pub async fn prune_deletes_expired_sessions(store: &dyn Store) {
+    let users = insert_users(store, "Session", 1).await;
+    let cutoff = t0();
+    let expired = session(users[0].id, cutoff - Duration::days(2));
+    let mut ended = session(users[0].id, cutoff - Duration::days(1));
+    let live = session(users[0].id, cutoff + Duration::days(1));
+    let mut tx = write(store).await;
+    for s in [&expired, &ended, &live] {
+        tx.start_session(s).await.expect("start a session");
+    }
+    tx.end_sessions(EndSessions::One(ended.id), cutoff - Duration::days(3))
+        .await
+        .expect("end a session");
+    ended.ended_at = Some(cutoff - Duration::days(3));
+    commit(tx, "sessions").await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.prune(Bookkeeping::Sessions, cutoff, 100).await.expect("prune"),
+        2,
+        "both expired sessions go"
+    );
+    commit(tx, "pruning").await;
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.session(expired.id).await.expect("read"),
+        None,
+        "an expired session is pruned"
+    );
+    assert_eq!(
+        tx.session(ended.id).await.expect("read"),
+        None,
+        "an expired, ended session is pruned"
+    );
+    assert_eq!(
+        tx.session(live.id).await.expect("read"),
+        Some(live),
+        "a session not yet expired stays"
+    );
+}
+
+/// `prune(LoginThrottles)` deletes throttle counters last changed before the cutoff; others stay.
+pub async fn prune_deletes_stale_login_throttles(store: &dyn Store) {
+    let cutoff = t0();
+    let stale_key = ThrottleKey::new("stale@example.com", "10.0.0.1");
+    let fresh_key = ThrottleKey::new("stale@example.com", "10.0.0.2");
+    let counter = |updated_at| Throttle {
+        failures: 3,
+        retry_at: None,
+        updated_at,
+    };
+    let mut tx = write(store).await;
+    tx.set_throttle(&stale_key, Some(&counter(cutoff - Duration::hours(1))))
+        .await
+        .expect("write a counter");
+    tx.set_throttle(&fresh_key, Some(&counter(cutoff + Duration::hours(1))))
+        .await
+        .expect("write a counter");
+    commit(tx, "throttle counters").await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.prune(Bookkeeping::LoginThrottles, cutoff, 100).await.expect("prune"),
+        1,
+        "the stale counter goes"
+    );
+    commit(tx, "pruning").await;
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.throttle(&stale_key).await.expect("read"),
+        None,
+        "a stale counter is pruned"
+    );
+    assert_eq!(
+        tx.throttle(&fresh_key).await.expect("read"),
+        Some(counter(cutoff + Duration::hours(1))),
+        "a counter changed after the cutoff stays"
+    );
+}
+
+/// A prune in a unit dropped without commit deletes nothing.
+pub async fn a_dropped_prune_deletes_nothing(store: &dyn Store) {
+    let m = id::<MessageId>();
+    let users = insert_users(store, "Pruned", 1).await;
+    let s = session(users[0].id, t0() - Duration::days(1));
+    let key = ThrottleKey::new("p@example.com", "");
+    let mut tx = write(store).await;
+    tx.record_processed("allocation", m, t0() - Duration::days(10))
+        .await
+        .expect("record");
+    tx.start_session(&s).await.expect("start a session");
+    tx.set_throttle(
+        &key,
+        Some(&Throttle {
+            failures: 1,
+            retry_at: None,
+            updated_at: t0() - Duration::days(10),
+        }),
+    )
+    .await
+    .expect("write a counter");
+    commit(tx, "bookkeeping").await;
+    let mut tx = write(store).await;
+    for kind in [
+        Bookkeeping::Processed,
+        Bookkeeping::Sessions,
+        Bookkeeping::LoginThrottles,
+    ] {
+        assert_eq!(
+            tx.prune(kind, t0(), 100).await.expect("prune"),
+            1,
+            "{kind:?}: one old record to prune"
+        );
+    }
+    drop(tx);
+    let mut tx = write(store).await;
+    assert!(
+        !tx.record_processed("allocation", m, t0()).await.expect("record"),
+        "a dropped prune keeps the dedup record"
+    );
+    assert_eq!(
+        tx.session(s.id).await.expect("read").map(|x| x.id),
+        Some(s.id),
+        "a dropped prune keeps the session"
+    );
+    assert!(
+        tx.throttle(&key).await.expect("read").is_some(),
+        "a dropped prune keeps the counter"
+    );
+}
