@@ -1,7 +1,6 @@
-//! The SQLite store against real database files: the engine story, the concurrency guarantees across
-//! two pools on one file, and what only SQLite has (migrations on a file, group commit).
-
-mod common;
+//! The SQLite store against real database files: the store conformance suite (one test per case,
+//! `sqlite_store::<trait>::<rule>`, the locking cases on two pools on one file), and what only SQLite has
+//! (migrations on a file, group commit).
 
 use std::sync::Arc;
 use tts_adapters::identity::Argon2Passwords;
@@ -9,6 +8,7 @@ use tts_adapters::sql::sqlite::{Durability, SqliteConfig, SqliteStore};
 use tts_core::chrono::{Datelike, Utc};
 use tts_core::ports::Store;
 use tts_core::ports::store::UnitOptions;
+use tts_core::testkit::store::Fresh;
 use tts_core::{Actor, Engine, ErrorKind, LoginAttempt, NewTicket, NewUser, TicketStatus, UserChange};
 
 fn url(dir: &tempfile::TempDir) -> String {
@@ -21,31 +21,20 @@ async fn store(dir: &tempfile::TempDir) -> SqliteStore {
         .expect("open sqlite")
 }
 
-#[tokio::test]
-async fn sqlite_runs_the_engine_story() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::engine_story(Arc::new(store(&dir).await)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_two_pools_allocate_fairly() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (store(&dir).await, store(&dir).await);
-    common::two_pools_allocate_fairly(Arc::new(a), Arc::new(b), 8, 1_000).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_concurrent_actions_one_wins() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (store(&dir).await, store(&dir).await);
-    common::concurrent_actions_one_wins(Arc::new(a), Arc::new(b)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_two_servers_allocate_in_batches() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (store(&dir).await, store(&dir).await);
-    common::two_servers_allocate_in_batches(Arc::new(a), Arc::new(b), 1_000).await;
+tts_core::store_conformance! {
+    /// The store suite on SQLite: a database file in a new temporary directory per case; the locking
+    /// cases race two stores (two pools, two writers) on one file.
+    mod sqlite_store {
+        fresh: async || {
+            let dir = tempfile::tempdir().expect("tempdir");
+            Fresh::new(store(&dir).await).keep(dir)
+        },
+        two_handles: async || {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let (a, b) = (store(&dir).await, store(&dir).await);
+            Fresh::two(a, b).keep(dir)
+        },
+    }
 }
 
 #[tokio::test]
