@@ -14,8 +14,7 @@
 //! | `credentials.rs` | `Credentials` (and login throttles) |
 //! | `sessions.rs` | `Sessions` |
 //!
-//! The code is the same for both databases; where they differ it asks the unit's
-//! [`Dialect`](super::dialect::Dialect).
+//! The code is the same for both databases; where they differ it asks the unit's [`Dialect`].
 //!
 //! **Held-back writes.** Writes whose result the engine does not read back go through
 //! [`SqlUnit::defer`] and are sent together at the unit's next read, `flush` or commit
