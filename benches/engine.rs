@@ -157,7 +157,7 @@ impl Fixture {
             .create_ticket(self.requester, new_ticket(0), None)
             .await
             .expect("ticket")
-                .ticket;
+            .ticket;
         match self.engine.allocate(ticket.id).await.expect("allocate") {
             Allocation::Allocated { task, assignment } => (task.id, assignment.user),
             other => panic!("expected an allocation, got {other:?}"),
@@ -246,7 +246,7 @@ fn bench_create_ticket(c: &mut Criterion) {
                                 .create_ticket(f.requester, new_ticket(i), None)
                                 .await
                                 .expect("ticket")
-                .ticket,
+                                .ticket,
                         );
                     }
                 },
@@ -271,7 +271,7 @@ fn bench_create_and_allocate(c: &mut Criterion) {
                             .create_ticket(f.requester, new_ticket(i), None)
                             .await
                             .expect("ticket")
-                .ticket;
+                            .ticket;
                         let allocation = f.engine.allocate(ticket.id).await.expect("allocate");
                         assert!(matches!(allocation, Allocation::Allocated { .. }));
                         black_box(allocation);

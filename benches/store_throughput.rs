@@ -324,7 +324,7 @@ impl Ctx {
                     .create_ticket(self.requester, new, None)
                     .await
                     .expect("create_ticket")
-                .ticket;
+                    .ticket;
             }
             Work::Ticket => {
                 let n = self.next_ticket.fetch_add(1, Ordering::Relaxed);
@@ -334,7 +334,7 @@ impl Ctx {
                     .create_ticket(self.requester, new, None)
                     .await
                     .expect("create_ticket")
-                .ticket;
+                    .ticket;
                 let created = Instant::now();
                 let allocation = self.engine.allocate(ticket.id).await.expect("allocate");
                 assert!(matches!(allocation, Allocation::Allocated { .. }), "{allocation:?}");

@@ -106,8 +106,7 @@ async fn main() -> Result<()> {
         let new = NewTicket::new(subject, "Asset Check In")
             .department("Asset Department")
             .priority(priority);
-        let t = engine.create_ticket(me, new, None).await?
-        .ticket;
+        let t = engine.create_ticket(me, new, None).await?.ticket;
         println!("{} opened: {:?} ({})", t.ticket_id, t.subject, t.priority);
         tickets.push(t);
     }

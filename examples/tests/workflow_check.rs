@@ -163,7 +163,9 @@ async fn play(memberships: &[Membership], ticket: NewTicket, walk: &[ActionId]) 
         password: None,
     };
     let requester = engine.create_user(admin, requester).await?;
-    let ticket = engine.create_ticket(Actor::user(requester.id), ticket, None).await?
+    let ticket = engine
+        .create_ticket(Actor::user(requester.id), ticket, None)
+        .await?
         .ticket;
     let Allocation::Allocated { task, mut assignment } = engine.allocate(ticket.id).await? else {
         panic!("an IT Support ticket was not allocated");

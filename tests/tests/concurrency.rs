@@ -28,7 +28,7 @@ async fn thousand_allocations_from_eight_tasks_are_exactly_fair() {
                     .create_ticket(requester, NewTicket::new(format!("Load {w}-{i}"), "Load"), None)
                     .await
                     .expect("create")
-                .ticket;
+                    .ticket;
                 mine.push(t);
                 tokio::task::yield_now().await;
             }

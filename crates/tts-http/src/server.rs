@@ -8,8 +8,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use tts_adapters::worker::{WorkerConfig, Workers};
 use tts_adapters::identity::Argon2Passwords;
+use tts_adapters::worker::{WorkerConfig, Workers};
 use tts_core::memory::MemoryQueue;
 use tts_core::{Actor, Engine, EngineConfig, Error, NewUser, Result};
 
@@ -219,8 +219,7 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let workers = with_workers.then(|| Workers::spawn(backends.engine.clone(), WorkerConfig::default()));
-    let state =
-        AppState::new(backends.engine.clone(), http).with_live(backends.live.clone());
+    let state = AppState::new(backends.engine.clone(), http).with_live(backends.live.clone());
     let app = crate::router(state);
     tracing::info!(address = %listener.local_addr()?, workers = with_workers, "serving");
     let live = backends.live.clone();

@@ -55,7 +55,10 @@ async fn patch_ticket_keeps_the_fields_when_the_status_move_fails() {
         .await
         .expect(200)
         .body;
-    assert_eq!((done["subject"].as_str(), done["status"].as_str()), (Some("After"), Some("withdrawn")));
+    assert_eq!(
+        (done["subject"].as_str(), done["status"].as_str()),
+        (Some("After"), Some("withdrawn"))
+    );
 }
 
 #[tokio::test]
@@ -69,7 +72,10 @@ async fn creating_a_user_keeps_nothing_when_their_password_cannot_be_stored() {
         .call_unchecked(Method::POST, "/api/v1/users/", Some(&admin), new.clone())
         .await;
     assert_eq!(failed.status.as_u16(), 503, "{}", failed.body);
-    assert_eq!(api.get("/api/v1/users/", &admin).await.expect(200).body["count"], before);
+    assert_eq!(
+        api.get("/api/v1/users/", &admin).await.expect(200).body["count"],
+        before
+    );
     // The retry creates the user (no 409 from a half-created one) and the password logs in.
     api.post("/api/v1/users/", &admin, new).await.expect(201);
     api.call(
@@ -118,11 +124,20 @@ async fn a_profile_change_keeps_the_old_password_when_the_name_part_fails() {
 async fn an_email_change_keeps_the_old_email_when_the_login_cannot_move() {
     let api = Api::new().await;
     let admin = api.login(ADMIN).await;
-    let me = api.get("/api/v1/users/profile/", &api.login(EMPLOYEE).await).await.expect(200).body;
+    let me = api
+        .get("/api/v1/users/profile/", &api.login(EMPLOYEE).await)
+        .await
+        .expect(200)
+        .body;
     let path = format!("/api/v1/users/{}/", me["id"].as_str().expect("id"));
     api.faults.fail_next("set_credential");
     let failed = api
-        .call_unchecked(Method::PATCH, &path, Some(&admin), json!({"email": "moved@example.com"}))
+        .call_unchecked(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            json!({"email": "moved@example.com"}),
+        )
         .await;
     assert_eq!(failed.status.as_u16(), 503, "{}", failed.body);
     let users = api.get("/api/v1/users/?page_size=100", &admin).await.expect(200).body;
@@ -132,7 +147,10 @@ async fn an_email_change_keeps_the_old_email_when_the_login_cannot_move() {
         .iter()
         .filter_map(|u| u["email"].as_str())
         .collect();
-    assert!(emails.contains(&EMPLOYEE) && !emails.contains(&"moved@example.com"), "{emails:?}");
+    assert!(
+        emails.contains(&EMPLOYEE) && !emails.contains(&"moved@example.com"),
+        "{emails:?}"
+    );
     api.login(EMPLOYEE).await;
 }
 

@@ -5,7 +5,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
-use tts_core::ports::Access;
+use tts_core::ports::UnitOptions;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,7 +32,7 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    let mut unit = state.engine.store().begin(Access::Read).await?;
+    let mut unit = state.engine.store().begin(UnitOptions::read()).await?;
     unit.workflows_revision().await?;
     drop(unit);
     Ok(Json(Health { status: "ok" }))

@@ -1,7 +1,7 @@
 //! Auth and users: login, refresh with rotation, logout, own profile, admin user management.
 
-use crate::auth::{Caller, ClientKey};
 use crate::auth::jwt::{RoleClaim, TokenType};
+use crate::auth::{Caller, ClientKey};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Body, Params};
 use crate::pagination::{Paginated, page_request};

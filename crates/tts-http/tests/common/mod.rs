@@ -96,7 +96,12 @@ impl Api {
     /// Sends a prepared request; a 5xx answer fails the test.
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let reply = self.send_unchecked(req).await;
-        assert!(reply.status.as_u16() < 500, "server error {}: {}", reply.status, reply.body);
+        assert!(
+            reply.status.as_u16() < 500,
+            "server error {}: {}",
+            reply.status,
+            reply.body
+        );
         reply
     }
 

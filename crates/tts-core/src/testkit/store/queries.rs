@@ -207,6 +207,12 @@ pub async fn ticket_list_visible_to_is_own_and_held_tickets(store: &dyn Store) {
     let r = role("Agents");
     let mut tx = write(store).await;
     tx.insert_user(&agent).await.expect("insert a user");
+    // Alice requested one ticket and, as an agent too, worked on another: assignments name real users.
+    let alice_user = User {
+        id: alice,
+        ..user("Alice")
+    };
+    tx.insert_user(&alice_user).await.expect("insert a user");
     tx.insert_role(&r).await.expect("insert a role");
     tx.set_membership(Membership {
         role: r.id,
