@@ -174,3 +174,59 @@ impl Passwords for Argon2Passwords {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn cheap() -> Params {
+        Params::new(1024, 1, 1, None).expect("params")
+    }
+
+    /// The work behind an unknown e-mail is the work behind a wrong password: the dummy hash has the
+    /// adapter's own parameters, so verifying against it costs what a real verification costs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_dummy_hash_has_the_parameters_of_real_hashes() {
+        for params in [OWASP, cheap()] {
+            let passwords = Argon2Passwords::with_params(params.clone());
+            let real = passwords.hash("a password").await.expect("hash");
+            let dummy = dummy_hash(params).expect("dummy");
+            let parsed = |s: &str| {
+                let h = PasswordHash::new(s).expect("phc");
+                (h.algorithm.to_string(), Params::try_from(&h).expect("params"))
+            };
+            let ((alg_a, a), (alg_b, b)) = (parsed(&real), parsed(&dummy));
+            assert_eq!(alg_a, alg_b);
+            assert_eq!((a.m_cost(), a.t_cost(), a.p_cost()), (b.m_cost(), b.t_cost(), b.p_cost()));
+            assert!(!passwords.verify(None, "not the password of anyone").await.expect("verify"));
+        }
+    }
+
+    /// However many hashes are asked for at once, no more than the limit run at a time (each holds
+    /// ~19 MiB): the others wait for a slot.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_hashes_run_at_once_than_the_limit() {
+        let passwords = Argon2Passwords::with_limit(cheap(), 2);
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..8).map(|_| {
+            let (p, running, peak) = (passwords.clone(), Arc::clone(&running), Arc::clone(&peak));
+            tokio::spawn(async move {
+                p.run(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+                .expect("run")
+            })
+        });
+        for job in jobs.collect::<Vec<_>>() {
+            job.await.expect("job");
+        }
+        let peak = peak.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&peak), "{peak} ran at once with a limit of 2");
+    }
+}
