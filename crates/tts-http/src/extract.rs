@@ -60,16 +60,44 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Res
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." { "body".to_string() } else { path };
         let message = strip_position(&inner.to_string());
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::invalid_field(field, message),
+            serde_json::error::Category::Data => {
+                let (field, message) = field_error(&path, &message);
+                ApiError::invalid_field(field, message)
+            }
             _ => ApiError::bad_field("body", format!("malformed JSON: {message}")),
         }
     })?;
     de.end()
         .map_err(|e| ApiError::bad_field("body", format!("malformed JSON: {}", strip_position(&e.to_string()))))?;
     Ok(value)
+}
+
+/// The field a serde error is about, and what to say: `unknown field `x`` and `missing field `x``
+/// name the field itself (inside the object at `path`) instead of the object.
+fn field_error(path: &str, message: &str) -> (String, String) {
+    let prefix = if path == "." { String::new() } else { format!("{path}.") };
+    for (marker, say) in [("unknown field `", "unknown field"), ("missing field `", "required")] {
+        if let Some(rest) = message.strip_prefix(marker)
+            && let Some(end) = rest.find('`')
+        {
+            let name = &rest[..end];
+            // serde_path_to_error's path already ends at an unknown key, not at a missing one.
+            let field = if path == name || path.ends_with(&format!(".{name}")) {
+                path.to_string()
+            } else {
+                format!("{prefix}{name}")
+            };
+            return (field, say.to_string());
+        }
+    }
+    let field = if path == "." {
+        "body".to_string()
+    } else {
+        path.to_string()
+    };
+    (field, message.to_string())
 }
 
 /// Drops serde_json's " at line 1 column 9" suffix: positions mean little to API clients.
@@ -80,48 +108,58 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// Parses an optional query parameter with `FromStr`, naming the parameter on failure (400).
-pub fn query_param<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::bad_field(name, format!("{v:?} is not a valid value"))),
-    }
-}
-
-/// Parses `true`/`false` (also `1`/`0`, `True`/`False` as Django accepts).
-pub fn query_bool(name: &str, value: Option<&str>) -> Result<Option<bool>, ApiError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some("true" | "True" | "1") => Ok(Some(true)),
-        Some("false" | "False" | "0") => Ok(Some(false)),
-        Some(v) => Err(ApiError::bad_field(
-            name,
-            format!("{v:?} is not a boolean (true or false)"),
-        )),
-    }
-}
-
-/// The query string as name/value pairs (later duplicates win); bad encoding is a 400.
+/// A query string parsed into `T` (a `#[derive(Deserialize, IntoParams)]` struct, which is also the
+/// operation's documented parameters), with errors that name the parameter (400).
+///
+/// Values are trimmed and empty ones are dropped (`?status=` means no filter); when a parameter comes
+/// twice the last one wins; parameters `T` does not know are ignored. Booleans accept `true`/`false`
+/// (see [`lenient_bool`] for the fields that also take Django's `True`/`1`).
 #[derive(Debug, Clone, Default)]
-pub struct Params(pub std::collections::HashMap<String, String>);
+pub struct Query<T>(pub T);
 
-impl Params {
-    /// The value of one parameter.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-}
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-            .map(|pairs| Params(pairs.into_iter().collect()))
-            .map_err(|e| ApiError::bad_field("query", format!("malformed query string: {e}")))
+        parse_query(parts.uri.query().unwrap_or("")).map(Query)
+    }
+}
+
+/// Parses a query string into `T` the way [`Query`] does.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::bad_field("query", format!("malformed query string: {e}")))?;
+    let mut cleaned: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        let v = v.trim();
+        cleaned.retain(|(key, _)| *key != k);
+        if !v.is_empty() {
+            cleaned.push((k, v.to_string()));
+        }
+    }
+    let encoded = serde_urlencoded::to_string(&cleaned).unwrap_or_default();
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(encoded.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let (field, message) = field_error(&path, &message);
+        let message = match cleaned.iter().find(|(k, _)| *k == field) {
+            Some((_, v)) => format!("{v:?} is not valid: {message}"),
+            None => message,
+        };
+        ApiError::bad_field(field, message)
+    })
+}
+
+/// Deserializes an optional boolean query value from `true`/`false`, and `True`/`False`/`1`/`0` as
+/// Django accepts them; use with `#[serde(default, deserialize_with = "lenient_bool")]`.
+pub fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    match s.as_ref() {
+        "true" | "True" | "1" => Ok(Some(true)),
+        "false" | "False" | "0" => Ok(Some(false)),
+        other => Err(serde::de::Error::custom(format!(
+            "{other:?} is not a boolean (true or false)"
+        ))),
     }
 }

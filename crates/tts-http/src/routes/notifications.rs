@@ -2,16 +2,17 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Params, query_bool};
-use crate::pagination::{Paginated, page_request};
+use crate::extract::{Body, Query, lenient_bool};
+use crate::pagination::{PageParams, PageUrl, Paginated};
+use crate::schema;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tts_core::{Notification, NotificationId, NotificationRequest, NotificationType, TaskId, TicketNumber, UserId};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,7 +35,7 @@ pub struct NotificationOut {
     pub user_id: UserId,
     /// Why it was sent, e.g. `task_assignment`.
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::NotificationType)]
     pub kind: NotificationType,
     /// Short subject.
     pub subject: String,
@@ -94,7 +95,7 @@ pub struct NotificationIn {
     pub user_id: UserId,
     /// Kind (default `system`).
     #[serde(default, rename = "type")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::NotificationType>)]
     pub kind: Option<NotificationType>,
     /// Short subject.
     pub subject: String,
@@ -111,20 +112,32 @@ pub struct NotificationIn {
     pub related_task: Option<TaskId>,
 }
 
+/// The filters of `GET /notifications/`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationFilters {
+    /// Only read (or only unread) notifications.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_read: Option<bool>,
+}
+
 /// The caller's notifications, newest first (`?is_read=` filters).
 #[utoipa::path(get, path = "/notifications/", tag = "notifications", security(("bearer" = [])),
-    params(("is_read" = Option<bool>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)),
+    params(NotificationFilters, PageParams),
     responses((status = 200, body = Paginated<NotificationOut>), (status = 400, body = ErrorBody)))]
 pub async fn list_notifications(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
-    OriginalUri(uri): OriginalUri,
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<NotificationFilters>,
+    url: PageUrl,
 ) -> ApiResult<Json<Paginated<NotificationOut>>> {
-    let page = page_request(&params)?;
-    let is_read = query_bool("is_read", params.get("is_read"))?;
-    let list = state.engine.notifications(caller.actor(), is_read, page).await?;
-    Ok(Json(Paginated::from_page(list, page, &uri, NotificationOut::from)))
+    let page = paging.request()?;
+    let list = state
+        .engine
+        .notifications(caller.actor(), filters.is_read, page)
+        .await?;
+    Ok(Json(Paginated::from_page(list, page, &url, NotificationOut::from)))
 }
 
 /// Sends an in-app notification to a user (admin or service account).

@@ -3,7 +3,8 @@
 use super::users::UserOut;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, RawBody, parse_json};
+use crate::extract::{Body, Query, RawBody, parse_json};
+use crate::pagination::{PageParams, PageUrl, Paginated};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -72,13 +73,20 @@ pub struct MemberIn {
     pub is_active: Option<bool>,
 }
 
-/// Every role, ordered by system and name.
+/// Every role, ordered by system and name, paginated.
 #[utoipa::path(get, path = "/api/v1/tts/roles/", tag = "roles", security(("bearer" = [])),
-    responses((status = 200, body = Vec<RoleOut>), (status = 401, body = ErrorBody)))]
-pub async fn list_roles(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<RoleOut>>> {
-    Ok(Json(
-        state.engine.roles().await?.into_iter().map(RoleOut::from).collect(),
-    ))
+    params(PageParams),
+    responses((status = 200, body = Paginated<RoleOut>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn list_roles(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<RoleOut>>> {
+    let page = paging.request()?;
+    let roles = state.engine.roles().await?;
+    Ok(Json(Paginated::from_vec(roles, page, &url, RoleOut::from)))
 }
 
 /// Creates a role (admin only).
@@ -103,31 +111,40 @@ fn user_id(raw: &str) -> Result<UserId, ApiError> {
     super::path_id("user", raw)
 }
 
-/// The members of a role, active or not.
+/// The members of a role, active or not, paginated.
 #[utoipa::path(get, path = "/api/v1/tts/roles/{role_id}/users/", tag = "roles", security(("bearer" = [])),
-    params(("role_id" = String, Path)),
-    responses((status = 200, body = Vec<MemberOut>), (status = 404, body = ErrorBody)))]
+    params(("role_id" = String, Path), PageParams),
+    responses((status = 200, body = Paginated<MemberOut>), (status = 404, body = ErrorBody)))]
 pub async fn role_users(
     State(state): State<AppState>,
     _caller: Caller,
     Path(role): Path<String>,
-) -> ApiResult<Json<Vec<MemberOut>>> {
-    let members = state.engine.role_members(role_id(&role)?).await?;
-    let mut out = Vec::with_capacity(members.len());
-    for m in members {
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<MemberOut>>> {
+    let page = paging.request()?;
+    let members = tts_core::ports::store::Page::slice(state.engine.role_members(role_id(&role)?).await?, page);
+    // Only this page's members are looked up.
+    let mut items = Vec::with_capacity(members.items.len());
+    for m in members.items {
         let session = state.engine.session(m.user).await?;
-        out.push(MemberOut {
+        items.push(MemberOut {
             user: session.user.into(),
             is_active: m.is_active,
         });
     }
-    Ok(Json(out))
+    let members = tts_core::ports::store::Page {
+        items,
+        total: members.total,
+    };
+    Ok(Json(Paginated::from_page(members, page, &url, |m| m)))
 }
 
 /// Grants a role to a user, or changes whether the member takes work (admin only).
 #[utoipa::path(put, path = "/api/v1/tts/roles/{role_id}/users/{user_id}/", tag = "roles",
     security(("bearer" = [])), params(("role_id" = String, Path), ("user_id" = String, Path)),
-    request_body = MemberIn,
+    request_body(content = Option<MemberIn>, description = "optional: without a body (or with an empty one) the member \
+        takes work (`is_active` true)"),
     responses((status = 200, body = MemberOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put_member(
     State(state): State<AppState>,

@@ -2,11 +2,12 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Params, RawBody, parse_json, query_bool, query_param};
-use crate::pagination::{Paginated, page_request};
+use crate::extract::{Body, Query, RawBody, lenient_bool, parse_json};
+use crate::pagination::{PageParams, PageUrl, Paginated};
+use crate::schema;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tts_core::domain::audit::AuditEntry;
 use tts_core::ports::store::{TicketOrdering, TicketQuery};
 use tts_core::{Employee, IdempotencyKey, NewTicket, Priority, Ticket, TicketEdit, TicketRef, TicketStatus, UserId};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct EmployeeDto {
     /// The requester's id in the source system (any JSON value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub id: Option<serde_json::Value>,
     /// Display name.
     #[serde(default)]
@@ -61,10 +62,10 @@ pub struct TicketOut {
     /// Routing key.
     pub department: Option<String>,
     /// `low`, `medium`, `high` or `critical`.
-    #[schema(value_type = String, example = "high")]
+    #[schema(value_type = schema::Priority, example = "high")]
     pub priority: Priority,
     /// `open`, `in_progress`, `on_hold`, `pending`, `resolved`, `closed`, `rejected` or `withdrawn`.
-    #[schema(value_type = String, example = "open")]
+    #[schema(value_type = schema::TicketStatus, example = "open")]
     pub status: TicketStatus,
     /// The requester.
     pub employee: EmployeeDto,
@@ -107,8 +108,10 @@ impl From<Ticket> for TicketOut {
     }
 }
 
-/// A new ticket (the seed's create body).
+/// A new ticket (the seed's create body). Unknown fields are refused (422 naming them), so a misspelt
+/// routing field such as `sub_category` cannot silently change where the ticket goes.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TicketIn {
     /// One-line summary (1..=255 characters).
     pub subject: String,
@@ -125,7 +128,7 @@ pub struct TicketIn {
     pub department: Option<String>,
     /// `low`, `medium` (default), `high` or `critical`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Priority>)]
     pub priority: Option<Priority>,
     /// The requester; defaults to the caller's own name and e-mail.
     #[serde(default)]
@@ -153,12 +156,12 @@ pub struct TicketPatch {
     pub department: Option<String>,
     /// New priority (before allocation, or admins).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Priority>)]
     pub priority: Option<Priority>,
     /// A status move allowed by the status table for the caller (e.g. the requester may close a resolved
     /// ticket).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::TicketStatus>)]
     pub status: Option<TicketStatus>,
 }
 
@@ -175,11 +178,11 @@ pub struct AuditOut {
     /// The task involved, if any.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub task: Option<tts_core::TaskId>,
-    /// State before.
-    #[schema(value_type = Object)]
+    /// State before (any JSON value; null when there was none).
+    #[schema(value_type = Value)]
     pub before: serde_json::Value,
-    /// State after.
-    #[schema(value_type = Object)]
+    /// State after (any JSON value; null when there is none).
+    #[schema(value_type = Value)]
     pub after: serde_json::Value,
 }
 
@@ -209,57 +212,95 @@ pub(crate) fn ticket_ref(raw: &str) -> Result<TicketRef, ApiError> {
     super::path_id("ticket", raw)
 }
 
-fn ordering(raw: Option<&str>) -> Result<TicketOrdering, ApiError> {
-    Ok(match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None | Some("-created_at") => TicketOrdering::NewestFirst,
-        Some("created_at") => TicketOrdering::OldestFirst,
-        Some("-priority") => TicketOrdering::PriorityDesc,
-        Some("-updated_at") => TicketOrdering::UpdatedDesc,
-        Some(other) => {
-            return Err(ApiError::bad_field(
-                "ordering",
-                format!("{other:?} is not one of -created_at, created_at, -priority, -updated_at"),
-            ));
+/// How `GET /tickets/` orders.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+pub enum Ordering {
+    /// Newest first (the default).
+    #[default]
+    #[serde(rename = "-created_at")]
+    NewestFirst,
+    /// Oldest first.
+    #[serde(rename = "created_at")]
+    OldestFirst,
+    /// Most urgent first.
+    #[serde(rename = "-priority")]
+    PriorityDesc,
+    /// Most recently changed first.
+    #[serde(rename = "-updated_at")]
+    UpdatedDesc,
+}
+
+impl From<Ordering> for TicketOrdering {
+    fn from(o: Ordering) -> Self {
+        match o {
+            Ordering::NewestFirst => TicketOrdering::NewestFirst,
+            Ordering::OldestFirst => TicketOrdering::OldestFirst,
+            Ordering::PriorityDesc => TicketOrdering::PriorityDesc,
+            Ordering::UpdatedDesc => TicketOrdering::UpdatedDesc,
         }
-    })
+    }
+}
+
+/// The filters of `GET /tickets/`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TicketFilters {
+    /// Only tickets with this status.
+    #[param(value_type = Option<schema::TicketStatus>)]
+    pub status: Option<TicketStatus>,
+    /// Only tickets with this priority.
+    #[param(value_type = Option<schema::Priority>)]
+    pub priority: Option<Priority>,
+    /// Only this category (case-insensitive).
+    #[param(max_length = 255)]
+    pub category: Option<String>,
+    /// Only this department (case-insensitive).
+    #[param(max_length = 255)]
+    pub department: Option<String>,
+    /// Only tickets that have (or have not) got a workflow task.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_task_allocated: Option<bool>,
+    /// A substring of the subject, the description or the ticket number.
+    #[param(max_length = 255)]
+    pub search: Option<String>,
+    /// The order (default `-created_at`).
+    #[param(value_type = Option<Ordering>)]
+    pub ordering: Option<Ordering>,
+}
+
+fn at_most_255(name: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
+    match v {
+        Some(v) if v.chars().count() > 255 => Err(ApiError::bad_field(name, "must be at most 255 characters")),
+        v => Ok(v),
+    }
 }
 
 /// The tickets the caller may see, filtered and paginated.
 #[utoipa::path(get, path = "/tickets/", tag = "tickets", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query, description = "1..=100"),
-        ("status" = Option<String>, Query), ("priority" = Option<String>, Query),
-        ("category" = Option<String>, Query), ("department" = Option<String>, Query),
-        ("is_task_allocated" = Option<bool>, Query),
-        ("search" = Option<String>, Query, description = "substring of subject, description or number"),
-        ("ordering" = Option<String>, Query, description = "-created_at (default), created_at, -priority, -updated_at")),
+    params(PageParams, TicketFilters),
     responses((status = 200, body = Paginated<TicketOut>), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn list_tickets(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
-    OriginalUri(uri): OriginalUri,
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<TicketFilters>,
+    url: PageUrl,
 ) -> ApiResult<Json<Paginated<TicketOut>>> {
-    let page = page_request(&params)?;
-    let text = |name: &str| -> Result<Option<String>, ApiError> {
-        match params.get(name).map(str::trim).filter(|s| !s.is_empty()) {
-            Some(v) if v.chars().count() > 255 => Err(ApiError::bad_field(name, "must be at most 255 characters")),
-            v => Ok(v.map(str::to_string)),
-        }
-    };
+    let page = paging.request()?;
     let query = TicketQuery {
         visible_to: None,
-        status: query_param("status", params.get("status"))?,
-        priority: query_param("priority", params.get("priority"))?,
-        category: text("category")?,
-        department: text("department")?,
-        is_task_allocated: query_bool("is_task_allocated", params.get("is_task_allocated"))?,
-        search: text("search")?,
-        ordering: ordering(params.get("ordering"))?,
+        status: filters.status,
+        priority: filters.priority,
+        category: at_most_255("category", filters.category)?,
+        department: at_most_255("department", filters.department)?,
+        is_task_allocated: filters.is_task_allocated,
+        search: at_most_255("search", filters.search)?,
+        ordering: filters.ordering.unwrap_or_default().into(),
         page,
     };
     let tickets = state.engine.list_tickets(caller.actor(), query).await?;
-    Ok(Json(Paginated::from_page(tickets, page, &uri, TicketOut::from)))
+    Ok(Json(Paginated::from_page(tickets, page, &url, TicketOut::from)))
 }
 
 /// Opens a ticket; allocation to a workflow follows asynchronously (`is_task_allocated` turns true).
@@ -452,13 +493,16 @@ pub async fn push_to_workflow(
 
 /// The audit trail of a ticket and its task, oldest first.
 #[utoipa::path(get, path = "/tickets/{id}/history/", tag = "tickets", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = Vec<AuditOut>), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path), PageParams),
+    responses((status = 200, body = Paginated<AuditOut>), (status = 404, body = ErrorBody)))]
 pub async fn ticket_history(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<AuditOut>>> {
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<AuditOut>>> {
+    let page = paging.request()?;
     let trail = state.engine.ticket_history(caller.actor(), ticket_ref(&id)?).await?;
-    Ok(Json(trail.into_iter().map(AuditOut::from).collect()))
+    Ok(Json(Paginated::from_vec(trail, page, &url, AuditOut::from)))
 }

@@ -3,11 +3,11 @@
 use crate::auth::Caller;
 use crate::auth::jwt::{RoleClaim, TokenType};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Params};
-use crate::pagination::{Paginated, page_request};
+use crate::extract::{Body, Query};
+use crate::pagination::{PageParams, PageUrl, Paginated};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -233,18 +233,19 @@ pub async fn update_profile(
 
 /// Every user, ordered by e-mail (admin only).
 #[utoipa::path(get, path = "/api/v1/users/", tag = "users", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)),
-    responses((status = 200, body = Paginated<UserOut>), (status = 403, body = ErrorBody)))]
+    params(PageParams),
+    responses((status = 200, body = Paginated<UserOut>), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
-    OriginalUri(uri): OriginalUri,
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
 ) -> ApiResult<Json<Paginated<UserOut>>> {
     let actor = caller.require_admin()?;
-    let page = page_request(&params)?;
+    let page = paging.request()?;
     let users = state.engine.list_users(actor, page).await?;
-    Ok(Json(Paginated::from_page(users, page, &uri, UserOut::from)))
+    Ok(Json(Paginated::from_page(users, page, &url, UserOut::from)))
 }
 
 /// A new user.

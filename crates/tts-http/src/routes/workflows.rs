@@ -3,7 +3,9 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Params, query_param};
+use crate::extract::{Body, Query};
+use crate::pagination::{PageParams, PageUrl, Paginated};
+use crate::schema;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,7 +13,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tts_core::domain::matching::TicketKey;
 use tts_core::{Priority, Problem, RoleId, Workflow, WorkflowDefinition, WorkflowId, WorkflowStatus};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `transitions`), `created_at`, `updated_at`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(transparent)]
-#[schema(value_type = Object)]
+#[schema(value_type = schema::Workflow)]
 pub struct WorkflowOut(pub Workflow);
 
 /// A workflow definition as an admin writes it: `name`, `description`, `match_key {category,
@@ -41,7 +43,7 @@ pub struct WorkflowOut(pub Workflow);
 /// name, from_step, to_step}]`; step and transition ids are UUIDs chosen by the client.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(transparent)]
-#[schema(value_type = Object)]
+#[schema(value_type = schema::WorkflowDefinition)]
 pub struct WorkflowIn(pub WorkflowDefinition);
 
 /// A validation report.
@@ -73,7 +75,7 @@ pub struct MatchIn {
     pub department: Option<String>,
     /// Priority (default `medium`).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Priority>)]
     pub priority: Option<Priority>,
 }
 
@@ -113,34 +115,29 @@ fn workflow_id(raw: &str) -> Result<WorkflowId, ApiError> {
     super::path_id("workflow", raw)
 }
 
-fn status_param(raw: Option<&str>) -> Result<Option<WorkflowStatus>, ApiError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => serde_json::from_value(serde_json::Value::String(s.to_string()))
-            .map(Some)
-            .map_err(|_| ApiError::bad_field("status", format!("{s:?} is not one of draft, active, paused, archived"))),
-    }
+/// The filters of `GET /workflows/`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkflowFilters {
+    /// Only workflows with this status.
+    #[param(value_type = Option<schema::WorkflowStatus>)]
+    pub status: Option<WorkflowStatus>,
 }
 
-/// Every workflow, by name (`?status=` filters).
+/// Every workflow, by name (`?status=` filters), paginated.
 #[utoipa::path(get, path = "/workflows/", tag = "workflows", security(("bearer" = [])),
-    params(("status" = Option<String>, Query, description = "draft, active, paused or archived")),
-    responses((status = 200, body = Vec<WorkflowOut>), (status = 400, body = ErrorBody)))]
+    params(WorkflowFilters, PageParams),
+    responses((status = 200, body = Paginated<WorkflowOut>), (status = 400, body = ErrorBody)))]
 pub async fn list_workflows(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Params,
-) -> ApiResult<Json<Vec<WorkflowOut>>> {
-    let status = status_param(params.get("status"))?;
-    Ok(Json(
-        state
-            .engine
-            .workflows(status)
-            .await?
-            .into_iter()
-            .map(WorkflowOut)
-            .collect(),
-    ))
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<WorkflowFilters>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<WorkflowOut>>> {
+    let page = paging.request()?;
+    let all = state.engine.workflows(filters.status).await?;
+    Ok(Json(Paginated::from_vec(all, page, &url, WorkflowOut)))
 }
 
 /// Creates a draft (admin only); drafts take no tickets until published.
@@ -275,32 +272,42 @@ pub async fn match_workflow(
     }))
 }
 
-/// The actions of a workflow (`?workflow_id=` required).
+/// The parameters of `GET /transitions/`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransitionFilters {
+    /// The workflow whose actions to list.
+    #[param(value_type = String, format = Uuid)]
+    pub workflow_id: uuid::Uuid,
+}
+
+/// The actions of a workflow (`?workflow_id=` required), paginated.
 #[utoipa::path(get, path = "/transitions/", tag = "workflows", security(("bearer" = [])),
-    params(("workflow_id" = String, Query)),
-    responses((status = 200, body = Vec<TransitionOut>), (status = 400, body = ErrorBody),
+    params(TransitionFilters, PageParams),
+    responses((status = 200, body = Paginated<TransitionOut>), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn list_transitions(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Params,
-) -> ApiResult<Json<Vec<TransitionOut>>> {
-    let id: WorkflowId = query_param("workflow_id", params.get("workflow_id"))?
-        .ok_or_else(|| ApiError::bad_field("workflow_id", "required"))?;
-    let w = state.engine.workflow(id).await?;
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<TransitionFilters>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<TransitionOut>>> {
+    let page = paging.request()?;
+    let w = state.engine.workflow(WorkflowId(filters.workflow_id)).await?;
     let def = &w.definition;
     let name = |s: tts_core::StepId| def.step(s).map(|s| s.name.clone());
-    Ok(Json(
-        def.transitions
-            .iter()
-            .map(|t| TransitionOut {
-                id: t.id,
-                name: t.name.clone(),
-                from_step: t.from_step,
-                from_step_name: name(t.from_step).unwrap_or_default(),
-                to_step: t.to_step,
-                to_step_name: t.to_step.and_then(name),
-            })
-            .collect(),
-    ))
+    let all: Vec<TransitionOut> = def
+        .transitions
+        .iter()
+        .map(|t| TransitionOut {
+            id: t.id,
+            name: t.name.clone(),
+            from_step: t.from_step,
+            from_step_name: name(t.from_step).unwrap_or_default(),
+            to_step: t.to_step,
+            to_step_name: t.to_step.and_then(name),
+        })
+        .collect();
+    Ok(Json(Paginated::from_vec(all, page, &url, |t| t)))
 }
