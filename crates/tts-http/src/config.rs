@@ -94,7 +94,7 @@ impl HttpConfig {
     }
 }
 
-/// Requests allowed per window. The seed's defaults: the token endpoint 5/min per client address,
+/// Rate limits (`TTS_RATE_LIMIT_*`). The seed's defaults: the token endpoint 5/min per client address,
 /// `POST /tickets/` 30/hour per user, everything else 60/min per user (per address when anonymous).
 /// Limits are counted per server process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,8 @@ pub struct RateLimits {
     pub default: Limit,
 }
 
-/// At most `requests` per `window`.
+/// At most `requests` per `window`, over any span: a burst of `requests`, then one more every
+/// `window / requests` (governor's GCRA; see [`crate::rate_limit`]). Parsed from `5/minute` and the like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
     /// Requests allowed in one window.

@@ -44,6 +44,11 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 
 /// Parses a JSON body, checking the content type first.
 pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, ApiError> {
+    from_json_value(parse_json_value(headers, bytes)?)
+}
+
+/// Checks the content type and the syntax of a JSON body, which must be an object.
+pub fn parse_json_value(headers: &HeaderMap, bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -53,25 +58,91 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Res
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
-    // Syntax first (no allocation), so malformed JSON is a 400 even when fields are also missing.
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_field("body", format!("malformed JSON: {}", strip_position(&e.to_string()))))?;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = strip_position(&inner.to_string());
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let (field, message) = field_error(&path, &message);
-                ApiError::invalid_field(field, message)
-            }
-            _ => ApiError::bad_field("body", format!("malformed JSON: {message}")),
-        }
-    })?;
-    de.end()
-        .map_err(|e| ApiError::bad_field("body", format!("malformed JSON: {}", strip_position(&e.to_string()))))?;
+    // Every body is a JSON object: serde would otherwise read a struct from an array (`[1, 2]`).
+    if !value.is_object() {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
+    integral_floats_as_integers(&mut value);
     Ok(value)
+}
+
+/// Reads `T` from a parsed body; a wrong type, a missing or an unknown field is a 422 naming the field.
+pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = strip_position(&e.into_inner().to_string());
+        let (field, message) = field_error(&path, &message);
+        ApiError::invalid_field(field, message)
+    })
+}
+
+/// JSON has one number type: `3.0` is the integer 3 to JSON Schema (and to most clients). serde reads
+/// integers only from integer literals, so numbers with no fractional part become integers first.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+            {
+                if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                    *value = Value::from(f as u64);
+                } else if (-9_223_372_036_854_775_808.0..0.0).contains(&f) {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// Deserializes an optional nested object strictly: serde would also read a struct from a JSON array.
+/// Use with `#[serde(default, deserialize_with = "object")]`; errors keep their path (`employee.name`).
+pub fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::de::value::MapAccessDeserializer;
+    use serde::de::{MapAccess, Visitor};
+    use std::marker::PhantomData;
+
+    struct Obj<T>(PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> Visitor<'de> for Obj<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
+            T::deserialize(MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    d.deserialize_option(Obj(PhantomData))
+}
+
+/// What kind of JSON value this is, for messages.
+pub fn kind_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
 }
 
 /// The field a serde error is about, and what to say: `unknown field `x`` and `missing field `x``
@@ -111,8 +182,9 @@ fn strip_position(message: &str) -> String {
 /// A query string parsed into `T` (a `#[derive(Deserialize, IntoParams)]` struct, which is also the
 /// operation's documented parameters), with errors that name the parameter (400).
 ///
-/// Values are trimmed and empty ones are dropped (`?status=` means no filter); when a parameter comes
-/// twice the last one wins; parameters `T` does not know are ignored. Booleans accept `true`/`false`
+/// Values are trimmed; an empty value is what the field makes of it (an empty text filter filters
+/// nothing, an empty number or status is a 400); a parameter given twice is refused; parameters `T` does
+/// not know are ignored. Booleans accept `true`/`false`
 /// (see [`lenient_bool`] for the fields that also take Django's `True`/`1`).
 #[derive(Debug, Clone, Default)]
 pub struct Query<T>(pub T);
@@ -129,14 +201,8 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
         .map_err(|e| ApiError::bad_field("query", format!("malformed query string: {e}")))?;
-    let mut cleaned: Vec<(String, String)> = Vec::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        let v = v.trim();
-        cleaned.retain(|(key, _)| *key != k);
-        if !v.is_empty() {
-            cleaned.push((k, v.to_string()));
-        }
-    }
+    // A known parameter given twice is a 400 naming it ("duplicate field"); unknown ones are ignored.
+    let cleaned: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k, v.trim().to_string())).collect();
     let encoded = serde_urlencoded::to_string(&cleaned).unwrap_or_default();
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(encoded.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {

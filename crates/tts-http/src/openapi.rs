@@ -85,6 +85,22 @@ fn standard(path: &str, method: &str, op: &mut Operation) {
     let write = method != "get";
     let auth_flow = path.starts_with("/api/v1/users/token/") || path == "/api/v1/users/logout/";
     let responses = &mut op.responses.responses;
+    // A handler may document these statuses itself; they still carry the headers always sent with them.
+    for (status, name, ty, about) in [
+        ("401", "WWW-Authenticate", Type::String, "`Bearer`"),
+        (
+            "429",
+            "Retry-After",
+            Type::Integer,
+            "seconds until the next request is allowed",
+        ),
+    ] {
+        if let Some(RefOr::T(r)) = responses.get_mut(status) {
+            r.headers
+                .entry(name.to_string())
+                .or_insert_with(|| RefOr::T(header_of(ty, about)));
+        }
+    }
     let mut add = |status: u16, response: ResponseBuilder| {
         responses
             .entry(status.to_string())

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 1-based page number (default 1); a page past the end is empty.
-    #[param(minimum = 1, maximum = 4_294_967_295_u64)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     pub page: Option<u32>,
     /// Items per page (default 20).
     #[param(minimum = 1, maximum = 100)]

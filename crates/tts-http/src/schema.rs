@@ -72,16 +72,16 @@ pub struct MatchKey {
 #[allow(dead_code)]
 pub struct Sla {
     /// Target for `low` tickets.
-    #[schema(nullable, required = false, minimum = 0)]
+    #[schema(nullable, required = false, minimum = 0, maximum = 9223372036854775807_i64)]
     pub low: Option<u64>,
     /// Target for `medium` tickets.
-    #[schema(nullable, required = false, minimum = 0)]
+    #[schema(nullable, required = false, minimum = 0, maximum = 9223372036854775807_i64)]
     pub medium: Option<u64>,
     /// Target for `high` tickets.
-    #[schema(nullable, required = false, minimum = 0)]
+    #[schema(nullable, required = false, minimum = 0, maximum = 9223372036854775807_i64)]
     pub high: Option<u64>,
     /// Target for `critical` tickets.
-    #[schema(nullable, required = false, minimum = 0)]
+    #[schema(nullable, required = false, minimum = 0, maximum = 9223372036854775807_i64)]
     pub critical: Option<u64>,
 }
 
@@ -100,12 +100,12 @@ pub struct Position {
 #[allow(dead_code)]
 pub struct Step {
     /// Identifier, unique in the workflow (chosen by the client).
-    #[schema(format = Uuid)]
+    #[schema(format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub id: String,
     /// Display name, e.g. `Triage Ticket`.
     pub name: String,
     /// Who does the work.
-    #[schema(format = Uuid)]
+    #[schema(format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub role_id: String,
     /// What the step is for.
     #[schema(required = false)]
@@ -114,10 +114,10 @@ pub struct Step {
     #[schema(required = false)]
     pub instruction: String,
     /// Relative share of the SLA (> 0 to publish).
-    #[schema(minimum = 0, maximum = 4294967295_u64)]
+    #[schema(value_type = i64, minimum = 0, maximum = 4294967295_i64)]
     pub weight: u32,
     /// Where escalations go.
-    #[schema(nullable, required = false, format = Uuid)]
+    #[schema(nullable, required = false, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub escalate_to: Option<String>,
     /// The one step a task starts at.
     #[schema(required = false)]
@@ -138,15 +138,15 @@ pub struct Step {
 #[allow(dead_code)]
 pub struct Transition {
     /// The action id clients send (chosen by the client).
-    #[schema(format = Uuid)]
+    #[schema(format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub id: String,
     /// Button label: Approve, Reject...
     pub name: String,
     /// The step the action is available on.
-    #[schema(format = Uuid)]
+    #[schema(format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub from_step: String,
     /// The next step; none completes the task.
-    #[schema(nullable, required = false, format = Uuid)]
+    #[schema(nullable, required = false, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub to_step: Option<String>,
 }
 
@@ -154,7 +154,8 @@ pub struct Transition {
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
 pub struct WorkflowDefinition {
-    /// Unique display name.
+    /// Unique display name (not blank).
+    #[schema(pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
     pub name: String,
     /// What it is for.
     #[schema(required = false)]
@@ -178,7 +179,7 @@ pub struct WorkflowDefinition {
 #[allow(dead_code)]
 pub struct Workflow {
     /// Identifier shared by all versions.
-    #[schema(format = Uuid)]
+    #[schema(format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub id: String,
     /// Life-cycle status.
     pub status: WorkflowStatus,

@@ -91,24 +91,29 @@ pub struct MarkedOut {
 #[serde(deny_unknown_fields)]
 pub struct NotificationIn {
     /// The recipient.
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub user_id: UserId,
     /// Kind (default `system`).
     #[serde(default, rename = "type")]
     #[schema(value_type = Option<schema::NotificationType>)]
     pub kind: Option<NotificationType>,
-    /// Short subject.
+    /// Short subject (not blank, at most 255 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 255
+    )]
     pub subject: String,
-    /// Body.
+    /// Body (at most 5,000 characters).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub message: String,
-    /// Related ticket number.
+    /// Related ticket number, e.g. `TKT-2025-0001`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^TKT-[1-9][0-9]{3}-(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3,8})$")]
     pub related_ticket: Option<TicketNumber>,
     /// Related task.
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub related_task: Option<TaskId>,
 }
 

@@ -49,9 +49,17 @@ impl From<Role> for RoleOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleIn {
-    /// The system, e.g. `tts`.
+    /// The system, e.g. `tts` (not blank, at most 50 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 50
+    )]
     pub system: String,
-    /// The role's name.
+    /// The role's name (not blank, at most 150 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 150
+    )]
     pub role: String,
 }
 
@@ -143,8 +151,8 @@ pub async fn role_users(
 /// Grants a role to a user, or changes whether the member takes work (admin only).
 #[utoipa::path(put, path = "/api/v1/tts/roles/{role_id}/users/{user_id}/", tag = "roles",
     security(("bearer" = [])), params(("role_id" = String, Path), ("user_id" = String, Path)),
-    request_body(content = Option<MemberIn>, description = "optional: without a body (or with an empty one) the member \
-        takes work (`is_active` true)"),
+    request_body(content = Option<MemberIn>, description = "optional: without a body (or with an empty one, or \
+        `null`) the member takes work (`is_active` true)"),
     responses((status = 200, body = MemberOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put_member(
     State(state): State<AppState>,
@@ -155,7 +163,7 @@ pub async fn put_member(
 ) -> ApiResult<Json<MemberOut>> {
     let actor = caller.require_admin()?;
     let (role, user) = (role_id(&role)?, user_id(&user)?);
-    let settings: MemberIn = if body.is_empty() {
+    let settings: MemberIn = if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
         MemberIn::default()
     } else {
         parse_json(&headers, &body)?

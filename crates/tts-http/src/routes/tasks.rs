@@ -156,10 +156,11 @@ pub struct AvailableActionsOut {
 #[serde(deny_unknown_fields)]
 pub struct ActionIn {
     /// One of the available actions.
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub action_id: ActionId,
-    /// A note recorded in the history.
+    /// A note recorded in the history (at most 5,000 characters).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub comment: String,
 }
 
@@ -189,7 +190,11 @@ pub struct ActionResultOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalateIn {
-    /// Why (required).
+    /// Why (required, not blank, at most 5,000 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 5000
+    )]
     pub reason: String,
 }
 
@@ -198,10 +203,11 @@ pub struct EscalateIn {
 #[serde(deny_unknown_fields)]
 pub struct TransferIn {
     /// Who takes over (must hold the step's role).
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub user_id: UserId,
-    /// Handover notes.
+    /// Handover notes (at most 5,000 characters).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub notes: String,
 }
 

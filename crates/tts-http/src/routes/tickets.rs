@@ -35,11 +35,13 @@ pub struct EmployeeDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Value)]
     pub id: Option<serde_json::Value>,
-    /// Display name.
+    /// Display name (at most 255 characters).
     #[serde(default)]
+    #[schema(max_length = 255)]
     pub name: String,
-    /// Contact e-mail.
+    /// Contact e-mail (at most 255 characters).
     #[serde(default)]
+    #[schema(max_length = 255)]
     pub email: String,
 }
 
@@ -113,25 +115,36 @@ impl From<Ticket> for TicketOut {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketIn {
-    /// One-line summary (1..=255 characters).
+    /// One-line summary (1..=255 characters, not blank).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 255
+    )]
     pub subject: String,
     /// Free text (at most 20,000 characters).
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub description: String,
-    /// Routing key (required).
+    /// Routing key (required, not blank, at most 100 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 100
+    )]
     pub category: String,
-    /// Routing key.
+    /// Routing key (at most 100 characters; blank means none).
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub subcategory: Option<String>,
-    /// Routing key.
+    /// Routing key (at most 100 characters; blank means none).
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub department: Option<String>,
     /// `low`, `medium` (default), `high` or `critical`.
     #[serde(default)]
     #[schema(value_type = Option<schema::Priority>)]
     pub priority: Option<Priority>,
     /// The requester; defaults to the caller's own name and e-mail.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::object")]
     pub employee: Option<EmployeeDto>,
 }
 
@@ -139,20 +152,31 @@ pub struct TicketIn {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketPatch {
-    /// New subject.
+    /// New subject (not blank, at most 255 characters).
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 255
+    )]
     pub subject: Option<String>,
-    /// New description.
+    /// New description (at most 20,000 characters).
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
-    /// New category (before allocation, or admins).
+    /// New category (before allocation, or admins; not blank, at most 100 characters).
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 100
+    )]
     pub category: Option<String>,
     /// New subcategory; empty clears.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub subcategory: Option<String>,
     /// New department; empty clears.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub department: Option<String>,
     /// New priority (before allocation, or admins).
     #[serde(default)]
@@ -246,30 +270,30 @@ impl From<Ordering> for TicketOrdering {
 #[into_params(parameter_in = Query)]
 pub struct TicketFilters {
     /// Only tickets with this status.
-    #[param(value_type = Option<schema::TicketStatus>)]
+    #[param(value_type = Option<schema::TicketStatus>, inline)]
     pub status: Option<TicketStatus>,
     /// Only tickets with this priority.
-    #[param(value_type = Option<schema::Priority>)]
+    #[param(value_type = Option<schema::Priority>, inline)]
     pub priority: Option<Priority>,
-    /// Only this category (case-insensitive).
+    /// Only this category (case-insensitive; empty: any).
     #[param(max_length = 255)]
     pub category: Option<String>,
-    /// Only this department (case-insensitive).
+    /// Only this department (case-insensitive; empty: any).
     #[param(max_length = 255)]
     pub department: Option<String>,
     /// Only tickets that have (or have not) got a workflow task.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub is_task_allocated: Option<bool>,
-    /// A substring of the subject, the description or the ticket number.
+    /// A substring of the subject, the description or the ticket number (empty: any).
     #[param(max_length = 255)]
     pub search: Option<String>,
     /// The order (default `-created_at`).
-    #[param(value_type = Option<Ordering>)]
+    #[param(value_type = Option<Ordering>, inline)]
     pub ordering: Option<Ordering>,
 }
 
 fn at_most_255(name: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
-    match v {
+    match v.filter(|v| !v.is_empty()) {
         Some(v) if v.chars().count() > 255 => Err(ApiError::bad_field(name, "must be at most 255 characters")),
         v => Ok(v),
     }
@@ -308,7 +332,8 @@ pub async fn list_tickets(
 /// With an `Idempotency-Key` header, a retry with the same key and body returns the first response
 /// (200, nothing created); the same key with a different body gets 422.
 #[utoipa::path(post, path = "/tickets/", tag = "tickets", security(("bearer" = [])), request_body = TicketIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters",
+        pattern = r"^[!-~]{1,255}$")),
     responses((status = 201, body = TicketOut), (status = 200, body = TicketOut, description = "idempotent replay"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -404,28 +429,72 @@ async fn apply_patch(state: &AppState, caller: &Caller, r: TicketRef, patch: Tic
     Ok(ticket)
 }
 
+/// A ticket's editable fields as `PUT` replaces them: `subject` and `category` are required; fields
+/// left out stay as they are.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketPut {
+    /// New subject (not blank, at most 255 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]", max_length = 255)]
+    pub subject: Option<String>,
+    /// New description (at most 20,000 characters).
+    #[serde(default)]
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    /// New category (before allocation, or admins; not blank, at most 100 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]", max_length = 100)]
+    pub category: Option<String>,
+    /// New subcategory; empty clears.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub subcategory: Option<String>,
+    /// New department; empty clears.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub department: Option<String>,
+    /// New priority (before allocation, or admins).
+    #[serde(default)]
+    #[schema(value_type = Option<schema::Priority>)]
+    pub priority: Option<Priority>,
+    /// A status move allowed by the status table for the caller.
+    #[serde(default)]
+    #[schema(value_type = Option<schema::TicketStatus>)]
+    pub status: Option<TicketStatus>,
+}
+
 /// Replaces a ticket's editable fields (`subject` and `category` required).
 #[utoipa::path(put, path = "/tickets/{id}/", tag = "tickets", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = TicketPatch,
+    params(("id" = String, Path)), request_body = TicketPut,
     responses((status = 200, body = TicketOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_ticket(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Body(patch): Body<TicketPatch>,
+    Body(put): Body<TicketPut>,
 ) -> ApiResult<Json<TicketOut>> {
     let r = ticket_ref(&id)?;
     let mut missing = Vec::new();
-    if patch.subject.is_none() {
+    if put.subject.is_none() {
         missing.push(tts_core::FieldError::new("subject", "required"));
     }
-    if patch.category.is_none() {
+    if put.category.is_none() {
         missing.push(tts_core::FieldError::new("category", "required"));
     }
     if !missing.is_empty() {
         return Err(ApiError::Core(tts_core::Error::Validation(missing)));
     }
+    let patch = TicketPatch {
+        subject: put.subject,
+        description: put.description,
+        category: put.category,
+        subcategory: put.subcategory,
+        department: put.department,
+        priority: put.priority,
+        status: put.status,
+    };
     Ok(Json(apply_patch(&state, &caller, r, patch).await?.into()))
 }
 

@@ -188,11 +188,16 @@ pub async fn profile(State(state): State<AppState>, caller: Caller) -> ApiResult
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
-    /// New display name.
+    /// New display name (not blank, at most 150 characters).
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 150
+    )]
     pub full_name: Option<String>,
     /// New password (8..=128 characters); needs `current_password`.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// The current password, required to set a new one.
     #[serde(default)]
@@ -253,11 +258,20 @@ pub async fn list_users(
 #[serde(deny_unknown_fields)]
 pub struct UserIn {
     /// Login e-mail (unique).
+    #[schema(
+        pattern = r"^[\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$",
+        max_length = 254
+    )]
     pub email: String,
-    /// Display name.
+    /// Display name (not blank, at most 150 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 150
+    )]
     pub full_name: String,
     /// Initial password (8..=128 characters); omit for users who log in later.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 
@@ -291,15 +305,24 @@ pub async fn create_user(
 pub struct UserPatch {
     /// New e-mail.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$",
+        max_length = 254
+    )]
     pub email: Option<String>,
-    /// New display name.
+    /// New display name (not blank, at most 150 characters).
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 150
+    )]
     pub full_name: Option<String>,
     /// False deactivates: the user can no longer log in or refresh, and gets no new work.
     #[serde(default)]
     pub is_active: Option<bool>,
-    /// New password.
+    /// New password (8..=128 characters).
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 

@@ -3,13 +3,13 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Query};
+use crate::extract::{Body, Query, RawBody, from_json_value, parse_json_value};
 use crate::pagination::{PageParams, PageUrl, Paginated};
 use crate::schema;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tts_core::domain::matching::TicketKey;
 use tts_core::{Priority, Problem, RoleId, Workflow, WorkflowDefinition, WorkflowId, WorkflowStatus};
@@ -46,6 +46,59 @@ pub struct WorkflowOut(pub Workflow);
 #[schema(value_type = schema::WorkflowDefinition)]
 pub struct WorkflowIn(pub WorkflowDefinition);
 
+impl WorkflowIn {
+    /// Reads a definition from a JSON body: serde alone would also read the nested objects from arrays,
+    /// and SLA targets are bounded as the document says (at most `i64::MAX` seconds, what every store
+    /// keeps).
+    pub fn from_body(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+        let value = parse_json_value(headers, body)?;
+        let expect = |path: String, v: Option<&serde_json::Value>, array: bool| match v {
+            Some(v) if !(if array { v.is_array() } else { v.is_object() }) => Err(ApiError::invalid_field(
+                path,
+                format!(
+                    "invalid type: {}, expected {}",
+                    crate::extract::kind_of(v),
+                    if array { "an array" } else { "an object" }
+                ),
+            )),
+            _ => Ok(()),
+        };
+        expect("match_key".into(), value.get("match_key"), false)?;
+        expect("sla".into(), value.get("sla").filter(|v| !v.is_null()), false)?;
+        for list in ["steps", "transitions"] {
+            expect(list.into(), value.get(list), true)?;
+            for (i, item) in value
+                .get(list)
+                .and_then(|l| l.as_array())
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                expect(format!("{list}[{i}]"), Some(item), false)?;
+                if list == "steps" {
+                    expect(format!("{list}[{i}].position"), item.get("position"), false)?;
+                }
+            }
+        }
+        let def: WorkflowDefinition = from_json_value(value)?;
+        let sla = def.sla;
+        for (name, v) in [
+            ("low", sla.low),
+            ("medium", sla.medium),
+            ("high", sla.high),
+            ("critical", sla.critical),
+        ] {
+            if v.is_some_and(|v| i64::try_from(v).is_err()) {
+                return Err(ApiError::invalid_field(
+                    format!("sla.{name}"),
+                    format!("must be at most {} seconds", i64::MAX),
+                ));
+            }
+        }
+        Ok(WorkflowIn(def))
+    }
+}
+
 /// A validation report.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValidationOut {
@@ -65,7 +118,8 @@ pub struct ValidationOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchIn {
-    /// Category.
+    /// Category (not blank).
+    #[schema(pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
     pub category: String,
     /// Subcategory.
     #[serde(default)]
@@ -120,7 +174,7 @@ fn workflow_id(raw: &str) -> Result<WorkflowId, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct WorkflowFilters {
     /// Only workflows with this status.
-    #[param(value_type = Option<schema::WorkflowStatus>)]
+    #[param(value_type = Option<schema::WorkflowStatus>, inline)]
     pub status: Option<WorkflowStatus>,
 }
 
@@ -147,9 +201,11 @@ pub async fn list_workflows(
 pub async fn create_workflow(
     State(state): State<AppState>,
     caller: Caller,
-    Body(def): Body<WorkflowIn>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<WorkflowOut>)> {
     let actor = caller.require_admin()?;
+    let def = WorkflowIn::from_body(&headers, &body)?;
     let w = state.engine.create_workflow(actor, def.0).await?;
     Ok((StatusCode::CREATED, Json(WorkflowOut(w))))
 }
@@ -174,9 +230,11 @@ pub async fn put_workflow(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Body(def): Body<WorkflowIn>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<WorkflowOut>> {
     let actor = caller.require_admin()?;
+    let def = WorkflowIn::from_body(&headers, &body)?;
     let w = state.engine.update_workflow(actor, workflow_id(&id)?, def.0).await?;
     Ok(Json(WorkflowOut(w)))
 }
