@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One-time set-up of a development machine for TTS: the Rust toolchain must already be installed
 # (rustup); this makes sure PostgreSQL is installed and running on 127.0.0.1:5432 for the postgres
-# tests and that python3 can import `requests` (the seed's Python client test), then builds everything
-# once.
+# tests, that python3 can import `requests` (the seed's Python client test) and that schemathesis is
+# installed for scripts/api-fuzz.sh, then builds everything once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,5 +30,17 @@ fi
 if ! python3 -c 'import requests' >/dev/null 2>&1; then
   echo "installing the Python package requests"
   python3 -m pip install --user requests || python3 -m pip install --user --break-system-packages requests
+fi
+# scripts/api-fuzz.sh (run by .ci/run) uses schemathesis from PyPI, in a virtualenv under target/.
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -m venv --help >/dev/null 2>&1; then
+  echo "installing python3-venv (Debian package)"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q && $sudo_cmd apt-get install -y -q python3-venv
+fi
+st_version=$(sed -n 's/^SCHEMATHESIS_VERSION=//p' scripts/api-fuzz.sh)
+if ! target/schemathesis-venv/bin/schemathesis --version 2>/dev/null | grep -q "$st_version"; then
+  echo "installing schemathesis $st_version into target/schemathesis-venv"
+  python3 -m venv target/schemathesis-venv
+  target/schemathesis-venv/bin/python -m pip install -q "schemathesis==$st_version"
 fi
 cargo build --workspace --all-targets --all-features -j2

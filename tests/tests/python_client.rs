@@ -1,7 +1,8 @@
 //! The seed's documented Python client (`tests/python/seed_client.py`, copied verbatim from the seed's
 //! A.10 "Python Client") works unchanged against TTS: the server runs in-process on a real port over
 //! SQLite with the demo seed and the seed's default rate limits, and `tests/python/run_seed_client.py`
-//! logs in as the demo employee and creates the documentation's example ticket.
+//! logs in as the demo employee, creates the documentation's example ticket, and follows the absolute
+//! `next` links of the ticket list with `requests.get(page["next"])`.
 //!
 //! Needs `python3` with `requests` (`scripts/setup.sh` installs it); without them the test fails, it never
 //! skips.
@@ -108,8 +109,14 @@ async fn the_seed_python_client_creates_a_ticket() {
         .json()
         .await
         .expect("GET /tickets/ body");
-    assert_eq!(list["count"], 1, "{list}");
-    let ticket = &list["results"][0];
+    assert_eq!(
+        list["count"], 2,
+        "the example ticket and the one opened to page through: {list}"
+    );
+    let ticket = list["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|t| t["subject"] == "System slow"))
+        .unwrap_or_else(|| panic!("the example ticket is listed: {list}"));
     assert_eq!(ticket["subject"], "System slow", "{list}");
     assert_eq!(ticket["category"], "Technical Support", "{list}");
     assert_eq!(ticket["priority"], "high", "{list}");

@@ -2,7 +2,7 @@
 //! JSON 404/405, OpenAPI and Swagger UI.
 
 use crate::error::ApiError;
-use crate::openapi::ApiDoc;
+use crate::openapi::{ApiDoc, StandardResponses};
 use crate::rate_limit::authenticate_and_limit;
 use crate::routes;
 use crate::state::AppState;
@@ -13,9 +13,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -23,9 +24,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The documented API (routes and OpenAPI document) before layers are added.
 pub fn api() -> (Router<AppState>, OpenApiDoc) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::api())
-        .split_for_parts()
+        .split_for_parts();
+    StandardResponses.modify(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document of the API.
@@ -41,14 +44,11 @@ pub fn router(state: AppState) -> Router {
     api.merge(SwaggerUi::new("/api/docs/").url("/api/openapi.json", doc))
         .fallback(|| async { ApiError::RouteNotFound })
         .layer(middleware::from_fn_with_state(state.clone(), authenticate_and_limit))
-        .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(middleware::from_fn(move |req: Request, next: Next| async move {
-            match tokio::time::timeout(timeout, next.run(req)).await {
-                Ok(response) => response,
-                Err(_) => ApiError::Timeout.into_response(),
-            }
-        }))
+        // tower-http answers a request that runs out of time with an empty 503; `json_errors` (outside
+        // it) gives that answer the JSON body of `ApiError::Timeout`.
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(middleware::from_fn(json_errors))
         .layer(cors(&config.cors_origins))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http())
@@ -56,7 +56,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Gives axum's own plain-text rejections (405, unmatched methods) the JSON error body.
+/// Gives the plain-text or empty answers of axum and tower-http (405, 413, 404, the timeout's 503) the
+/// JSON error body.
 async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let is_json = response
@@ -77,6 +78,7 @@ async fn json_errors(request: Request, next: Next) -> Response {
         }
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge.into_response(),
         StatusCode::NOT_FOUND => ApiError::RouteNotFound.into_response(),
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::Timeout.into_response(),
         _ => response,
     }
 }

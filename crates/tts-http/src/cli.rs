@@ -1,6 +1,7 @@
 //! The `tts-server` command line: flags and `TTS_*` environment variables, one subcommand per job.
 
-use crate::config::{HttpConfig, RateLimits};
+use crate::client::TrustedProxies;
+use crate::config::{HttpConfig, Limit, RateLimits};
 use crate::server::{self, Backends, Durability};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::BufRead;
@@ -12,8 +13,15 @@ use tts_adapters::worker::{WorkerConfig, Workers};
 #[derive(Debug, Parser)]
 #[command(name = "tts-server", version, about)]
 pub struct Cli {
-    /// Database: `sqlite://path` (created if missing) or `postgres://user@host/db`.
-    #[arg(long, env = "TTS_DATABASE_URL", default_value = "sqlite://tts.db", global = true)]
+    /// Database: `sqlite://path` (created if missing) or `postgres://user@host/db` (its value is never
+    /// shown here, since it may hold a password).
+    #[arg(
+        long,
+        env = "TTS_DATABASE_URL",
+        default_value = "sqlite://tts.db",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: String,
     /// Directory for blobs and the generated JWT secret.
     #[arg(long, env = "TTS_DATA_DIR", default_value = "tts-data", global = true)]
@@ -39,7 +47,7 @@ pub enum SqliteSync {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (with the workers in-process unless `--no-worker`).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run only the workers (outbox relay, allocation, notifications, SLA sweep).
     Worker,
     /// Apply database migrations and exit.
@@ -65,6 +73,28 @@ pub struct ServeArgs {
     /// Switch rate limits off (benchmarks, trusted networks).
     #[arg(long, env = "TTS_NO_RATE_LIMITS")]
     pub no_rate_limits: bool,
+    /// Token endpoint limit per client address, as N/second, N/minute, N/hour or N/day.
+    #[arg(long, env = "TTS_RATE_LIMIT_TOKEN", default_value = "5/minute")]
+    pub rate_limit_token: Limit,
+    /// `POST /tickets/` limit per user.
+    #[arg(long, env = "TTS_RATE_LIMIT_CREATE_TICKET", default_value = "30/hour")]
+    pub rate_limit_create_ticket: Limit,
+    /// Limit of every other request, per user (per client address when anonymous).
+    #[arg(long, env = "TTS_RATE_LIMIT_DEFAULT", default_value = "60/minute")]
+    pub rate_limit_default: Limit,
+    /// Proxies whose X-Forwarded-For / -Proto / -Host headers are believed, as comma-separated addresses
+    /// or CIDR blocks (e.g. `127.0.0.1,10.0.0.0/8`); default none: the socket peer is the client.
+    #[arg(long, env = "TTS_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
+    /// The URL clients reach the API at (e.g. `https://tts.example.com`), for the absolute `next` and
+    /// `previous` links of lists; default: from each request's Host header.
+    #[arg(long, env = "TTS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Refresh token rotation: `on` (default) spends each refresh token and answers a new one (a spent
+    /// token presented again ends the session); `off` answers `{"access"}` only and accepts the same
+    /// refresh token until it expires, as the seed system did.
+    #[arg(long, env = "TTS_REFRESH_ROTATION", default_value = "on", value_parser = ["on", "off"])]
+    pub refresh_rotation: String,
     /// Allowed CORS origins, comma-separated (`*` for any).
     #[arg(long, env = "TTS_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
@@ -185,10 +215,16 @@ impl Cli {
             None => server::load_or_create_secret(&self.data_dir).await?,
         };
         let mut http = HttpConfig::new(secret);
-        if args.no_rate_limits {
-            http.rate_limits = RateLimits::disabled();
-        }
+        http.rate_limits = RateLimits {
+            enabled: !args.no_rate_limits,
+            token: args.rate_limit_token,
+            create_ticket: args.rate_limit_create_ticket,
+            default: args.rate_limit_default,
+        };
         http.cors_origins.clone_from(&args.cors_origin);
+        http.trusted_proxies = args.trusted_proxies.clone();
+        http.public_url.clone_from(&args.public_url);
+        http.refresh_rotation = args.refresh_rotation == "on";
         http.validate()?;
         server::serve(b, http, args.bind, !args.no_worker, server::shutdown_signal()).await?;
         Ok(())

@@ -1,5 +1,8 @@
-//! What the HTTP layer can be told: token lifetimes, rate limits, body limit, timeout, CORS.
+//! What the HTTP layer can be told: token lifetimes, rate limits, body limit, timeout, CORS, trusted
+//! proxies and the public URL.
 
+use crate::client::TrustedProxies;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// Settings of the router built by [`crate::router`]. `HttpConfig::new(secret)` gives the documented
@@ -26,6 +29,12 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Origins allowed by CORS; empty = no CORS headers; `*` = any origin.
     pub cors_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` are believed
+    /// (`TTS_TRUSTED_PROXIES`); none by default.
+    pub trusted_proxies: TrustedProxies,
+    /// The URL clients reach the API at (`TTS_PUBLIC_URL`, e.g. `https://tts.example.com`), used for
+    /// the absolute `next` / `previous` links of lists; unset = from the request's `Host` header.
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -39,6 +48,8 @@ impl std::fmt::Debug for HttpConfig {
             .field("body_limit", &self.body_limit)
             .field("request_timeout", &self.request_timeout)
             .field("cors_origins", &self.cors_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("public_url", &self.public_url)
             .finish_non_exhaustive()
     }
 }
@@ -60,10 +71,13 @@ impl HttpConfig {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            trusted_proxies: TrustedProxies::none(),
+            public_url: None,
         }
     }
 
-    /// Refuses settings the server cannot run safely with (a short secret).
+    /// Refuses settings the server cannot run safely with (a short secret, a public URL that is not
+    /// an absolute `http(s)` URL without query).
     pub fn validate(&self) -> tts_core::Result<()> {
         if self.jwt_secret.len() < MIN_SECRET_BYTES {
             return Err(tts_core::Error::invalid(
@@ -71,11 +85,22 @@ impl HttpConfig {
                 format!("must be at least {MIN_SECRET_BYTES} bytes"),
             ));
         }
+        if let Some(public) = &self.public_url {
+            let ok = url::Url::parse(public).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https") && u.has_host() && u.query().is_none() && u.fragment().is_none()
+            });
+            if !ok {
+                return Err(tts_core::Error::invalid(
+                    "public_url",
+                    "must be an absolute http(s) URL without query, e.g. https://tts.example.com",
+                ));
+            }
+        }
         Ok(())
     }
 }
 
-/// Requests allowed per window. The seed's defaults: the token endpoint 5/min per client address,
+/// Rate limits (`TTS_RATE_LIMIT_*`). The seed's defaults: the token endpoint 5/min per client address,
 /// `POST /tickets/` 30/hour per user, everything else 60/min per user (per address when anonymous).
 /// Limits are counted per server process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +115,8 @@ pub struct RateLimits {
     pub default: Limit,
 }
 
-/// At most `requests` per `window`.
+/// At most `requests` per `window`, over any span: a burst of `requests`, then one more every
+/// `window / requests` (governor's GCRA; see [`crate::rate_limit`]). Parsed from `5/minute` and the like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
     /// Requests allowed in one window.
@@ -113,6 +139,44 @@ impl Limit {
         Limit {
             requests,
             window: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl FromStr for Limit {
+    type Err = String;
+
+    /// Parses `N/second`, `N/minute`, `N/hour` or `N/day` (also `s`, `sec`, `m`, `min`, `h`, `d`), e.g.
+    /// `5/min`; `N` is at least 1.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{s:?} is not a limit like 5/min (N/second, N/minute, N/hour or N/day)");
+        let (n, unit) = s.split_once('/').ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        if requests == 0 {
+            return Err(bad());
+        }
+        let secs = match unit.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            "d" | "day" => 86_400,
+            _ => return Err(bad()),
+        };
+        Ok(Limit {
+            requests,
+            window: Duration::from_secs(secs),
+        })
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.window.as_secs() {
+            1 => write!(f, "{}/second", self.requests),
+            60 => write!(f, "{}/minute", self.requests),
+            3600 => write!(f, "{}/hour", self.requests),
+            86_400 => write!(f, "{}/day", self.requests),
+            s => write!(f, "{} per {s} s", self.requests),
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Every error body has the shape `{"code": "snake_case", "detail": "message", "fields": {"name": ["why"]}}`
 //! (`fields` only when input fields are at fault). Nothing a client sends produces a 500: internal errors
-//! are logged with the request id and answered with a generic message.
+//! are logged with the request id and answered with a generic message, and so are backend failures
+//! (503): their text (hosts, paths, driver messages) stays in the log.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,6 +11,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use tts_core::{ErrorKind, FieldError};
 use utoipa::ToSchema;
+
+/// The detail of every 503 caused by a backend (the real error goes to the log only).
+pub const UNAVAILABLE_DETAIL: &str = "a backend is unavailable; retry later";
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -134,20 +138,26 @@ pub struct ErrorBody {
     pub detail: String,
     /// Per-field reasons, when input fields are at fault.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(required = false)]
     pub fields: BTreeMap<String, Vec<String>>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, field_errors) = self.parts();
-        let detail = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self, "internal error");
-            "internal error; the server log has the details".to_string()
-        } else {
-            if status == StatusCode::SERVICE_UNAVAILABLE {
-                tracing::warn!(error = %self, "backend unavailable");
+        let detail = match (status, &self) {
+            (StatusCode::INTERNAL_SERVER_ERROR, _) => {
+                tracing::error!(error = %self, "internal error");
+                "internal error; the server log has the details".to_string()
             }
-            self.to_string()
+            (StatusCode::SERVICE_UNAVAILABLE, ApiError::Timeout) => self.to_string(),
+            // Backend errors can name hosts, users, files or driver details: the log gets them, the
+            // client a generic answer.
+            (StatusCode::SERVICE_UNAVAILABLE, _) => {
+                tracing::warn!(error = %self, "backend unavailable");
+                UNAVAILABLE_DETAIL.to_string()
+            }
+            _ => self.to_string(),
         };
         let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for f in field_errors {

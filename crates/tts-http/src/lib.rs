@@ -16,17 +16,38 @@
 //! # }
 //! ```
 //!
+//! Crates doing the work instead of hand-written parts:
+//! - [`governor`]: the keyed GCRA rate limiters of [`rate_limit`] (no double burst across a window edge;
+//!   idle keys dropped once a minute with `retain_recent` + `shrink_to_fit`);
+//! - [`ipnet`]: the addresses and CIDR blocks of `TTS_TRUSTED_PROXIES` ([`client::TrustedProxies`]);
+//! - [`utoipa`] (`ToSchema`, `IntoParams`) with `serde_urlencoded` and `serde_path_to_error`: every
+//!   query string is a `#[derive(Deserialize, IntoParams)]` struct, read by [`extract::Query`] and
+//!   documented from the same struct, with 400s that name the parameter; bodies likewise via
+//!   [`extract::Body`] (422s that name the field);
+//! - [`tower_http`]: the request timeout (`TimeoutLayer`, answered with the JSON 503 of
+//!   [`ApiError::Timeout`]), body limit, CORS, request ids and tracing;
+//! - [`url`]: parsing `TTS_PUBLIC_URL` (and, in tts-adapters, redacting database URLs);
+//! - [`jsonwebtoken`] for tokens, [`clap`] for the command line, [`utoipa_swagger_ui`] for the docs.
+//!
 //! Choices where the contract is silent (documented here so clients can rely on them):
 //! - `DELETE /tickets/{id}/` withdraws the ticket (tickets and their audit trail are never erased);
 //! - `PUT /tickets/{id}/` needs `subject` and `category`; other fields left out stay as they are;
 //! - a `POST /tickets/` replay with the same `Idempotency-Key` and body answers 200 with the first ticket;
 //! - access tokens carry the roles at issue time (15 minutes by default); deactivating a user or
 //!   changing a password revokes their refresh tokens at once;
-//! - rate-limit counters are per process.
+//! - rate-limit counters are per process; `X-RateLimit-Reset` is the number of seconds (an upper bound)
+//!   until the full limit is available again, and `Retry-After` on a 429 the seconds until the next
+//!   request is allowed;
+//! - `X-Forwarded-For`, `-Proto` and `-Host` count only from `TTS_TRUSTED_PROXIES`
+//!   ([`client::client_key`]); IPv6 clients are limited per /64;
+//! - list links (`next`, `previous`) are absolute URLs from `TTS_PUBLIC_URL` or the request's host;
+//! - ticket bodies (`POST`, `PUT`, `PATCH`) refuse unknown fields with a 422 naming them;
+//! - a 503 never carries backend error text (the log has it).
 
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -36,6 +57,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 pub mod routes;
+pub mod schema;
 pub mod server;
 pub mod state;
 

@@ -9,7 +9,7 @@
 
 use crate::auth::caller::verify_bearer;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Params;
+use crate::extract::Query;
 use crate::state::AppState;
 use async_trait::async_trait;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -110,6 +110,14 @@ impl Queue for LiveQueue {
     }
 }
 
+/// The parameters of `GET /ws/`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LiveParams {
+    /// The access token, when the client cannot send an `Authorization` header.
+    pub token: Option<String>,
+}
+
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(live))
@@ -121,14 +129,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// "notification", ...}` for the user's own notifications; `{"type": "lagged", "missed": n}` when the
 /// client fell behind.
 #[utoipa::path(get, path = "/ws/", tag = "live", security(("bearer" = [])),
-    params(("token" = Option<String>, Query, description = "access token, when no Authorization header")),
+    params(LiveParams),
     responses((status = 101, description = "switching to the WebSocket protocol"),
+        (status = 400, body = ErrorBody, description = "not a WebSocket upgrade request"),
         (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn live(State(state): State<AppState>, params: Params, request: Request) -> Response {
+pub async fn live(State(state): State<AppState>, Query(params): Query<LiveParams>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
     let claims = match verify_bearer(&parts, &state) {
         Some(result) => result,
-        None => match params.get("token") {
+        None => match params.token.as_deref() {
             Some(token) => state
                 .keys
                 .verify(token, crate::auth::TokenType::Access)

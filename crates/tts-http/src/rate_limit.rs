@@ -1,7 +1,14 @@
-//! Keyed rate limits (fixed windows per user or client address), answered with 429, `Retry-After` and
-//! `X-RateLimit-*` headers. Counters live in this process: with several servers, each counts its own.
+//! Keyed rate limits on `governor`'s GCRA (a token bucket without windows: the limit holds over any
+//! span, never twice the limit across a window edge), answered with 429, `Retry-After` and
+//! `X-RateLimit-*` headers. State lives in this process: with several servers, each counts its own.
+//!
+//! A limit of `N` per `window` lets a burst of `N` through and then one request every `window / N`.
+//! Keys are the user id for authenticated requests and the client address ([`crate::client::client_key`])
+//! for the token endpoint and anonymous requests. Idle keys are dropped every minute
+//! (`retain_recent` + `shrink_to_fit`), so memory follows the number of recently active clients.
 
 use crate::auth::caller::{Verified, verify_bearer};
+use crate::client::client_key;
 use crate::config::{Limit, RateLimits};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -9,14 +16,18 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
-use std::net::SocketAddr;
+use governor::clock::{Clock, DefaultClock, Reference};
+use governor::middleware::StateInformationMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::DashMapStateStore;
+use governor::{NotUntil, Quota};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::Duration;
 
-const SHARDS: usize = 16;
-const PRUNE_ABOVE: usize = 4096;
+/// How often idle keys are dropped.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// Which limit a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,86 +40,160 @@ pub enum Bucket {
     Default,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    started: Instant,
-    count: u32,
-}
-
 /// The verdict for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
     /// Whether the request may proceed.
     pub allowed: bool,
-    /// The window's limit.
+    /// The limit (requests per window).
     pub limit: u32,
-    /// Requests left in the window after this one.
+    /// Requests that could follow this one right away.
     pub remaining: u32,
-    /// Seconds until the window resets.
+    /// Seconds (rounded up) until the full limit is available again; for a refused request, until the
+    /// next request is allowed (`Retry-After`).
     pub reset_after: u64,
 }
 
-/// Fixed-window counters keyed by bucket and caller.
-#[derive(Debug)]
-pub struct RateLimiter {
+type Keyed<C> = governor::RateLimiter<String, DashMapStateStore<String>, C, StateInformationMiddleware>;
+
+/// One GCRA limiter per bucket, keyed by caller.
+pub struct RateLimiter<C: Clock = DefaultClock> {
     limits: RateLimits,
-    hasher: RandomState,
-    shards: Vec<Mutex<HashMap<(Bucket, String), Window>>>,
+    token: Keyed<C>,
+    create_ticket: Keyed<C>,
+    default: Keyed<C>,
+    clock: C,
+    next_prune: Mutex<C::Instant>,
+}
+
+impl<C: Clock + Clone> std::fmt::Debug for RateLimiter<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("limits", &self.limits)
+            .field("keys", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The GCRA quota of a limit: a burst of `requests`, refilled one per `window / requests`.
+pub fn quota(limit: Limit) -> Quota {
+    let burst = NonZeroU32::new(limit.requests).unwrap_or(NonZeroU32::MIN);
+    let period = (limit.window / burst.get()).max(Duration::from_nanos(1));
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(burst))
+        .allow_burst(burst)
 }
 
 impl RateLimiter {
-    /// A limiter enforcing `limits`.
+    /// A limiter enforcing `limits` on the monotonic clock.
     pub fn new(limits: RateLimits) -> Self {
+        RateLimiter::with_clock(limits, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    /// A limiter on `clock` (tests use `governor::clock::FakeRelativeClock`).
+    pub fn with_clock(limits: RateLimits, clock: C) -> Self {
+        let keyed = |limit: Limit| {
+            governor::RateLimiter::dashmap_with_clock(quota(limit), clock.clone())
+                .with_middleware::<StateInformationMiddleware>()
+        };
         RateLimiter {
+            token: keyed(limits.token),
+            create_ticket: keyed(limits.create_ticket),
+            default: keyed(limits.default),
+            next_prune: Mutex::new(clock.now() + Nanos::from(PRUNE_EVERY)),
+            clock,
             limits,
-            hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
 
-    fn limit_of(&self, bucket: Bucket) -> Limit {
+    fn bucket(&self, bucket: Bucket) -> (&Keyed<C>, Limit) {
         match bucket {
-            Bucket::Token => self.limits.token,
-            Bucket::CreateTicket => self.limits.create_ticket,
-            Bucket::Default => self.limits.default,
+            Bucket::Token => (&self.token, self.limits.token),
+            Bucket::CreateTicket => (&self.create_ticket, self.limits.create_ticket),
+            Bucket::Default => (&self.default, self.limits.default),
         }
     }
 
-    /// Counts one request of `key` against `bucket` at `now`.
-    pub fn check(&self, bucket: Bucket, key: &str, now: Instant) -> Decision {
-        let limit = self.limit_of(bucket);
-        let shard = &self.shards[(self.hasher.hash_one((bucket, key)) as usize) % SHARDS];
-        let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > PRUNE_ABOVE {
-            map.retain(|(b, _), w| now.duration_since(w.started) < self.limit_of(*b).window);
-        }
-        let w = map
-            .entry((bucket, key.to_string()))
-            .or_insert(Window { started: now, count: 0 });
-        if now.duration_since(w.started) >= limit.window {
-            *w = Window { started: now, count: 0 };
-        }
-        let reset_after = limit
-            .window
-            .saturating_sub(now.duration_since(w.started))
-            .as_secs_f64()
-            .ceil() as u64;
-        if w.count >= limit.requests {
-            return Decision {
-                allowed: false,
-                limit: limit.requests,
-                remaining: 0,
-                reset_after: reset_after.max(1),
-            };
-        }
-        w.count += 1;
-        Decision {
-            allowed: true,
-            limit: limit.requests,
-            remaining: limit.requests - w.count,
-            reset_after,
+    /// Keys currently held, over all buckets.
+    pub fn len(&self) -> usize {
+        self.token.len() + self.create_ticket.len() + self.default.len()
+    }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops the keys whose bucket is full again (they would behave as new keys) and gives the memory
+    /// back. Runs by itself once a minute from [`RateLimiter::check`].
+    pub fn prune(&self) {
+        for l in [&self.token, &self.create_ticket, &self.default] {
+            l.retain_recent();
+            l.shrink_to_fit();
         }
     }
+
+    fn prune_when_due(&self) {
+        // `try_lock`: one request does the pruning, the others never wait for it.
+        let due = match self.next_prune.try_lock() {
+            Ok(mut next) => {
+                let now = self.clock.now();
+                let due = now >= *next;
+                if due {
+                    *next = now + Nanos::from(PRUNE_EVERY);
+                }
+                due
+            }
+            Err(_) => false,
+        };
+        if due {
+            self.prune();
+        }
+    }
+
+    /// Counts one request of `key` against `bucket`.
+    pub fn check(&self, bucket: Bucket, key: &str) -> Decision {
+        self.prune_when_due();
+        let (limiter, limit) = self.bucket(bucket);
+        let quota = quota(limit);
+        let period = quota.replenish_interval();
+        let requests = quota.burst_size().get();
+        match limiter.check_key(&key.to_string()) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity().min(requests);
+                // Every spent request comes back one period after the previous one: an upper bound
+                // that is off by less than one period.
+                let until_full = period * (requests - remaining);
+                Decision {
+                    allowed: true,
+                    limit: requests,
+                    remaining,
+                    reset_after: ceil_secs(until_full),
+                }
+            }
+            Err(not_until) => {
+                let wait = wait_time(&not_until, &self.clock);
+                Decision {
+                    allowed: false,
+                    limit: requests,
+                    remaining: 0,
+                    reset_after: ceil_secs(wait).max(1),
+                }
+            }
+        }
+    }
+}
+
+fn wait_time<C: Clock>(not_until: &NotUntil<C::Instant>, clock: &C) -> Duration {
+    let now = clock.now();
+    let earliest = not_until.earliest_possible();
+    Duration::from(earliest.duration_since(now))
+}
+
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 fn bucket_of(method: &Method, path: &str) -> Option<Bucket> {
@@ -147,15 +232,17 @@ pub async fn authenticate_and_limit(State(state): State<AppState>, request: Requ
     let Some(bucket) = bucket else {
         return next.run(Request::from_parts(parts, body)).await;
     };
-    let address = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
     let key = match (bucket, user) {
-        (Bucket::Token, _) | (_, None) => format!("ip:{address}"),
+        (Bucket::Token, _) | (_, None) => {
+            let peer = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)), |c| c.0);
+            format!("ip:{}", client_key(peer, &parts.headers, &state.config.trusted_proxies))
+        }
         (_, Some(user)) => format!("user:{user}"),
     };
-    let decision = state.limiter.check(bucket, &key, Instant::now());
+    let decision = state.limiter.check(bucket, &key);
     let mut response = if decision.allowed {
         next.run(Request::from_parts(parts, body)).await
     } else {
@@ -171,31 +258,79 @@ pub async fn authenticate_and_limit(State(state): State<AppState>, request: Requ
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use governor::clock::FakeRelativeClock;
 
-    #[test]
-    fn counts_per_key_and_resets_with_the_window() {
+    fn limiter(requests: u32, window: u64) -> (RateLimiter<FakeRelativeClock>, FakeRelativeClock) {
         let limits = RateLimits {
             token: Limit {
-                requests: 2,
-                window: Duration::from_secs(60),
+                requests,
+                window: Duration::from_secs(window),
             },
             ..RateLimits::default()
         };
-        let l = RateLimiter::new(limits);
-        let t0 = Instant::now();
-        assert!(l.check(Bucket::Token, "a", t0).allowed);
-        let second = l.check(Bucket::Token, "a", t0);
+        let clock = FakeRelativeClock::default();
+        (RateLimiter::with_clock(limits, clock.clone()), clock)
+    }
+
+    #[test]
+    fn counts_per_key_and_refills_over_the_window() {
+        let (l, clock) = limiter(2, 60);
+        let first = l.check(Bucket::Token, "a");
+        assert!(first.allowed);
+        assert_eq!((first.limit, first.remaining, first.reset_after), (2, 1, 30));
+        let second = l.check(Bucket::Token, "a");
         assert!(second.allowed);
-        assert_eq!(second.remaining, 0);
-        let third = l.check(Bucket::Token, "a", t0 + Duration::from_secs(10));
+        assert_eq!((second.remaining, second.reset_after), (0, 60));
+        clock.advance(Duration::from_secs(10));
+        let third = l.check(Bucket::Token, "a");
         assert!(!third.allowed);
-        assert_eq!(third.reset_after, 50);
-        assert!(l.check(Bucket::Token, "b", t0).allowed, "keys are independent");
-        assert!(l.check(Bucket::Default, "a", t0).allowed, "buckets are independent");
+        assert_eq!(third.reset_after, 20, "one request comes back 30 s after the first");
+        assert!(l.check(Bucket::Token, "b").allowed, "keys are independent");
+        assert!(l.check(Bucket::Default, "a").allowed, "buckets are independent");
+        clock.advance(Duration::from_secs(20));
+        assert!(l.check(Bucket::Token, "a").allowed, "refilled after window / limit");
+        assert!(!l.check(Bucket::Token, "a").allowed);
+        clock.advance(Duration::from_secs(60));
+        assert!(l.check(Bucket::Token, "a").allowed);
         assert!(
-            l.check(Bucket::Token, "a", t0 + Duration::from_secs(60)).allowed,
-            "new window"
+            l.check(Bucket::Token, "a").allowed,
+            "a full window refills the whole burst"
         );
+    }
+
+    #[test]
+    fn no_burst_of_twice_the_limit_across_a_window_edge() {
+        // A fixed window starting at t=0 would allow 5 at t=59 s and 5 more at t=61 s.
+        let (l, clock) = limiter(5, 60);
+        assert!(l.check(Bucket::Token, "a").allowed);
+        clock.advance(Duration::from_secs(59));
+        let mut allowed = 0;
+        for _ in 0..10 {
+            allowed += u32::from(l.check(Bucket::Token, "a").allowed);
+        }
+        clock.advance(Duration::from_secs(2));
+        for _ in 0..10 {
+            allowed += u32::from(l.check(Bucket::Token, "a").allowed);
+        }
+        assert_eq!(allowed, 5, "at most the limit within the two seconds around t=60 s");
+        // Over any full window, at most the limit plus what refilled in it.
+        clock.advance(Duration::from_secs(12));
+        assert!(l.check(Bucket::Token, "a").allowed);
+        assert!(!l.check(Bucket::Token, "a").allowed);
+    }
+
+    #[test]
+    fn idle_keys_are_pruned_once_a_minute_not_per_request() {
+        let (l, clock) = limiter(5, 60);
+        for i in 0..1000 {
+            l.check(Bucket::Token, &format!("k{i}"));
+        }
+        assert_eq!(l.len(), 1000);
+        clock.advance(Duration::from_secs(30));
+        l.check(Bucket::Token, "fresh");
+        assert_eq!(l.len(), 1001, "not pruned before a minute passed");
+        clock.advance(Duration::from_secs(31));
+        l.check(Bucket::Token, "fresh");
+        assert_eq!(l.len(), 1, "idle keys were dropped; the one just used is back");
     }
 }

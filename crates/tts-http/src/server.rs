@@ -165,35 +165,95 @@ pub async fn find_user(engine: &Engine, email: &str) -> Result<Option<tts_core::
     }
 }
 
-/// Reads the JWT secret from `data_dir/jwt_secret`, creating a random one (mode 0600) the first time, so
-/// a single embedded server keeps its tokens valid across restarts. Several servers must share a
-/// configured secret instead.
+/// Reads the JWT secret from `data_dir/jwt_secret`, creating a random one the first time, so a single
+/// embedded server keeps its tokens valid across restarts. Several servers must share a configured
+/// secret instead.
+///
+/// The file is created with `create_new` and mode 0600 in one step (never through an existing file or
+/// symlink, never readable by others even for a moment); when another process wins the race to create
+/// it, its secret is read instead. An existing file that group or others may access is refused, with
+/// the `chmod 600` that fixes it.
 pub async fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>> {
-    let io = |e: std::io::Error| Error::Backend {
+    let dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || secret_file(&dir))
+        .await
+        .map_err(|e| Error::Backend {
+            backend: "fs",
+            kind: tts_core::ErrorKind::Internal,
+            message: format!("reading the JWT secret: {e}"),
+        })?
+}
+
+fn secret_file(data_dir: &Path) -> Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    let path = data_dir.join("jwt_secret");
+    let fail = |what: String| Error::Backend {
         backend: "fs",
         kind: tts_core::ErrorKind::Unavailable,
-        message: format!("JWT secret file in {}: {e}", data_dir.display()),
+        message: what,
     };
-    tokio::fs::create_dir_all(data_dir).await.map_err(io)?;
-    let path = data_dir.join("jwt_secret");
-    match tokio::fs::read(&path).await {
-        Ok(bytes) if bytes.len() >= crate::config::MIN_SECRET_BYTES => return Ok(bytes),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(e)),
-    }
+    let io = |e: std::io::Error| fail(format!("JWT secret file {}: {e}", path.display()));
+    std::fs::create_dir_all(data_dir).map_err(io)?;
     let secret: String = (0..4).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
-    let tmp = data_dir.join("jwt_secret.tmp");
-    tokio::fs::write(&tmp, secret.as_bytes()).await.map_err(io)?;
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        tokio::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-            .await
-            .map_err(io)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        create.mode(0o600);
     }
-    tokio::fs::rename(&tmp, &path).await.map_err(io)?;
-    Ok(secret.into_bytes())
+    match create.open(&path) {
+        Ok(mut file) => {
+            file.write_all(secret.as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            return Ok(secret.into_bytes());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(e)),
+    }
+    // The file exists (from an earlier start, or another process just created it): read it, waiting
+    // briefly for a racing creator to finish writing.
+    let mut bytes = Vec::new();
+    for attempt in 0..50 {
+        let mut file = std::fs::File::open(&path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(fail(format!("{} is not a regular file", path.display())));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(Error::invalid(
+                    "jwt_secret",
+                    format!(
+                        "{} has mode {mode:03o}, which lets group or others read the JWT secret; \
+                         run `chmod 600 {}` (and replace the secret if others may have read it)",
+                        path.display(),
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        bytes.clear();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        if bytes.len() >= crate::config::MIN_SECRET_BYTES {
+            return Ok(bytes);
+        }
+        if attempt < 49 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    Err(Error::invalid(
+        "jwt_secret",
+        format!(
+            "{} holds {} bytes, fewer than {}; delete it to have a new secret generated, or set TTS_JWT_SECRET",
+            path.display(),
+            bytes.len(),
+            crate::config::MIN_SECRET_BYTES
+        ),
+    ))
 }
 
 /// Serves the API on `bind` until `shutdown` completes, with the workers in-process when `with_workers`;

@@ -149,9 +149,17 @@ async fn logout_and_deactivation_end_sessions() {
     let admin = api.login(ADMIN).await;
     let pair = api.login_pair(EMPLOYEE).await;
     let access = pair["access"].as_str().unwrap();
+    api.get("/api/v1/users/profile/", access).await.expect(200);
     api.call(Method::POST, "/api/v1/users/logout/", Some(access), None)
         .await
         .expect(204);
+    // The access token stops at once, not when it expires.
+    let r = api.get("/api/v1/users/profile/", access).await.expect(401);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("session has ended"),
+        "{}",
+        r.body
+    );
     api.call(
         Method::POST,
         "/api/v1/users/token/refresh/",
@@ -171,6 +179,9 @@ async fn logout_and_deactivation_end_sessions() {
     )
     .await
     .expect(200);
+    api.get("/api/v1/users/profile/", pair["access"].as_str().unwrap())
+        .await
+        .expect(401);
     api.call(
         Method::POST,
         "/api/v1/users/token/refresh/",
@@ -187,6 +198,118 @@ async fn logout_and_deactivation_end_sessions() {
     )
     .await
     .expect(401);
+}
+
+#[tokio::test]
+async fn a_password_change_or_a_role_change_stops_the_other_tokens_at_once() {
+    let api = Api::new().await;
+    let admin = api.login(ADMIN).await;
+    let (phone, laptop) = (api.login(IT1).await, api.login(IT1).await);
+    api.call(
+        Method::PATCH,
+        "/api/v1/users/profile/",
+        Some(&laptop),
+        Some(json!({"password": "new-pass-456", "current_password": PASSWORD})),
+    )
+    .await
+    .expect(200);
+    api.get("/api/v1/users/profile/", &phone).await.expect(401);
+    api.get("/api/v1/users/profile/", &laptop).await.expect(200);
+    // A role change: the member's tokens carry their roles, so they stop and a new login has the new ones.
+    let me = api.get("/api/v1/users/profile/", &laptop).await.expect(200).body;
+    let roles = api
+        .get("/api/v1/tts/roles/?page_size=100", &admin)
+        .await
+        .expect(200)
+        .body;
+    let role = roles["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "Admin")
+        .expect("admin role")["id"]
+        .clone();
+    let path = format!(
+        "/api/v1/tts/roles/{}/users/{}/",
+        role.as_str().unwrap(),
+        me["id"].as_str().unwrap()
+    );
+    api.call(Method::PUT, &path, Some(&admin), None).await.expect(200);
+    api.get("/api/v1/users/profile/", &laptop).await.expect(401);
+    let pair = api
+        .call(
+            Method::POST,
+            "/api/v1/users/token/",
+            None,
+            Some(json!({"username": IT1, "password": "new-pass-456"})),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        claims_of(pair["access"].as_str().unwrap())["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["role"] == "Admin")
+    );
+}
+
+#[tokio::test]
+async fn without_rotation_the_refresh_token_keeps_working_and_answers_access_only() {
+    let api = Api::with(|c| {
+        c.rate_limits = RateLimits::disabled();
+        c.refresh_rotation = false;
+    })
+    .await;
+    let pair = api.login_pair(EMPLOYEE).await;
+    for _ in 0..3 {
+        let r = api
+            .call(
+                Method::POST,
+                "/api/v1/users/token/refresh/",
+                None,
+                Some(json!({"refresh": pair["refresh"]})),
+            )
+            .await
+            .expect(200)
+            .body;
+        assert!(r["access"].is_string());
+        assert!(
+            r.get("refresh").is_none(),
+            "the seed's answer is {{\"access\"}} only: {r}"
+        );
+        api.get("/api/v1/users/profile/", r["access"].as_str().unwrap())
+            .await
+            .expect(200);
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_throttle_the_guessing_client_not_the_owner() {
+    let api = Api::new().await;
+    let login = |peer: &'static str, password: &'static str| {
+        let mut req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/users/token/")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                json!({"username": EMPLOYEE, "password": password}).to_string(),
+            ))
+            .unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(
+            peer.parse::<std::net::SocketAddr>().unwrap(),
+        ));
+        api.send(req)
+    };
+    let free = tts_core::ThrottlePolicy::default().free_failures;
+    for _ in 0..=free {
+        login("203.0.113.7:5000", "a wrong guess").await.expect(401);
+    }
+    let r = login("203.0.113.7:5001", PASSWORD).await.expect(429);
+    assert!(r.headers.get("retry-after").is_some(), "{:?}", r.headers);
+    // The owner, logging in from their own address, is not affected.
+    login("198.51.100.20:7000", PASSWORD).await.expect(200);
 }
 
 #[tokio::test]

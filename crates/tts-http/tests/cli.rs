@@ -156,3 +156,109 @@ fn bad_settings_fail_with_a_clear_message() {
     assert!(!o.status.success());
     assert!(text(&o).contains("jwt_secret"), "{}", text(&o));
 }
+
+#[test]
+fn help_never_shows_secrets_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"]] {
+        let o = server(&dir)
+            .env(
+                "TTS_DATABASE_URL",
+                "postgres://tts:hunter2@db.internal/tts?password=hunter3",
+            )
+            .env("TTS_JWT_SECRET", "jwt-secret-value-0123456789abcdef0123")
+            .env("TTS_ADMIN_PASSWORD", "admin-secret-value")
+            .env("TTS_DEMO_PASSWORD", "demo-secret-value")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let out = text(&o);
+        for secret in [
+            "hunter2",
+            "hunter3",
+            "jwt-secret-value",
+            "admin-secret-value",
+            "demo-secret-value",
+        ] {
+            assert!(!out.contains(secret), "{args:?} shows {secret}: {out}");
+        }
+        if args.len() == 2 {
+            for var in ["TTS_DATABASE_URL", "TTS_TRUSTED_PROXIES", "TTS_RATE_LIMIT_DEFAULT"] {
+                assert!(
+                    out.contains(var) || args[0] == "migrate",
+                    "{args:?} documents {var}: {out}"
+                );
+            }
+        }
+    }
+}
+
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test]
+async fn the_generated_secret_file_is_private_and_shared_by_racing_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let starts: Vec<_> = (0..8)
+        .map(|_| {
+            let data = data.clone();
+            tokio::spawn(async move { tts_http::server::load_or_create_secret(&data).await })
+        })
+        .collect();
+    let mut secrets = Vec::new();
+    for s in starts {
+        secrets.push(s.await.unwrap().expect("secret"));
+    }
+    assert!(secrets[0].len() >= 32);
+    assert!(
+        secrets.iter().all(|s| *s == secrets[0]),
+        "every racer reads the winner's secret"
+    );
+    let file = data.join("jwt_secret");
+    assert_eq!(mode_of(&file), 0o600);
+    let again = tts_http::server::load_or_create_secret(&data).await.unwrap();
+    assert_eq!(again, secrets[0], "kept across restarts");
+}
+
+#[tokio::test]
+async fn a_readable_secret_file_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jwt_secret");
+    std::fs::write(&file, "x".repeat(64)).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = tts_http::server::load_or_create_secret(dir.path())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains("chmod 600"),
+        "{err}"
+    );
+    // The binary says the same and stops.
+    let o = server(&dir)
+        .env("TTS_DATA_DIR", dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).contains("chmod 600"), "{}", text(&o));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(
+        tts_http::server::load_or_create_secret(dir.path()).await.unwrap(),
+        "x".repeat(64).into_bytes()
+    );
+}
+
+#[tokio::test]
+async fn the_secret_is_never_written_through_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("elsewhere");
+    std::os::unix::fs::symlink(&target, dir.path().join("jwt_secret")).unwrap();
+    assert!(tts_http::server::load_or_create_secret(dir.path()).await.is_err());
+    assert!(!target.exists(), "nothing was created through the link");
+}

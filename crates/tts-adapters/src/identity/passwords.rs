@@ -198,8 +198,16 @@ mod tests {
             };
             let ((alg_a, a), (alg_b, b)) = (parsed(&real), parsed(&dummy));
             assert_eq!(alg_a, alg_b);
-            assert_eq!((a.m_cost(), a.t_cost(), a.p_cost()), (b.m_cost(), b.t_cost(), b.p_cost()));
-            assert!(!passwords.verify(None, "not the password of anyone").await.expect("verify"));
+            assert_eq!(
+                (a.m_cost(), a.t_cost(), a.p_cost()),
+                (b.m_cost(), b.t_cost(), b.p_cost())
+            );
+            assert!(
+                !passwords
+                    .verify(None, "not the password of anyone")
+                    .await
+                    .expect("verify")
+            );
         }
     }
 

@@ -87,26 +87,22 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Who a request comes from, for throttling failed logins per account and client: the client's
-/// address, an IPv6 address by its /64 (one host usually owns the whole prefix).
+/// Who a request comes from, for throttling failed logins per account and client:
+/// [`crate::client::client_key`] (the client address, `X-Forwarded-For` only from trusted proxies, IPv6
+/// by its /64), as the rate limits key clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientKey(pub String);
 
 impl FromRequestParts<AppState> for ClientKey {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
+            .map(|c| c.0);
         Ok(ClientKey(match peer {
-            Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-            Some(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(String::new, |v4| v4.to_string()),
-            Some(ip) => ip.to_string(),
+            Some(peer) => crate::client::client_key(peer, &parts.headers, &state.config.trusted_proxies),
             None => String::new(),
         }))
     }

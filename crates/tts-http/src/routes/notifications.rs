@@ -2,16 +2,17 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Params, query_bool};
-use crate::pagination::{Paginated, page_request};
+use crate::extract::{Body, Query, lenient_bool};
+use crate::pagination::{PageParams, PageUrl, Paginated};
+use crate::schema;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tts_core::{Notification, NotificationId, NotificationRequest, NotificationType, TaskId, TicketNumber, UserId};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,7 +35,7 @@ pub struct NotificationOut {
     pub user_id: UserId,
     /// Why it was sent, e.g. `task_assignment`.
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::NotificationType)]
     pub kind: NotificationType,
     /// Short subject.
     pub subject: String,
@@ -90,41 +91,58 @@ pub struct MarkedOut {
 #[serde(deny_unknown_fields)]
 pub struct NotificationIn {
     /// The recipient.
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub user_id: UserId,
     /// Kind (default `system`).
     #[serde(default, rename = "type")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::NotificationType>)]
     pub kind: Option<NotificationType>,
-    /// Short subject.
+    /// Short subject (not blank, at most 255 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 255
+    )]
     pub subject: String,
-    /// Body.
+    /// Body (at most 5,000 characters).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub message: String,
-    /// Related ticket number.
+    /// Related ticket number, e.g. `TKT-2025-0001`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^TKT-[1-9][0-9]{3}-(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3,8})$")]
     pub related_ticket: Option<TicketNumber>,
     /// Related task.
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub related_task: Option<TaskId>,
+}
+
+/// The filters of `GET /notifications/`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationFilters {
+    /// Only read (or only unread) notifications.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_read: Option<bool>,
 }
 
 /// The caller's notifications, newest first (`?is_read=` filters).
 #[utoipa::path(get, path = "/notifications/", tag = "notifications", security(("bearer" = [])),
-    params(("is_read" = Option<bool>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)),
+    params(NotificationFilters, PageParams),
     responses((status = 200, body = Paginated<NotificationOut>), (status = 400, body = ErrorBody)))]
 pub async fn list_notifications(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
-    OriginalUri(uri): OriginalUri,
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<NotificationFilters>,
+    url: PageUrl,
 ) -> ApiResult<Json<Paginated<NotificationOut>>> {
-    let page = page_request(&params)?;
-    let is_read = query_bool("is_read", params.get("is_read"))?;
-    let list = state.engine.notifications(caller.actor(), is_read, page).await?;
-    Ok(Json(Paginated::from_page(list, page, &uri, NotificationOut::from)))
+    let page = paging.request()?;
+    let list = state
+        .engine
+        .notifications(caller.actor(), filters.is_read, page)
+        .await?;
+    Ok(Json(Paginated::from_page(list, page, &url, NotificationOut::from)))
 }
 
 /// Sends an in-app notification to a user (admin or service account).

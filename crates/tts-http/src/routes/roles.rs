@@ -3,7 +3,8 @@
 use super::users::UserOut;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, RawBody, parse_json};
+use crate::extract::{Body, Query, RawBody, parse_json};
+use crate::pagination::{PageParams, PageUrl, Paginated};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -49,9 +50,17 @@ impl From<Role> for RoleOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleIn {
-    /// The system, e.g. `tts`.
+    /// The system, e.g. `tts` (not blank, at most 50 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 50
+    )]
     pub system: String,
-    /// The role's name.
+    /// The role's name (not blank, at most 150 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 150
+    )]
     pub role: String,
 }
 
@@ -82,13 +91,20 @@ pub struct MemberIn {
     pub is_active: Option<bool>,
 }
 
-/// Every role, ordered by system and name.
+/// Every role, ordered by system and name, paginated.
 #[utoipa::path(get, path = "/api/v1/tts/roles/", tag = "roles", security(("bearer" = [])),
-    responses((status = 200, body = Vec<RoleOut>), (status = 401, body = ErrorBody)))]
-pub async fn list_roles(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<RoleOut>>> {
-    Ok(Json(
-        state.engine.roles().await?.into_iter().map(RoleOut::from).collect(),
-    ))
+    params(PageParams),
+    responses((status = 200, body = Paginated<RoleOut>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn list_roles(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<RoleOut>>> {
+    let page = paging.request()?;
+    let roles = state.engine.roles().await?;
+    Ok(Json(Paginated::from_vec(roles, page, &url, RoleOut::from)))
 }
 
 /// Creates a role (admin only).
@@ -113,23 +129,28 @@ fn user_id(raw: &str) -> Result<UserId, ApiError> {
     super::path_id("user", raw)
 }
 
-/// The members of a role, active or not (admins and agents only: it lists e-mails).
+/// The members of a role, active or not, paginated (admins and agents only: it lists e-mails).
 #[utoipa::path(get, path = "/api/v1/tts/roles/{role_id}/users/", tag = "roles", security(("bearer" = [])),
-    params(("role_id" = String, Path)),
-    responses((status = 200, body = Vec<MemberOut>), (status = 404, body = ErrorBody)))]
+    params(("role_id" = String, Path), PageParams),
+    responses((status = 200, body = Paginated<MemberOut>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn role_users(
     State(state): State<AppState>,
     caller: Caller,
     Path(role): Path<String>,
-) -> ApiResult<Json<Vec<MemberOut>>> {
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<MemberOut>>> {
+    let page = paging.request()?;
+    // One query for the members and their profiles.
     let members = state.engine.role_members(caller.actor(), role_id(&role)?).await?;
-    Ok(Json(members.into_iter().map(MemberOut::from).collect()))
+    Ok(Json(Paginated::from_vec(members, page, &url, MemberOut::from)))
 }
 
 /// Grants a role to a user, or changes whether the member takes work (admin only).
 #[utoipa::path(put, path = "/api/v1/tts/roles/{role_id}/users/{user_id}/", tag = "roles",
     security(("bearer" = [])), params(("role_id" = String, Path), ("user_id" = String, Path)),
-    request_body = MemberIn,
+    request_body(content = Option<MemberIn>, description = "optional: without a body (or with an empty one, or \
+        `null`) the member takes work (`is_active` true)"),
     responses((status = 200, body = MemberOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put_member(
     State(state): State<AppState>,
@@ -140,7 +161,7 @@ pub async fn put_member(
 ) -> ApiResult<Json<MemberOut>> {
     let actor = caller.require_admin()?;
     let (role, user) = (role_id(&role)?, user_id(&user)?);
-    let settings: MemberIn = if body.is_empty() {
+    let settings: MemberIn = if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
         MemberIn::default()
     } else {
         parse_json(&headers, &body)?

@@ -4,18 +4,18 @@
 use super::tickets::{AuditOut, TicketOut};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Params, query_bool};
-use crate::pagination::{Paginated, page_request};
+use crate::extract::{Body, Query, lenient_bool};
+use crate::pagination::{PageParams, PageUrl, Paginated};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tts_core::{
     ActionId, ActionOutcome, Assignment, AssignmentId, AssignmentStatus, Origin, RoleId, StepId, TaskId, TaskStatus,
     UserId, WorkflowId,
 };
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -156,10 +156,11 @@ pub struct AvailableActionsOut {
 #[serde(deny_unknown_fields)]
 pub struct ActionIn {
     /// One of the available actions.
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub action_id: ActionId,
-    /// A note recorded in the history.
+    /// A note recorded in the history (at most 5,000 characters).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub comment: String,
 }
 
@@ -189,7 +190,11 @@ pub struct ActionResultOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalateIn {
-    /// Why (required).
+    /// Why (required, not blank, at most 5,000 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 5000
+    )]
     pub reason: String,
 }
 
@@ -198,10 +203,11 @@ pub struct EscalateIn {
 #[serde(deny_unknown_fields)]
 pub struct TransferIn {
     /// Who takes over (must hold the step's role).
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub user_id: UserId,
-    /// Handover notes.
+    /// Handover notes (at most 5,000 characters).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub notes: String,
 }
 
@@ -217,26 +223,38 @@ fn step_out(s: &tts_core::Step) -> StepOut {
     }
 }
 
+/// The filters of `GET /tasks/`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskFilters {
+    /// Only open assignments.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub open: Option<bool>,
+    /// Everyone's assignments, not only the caller's (admins only; others get 403).
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub all: Option<bool>,
+}
+
 /// The caller's assignments, newest first (`?open=true` only open ones; admins may pass `?all=true`).
 #[utoipa::path(get, path = "/tasks/", tag = "tasks", security(("bearer" = [])),
-    params(("open" = Option<bool>, Query), ("all" = Option<bool>, Query, description = "admins only"),
-        ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)),
+    params(TaskFilters, PageParams),
     responses((status = 200, body = Paginated<AssignmentOut>), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn list_tasks(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
-    OriginalUri(uri): OriginalUri,
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<TaskFilters>,
+    url: PageUrl,
 ) -> ApiResult<Json<Paginated<AssignmentOut>>> {
-    let page = page_request(&params)?;
-    let open = query_bool("open", params.get("open"))?.unwrap_or(false);
-    let all = query_bool("all", params.get("all"))?.unwrap_or(false);
+    let page = paging.request()?;
+    let open = filters.open.unwrap_or(false);
+    let all = filters.all.unwrap_or(false);
     if all {
         caller.require_admin()?;
     }
     let list = state.engine.assignments(caller.actor(), open, all, page).await?;
-    Ok(Json(Paginated::from_page(list, page, &uri, AssignmentOut::from)))
+    Ok(Json(Paginated::from_page(list, page, &url, AssignmentOut::from)))
 }
 
 /// A task the caller may see.
@@ -361,13 +379,16 @@ pub async fn transfer(
 
 /// The audit trail of a task, oldest first.
 #[utoipa::path(get, path = "/tasks/{id}/history/", tag = "tasks", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = Vec<AuditOut>), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path), PageParams),
+    responses((status = 200, body = Paginated<AuditOut>), (status = 404, body = ErrorBody)))]
 pub async fn task_history(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<AuditOut>>> {
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<AuditOut>>> {
+    let page = paging.request()?;
     let trail = state.engine.task_history(caller.actor(), task_id(&id)?).await?;
-    Ok(Json(trail.into_iter().map(AuditOut::from).collect()))
+    Ok(Json(Paginated::from_vec(trail, page, &url, AuditOut::from)))
 }

@@ -2,18 +2,19 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Params, RawBody, parse_json, query_bool, query_param};
-use crate::pagination::{Paginated, page_request};
+use crate::extract::{Body, Query, RawBody, lenient_bool, parse_json};
+use crate::pagination::{PageParams, PageUrl, Paginated};
+use crate::schema;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tts_core::domain::audit::AuditEntry;
 use tts_core::ports::store::{TicketOrdering, TicketQuery};
 use tts_core::{Employee, IdempotencyKey, NewTicket, Priority, Ticket, TicketEdit, TicketRef, TicketStatus, UserId};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -31,13 +32,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct EmployeeDto {
     /// The requester's id in the source system (any JSON value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub id: Option<serde_json::Value>,
-    /// Display name.
+    /// Display name (at most 255 characters).
     #[serde(default)]
+    #[schema(max_length = 255)]
     pub name: String,
-    /// Contact e-mail.
+    /// Contact e-mail (at most 255 characters).
     #[serde(default)]
+    #[schema(max_length = 255)]
     pub email: String,
 }
 
@@ -60,10 +63,10 @@ pub struct TicketOut {
     /// Routing key.
     pub department: Option<String>,
     /// `low`, `medium`, `high` or `critical`.
-    #[schema(value_type = String, example = "high")]
+    #[schema(value_type = schema::Priority, example = "high")]
     pub priority: Priority,
     /// `open`, `in_progress`, `on_hold`, `pending`, `resolved`, `closed`, `rejected` or `withdrawn`.
-    #[schema(value_type = String, example = "open")]
+    #[schema(value_type = schema::TicketStatus, example = "open")]
     pub status: TicketStatus,
     /// The requester.
     pub employee: EmployeeDto,
@@ -106,28 +109,41 @@ impl From<Ticket> for TicketOut {
     }
 }
 
-/// A new ticket (the seed's create body).
+/// A new ticket (the seed's create body). Unknown fields are refused (422 naming them), so a misspelt
+/// routing field such as `sub_category` cannot silently change where the ticket goes.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TicketIn {
-    /// One-line summary (1..=255 characters).
+    /// One-line summary (1..=255 characters, not blank).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 255
+    )]
     pub subject: String,
     /// Free text (at most 20,000 characters).
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub description: String,
-    /// Routing key (required).
+    /// Routing key (required, not blank, at most 100 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 100
+    )]
     pub category: String,
-    /// Routing key.
+    /// Routing key (at most 100 characters; blank means none).
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub subcategory: Option<String>,
-    /// Routing key.
+    /// Routing key (at most 100 characters; blank means none).
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub department: Option<String>,
     /// `low`, `medium` (default), `high` or `critical`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Priority>)]
     pub priority: Option<Priority>,
     /// The requester; defaults to the caller's own name and e-mail.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::object")]
     pub employee: Option<EmployeeDto>,
 }
 
@@ -135,29 +151,40 @@ pub struct TicketIn {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketPatch {
-    /// New subject.
+    /// New subject (not blank, at most 255 characters).
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 255
+    )]
     pub subject: Option<String>,
-    /// New description.
+    /// New description (at most 20,000 characters).
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
-    /// New category (before allocation, or admins).
+    /// New category (before allocation, or admins; not blank, at most 100 characters).
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 100
+    )]
     pub category: Option<String>,
     /// New subcategory; empty clears.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub subcategory: Option<String>,
     /// New department; empty clears.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub department: Option<String>,
     /// New priority (before allocation, or admins).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Priority>)]
     pub priority: Option<Priority>,
     /// A status move allowed by the status table for the caller (e.g. the requester may close a resolved
     /// ticket).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::TicketStatus>)]
     pub status: Option<TicketStatus>,
 }
 
@@ -174,11 +201,11 @@ pub struct AuditOut {
     /// The task involved, if any.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub task: Option<tts_core::TaskId>,
-    /// State before.
-    #[schema(value_type = Object)]
+    /// State before (any JSON value; null when there was none).
+    #[schema(value_type = Value)]
     pub before: serde_json::Value,
-    /// State after.
-    #[schema(value_type = Object)]
+    /// State after (any JSON value; null when there is none).
+    #[schema(value_type = Value)]
     pub after: serde_json::Value,
 }
 
@@ -208,57 +235,95 @@ pub(crate) fn ticket_ref(raw: &str) -> Result<TicketRef, ApiError> {
     super::path_id("ticket", raw)
 }
 
-fn ordering(raw: Option<&str>) -> Result<TicketOrdering, ApiError> {
-    Ok(match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None | Some("-created_at") => TicketOrdering::NewestFirst,
-        Some("created_at") => TicketOrdering::OldestFirst,
-        Some("-priority") => TicketOrdering::PriorityDesc,
-        Some("-updated_at") => TicketOrdering::UpdatedDesc,
-        Some(other) => {
-            return Err(ApiError::bad_field(
-                "ordering",
-                format!("{other:?} is not one of -created_at, created_at, -priority, -updated_at"),
-            ));
+/// How `GET /tickets/` orders.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+pub enum Ordering {
+    /// Newest first (the default).
+    #[default]
+    #[serde(rename = "-created_at")]
+    NewestFirst,
+    /// Oldest first.
+    #[serde(rename = "created_at")]
+    OldestFirst,
+    /// Most urgent first.
+    #[serde(rename = "-priority")]
+    PriorityDesc,
+    /// Most recently changed first.
+    #[serde(rename = "-updated_at")]
+    UpdatedDesc,
+}
+
+impl From<Ordering> for TicketOrdering {
+    fn from(o: Ordering) -> Self {
+        match o {
+            Ordering::NewestFirst => TicketOrdering::NewestFirst,
+            Ordering::OldestFirst => TicketOrdering::OldestFirst,
+            Ordering::PriorityDesc => TicketOrdering::PriorityDesc,
+            Ordering::UpdatedDesc => TicketOrdering::UpdatedDesc,
         }
-    })
+    }
+}
+
+/// The filters of `GET /tickets/`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TicketFilters {
+    /// Only tickets with this status.
+    #[param(value_type = Option<schema::TicketStatus>, inline)]
+    pub status: Option<TicketStatus>,
+    /// Only tickets with this priority.
+    #[param(value_type = Option<schema::Priority>, inline)]
+    pub priority: Option<Priority>,
+    /// Only this category (case-insensitive; empty: any).
+    #[param(max_length = 255)]
+    pub category: Option<String>,
+    /// Only this department (case-insensitive; empty: any).
+    #[param(max_length = 255)]
+    pub department: Option<String>,
+    /// Only tickets that have (or have not) got a workflow task.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_task_allocated: Option<bool>,
+    /// A substring of the subject, the description or the ticket number (empty: any).
+    #[param(max_length = 255)]
+    pub search: Option<String>,
+    /// The order (default `-created_at`).
+    #[param(value_type = Option<Ordering>, inline)]
+    pub ordering: Option<Ordering>,
+}
+
+fn at_most_255(name: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
+    match v.filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > 255 => Err(ApiError::bad_field(name, "must be at most 255 characters")),
+        v => Ok(v),
+    }
 }
 
 /// The tickets the caller may see, filtered and paginated.
 #[utoipa::path(get, path = "/tickets/", tag = "tickets", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query, description = "1..=100"),
-        ("status" = Option<String>, Query), ("priority" = Option<String>, Query),
-        ("category" = Option<String>, Query), ("department" = Option<String>, Query),
-        ("is_task_allocated" = Option<bool>, Query),
-        ("search" = Option<String>, Query, description = "substring of subject, description or number"),
-        ("ordering" = Option<String>, Query, description = "-created_at (default), created_at, -priority, -updated_at")),
+    params(PageParams, TicketFilters),
     responses((status = 200, body = Paginated<TicketOut>), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn list_tickets(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
-    OriginalUri(uri): OriginalUri,
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<TicketFilters>,
+    url: PageUrl,
 ) -> ApiResult<Json<Paginated<TicketOut>>> {
-    let page = page_request(&params)?;
-    let text = |name: &str| -> Result<Option<String>, ApiError> {
-        match params.get(name).map(str::trim).filter(|s| !s.is_empty()) {
-            Some(v) if v.chars().count() > 255 => Err(ApiError::bad_field(name, "must be at most 255 characters")),
-            v => Ok(v.map(str::to_string)),
-        }
-    };
+    let page = paging.request()?;
     let query = TicketQuery {
         visible_to: None,
-        status: query_param("status", params.get("status"))?,
-        priority: query_param("priority", params.get("priority"))?,
-        category: text("category")?,
-        department: text("department")?,
-        is_task_allocated: query_bool("is_task_allocated", params.get("is_task_allocated"))?,
-        search: text("search")?,
-        ordering: ordering(params.get("ordering"))?,
+        status: filters.status,
+        priority: filters.priority,
+        category: at_most_255("category", filters.category)?,
+        department: at_most_255("department", filters.department)?,
+        is_task_allocated: filters.is_task_allocated,
+        search: at_most_255("search", filters.search)?,
+        ordering: filters.ordering.unwrap_or_default().into(),
         page,
     };
     let tickets = state.engine.list_tickets(caller.actor(), query).await?;
-    Ok(Json(Paginated::from_page(tickets, page, &uri, TicketOut::from)))
+    Ok(Json(Paginated::from_page(tickets, page, &url, TicketOut::from)))
 }
 
 /// Opens a ticket; allocation to a workflow follows asynchronously (`is_task_allocated` turns true).
@@ -266,7 +331,8 @@ pub async fn list_tickets(
 /// With an `Idempotency-Key` header, a retry with the same key and body returns the first response
 /// (200, nothing created); the same key with a different body gets 422.
 #[utoipa::path(post, path = "/tickets/", tag = "tickets", security(("bearer" = [])), request_body = TicketIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters",
+        pattern = r"^[!-~]{1,255}$")),
     responses((status = 201, body = TicketOut), (status = 200, body = TicketOut, description = "idempotent replay"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -349,28 +415,72 @@ async fn apply_patch(state: &AppState, caller: &Caller, r: TicketRef, patch: Tic
     Ok(state.engine.update_ticket(actor, r, edit).await?)
 }
 
+/// A ticket's editable fields as `PUT` replaces them: `subject` and `category` are required; fields
+/// left out stay as they are.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketPut {
+    /// New subject (not blank, at most 255 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]", max_length = 255)]
+    pub subject: Option<String>,
+    /// New description (at most 20,000 characters).
+    #[serde(default)]
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    /// New category (before allocation, or admins; not blank, at most 100 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]", max_length = 100)]
+    pub category: Option<String>,
+    /// New subcategory; empty clears.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub subcategory: Option<String>,
+    /// New department; empty clears.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub department: Option<String>,
+    /// New priority (before allocation, or admins).
+    #[serde(default)]
+    #[schema(value_type = Option<schema::Priority>)]
+    pub priority: Option<Priority>,
+    /// A status move allowed by the status table for the caller.
+    #[serde(default)]
+    #[schema(value_type = Option<schema::TicketStatus>)]
+    pub status: Option<TicketStatus>,
+}
+
 /// Replaces a ticket's editable fields (`subject` and `category` required).
 #[utoipa::path(put, path = "/tickets/{id}/", tag = "tickets", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = TicketPatch,
+    params(("id" = String, Path)), request_body = TicketPut,
     responses((status = 200, body = TicketOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_ticket(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Body(patch): Body<TicketPatch>,
+    Body(put): Body<TicketPut>,
 ) -> ApiResult<Json<TicketOut>> {
     let r = ticket_ref(&id)?;
     let mut missing = Vec::new();
-    if patch.subject.is_none() {
+    if put.subject.is_none() {
         missing.push(tts_core::FieldError::new("subject", "required"));
     }
-    if patch.category.is_none() {
+    if put.category.is_none() {
         missing.push(tts_core::FieldError::new("category", "required"));
     }
     if !missing.is_empty() {
         return Err(ApiError::Core(tts_core::Error::Validation(missing)));
     }
+    let patch = TicketPatch {
+        subject: put.subject,
+        description: put.description,
+        category: put.category,
+        subcategory: put.subcategory,
+        department: put.department,
+        priority: put.priority,
+        status: put.status,
+    };
     Ok(Json(apply_patch(&state, &caller, r, patch).await?.into()))
 }
 
@@ -431,13 +541,16 @@ pub async fn push_to_workflow(
 
 /// The audit trail of a ticket and its task, oldest first.
 #[utoipa::path(get, path = "/tickets/{id}/history/", tag = "tickets", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = Vec<AuditOut>), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path), PageParams),
+    responses((status = 200, body = Paginated<AuditOut>), (status = 404, body = ErrorBody)))]
 pub async fn ticket_history(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<AuditOut>>> {
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<AuditOut>>> {
+    let page = paging.request()?;
     let trail = state.engine.ticket_history(caller.actor(), ticket_ref(&id)?).await?;
-    Ok(Json(trail.into_iter().map(AuditOut::from).collect()))
+    Ok(Json(Paginated::from_vec(trail, page, &url, AuditOut::from)))
 }

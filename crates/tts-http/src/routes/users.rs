@@ -3,11 +3,11 @@
 use crate::auth::jwt::{RoleClaim, TokenType};
 use crate::auth::{Caller, ClientKey};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Params};
-use crate::pagination::{Paginated, page_request};
+use crate::extract::{Body, Query};
+use crate::pagination::{PageParams, PageUrl, Paginated};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -206,11 +206,16 @@ pub async fn profile(State(state): State<AppState>, caller: Caller) -> ApiResult
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
-    /// New display name.
+    /// New display name (not blank, at most 150 characters).
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 150
+    )]
     pub full_name: Option<String>,
     /// New password (8..=128 characters); needs `current_password`.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// The current password, required to set a new one.
     #[serde(default)]
@@ -242,18 +247,19 @@ pub async fn update_profile(
 
 /// Every user, ordered by e-mail (admin only).
 #[utoipa::path(get, path = "/api/v1/users/", tag = "users", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)),
-    responses((status = 200, body = Paginated<UserOut>), (status = 403, body = ErrorBody)))]
+    params(PageParams),
+    responses((status = 200, body = Paginated<UserOut>), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
-    OriginalUri(uri): OriginalUri,
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
 ) -> ApiResult<Json<Paginated<UserOut>>> {
     let actor = caller.require_admin()?;
-    let page = page_request(&params)?;
+    let page = paging.request()?;
     let users = state.engine.list_users(actor, page).await?;
-    Ok(Json(Paginated::from_page(users, page, &uri, UserOut::from)))
+    Ok(Json(Paginated::from_page(users, page, &url, UserOut::from)))
 }
 
 /// A new user.
@@ -261,11 +267,20 @@ pub async fn list_users(
 #[serde(deny_unknown_fields)]
 pub struct UserIn {
     /// Login e-mail (unique).
+    #[schema(
+        pattern = r"^[\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$",
+        max_length = 254
+    )]
     pub email: String,
-    /// Display name.
+    /// Display name (not blank, at most 150 characters).
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 150
+    )]
     pub full_name: String,
     /// Initial password (8..=128 characters); omit for users who log in later.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 
@@ -299,15 +314,24 @@ pub async fn create_user(
 pub struct UserPatch {
     /// New e-mail.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^.\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$",
+        max_length = 254
+    )]
     pub email: Option<String>,
-    /// New display name.
+    /// New display name (not blank, at most 150 characters).
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+        max_length = 150
+    )]
     pub full_name: Option<String>,
     /// False deactivates: the user can no longer log in or refresh, and gets no new work.
     #[serde(default)]
     pub is_active: Option<bool>,
-    /// New password.
+    /// New password (8..=128 characters).
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 

@@ -3,15 +3,17 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Params, query_param};
+use crate::extract::{Body, Query, RawBody, from_json_value, parse_json_value};
+use crate::pagination::{PageParams, PageUrl, Paginated};
+use crate::schema;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tts_core::domain::matching::TicketKey;
 use tts_core::{Priority, Problem, RoleId, Workflow, WorkflowDefinition, WorkflowId, WorkflowStatus};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `transitions`), `created_at`, `updated_at`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(transparent)]
-#[schema(value_type = Object)]
+#[schema(value_type = schema::Workflow)]
 pub struct WorkflowOut(pub Workflow);
 
 /// A workflow definition as an admin writes it: `name`, `description`, `match_key {category,
@@ -41,8 +43,61 @@ pub struct WorkflowOut(pub Workflow);
 /// name, from_step, to_step}]`; step and transition ids are UUIDs chosen by the client.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(transparent)]
-#[schema(value_type = Object)]
+#[schema(value_type = schema::WorkflowDefinition)]
 pub struct WorkflowIn(pub WorkflowDefinition);
+
+impl WorkflowIn {
+    /// Reads a definition from a JSON body: serde alone would also read the nested objects from arrays,
+    /// and SLA targets are bounded as the document says (at most `i64::MAX` seconds, what every store
+    /// keeps).
+    pub fn from_body(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+        let value = parse_json_value(headers, body)?;
+        let expect = |path: String, v: Option<&serde_json::Value>, array: bool| match v {
+            Some(v) if !(if array { v.is_array() } else { v.is_object() }) => Err(ApiError::invalid_field(
+                path,
+                format!(
+                    "invalid type: {}, expected {}",
+                    crate::extract::kind_of(v),
+                    if array { "an array" } else { "an object" }
+                ),
+            )),
+            _ => Ok(()),
+        };
+        expect("match_key".into(), value.get("match_key"), false)?;
+        expect("sla".into(), value.get("sla").filter(|v| !v.is_null()), false)?;
+        for list in ["steps", "transitions"] {
+            expect(list.into(), value.get(list), true)?;
+            for (i, item) in value
+                .get(list)
+                .and_then(|l| l.as_array())
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                expect(format!("{list}[{i}]"), Some(item), false)?;
+                if list == "steps" {
+                    expect(format!("{list}[{i}].position"), item.get("position"), false)?;
+                }
+            }
+        }
+        let def: WorkflowDefinition = from_json_value(value)?;
+        let sla = def.sla;
+        for (name, v) in [
+            ("low", sla.low),
+            ("medium", sla.medium),
+            ("high", sla.high),
+            ("critical", sla.critical),
+        ] {
+            if v.is_some_and(|v| i64::try_from(v).is_err()) {
+                return Err(ApiError::invalid_field(
+                    format!("sla.{name}"),
+                    format!("must be at most {} seconds", i64::MAX),
+                ));
+            }
+        }
+        Ok(WorkflowIn(def))
+    }
+}
 
 /// A validation report.
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,7 +118,8 @@ pub struct ValidationOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchIn {
-    /// Category.
+    /// Category (not blank).
+    #[schema(pattern = r"[^\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
     pub category: String,
     /// Subcategory.
     #[serde(default)]
@@ -73,7 +129,7 @@ pub struct MatchIn {
     pub department: Option<String>,
     /// Priority (default `medium`).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Priority>)]
     pub priority: Option<Priority>,
 }
 
@@ -113,34 +169,29 @@ fn workflow_id(raw: &str) -> Result<WorkflowId, ApiError> {
     super::path_id("workflow", raw)
 }
 
-fn status_param(raw: Option<&str>) -> Result<Option<WorkflowStatus>, ApiError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => serde_json::from_value(serde_json::Value::String(s.to_string()))
-            .map(Some)
-            .map_err(|_| ApiError::bad_field("status", format!("{s:?} is not one of draft, active, paused, archived"))),
-    }
+/// The filters of `GET /workflows/`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkflowFilters {
+    /// Only workflows with this status.
+    #[param(value_type = Option<schema::WorkflowStatus>, inline)]
+    pub status: Option<WorkflowStatus>,
 }
 
-/// Every workflow, by name (`?status=` filters).
+/// Every workflow, by name (`?status=` filters), paginated.
 #[utoipa::path(get, path = "/workflows/", tag = "workflows", security(("bearer" = [])),
-    params(("status" = Option<String>, Query, description = "draft, active, paused or archived")),
-    responses((status = 200, body = Vec<WorkflowOut>), (status = 400, body = ErrorBody)))]
+    params(WorkflowFilters, PageParams),
+    responses((status = 200, body = Paginated<WorkflowOut>), (status = 400, body = ErrorBody)))]
 pub async fn list_workflows(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Params,
-) -> ApiResult<Json<Vec<WorkflowOut>>> {
-    let status = status_param(params.get("status"))?;
-    Ok(Json(
-        state
-            .engine
-            .workflows(status)
-            .await?
-            .into_iter()
-            .map(WorkflowOut)
-            .collect(),
-    ))
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<WorkflowFilters>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<WorkflowOut>>> {
+    let page = paging.request()?;
+    let all = state.engine.workflows(filters.status).await?;
+    Ok(Json(Paginated::from_vec(all, page, &url, WorkflowOut)))
 }
 
 /// Creates a draft (admin only); drafts take no tickets until published.
@@ -150,9 +201,11 @@ pub async fn list_workflows(
 pub async fn create_workflow(
     State(state): State<AppState>,
     caller: Caller,
-    Body(def): Body<WorkflowIn>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<WorkflowOut>)> {
     let actor = caller.require_admin()?;
+    let def = WorkflowIn::from_body(&headers, &body)?;
     let w = state.engine.create_workflow(actor, def.0).await?;
     Ok((StatusCode::CREATED, Json(WorkflowOut(w))))
 }
@@ -177,9 +230,11 @@ pub async fn put_workflow(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Body(def): Body<WorkflowIn>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<WorkflowOut>> {
     let actor = caller.require_admin()?;
+    let def = WorkflowIn::from_body(&headers, &body)?;
     let w = state.engine.update_workflow(actor, workflow_id(&id)?, def.0).await?;
     Ok(Json(WorkflowOut(w)))
 }
@@ -275,32 +330,42 @@ pub async fn match_workflow(
     }))
 }
 
-/// The actions of a workflow (`?workflow_id=` required).
+/// The parameters of `GET /transitions/`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransitionFilters {
+    /// The workflow whose actions to list.
+    #[param(value_type = String, format = Uuid)]
+    pub workflow_id: uuid::Uuid,
+}
+
+/// The actions of a workflow (`?workflow_id=` required), paginated.
 #[utoipa::path(get, path = "/transitions/", tag = "workflows", security(("bearer" = [])),
-    params(("workflow_id" = String, Query)),
-    responses((status = 200, body = Vec<TransitionOut>), (status = 400, body = ErrorBody),
+    params(TransitionFilters, PageParams),
+    responses((status = 200, body = Paginated<TransitionOut>), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn list_transitions(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Params,
-) -> ApiResult<Json<Vec<TransitionOut>>> {
-    let id: WorkflowId = query_param("workflow_id", params.get("workflow_id"))?
-        .ok_or_else(|| ApiError::bad_field("workflow_id", "required"))?;
-    let w = state.engine.workflow(id).await?;
+    Query(paging): Query<PageParams>,
+    Query(filters): Query<TransitionFilters>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<TransitionOut>>> {
+    let page = paging.request()?;
+    let w = state.engine.workflow(WorkflowId(filters.workflow_id)).await?;
     let def = &w.definition;
     let name = |s: tts_core::StepId| def.step(s).map(|s| s.name.clone());
-    Ok(Json(
-        def.transitions
-            .iter()
-            .map(|t| TransitionOut {
-                id: t.id,
-                name: t.name.clone(),
-                from_step: t.from_step,
-                from_step_name: name(t.from_step).unwrap_or_default(),
-                to_step: t.to_step,
-                to_step_name: t.to_step.and_then(name),
-            })
-            .collect(),
-    ))
+    let all: Vec<TransitionOut> = def
+        .transitions
+        .iter()
+        .map(|t| TransitionOut {
+            id: t.id,
+            name: t.name.clone(),
+            from_step: t.from_step,
+            from_step_name: name(t.from_step).unwrap_or_default(),
+            to_step: t.to_step,
+            to_step_name: t.to_step.and_then(name),
+        })
+        .collect();
+    Ok(Json(Paginated::from_vec(all, page, &url, |t| t)))
 }

@@ -38,6 +38,12 @@ impl Reply {
     }
 }
 
+/// The path and query of an absolute URL (`next` / `previous` links), to send in-process.
+pub fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
 pub struct Api {
     pub app: Router,
     pub engine: Arc<Engine>,
