@@ -45,3 +45,29 @@ async fn workers_allocate_and_notify_then_stop() {
         .await
         .expect("workers stop promptly");
 }
+
+/// An idle server for a minute: the consumers wake every `idle_poll` (250 ms by default) and give up
+/// their wait on the queue each time. The waits they give up unregister, so the queue holds at most one
+/// waiter per consumer loop at any moment, not one per poll.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_idle_minute_piles_up_no_waiters() {
+    let queue = Arc::new(tts_core::memory::MemoryQueue::new());
+    let engine = Arc::new(Engine::in_memory().queue(queue.clone()).build().expect("engine"));
+    let config = WorkerConfig::default();
+    let loops = config.consumers_per_queue;
+    let idle_poll = config.idle_poll;
+    let workers = Workers::spawn(Arc::clone(&engine), config);
+    let tickets = engine.config().queues.tickets.clone();
+    let mut most = 0;
+    for _ in 0..(60_000 / idle_poll.as_millis().max(1)) {
+        tokio::time::sleep(idle_poll).await;
+        most = most.max(queue.waiters(&tickets));
+    }
+    assert!(most >= 1, "the consumers were waiting on the queue");
+    assert!(
+        most <= loops,
+        "{most} waiters on the ticket queue with {loops} consumer loops after an idle minute"
+    );
+    workers.stop().await;
+    assert_eq!(queue.waiters(&tickets), 0, "stopped consumers leave no waiter behind");
+}
