@@ -323,8 +323,7 @@ impl Ctx {
                 self.engine
                     .create_ticket(self.requester, new, None)
                     .await
-                    .expect("create_ticket")
-                    .ticket;
+                    .expect("create_ticket");
             }
             Work::Ticket => {
                 let n = self.next_ticket.fetch_add(1, Ordering::Relaxed);

@@ -228,7 +228,7 @@ mod tests {
                     running.fetch_sub(1, Ordering::SeqCst);
                 })
                 .await
-                .expect("run")
+                .expect("run");
             })
         });
         for job in jobs.collect::<Vec<_>>() {

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use tts_core::ports::store::{
     AssignmentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
 };
-use tts_core::{Assignment, Notification, Result, SessionId, Ticket, User};
+use tts_core::{Assignment, Notification, Result, SessionId, Ticket, User, UserId};
 
 /// A `WHERE` clause built condition by condition, with numbered placeholders.
 #[derive(Debug, Default)]
@@ -158,6 +158,17 @@ async fn list_users(reader: Reader<'_>, p: PageRequest) -> Result<Page<User>> {
     page(reader, "users", Filter::default(), "email, id", p).await
 }
 
+async fn user(reader: Reader<'_>, id: UserId) -> Result<Option<User>> {
+    let rows = reader
+        .fetch(
+            "SELECT data FROM users WHERE id = $1".into(),
+            vec![Arg::Uuid(id.0)],
+            |r| r.json::<User>(0),
+        )
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
 async fn sessions_ended_since(reader: Reader<'_>, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>> {
     let sql = "SELECT id, ended_at FROM refresh_sessions WHERE ended_at > $1 ORDER BY ended_at, id";
     let since = storable(since);
@@ -187,6 +198,10 @@ impl Queries for super::sqlite::SqliteStore {
         list_users(self.reader(), page).await
     }
 
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        user(self.reader(), id).await
+    }
+
     async fn sessions_ended_since(&self, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>> {
         sessions_ended_since(self.reader(), since).await
     }
@@ -209,6 +224,10 @@ impl Queries for super::postgres::PgStore {
 
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
         list_users(self.reader(), page).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        user(self.reader(), id).await
     }
 
     async fn sessions_ended_since(&self, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>> {

@@ -117,12 +117,12 @@ impl Engine {
         if let Some(key) = &key {
             key.check()?;
         }
-        // Checked in a read unit first: on SQLite the writer, which every create waits for, stays free.
+        // Checked with a lock-free read before the unit: the unit (and on SQLite the one writer every
+        // create waits for) is not held for it.
         let new = if actor.is_staff() {
             new
         } else {
-            self.read(actor, async move |cmd| on_behalf(cmd, actor, new.clone()).await)
-                .await?
+            on_behalf(self, actor, new).await?
         };
         let keyed = key.is_some();
         let mut raced = false;
@@ -236,8 +236,8 @@ async fn replay(cmd: &mut Cmd<'_>, actor: Actor, key: &IdempotencyKey) -> Result
 
 /// The ticket as the actor may file it: a requester's own profile fills the `employee` they left out,
 /// and naming somebody else is refused unless an admin or agent files on their behalf.
-async fn on_behalf(cmd: &mut Cmd<'_>, actor: Actor, mut new: NewTicket) -> Result<NewTicket> {
-    let Some(me) = cmd.tx.user(actor.user).await? else {
+async fn on_behalf(engine: &Engine, actor: Actor, mut new: NewTicket) -> Result<NewTicket> {
+    let Some(me) = engine.store.user(actor.user).await? else {
         // An identity the directory does not know (an embedder's own users): nothing to compare with.
         return Ok(new);
     };

@@ -120,6 +120,9 @@ impl Queries for FaultyStore {
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
         self.inner.list_users(page).await
     }
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        self.inner.user(id).await
+    }
     async fn sessions_ended_since(&self, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>> {
         self.inner.sessions_ended_since(since).await
     }

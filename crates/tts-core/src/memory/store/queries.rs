@@ -6,7 +6,7 @@ use crate::domain::task::Assignment;
 use crate::domain::ticket::Ticket;
 use crate::domain::user::User;
 use crate::error::Result;
-use crate::ids::{SessionId, TicketId};
+use crate::ids::{SessionId, TicketId, UserId};
 use crate::ports::store::{
     AssignmentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
 };
@@ -121,6 +121,10 @@ impl Queries for MemoryStore {
         let mut all: Vec<User> = state.users.values().cloned().collect();
         all.sort_by(|a, b| (&a.email, a.id).cmp(&(&b.email, b.id)));
         Ok(Page::slice(all, page))
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        Ok(self.state.lock().await.users.get(&id).cloned())
     }
 
     async fn sessions_ended_since(&self, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>> {

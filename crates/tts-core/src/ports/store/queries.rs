@@ -150,6 +150,8 @@ pub trait Queries: Send + Sync {
     async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>>;
     /// A page of users ordered by e-mail.
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
+    /// A user's profile, read without a unit (checks a command makes before it opens one).
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
     /// Sessions that ended after `since`, with when (so that every server refuses their access tokens
     /// from then on), oldest first.
     async fn sessions_ended_since(&self, since: DateTime<Utc>) -> Result<Vec<(SessionId, DateTime<Utc>)>>;

@@ -303,6 +303,7 @@ macro_rules! store_conformance {
                     assignment_list_filters_by_user_and_open_newest_first,
                     notification_list_filters_by_user_and_read_newest_first,
                     user_list_is_ordered_by_email_with_totals,
+                    a_user_is_read_by_id_without_a_unit,
             }
             $crate::__store_conformance_cases! {
                 store units:

@@ -543,3 +543,27 @@ pub async fn user_list_is_ordered_by_email_with_totals(store: &dyn Store) {
         "a page past the end is empty with the total"
     );
 }
+
+/// `Queries::user` reads a committed profile without a unit, and nothing for an unknown id or for a user
+/// whose unit was dropped.
+pub async fn a_user_is_read_by_id_without_a_unit(store: &dyn Store) {
+    let ada = user("Ada");
+    let mut tx = write(store).await;
+    tx.insert_user(&ada).await.expect("insert a user");
+    commit(tx, "a user").await;
+    assert_eq!(
+        store.user(ada.id).await.expect("read").as_ref(),
+        Some(&ada),
+        "a user reads back whole"
+    );
+    let ghost = user("Ghost");
+    let mut tx = write(store).await;
+    tx.insert_user(&ghost).await.expect("insert a user");
+    drop(tx);
+    assert_eq!(
+        store.user(ghost.id).await.expect("read"),
+        None,
+        "a dropped unit's user is not there"
+    );
+    assert_eq!(store.user(id()).await.expect("read"), None, "an unknown id is none");
+}
