@@ -2,7 +2,7 @@
 //!
 //! Commands load what they need, let the pure domain decide, then write the changes, one audit entry and
 //! the outbox messages for their events in the same unit. Every command runs through one runner
-//! ([`command`]): commit on success, nothing kept on failure, and a unit that loses a race (a retryable
+//! (`command.rs`): commit on success, nothing kept on failure, and a unit that loses a race (a retryable
 //! backend conflict) is run again from the start, up to [`EngineConfig::max_retries`] times.
 //!
 //! | module | commands |
