@@ -1,7 +1,7 @@
 //! Benchmarks of engine commands on the in-memory adapters, on a tokio current-thread runtime.
 //!
-//! Every sample gets a fresh engine (`Engine::in_memory().build()`: memory store and queue, system clock,
-//! UUIDv7 ids) set up by `Actor::system()`: a role with 5 users and a published 3-step round-robin
+//! Every sample gets a fresh engine (`Engine::in_memory().build()`: memory store, its outbox the queue,
+//! system clock, UUIDv7 ids) set up by `Actor::system()`: a role with 5 users and a published 3-step round-robin
 //! workflow (`Triage -> Work -> Review -> complete`, with reject back-edges). A fresh engine per sample
 //! keeps memory bounded and every sample measuring the same store size.
 //!
@@ -27,9 +27,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 use tts_core::ports::IdGen;
+use tts_core::ports::store::UnitOptions;
 use tts_core::{
-    ActionId, ActionOutcome, Actor, Allocation, AssignmentStrategy, Consumer, Engine, MatchKey, NewTicket, NewUser,
-    Position, Priority, RoleId, Sla, Step, StepId, TaskId, Transition, UserId, WorkflowDefinition,
+    ActionId, ActionOutcome, Actor, Allocation, AssignmentStrategy, Engine, MatchKey, NewTicket, NewUser, Position,
+    Priority, RoleId, Sla, Step, StepId, TaskId, Transition, UserId, WorkflowDefinition,
 };
 
 /// Elements timed between two untimed outbox pumps.
@@ -192,15 +193,18 @@ impl Fixture {
     }
 }
 
-/// Relays the outbox to the queues and empties them (untimed bookkeeping between chunks).
+/// Empties the outbox without consuming it (untimed bookkeeping between chunks).
 async fn drain(engine: &Engine) {
-    engine.pump_all().await.expect("pump");
-    for consumer in [Consumer::Allocation, Consumer::Notifications] {
-        let queue = engine.consumer_queue(consumer);
-        while let Some(delivery) = engine.queue().receive(queue).await.expect("receive") {
-            engine.queue().ack(&delivery).await.expect("ack");
-        }
-    }
+    let mut tx = engine.store().begin(UnitOptions::background()).await.expect("unit");
+    let ids: Vec<_> = tx
+        .unsent_outbox(usize::MAX)
+        .await
+        .expect("outbox")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    tx.finish_outbox(&ids).await.expect("finish");
+    tx.commit().await.expect("commit");
 }
 
 /// Times `iters` elements on a fresh fixture, `CHUNK` at a time: `prepare` (untimed) builds a chunk's

@@ -486,6 +486,7 @@ async fn pipeline(ctx: &Arc<Ctx>, clients: usize, ops: u64) -> Run {
             let (ctx, allocated, queue) = (Arc::clone(ctx), Arc::clone(&allocated), queue.clone());
             tokio::spawn(async move {
                 while allocated.load(Ordering::Relaxed) < ops {
+                    let seen = ctx.engine.outbox_signal().current();
                     let outcomes = ctx
                         .engine
                         .consume_batch(Consumer::Allocation, PIPELINE_BATCH)
@@ -495,7 +496,7 @@ async fn pipeline(ctx: &Arc<Ctx>, clients: usize, ops: u64) -> Run {
                     allocated.fetch_add(outcomes.len() as u64, Ordering::Relaxed);
                     if outcomes.is_empty() {
                         tokio::select! {
-                            _ = ctx.engine.queue().wait(&queue) => {}
+                            _ = wake(&ctx.engine, &queue, seen) => {}
                             _ = tokio::time::sleep(Duration::from_millis(20)) => {}
                         }
                     }
@@ -511,6 +512,15 @@ async fn pipeline(ctx: &Arc<Ctx>, clients: usize, ops: u64) -> Run {
     stop.store(true, Ordering::Relaxed);
     relay.await.expect("relay loop");
     run
+}
+
+/// Resolves when a message may be ready for `queue`: on the broker, or (without one) after an outbox
+/// commit in this process since `seen`.
+async fn wake(engine: &Engine, queue: &str, seen: u64) {
+    match engine.queue() {
+        Some(q) => q.wait(queue).await,
+        None => engine.outbox_signal().after(seen).await,
+    }
 }
 
 /// Sizes and runs [`pipeline`] like [`measure`] does.

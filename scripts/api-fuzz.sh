@@ -81,12 +81,25 @@ TTS_FUZZ_TICKET_ID=$(curl -fs -X POST "$base/tickets/" -H "Authorization: Bearer
   -H 'Content-Type: application/json' -d '{"subject": "Fuzzing target 2", "category": "Technical Support"}' |
   python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
 
+# The fuzzer must not end its own session: logout gets a session of its own (ended by the first call,
+# 401 after), and the operations that end a user's sessions (profile changes, role memberships) get a
+# user of their own. Otherwise every later operation would only see 401 and test nothing.
+export TTS_FUZZ_TOKEN="$token"
+TTS_FUZZ_LOGOUT_TOKEN=$(curl -fs -X POST "$base/api/v1/users/token/" -H 'Content-Type: application/json' \
+  -d "{\"username\": \"admin@demo.tts.example\", \"password\": \"$password\"}" |
+  python3 -c 'import sys, json; print(json.load(sys.stdin)["access"])')
+export TTS_FUZZ_LOGOUT_TOKEN
+TTS_FUZZ_USER_ID=$(curl -fs -X POST "$base/api/v1/users/" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' \
+  -d "{\"email\": \"fuzz.target@example.com\", \"full_name\": \"Fuzz Target\", \"password\": \"$password\"}" |
+  python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
+export TTS_FUZZ_USER_ID
+
 start=$(date +%s)
 status=0
 "$st" --config-file .ci/schemathesis.toml run "$base/api/openapi.json" \
   --max-examples 100 \
   --workers 2 \
-  --header "Authorization: Bearer $token" \
   --exclude-path /ws/ \
   --no-color \
   "$@" || status=$?

@@ -1,7 +1,10 @@
-//! The worker loops: outbox relay, the two consumers, the SLA scheduler and retention, on tokio.
+//! The worker loops: the two consumers, the outbox relay (only with a broker), the SLA scheduler and
+//! retention, on tokio.
 //!
-//! The engine's steps are runtime-free (`pump`, `consume_one`, `sla_sweep`, `prune`); these loops only call
-//! them, wait when idle, back off after errors, and stop when the shutdown signal fires.
+//! The engine's steps are runtime-free (`pump`, `consume_batch`, `sla_sweep`, `prune`); these loops only
+//! call them, wait when idle, back off after errors, and stop when the shutdown signal fires. Stopping
+//! loses nothing: a loop finishes the step it is in, and messages not yet consumed stay in the outbox
+//! (or with the broker), never only in memory.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,11 +69,14 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts the relay, both consumers, the SLA scheduler and retention on the current tokio runtime.
+    /// Starts both consumers, the relay (with a broker), the SLA scheduler and retention on the current
+    /// tokio runtime.
     pub fn spawn(engine: Arc<Engine>, config: WorkerConfig) -> Workers {
         let (tx, rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        tasks.spawn(relay(Arc::clone(&engine), config.clone(), rx.clone()));
+        if engine.queue().is_some() {
+            tasks.spawn(relay(Arc::clone(&engine), config.clone(), rx.clone()));
+        }
         for c in [Consumer::Allocation, Consumer::Notifications] {
             for _ in 0..config.consumers_per_queue.max(1) {
                 tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), rx.clone()));
@@ -139,14 +145,24 @@ async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, 
     // `consume_batch` decides whether a batch shares a unit (notifications only without e-mail).
     let batch = config.consumer_batch.max(1);
     while !stopped(&rx) {
+        // Read before consuming, so a commit during the step is not missed while waiting below.
+        let seen = engine.outbox_signal().current();
         match engine.consume_batch(consumer, batch).await {
             Ok(outcomes) if !outcomes.is_empty() => {
                 tracing::debug!(consumer = consumer.name(), ?outcomes, "messages handled");
                 backoff = config.backoff;
             }
             Ok(_) => {
+                // Woken by a message for this queue (a broker's, or a commit in this process writing the
+                // outbox); the poll catches other processes' writes and retries falling due.
+                let woken = async {
+                    match engine.queue() {
+                        Some(q) => q.wait(&queue).await,
+                        None => engine.outbox_signal().after(seen).await,
+                    }
+                };
                 tokio::select! {
-                    _ = engine.queue().wait(&queue) => {}
+                    _ = woken => {}
                     _ = tokio::time::sleep(config.idle_poll) => {}
                     _ = rx.changed() => return,
                 }

@@ -41,6 +41,7 @@ pub mod testkit;
 
 pub use domain::assignment::Candidate;
 pub use domain::audit::AuditEntry;
+pub use domain::delivery::{DeadLetter, RetryPolicy};
 pub use domain::event::{DomainEvent, OutboxMessage};
 pub use domain::login::{Credential, Throttle, ThrottleKey, ThrottlePolicy};
 pub use domain::matching::{Match, MatchIndex, TicketKey, Tier};

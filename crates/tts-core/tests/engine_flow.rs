@@ -308,8 +308,11 @@ async fn consumers_are_idempotent_by_message_id() {
     let d = w.queue.receive(&q).await.expect("receive").expect("message");
     // the same message delivered twice (at-least-once) has one effect
     w.queue.publish(&q, &d.message).await.expect("duplicate publish");
-    w.queue.ack(&d).await.expect("ack");
-    assert!(w.engine.handle(Consumer::Allocation, &d).await.expect("first"));
+    w.queue.nack(&d, true).await.expect("back on the queue");
+    assert_eq!(
+        w.engine.consume_one(Consumer::Allocation).await.expect("first"),
+        Some(ConsumeOutcome::Done)
+    );
     assert_eq!(
         w.engine.consume_one(Consumer::Allocation).await.expect("second"),
         Some(ConsumeOutcome::Duplicate)
@@ -333,7 +336,25 @@ async fn consumers_are_idempotent_by_message_id() {
         w.engine.consume_one(Consumer::Allocation).await.expect("bad"),
         Some(ConsumeOutcome::DeadLettered { .. })
     ));
-    assert_eq!(w.queue.dead_letters(&q, 10).await.expect("dlq"), vec![bad]);
+    let letters = w
+        .engine
+        .dead_letters(Actor::system(), PageRequest::default())
+        .await
+        .expect("dead letters")
+        .items;
+    assert_eq!(
+        letters
+            .iter()
+            .map(|l| (l.id, &l.payload, l.attempts))
+            .collect::<Vec<_>>(),
+        [(bad.id, &bad.payload, 1)],
+        "a dead letter is a row, with the message as received"
+    );
+    assert_eq!(
+        w.queue.dead_letters(&q, 10).await.expect("dlq"),
+        [],
+        "and acked at the broker"
+    );
 
     // a failing mailer makes the notification retry, then succeed once it recovers
     w.engine.pump_all().await.expect("pump");

@@ -29,6 +29,18 @@ pub struct Cli {
     /// SQLite commit durability: `full` survives power loss; `normal` is faster.
     #[arg(long, env = "TTS_SQLITE_SYNC", value_enum, default_value_t = SqliteSync::Full, global = true)]
     pub sqlite_sync: SqliteSync,
+    /// Share of an assignment's SLA time (1-100 %) after which the holder is warned.
+    #[arg(
+        long,
+        env = "TTS_SLA_WARNING_PERCENT",
+        default_value_t = tts_core::domain::sla::DEFAULT_WARNING_SHARE_PERCENT,
+        value_parser = clap::value_parser!(u8).range(1..=100),
+        global = true
+    )]
+    pub sla_warning_percent: u8,
+    /// Escalate a breached assignment automatically when its step names an escalation role.
+    #[arg(long, env = "TTS_SLA_AUTO_ESCALATE", global = true)]
+    pub sla_auto_escalate: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -145,8 +157,16 @@ impl Cli {
         }
     }
 
+    /// The engine configuration these options ask for.
+    pub fn engine_config(&self) -> tts_core::EngineConfig {
+        let mut engine = server::engine_config();
+        engine.sla_warning_percent = self.sla_warning_percent;
+        engine.auto_escalate_on_breach = self.sla_auto_escalate;
+        engine
+    }
+
     async fn open(&self) -> Result<Backends, tts_core::Error> {
-        server::open_backends(&self.database_url, self.durability()).await
+        server::open_backends_with(&self.database_url, self.durability(), self.engine_config()).await
     }
 
     /// Runs the chosen subcommand.
@@ -228,5 +248,32 @@ impl Cli {
         http.validate()?;
         server::serve(b, http, args.bind, !args.no_worker, server::shutdown_signal()).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sla_options_reach_the_engine() {
+        let cli = Cli::try_parse_from([
+            "tts-server",
+            "--sla-warning-percent",
+            "60",
+            "--sla-auto-escalate",
+            "worker",
+        ])
+        .expect("parse");
+        let config = cli.engine_config();
+        assert_eq!((config.sla_warning_percent, config.auto_escalate_on_breach), (60, true));
+        let defaults = Cli::try_parse_from(["tts-server", "worker"])
+            .expect("parse")
+            .engine_config();
+        assert_eq!(
+            (defaults.sla_warning_percent, defaults.auto_escalate_on_breach),
+            (75, false)
+        );
+        assert!(Cli::try_parse_from(["tts-server", "--sla-warning-percent", "0", "worker"]).is_err());
     }
 }

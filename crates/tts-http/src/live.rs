@@ -2,29 +2,24 @@
 //! connected user who may see them (ticket events by the ticket's visibility rules, notification
 //! requests to their recipient).
 //!
-//! The hub is fed by [`LiveQueue`], a queue adapter that copies every published event into the hub, so
-//! the core needs no extra port. A process's feed carries the events its own relay publishes: with the
-//! embedded setup (workers in-process) that is every event; with several servers, run the relay where the
-//! WebSocket clients connect, or accept that each feed is partial.
+//! The hub is the engine's [`EventFeed`]: it gets the events of every unit this process commits, right
+//! after the commit. With one process that is every event; with several servers each feed carries the
+//! events committed through its own process.
 
 use crate::auth::caller::verify_bearer;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
 use crate::state::AppState;
-use async_trait::async_trait;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tokio::sync::broadcast;
-use tts_core::ports::{Delivery, Queue, QueueMessage};
-use tts_core::{Actor, DomainEvent, Result, TicketId, TicketRef};
+use tts_core::ports::EventFeed;
+use tts_core::{Actor, DomainEvent, TicketId, TicketRef};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The queue name events are published to when nothing but the live feed wants them.
-pub const LIVE_QUEUE: &str = "tts.live";
 
 /// Fans published events out to every connected feed.
 #[derive(Debug, Clone)]
@@ -58,55 +53,11 @@ impl LiveHub {
     }
 }
 
-/// A [`Queue`] that copies every published domain event into a [`LiveHub`]; messages for
-/// [`LIVE_QUEUE`] go only to the hub (no consumer would ever drain them).
-#[derive(Debug)]
-pub struct LiveQueue {
-    inner: Arc<dyn Queue>,
-    hub: LiveHub,
-}
-
-impl LiveQueue {
-    /// Wraps `inner`.
-    pub fn new(inner: Arc<dyn Queue>, hub: LiveHub) -> Self {
-        LiveQueue { inner, hub }
-    }
-}
-
-#[async_trait]
-impl Queue for LiveQueue {
-    async fn publish(&self, queue: &str, message: &QueueMessage) -> Result<()> {
-        if queue != LIVE_QUEUE {
-            self.inner.publish(queue, message).await?;
+impl EventFeed for LiveHub {
+    fn publish(&self, events: &[DomainEvent]) {
+        for event in events {
+            self.send(event.clone());
         }
-        if let Ok(event) = serde_json::from_value::<DomainEvent>(message.payload.clone()) {
-            self.hub.send(event);
-        }
-        Ok(())
-    }
-
-    async fn receive(&self, queue: &str) -> Result<Option<Delivery>> {
-        self.inner.receive(queue).await
-    }
-
-    async fn wait(&self, queue: &str) {
-        self.inner.wait(queue).await;
-    }
-
-    async fn ack(&self, delivery: &Delivery) -> Result<()> {
-        self.inner.ack(delivery).await
-    }
-
-    async fn nack(&self, delivery: &Delivery, requeue: bool) -> Result<()> {
-        self.inner.nack(delivery, requeue).await
-    }
-
-    async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>> {
-        self.inner.dead_letters(queue, limit).await
-    }
-
-    async fn replay_dead_letters(&self, queue: &str) -> Result<usize> {
-        self.inner.replay_dead_letters(queue).await
     }
 }
 

@@ -42,7 +42,7 @@ wire_enum!(
     /// Why a notification was sent.
     NotificationType: tts_core::NotificationType {
         TaskAssignment, TaskTransferIn, TaskTransferOut, TaskEscalationIn, TaskEscalationOut, TaskCompleted,
-        TicketStatusUpdate, SlaWarning, SlaBreach, CommentAdded, Mention, System,
+        TicketStatusUpdate, SlaWarning, SlaBreach, CommentAdded, Mention, TicketUnroutable, System,
     }
 );
 wire_enum!(

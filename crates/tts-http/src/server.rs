@@ -2,7 +2,7 @@
 //! admin can log in, run the workers, serve HTTP until a shutdown signal, then drain.
 
 use crate::config::HttpConfig;
-use crate::live::{LIVE_QUEUE, LiveHub, LiveQueue};
+use crate::live::LiveHub;
 use crate::state::AppState;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,7 +10,6 @@ use std::path::Path;
 use std::sync::Arc;
 use tts_adapters::identity::Argon2Passwords;
 use tts_adapters::worker::{WorkerConfig, Workers};
-use tts_core::memory::MemoryQueue;
 use tts_core::{Actor, Engine, EngineConfig, Error, NewUser, Result};
 
 /// The backends of one process: the engine over the store (which also keeps credentials and sessions),
@@ -19,7 +18,7 @@ use tts_core::{Actor, Engine, EngineConfig, Error, NewUser, Result};
 pub struct Backends {
     /// The engine.
     pub engine: Arc<Engine>,
-    /// The live feed, fed by the engine's queue.
+    /// The live feed, fed by the engine after every commit.
     pub live: LiveHub,
     closer: Closer,
 }
@@ -34,20 +33,30 @@ enum Closer {
 /// Durability of SQLite commits (ignored for PostgreSQL).
 pub use tts_adapters::sql::sqlite::Durability;
 
-/// Opens the database named by `url` (`sqlite://path` or `postgres://...`), applying migrations, with
-/// the in-process queue. E-mail is off until an SMTP adapter is configured.
+/// Opens the database named by `url` (`sqlite://path` or `postgres://...`), applying migrations; the
+/// database's outbox is the queue (no broker). E-mail is off until an SMTP adapter is configured.
 pub async fn open_backends(url: &str, durability: Durability) -> Result<Backends> {
-    let mut config = EngineConfig {
+    open_backends_with(url, durability, engine_config()).await
+}
+
+/// The server's engine configuration before command-line options: the engine's defaults with e-mail
+/// off (no SMTP adapter yet).
+pub fn engine_config() -> EngineConfig {
+    EngineConfig {
         email_notifications: false,
         ..EngineConfig::default()
-    };
-    config.queues.events = Some(LIVE_QUEUE.to_string());
+    }
+}
+
+/// [`open_backends`] with an engine configuration (SLA warning share, automatic escalation, ...).
+pub async fn open_backends_with(url: &str, durability: Durability, config: EngineConfig) -> Result<Backends> {
+    config.validate()?;
     let live = LiveHub::new(1024);
-    let queue = Arc::new(LiveQueue::new(Arc::new(MemoryQueue::new()), live.clone()));
+    let feed = Arc::new(live.clone());
     let build = |store: Arc<dyn tts_core::ports::Store>| {
         Engine::builder(store)
             .config(config)
-            .queue(queue)
+            .feed(feed)
             .passwords(Arc::new(Argon2Passwords::new()))
             .build()
             .map(Arc::new)

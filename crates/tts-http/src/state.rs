@@ -34,7 +34,7 @@ impl AppState {
         }
     }
 
-    /// Serves `GET /ws/` from `hub` (fed by a [`crate::live::LiveQueue`] around the engine's queue).
+    /// Serves `GET /ws/` from `hub` (the engine's [`tts_core::ports::EventFeed`]).
     pub fn with_live(mut self, hub: LiveHub) -> Self {
         self.live = Some(hub);
         self

@@ -52,6 +52,7 @@ async fn every_route_with_an_object_id_refuses_other_users() {
         .expect("workflow")
         .to_string();
     let user = other_req["id"].as_str().expect("user").to_string();
+    let letter = tts_core::uuid::Uuid::now_v7();
     let action = api
         .get(&format!("/tasks/{task}/available-actions/"), &admin)
         .await
@@ -248,6 +249,20 @@ async fn every_route_with_an_object_id_refuses_other_users() {
             format!("/workflows/{workflow}/validate/"),
             None,
             outsiders(200, shared),
+        ),
+        case(
+            Method::POST,
+            "/admin/dead-letters/{id}/replay/",
+            format!("/admin/dead-letters/{letter}/replay/"),
+            None,
+            outsiders(403, admin_only),
+        ),
+        case(
+            Method::DELETE,
+            "/admin/dead-letters/{id}/",
+            format!("/admin/dead-letters/{letter}/"),
+            None,
+            outsiders(403, admin_only),
         ),
     ];
 

@@ -155,6 +155,23 @@ fn bad_settings_fail_with_a_clear_message() {
         .unwrap();
     assert!(!o.status.success());
     assert!(text(&o).contains("jwt_secret"), "{}", text(&o));
+
+    for bad in ["0", "101", "lots"] {
+        let o = server(&dir)
+            .env("TTS_SLA_WARNING_PERCENT", bad)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "warning share {bad} accepted");
+        assert!(text(&o).contains("sla-warning-percent"), "{}", text(&o));
+    }
+    let o = server(&dir)
+        .env("TTS_SLA_WARNING_PERCENT", "50")
+        .env("TTS_SLA_AUTO_ESCALATE", "true")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 #[test]

@@ -133,10 +133,15 @@ async fn tickets_edit_withdraw_push_and_history() {
         .expect(200);
     let ticket = api.open_ticket(&t, "Nowhere to go").await;
     let id = ticket["id"].as_i64().unwrap();
-    assert_eq!(
-        api.get(&format!("/tickets/{id}/"), &t).await.body["is_task_allocated"],
-        false
+    let shown = api.get(&format!("/tickets/{id}/"), &t).await.body;
+    assert_eq!(shown["is_task_allocated"], false);
+    assert!(
+        shown["unroutable"]
+            .as_str()
+            .is_some_and(|r| r.contains("no active workflow")),
+        "{shown}"
     );
+    assert_eq!(shown["version"], 2, "saying why it could not be routed is a change");
 
     // The requester may change text and, before allocation, routing keys.
     let r = api
@@ -151,7 +156,7 @@ async fn tickets_edit_withdraw_push_and_history() {
         .body;
     assert_eq!(r["description"], "More detail");
     assert_eq!(r["priority"], "critical");
-    assert_eq!(r["version"], 2);
+    assert_eq!(r["version"], 3);
     api.call(
         Method::PUT,
         &format!("/tickets/{id}/"),

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use tts_core::ports::store::{
     AssignmentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
 };
-use tts_core::{Assignment, Notification, Result, SessionId, Ticket, User, UserId};
+use tts_core::{Assignment, DeadLetter, Notification, Result, SessionId, Ticket, User, UserId};
 
 /// A `WHERE` clause built condition by condition, with numbered placeholders.
 #[derive(Debug, Default)]
@@ -158,6 +158,10 @@ async fn list_users(reader: Reader<'_>, p: PageRequest) -> Result<Page<User>> {
     page(reader, "users", Filter::default(), "email, id", p).await
 }
 
+async fn list_dead_letters(reader: Reader<'_>, p: PageRequest) -> Result<Page<DeadLetter>> {
+    page(reader, "dead_letters", Filter::default(), "failed_at DESC, id DESC", p).await
+}
+
 async fn user(reader: Reader<'_>, id: UserId) -> Result<Option<User>> {
     let rows = reader
         .fetch(
@@ -198,6 +202,10 @@ impl Queries for super::sqlite::SqliteStore {
         list_users(self.reader(), page).await
     }
 
+    async fn list_dead_letters(&self, page: PageRequest) -> Result<Page<DeadLetter>> {
+        list_dead_letters(self.reader(), page).await
+    }
+
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         user(self.reader(), id).await
     }
@@ -224,6 +232,10 @@ impl Queries for super::postgres::PgStore {
 
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
         list_users(self.reader(), page).await
+    }
+
+    async fn list_dead_letters(&self, page: PageRequest) -> Result<Page<DeadLetter>> {
+        list_dead_letters(self.reader(), page).await
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {

@@ -179,4 +179,8 @@ pub struct OutboxMessage {
     pub event: DomainEvent,
     /// When it was written (with the change that caused it).
     pub created_at: DateTime<Utc>,
+    /// The queue whose consumer handles it, decided when the event was raised; `None` for events only a
+    /// relay publishes (to integrations, through a broker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
 }

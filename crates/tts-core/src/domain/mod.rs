@@ -2,6 +2,7 @@
 
 pub mod assignment;
 pub mod audit;
+pub mod delivery;
 pub mod event;
 pub mod login;
 pub mod matching;

@@ -31,6 +31,8 @@ pub enum NotificationType {
     CommentAdded,
     /// The recipient was mentioned.
     Mention,
+    /// A ticket matches no active workflow and waits for an admin (sent to admins).
+    TicketUnroutable,
     /// Anything else.
     System,
 }

@@ -162,6 +162,10 @@ pub struct Ticket {
     pub attachments: Vec<AttachmentMeta>,
     /// True once a task runs for the ticket.
     pub is_task_allocated: bool,
+    /// Why the ticket could not be allocated (no active workflow matches it), until it is; admins are
+    /// notified when it is set.
+    #[serde(default)]
+    pub unroutable: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -325,6 +329,7 @@ impl NewTicket {
             created_by,
             attachments: self.attachments,
             is_task_allocated: false,
+            unroutable: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -6,7 +6,7 @@ use super::command::Cmd;
 use super::views::Allocation;
 use crate::domain::event::DomainEvent;
 use crate::domain::matching::{Match, MatchIndex, TicketKey};
-use crate::domain::notification::NotificationType;
+use crate::domain::notification::{NotificationRequest, NotificationType};
 use crate::domain::sla::task_target;
 use crate::domain::task::{Origin, Task, TaskStatus};
 use crate::domain::ticket::Ticket;
@@ -100,6 +100,7 @@ pub(crate) async fn route(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Rout
     }
     let index = cmd.engine.match_index(cmd.tx.as_mut()).await?;
     let Some(decision) = index.find(&TicketKey::from(&ticket)) else {
+        mark_unroutable(cmd, ticket).await?;
         return Ok(Route::Settled(Allocation::Unroutable));
     };
     let workflow = cmd
@@ -123,6 +124,49 @@ pub(crate) async fn route(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Rout
         decision,
         role,
     }))
+}
+
+/// Records on a ticket that no active workflow matches it and tells every active admin, once per reason:
+/// the ticket stays open and unallocated (listed by `is_task_allocated=false`) until a workflow for it is
+/// published and it is pushed again.
+async fn mark_unroutable(cmd: &mut Cmd<'_>, mut ticket: Ticket) -> Result<()> {
+    let key = TicketKey::from(&ticket);
+    let mut reason = format!("no active workflow matches category {:?}", key.category);
+    if let Some(sub) = &key.subcategory {
+        reason.push_str(&format!(", subcategory {sub:?}"));
+    }
+    if let Some(dept) = &key.department {
+        reason.push_str(&format!(", department {dept:?}"));
+    }
+    if ticket.unroutable.as_deref() == Some(reason.as_str()) {
+        return Ok(());
+    }
+    ticket.unroutable = Some(reason.clone());
+    ticket.touch(cmd.now);
+    cmd.tx.update_ticket(&ticket).await?;
+    cmd.audit(
+        "ticket.unroutable",
+        Some(ticket.id),
+        None,
+        serde_json::Value::Null,
+        json!({ "reason": reason }),
+    )
+    .await?;
+    let admins = match cmd.tx.roles().await?.into_iter().find(|r| r.is_admin()) {
+        Some(role) => cmd.tx.role_members(role.id).await?,
+        None => Vec::new(),
+    };
+    for member in admins.into_iter().filter(|m| m.is_active && m.user.is_active) {
+        cmd.notify(NotificationRequest {
+            user_id: member.user.id,
+            kind: NotificationType::TicketUnroutable,
+            subject: format!("Ticket {} could not be routed", ticket.ticket_id),
+            message: format!("{reason}. Publish a workflow that matches it, then push the ticket to allocation again."),
+            related_ticket: Some(ticket.ticket_id),
+            related_task: None,
+        });
+    }
+    Ok(())
 }
 
 /// Creates the task of a routed ticket and assigns its start step.
@@ -152,6 +196,7 @@ pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed) -> Result<A
     };
     cmd.tx.insert_task(&task).await?;
     ticket.is_task_allocated = true;
+    ticket.unroutable = None;
     ticket.touch(cmd.now);
     cmd.tx.update_ticket(&ticket).await?;
     cmd.emit(DomainEvent::TaskCreated {

@@ -73,10 +73,12 @@ impl<'e> Cmd<'e> {
         self.tx.insert_audit(entry).await
     }
 
-    /// Raises an event: it goes to the outbox with this unit's commit.
+    /// Raises an event: it goes to the outbox with this unit's commit (when something will consume or
+    /// relay it) and to the live feed after the commit.
     pub(crate) fn emit(&mut self, event: DomainEvent) {
         let message = OutboxMessage {
             id: self.id::<MessageId>(),
+            queue: self.engine.route(&event).map(str::to_string),
             event,
             created_at: self.now,
         };
@@ -94,16 +96,32 @@ impl<'e> Cmd<'e> {
         self.ended.extend(ids);
     }
 
-    /// Writes the pending outbox messages, commits the unit, then tells this process's listeners.
+    /// Writes the pending outbox messages, commits the unit, then tells this process's listeners: the
+    /// outbox signal, the live feed and the session gate.
     async fn commit(mut self) -> Result<()> {
-        let wrote_outbox = !self.pending.is_empty();
+        let pending = std::mem::take(&mut self.pending);
+        // With a broker the relay publishes every event; without one only consumed events are written.
+        let relayed = self.engine.queue.is_some();
+        let (outbox, events) = match &self.engine.feed {
+            Some(_) => {
+                let events: Vec<DomainEvent> = pending.iter().map(|m| m.event.clone()).collect();
+                (pending, events)
+            }
+            None => (pending, Vec::new()),
+        };
+        let outbox: Vec<OutboxMessage> = outbox.into_iter().filter(|m| relayed || m.queue.is_some()).collect();
+        let wrote_outbox = !outbox.is_empty();
         if wrote_outbox {
-            let pending = std::mem::take(&mut self.pending);
-            self.tx.insert_outbox(pending).await?;
+            self.tx.insert_outbox(outbox).await?;
         }
         self.tx.commit().await?;
         if wrote_outbox {
             self.engine.outbox_signal.notify();
+        }
+        if let Some(feed) = &self.engine.feed
+            && !events.is_empty()
+        {
+            feed.publish(&events);
         }
         if !self.ended.is_empty() {
             self.engine.sessions.ended(&self.ended, self.now);

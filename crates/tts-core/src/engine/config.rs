@@ -1,6 +1,7 @@
 //! Engine configuration.
 
 use super::session_gate::SessionGateConfig;
+use crate::domain::delivery::RetryPolicy;
 use crate::domain::login::ThrottlePolicy;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -67,8 +68,9 @@ pub struct EngineConfig {
     pub auto_escalate_on_breach: bool,
     /// Retries of a command whose unit of work lost a race.
     pub max_retries: u32,
-    /// Deliveries of a failing message before it goes to the dead-letter queue.
-    pub max_deliveries: u32,
+    /// How failing messages are retried before they become dead letters.
+    #[serde(default)]
+    pub retry: RetryPolicy,
     /// Send e-mail for notifications (in-app rows are always written).
     pub email_notifications: bool,
     /// Messages the relay moves per unit of work.
@@ -91,7 +93,7 @@ impl Default for EngineConfig {
             sla_warning_percent: crate::domain::sla::DEFAULT_WARNING_SHARE_PERCENT,
             auto_escalate_on_breach: false,
             max_retries: 8,
-            max_deliveries: 5,
+            retry: RetryPolicy::default(),
             email_notifications: true,
             relay_batch: 256,
             retention: Retention::default(),
@@ -107,8 +109,14 @@ impl EngineConfig {
         if !(1..=100).contains(&self.sla_warning_percent) {
             return Err(Error::invalid("sla_warning_percent", "must be between 1 and 100"));
         }
-        if self.max_deliveries == 0 {
-            return Err(Error::invalid("max_deliveries", "must be at least 1"));
+        if self.retry.max_deliveries == 0 {
+            return Err(Error::invalid("retry.max_deliveries", "must be at least 1"));
+        }
+        if self.retry.base_delay_ms == 0 || self.retry.max_delay_ms < self.retry.base_delay_ms {
+            return Err(Error::invalid(
+                "retry.max_delay_ms",
+                "the base delay must be at least 1 ms and at most the longest delay",
+            ));
         }
         if self.relay_batch == 0 {
             return Err(Error::invalid("relay_batch", "must be at least 1"));

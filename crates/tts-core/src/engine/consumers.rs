@@ -1,14 +1,16 @@
-//! The two consumers: allocation (`ticket.created` -> allocate) and notifications
+//! The two consumers and what they do: allocation (`ticket.created` -> allocate) and notifications
 //! (`notification.requested` -> in-app row + e-mail). Both are idempotent by message id: the id is
-//! recorded in the same unit as the effect.
+//! recorded in the same unit as the effect. Where the messages come from (the outbox itself, or a broker)
+//! is `delivery_outbox` / `delivery_broker`; this module is the effect.
 
 use super::Engine;
-use super::allocation::{Route, Routed, allocate_in, assign_routed, route};
+use super::allocation::{Route, Routed, assign_routed, route};
+use super::command::Cmd;
 use crate::domain::event::DomainEvent;
 use crate::domain::notification::Notification;
 use crate::error::{Error, ErrorKind, Result};
+use crate::ids::{MessageId, TicketId};
 use crate::ports::mailer::Email;
-use crate::ports::queue::Delivery;
 use serde::{Deserialize, Serialize};
 
 /// Which consumer.
@@ -29,26 +31,52 @@ impl Consumer {
             Consumer::Notifications => "notifications",
         }
     }
+
+    /// Whether this consumer handles `event`.
+    pub fn handles(self, event: &DomainEvent) -> bool {
+        matches!(
+            (self, event),
+            (
+                Consumer::Allocation,
+                DomainEvent::TicketCreated { .. } | DomainEvent::AllocationRequested { .. }
+            ) | (Consumer::Notifications, DomainEvent::NotificationRequested { .. })
+        )
+    }
 }
 
 /// What handling one delivery did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ConsumeOutcome {
-    /// Handled and acked.
+    /// Handled.
     Done,
-    /// Seen before; acked without effect.
+    /// Seen before; finished without effect.
     Duplicate,
-    /// Failed; put back for another attempt.
+    /// Failed; it will be delivered again later.
     Retrying {
         /// Why.
         error: String,
     },
-    /// Failed for good (or too often); moved to the dead-letter queue.
+    /// Failed for good (or too often); now a dead letter.
     DeadLettered {
         /// Why.
         error: String,
     },
+}
+
+/// Whether a failure may go away by itself (a busy or unreachable backend), so the message is worth
+/// another delivery; anything else (a bad payload, an unknown ticket, nobody to assign) is dead-lettered
+/// at once so an admin can fix the cause and replay it.
+pub(crate) fn is_transient(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Internal) || e.is_retryable()
+}
+
+/// The permanent error for an event a consumer does not handle.
+pub(crate) fn not_handled(consumer: Consumer, event: &DomainEvent) -> Error {
+    Error::invalid(
+        "payload",
+        format!("consumer {} does not handle {}", consumer.name(), event.kind()),
+    )
 }
 
 impl Engine {
@@ -60,163 +88,50 @@ impl Engine {
         }
     }
 
-    /// Receives and handles one message for `consumer`, acking or nacking it; `None` when the queue is
-    /// empty. Transient failures are retried up to [`super::EngineConfig::max_deliveries`] deliveries,
-    /// then dead-lettered; permanent failures (bad payload, unknown ticket, nobody to assign) are
-    /// dead-lettered at once so an admin can fix the cause and replay them.
-    pub async fn consume_one(&self, consumer: Consumer) -> Result<Option<ConsumeOutcome>> {
-        let queue = self.consumer_queue(consumer).to_string();
-        let Some(delivery) = self.queue.receive(&queue).await? else {
-            return Ok(None);
-        };
-        let handled = self.handle(consumer, &delivery).await;
-        Ok(Some(self.settle(&delivery, handled).await?))
+    /// Whether several messages of `consumer` may share one unit: allocations always, notifications only
+    /// without e-mail (a sent e-mail cannot be taken back by a rollback, so with e-mail they go one by
+    /// one).
+    pub(crate) fn batches(&self, consumer: Consumer) -> bool {
+        consumer == Consumer::Allocation || !self.config.email_notifications
     }
 
-    /// Acks or nacks a delivery by how handling it went.
-    async fn settle(&self, delivery: &Delivery, handled: Result<bool>) -> Result<ConsumeOutcome> {
-        Ok(match handled {
-            Ok(true) => {
-                self.queue.ack(delivery).await?;
-                ConsumeOutcome::Done
-            }
-            Ok(false) => {
-                self.queue.ack(delivery).await?;
-                ConsumeOutcome::Duplicate
-            }
-            Err(e) => {
-                let transient = matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Internal) || e.is_retryable();
-                if transient && delivery.attempt < self.config.max_deliveries {
-                    self.queue.nack(delivery, true).await?;
-                    ConsumeOutcome::Retrying { error: e.to_string() }
-                } else {
-                    self.queue.nack(delivery, false).await?;
-                    ConsumeOutcome::DeadLettered { error: e.to_string() }
-                }
-            }
-        })
-    }
-
-    /// Receives up to `max` ready messages for `consumer` and handles them, acking or nacking each;
-    /// empty when the queue is. Allocations are handled together in one unit of work: one commit and one
-    /// hold of a role's cursor for the lot instead of one per ticket, which is what lets allocation keep
-    /// up with ticket creation. Notifications are too when e-mail is off (a sent e-mail cannot be taken
-    /// back by a rollback, so with e-mail they go one by one). If any message of a batch fails, its unit
-    /// is rolled back and each message is handled on its own as [`Self::consume_one`] would, so one bad
-    /// message never holds back the others.
+    /// Takes up to `max` ready messages for `consumer` and handles them; empty when none is ready. Messages
+    /// that may share a unit are handled together (one commit, and one hold of a role's cursor for a
+    /// batch of allocations, which is what lets allocation keep up with ticket creation). If a batch
+    /// fails, each of its messages is handled on its own, so one bad message never holds back the others;
+    /// a failing message is retried with back-off ([`super::EngineConfig::retry`]) when the failure may
+    /// pass, and becomes a dead letter when it cannot or after its last delivery.
     pub async fn consume_batch(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
-        let queue = self.consumer_queue(consumer).to_string();
-        let mut deliveries = Vec::new();
-        while deliveries.len() < max.max(1) {
-            match self.queue.receive(&queue).await {
-                Ok(Some(d)) => deliveries.push(d),
-                Ok(None) => break,
-                Err(e) if deliveries.is_empty() => return Err(e),
-                // Handle what was received; the error will show again on the next call.
-                Err(_) => break,
-            }
+        if self.batches(consumer) {
+            return self.consume_step(consumer, max.max(1)).await;
         }
-        let batched = match consumer {
-            _ if deliveries.len() < 2 => None,
-            Consumer::Allocation => self.allocate_batch(&deliveries).await.ok(),
-            Consumer::Notifications if !self.config.email_notifications => self.notify_batch(&deliveries).await.ok(),
-            Consumer::Notifications => None,
-        };
-        if let Some(handled) = batched {
-            let mut outcomes = Vec::with_capacity(deliveries.len());
-            for (delivery, fresh) in deliveries.iter().zip(handled) {
-                self.queue.ack(delivery).await?;
-                outcomes.push(if fresh {
-                    ConsumeOutcome::Done
-                } else {
-                    ConsumeOutcome::Duplicate
-                });
+        let mut outcomes = Vec::new();
+        while outcomes.len() < max.max(1) {
+            match self.consume_step(consumer, 1).await {
+                Ok(step) if step.is_empty() => break,
+                Ok(step) => outcomes.extend(step),
+                // What was handled is committed; the error will show again on the next call.
+                Err(_) if !outcomes.is_empty() => break,
+                Err(e) => return Err(e),
             }
-            return Ok(outcomes);
-        }
-        let mut outcomes = Vec::with_capacity(deliveries.len());
-        for delivery in &deliveries {
-            outcomes.push(self.settle(delivery, self.handle(consumer, delivery).await).await?);
         }
         Ok(outcomes)
     }
 
-    /// Allocates the tickets of several `ticket.created` deliveries in one unit; per delivery, false for a
-    /// duplicate. Any error (a bad payload included) fails the whole unit, which is then rolled back.
-    ///
-    /// Lock order, so that concurrent batches (in this process or another) never deadlock: first every
-    /// ticket row, in ticket id order; then the role cursors, in role id order. A single allocation locks
-    /// its ticket, then its cursor, which agrees.
-    async fn allocate_batch(&self, deliveries: &[Delivery]) -> Result<Vec<bool>> {
-        let mut wanted = Vec::with_capacity(deliveries.len());
-        for (i, delivery) in deliveries.iter().enumerate() {
-            match serde_json::from_value(delivery.message.payload.clone()) {
-                Ok(DomainEvent::TicketCreated { ticket, .. } | DomainEvent::AllocationRequested { ticket }) => {
-                    wanted.push((ticket, i, delivery.message.id));
-                }
-                _ => return Err(Error::invalid("payload", "not a ticket to allocate")),
-            }
+    /// Takes up to `max` messages into one unit, from the broker or the outbox.
+    async fn consume_step(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
+        match self.queue.clone() {
+            Some(queue) => self.consume_from_broker(queue, consumer, max).await,
+            None => self.consume_from_outbox(consumer, max).await,
         }
-        wanted.sort_unstable_by_key(|(ticket, i, _)| (*ticket, *i));
-        let count = deliveries.len();
-        self.background(async move |cmd| {
-            let mut handled = vec![false; count];
-            let mut ready = Vec::with_capacity(wanted.len());
-            for &(ticket, i, message) in &wanted {
-                let fresh = cmd
-                    .tx
-                    .record_processed(Consumer::Allocation.name(), message, cmd.now)
-                    .await?;
-                handled[i] = fresh;
-                // A second message for a ticket already routed in this batch is settled by the first.
-                if fresh
-                    && !ready.iter().any(|r: &Routed| r.ticket_id() == ticket)
-                    && let Route::Ready(routed) = route(cmd, ticket).await?
-                {
-                    ready.push(routed);
-                }
-            }
-            ready.sort_by_key(|r| (r.role, r.ticket_id()));
-            for routed in ready {
-                assign_routed(cmd, routed).await?;
-            }
-            Ok(handled)
-        })
-        .await
     }
 
-    /// Writes the in-app notifications of several `notification.requested` deliveries in one unit (only
-    /// without e-mail: a sent e-mail cannot be rolled back with the unit); per delivery, false for a
-    /// duplicate. Any error fails the whole unit.
-    async fn notify_batch(&self, deliveries: &[Delivery]) -> Result<Vec<bool>> {
-        let mut requests = Vec::with_capacity(deliveries.len());
-        for delivery in deliveries {
-            let Ok(DomainEvent::NotificationRequested { request }) =
-                serde_json::from_value(delivery.message.payload.clone())
-            else {
-                return Err(Error::invalid("payload", "not a notification request"));
-            };
-            requests.push((delivery.message.id, request));
-        }
-        self.background(async move |cmd| {
-            let mut handled = Vec::with_capacity(requests.len());
-            for (message, request) in &requests {
-                let fresh = cmd
-                    .tx
-                    .record_processed(Consumer::Notifications.name(), *message, cmd.now)
-                    .await?;
-                if fresh {
-                    let notification = Notification::from_request(cmd.id(), request.clone(), cmd.now);
-                    cmd.tx.insert_notification(&notification).await?;
-                }
-                handled.push(fresh);
-            }
-            Ok(handled)
-        })
-        .await
+    /// Handles one ready message for `consumer`; `None` when none is ready.
+    pub async fn consume_one(&self, consumer: Consumer) -> Result<Option<ConsumeOutcome>> {
+        Ok(self.consume_batch(consumer, 1).await?.into_iter().next())
     }
 
-    /// Handles everything ready on the consumer's queue; returns how many deliveries were handled.
+    /// Handles everything ready for the consumer; returns how many messages were handled.
     pub async fn drain(&self, consumer: Consumer) -> Result<usize> {
         let mut n = 0;
         while self.consume_one(consumer).await?.is_some() {
@@ -224,51 +139,90 @@ impl Engine {
         }
         Ok(n)
     }
+}
 
-    /// Handles one delivery; `Ok(false)` for a duplicate.
-    pub async fn handle(&self, consumer: Consumer, delivery: &Delivery) -> Result<bool> {
-        let event: DomainEvent = serde_json::from_value(delivery.message.payload.clone())
-            .map_err(|e| Error::invalid("payload", format!("not a domain event: {e}")))?;
-        match (consumer, &event) {
-            (Consumer::Allocation, DomainEvent::TicketCreated { .. } | DomainEvent::AllocationRequested { .. })
-            | (Consumer::Notifications, DomainEvent::NotificationRequested { .. }) => {}
-            (c, e) => {
-                return Err(Error::invalid(
-                    "payload",
-                    format!("consumer {} does not handle {}", c.name(), e.kind()),
-                ));
+/// Applies the effect of `messages` (each handled by `consumer`) in the caller's unit; per message, false
+/// for a duplicate. Any error fails the whole unit.
+///
+/// The messages are owned (a command may run several times, so callers clone them per attempt): a
+/// future borrowing its command closure's captures is not provably `Send` where shells spawn it.
+pub(crate) async fn apply(
+    cmd: &mut Cmd<'_>,
+    consumer: Consumer,
+    messages: Vec<(MessageId, DomainEvent)>,
+) -> Result<Vec<bool>> {
+    if let Some((_, event)) = messages.iter().find(|(_, e)| !consumer.handles(e)) {
+        return Err(not_handled(consumer, event));
+    }
+    match consumer {
+        Consumer::Allocation => allocate_all(cmd, &messages).await,
+        Consumer::Notifications => notify_all(cmd, &messages).await,
+    }
+}
+
+/// Allocates the tickets of several messages in one unit.
+///
+/// Lock order, so that concurrent batches (in this process or another) never deadlock: first every
+/// ticket row, in ticket id order; then the role cursors, in role id order. A single allocation locks
+/// its ticket, then its cursor, which agrees.
+async fn allocate_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) -> Result<Vec<bool>> {
+    let mut wanted: Vec<(TicketId, usize, MessageId)> = Vec::with_capacity(messages.len());
+    for (i, (id, event)) in messages.iter().enumerate() {
+        if let DomainEvent::TicketCreated { ticket, .. } | DomainEvent::AllocationRequested { ticket } = event {
+            wanted.push((*ticket, i, *id));
+        }
+    }
+    wanted.sort_unstable_by_key(|(ticket, i, _)| (*ticket, *i));
+    let mut handled = vec![false; messages.len()];
+    let mut ready: Vec<Routed> = Vec::with_capacity(wanted.len());
+    let mut seen: Vec<TicketId> = Vec::with_capacity(wanted.len());
+    for (ticket, i, message) in wanted {
+        let fresh = cmd
+            .tx
+            .record_processed(Consumer::Allocation.name(), message, cmd.now)
+            .await?;
+        handled[i] = fresh;
+        // A second message for a ticket already routed in this batch is settled by the first.
+        if fresh && !seen.contains(&ticket) {
+            seen.push(ticket);
+            if let Route::Ready(routed) = route(cmd, ticket).await? {
+                ready.push(routed);
             }
         }
-        let message = delivery.message.id;
-        self.background(async move |cmd| {
-            if !cmd.tx.record_processed(consumer.name(), message, cmd.now).await? {
-                return Ok(false);
-            }
-            match &event {
-                DomainEvent::TicketCreated { ticket, .. } | DomainEvent::AllocationRequested { ticket } => {
-                    // Unroutable tickets are recorded as processed; they stay listed as unallocated
-                    // until pushed again.
-                    allocate_in(cmd, *ticket).await?;
-                }
-                DomainEvent::NotificationRequested { request } => {
-                    let user = cmd.tx.user(request.user_id).await?;
-                    let notification = Notification::from_request(cmd.id(), request.clone(), cmd.now);
-                    cmd.tx.insert_notification(&notification).await?;
-                    if cmd.engine.config.email_notifications
-                        && let Some(user) = user.filter(|u| u.is_active)
-                    {
-                        let email = Email {
-                            to: user.email,
-                            subject: notification.subject.clone(),
-                            body: notification.message.clone(),
-                        };
-                        cmd.engine.mailer.send(&email).await?;
-                    }
-                }
-                _ => {}
-            }
-            Ok(true)
-        })
-        .await
     }
+    ready.sort_by_key(|r| (r.role, r.ticket_id()));
+    for routed in ready {
+        assign_routed(cmd, routed).await?;
+    }
+    Ok(handled)
+}
+
+/// Writes the in-app notifications of several messages (and sends their e-mails when e-mail is on).
+async fn notify_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) -> Result<Vec<bool>> {
+    let mut handled = Vec::with_capacity(messages.len());
+    for (message, event) in messages {
+        let DomainEvent::NotificationRequested { request } = event else {
+            return Err(not_handled(Consumer::Notifications, event));
+        };
+        let fresh = cmd
+            .tx
+            .record_processed(Consumer::Notifications.name(), *message, cmd.now)
+            .await?;
+        if fresh {
+            let notification = Notification::from_request(cmd.id(), request.clone(), cmd.now);
+            cmd.tx.insert_notification(&notification).await?;
+            if cmd.engine.config.email_notifications
+                && let Some(user) = cmd.tx.user(request.user_id).await?.filter(|u| u.is_active)
+            {
+                let email = Email {
+                    to: user.email,
+                    subject: notification.subject.clone(),
+                    body: notification.message.clone(),
+                };
+                cmd.engine.mailer.send(&email).await?;
+            }
+        }
+        handled.push(fresh);
+    }
+    Ok(handled)
 }

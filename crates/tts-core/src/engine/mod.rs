@@ -14,7 +14,9 @@
 //! | `roles` | roles and memberships |
 //! | `workflows` | workflow life cycle, validation, match dry runs |
 //! | `reads` | queries, filtered by what the actor may see |
-//! | `consumers`, `relay`, `sla`, `retention` | background work the shells run on timers and queues |
+//! | `consumers`, `delivery_outbox`, `delivery_broker`, `relay` | messages to their consumers, from the outbox or a broker |
+//! | `dead_letters` | what failed for good, for admins to replay or delete |
+//! | `sla`, `retention` | background work the shells run on timers |
 
 mod actions;
 mod allocation;
@@ -23,6 +25,9 @@ mod auth;
 mod command;
 mod config;
 mod consumers;
+mod dead_letters;
+mod delivery_broker;
+mod delivery_outbox;
 mod reads;
 mod relay;
 mod retention;
@@ -49,8 +54,8 @@ pub use views::{
 
 use crate::domain::matching::MatchIndex;
 use crate::error::Result;
-use crate::memory::{MemoryMailer, MemoryPasswords, MemoryQueue, MemoryStore, SystemClock, UuidV7};
-use crate::ports::{Clock, IdGen, Mailer, Passwords, Queue, Store};
+use crate::memory::{MemoryMailer, MemoryPasswords, MemoryStore, SystemClock, UuidV7};
+use crate::ports::{Clock, EventFeed, IdGen, Mailer, Passwords, Queue, Store};
 use session_gate::SessionGate;
 use signal::OutboxSignal as Signal;
 use std::fmt;
@@ -59,7 +64,8 @@ use std::sync::{Arc, Mutex};
 /// The ticket and workflow engine. Cheap to share: wrap it in an `Arc` (it is `Send + Sync`).
 pub struct Engine {
     store: Arc<dyn Store>,
-    queue: Arc<dyn Queue>,
+    queue: Option<Arc<dyn Queue>>,
+    feed: Option<Arc<dyn EventFeed>>,
     passwords: Arc<dyn Passwords>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
@@ -81,14 +87,16 @@ impl fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// A builder over `store`, where everything the engine decides is kept. The queue defaults to the
-    /// in-process [`MemoryQueue`], the mailer to [`MemoryMailer`] (keeps e-mails in memory), the clock
-    /// to the system clock; set a [`Passwords`] adapter for logins (without one, setting a password or
-    /// logging in fails with a clear error rather than hashing weakly).
+    /// A builder over `store`, where everything the engine decides is kept. Without a queue the store's
+    /// outbox is the queue (nothing is lost on a crash; see [`EngineBuilder::queue`]); the mailer defaults
+    /// to [`MemoryMailer`] (keeps e-mails in memory), the clock to the system clock; set a [`Passwords`]
+    /// adapter for logins (without one, setting a password or logging in fails with a clear error rather
+    /// than hashing weakly).
     pub fn builder(store: Arc<dyn Store>) -> EngineBuilder {
         EngineBuilder {
             store,
             queue: None,
+            feed: None,
             passwords: None,
             mailer: None,
             clock: None,
@@ -113,13 +121,13 @@ impl Engine {
         &self.store
     }
 
-    /// The queue port.
-    pub fn queue(&self) -> &Arc<dyn Queue> {
-        &self.queue
+    /// The queue port, when messages go through a broker; `None` when the store's outbox is the queue.
+    pub fn queue(&self) -> Option<&Arc<dyn Queue>> {
+        self.queue.as_ref()
     }
 
-    /// Fires after every commit in this process that wrote outbox messages: a relay waits on it (with a
-    /// poll as fallback for other processes' writes) so events go out without delay.
+    /// Fires after every commit in this process that wrote outbox messages: a relay or an outbox consumer
+    /// waits on it (with a poll as fallback for other processes' writes) so events go out without delay.
     pub fn outbox_signal(&self) -> &Signal {
         &self.outbox_signal
     }
@@ -135,6 +143,7 @@ impl Engine {
 pub struct EngineBuilder {
     store: Arc<dyn Store>,
     queue: Option<Arc<dyn Queue>>,
+    feed: Option<Arc<dyn EventFeed>>,
     passwords: Option<Arc<dyn Passwords>>,
     mailer: Option<Arc<dyn Mailer>>,
     clock: Option<Arc<dyn Clock>>,
@@ -157,9 +166,17 @@ impl EngineBuilder {
         self
     }
 
-    /// The queue (default: [`MemoryQueue`]).
+    /// Sends messages through a broker: a relay publishes the outbox to `queue` and consumers read it
+    /// there. Without one (the default) the outbox is the queue: consumers claim its rows in the unit
+    /// that applies their effect, so a message leaves the database exactly when its effect commits.
     pub fn queue(mut self, queue: Arc<dyn Queue>) -> Self {
         self.queue = Some(queue);
+        self
+    }
+
+    /// Shows every committed event on a live feed (e.g. a WebSocket hub) right after its commit.
+    pub fn feed(mut self, feed: Arc<dyn EventFeed>) -> Self {
+        self.feed = Some(feed);
         self
     }
 
@@ -198,7 +215,8 @@ impl EngineBuilder {
         self.config.validate()?;
         Ok(Engine {
             store: self.store,
-            queue: self.queue.unwrap_or_else(|| Arc::new(MemoryQueue::new())),
+            queue: self.queue,
+            feed: self.feed,
             passwords: self.passwords.unwrap_or_else(|| Arc::new(auth::NoPasswords)),
             mailer: self.mailer.unwrap_or_else(|| Arc::new(MemoryMailer::new())),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),

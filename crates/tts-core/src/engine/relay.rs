@@ -1,4 +1,5 @@
-//! The outbox relay step: publish unsent outbox messages to their queues, then mark them sent.
+//! The outbox relay, used only with a broker: publish unsent outbox messages to their queues, then remove
+//! them from the outbox. Without a broker there is nothing to relay: consumers read the outbox itself.
 
 use super::Engine;
 use crate::domain::event::{DomainEvent, OutboxMessage};
@@ -7,20 +8,27 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ports::queue::QueueMessage;
 
 impl Engine {
-    /// The queue an event goes to, if any.
+    /// The queue an event goes to, if any: allocation and notification requests to their consumers'
+    /// queues; every other event to [`super::QueueNames::events`] when a broker carries them (in-process,
+    /// nothing would consume them: the live feed gets them straight after their commit).
     pub fn route(&self, event: &DomainEvent) -> Option<&str> {
         let q = &self.config.queues;
         match event {
             DomainEvent::TicketCreated { .. } | DomainEvent::AllocationRequested { .. } => Some(&q.tickets),
             DomainEvent::NotificationRequested { .. } => Some(&q.notifications),
-            _ => q.events.as_deref(),
+            _ if self.queue.is_some() => q.events.as_deref(),
+            _ => None,
         }
     }
 
-    /// Moves up to one batch of unsent outbox messages to their queues and marks them sent; returns how
-    /// many. Runtime-free: shells call it in a loop. A crash between publish and mark re-publishes the
-    /// batch later (at-least-once); consumers deduplicate by message id.
+    /// With a broker, moves up to one batch of unsent outbox messages to their queues and removes them
+    /// from the outbox; returns how many. Runtime-free: shells call it in a loop. A crash between publish
+    /// and removal re-publishes the batch later (at-least-once); consumers deduplicate by message id.
+    /// Without a broker it does nothing and returns 0.
     pub async fn pump(&self) -> Result<usize> {
+        if self.queue.is_none() {
+            return Ok(0);
+        }
         // Peek without write locks first: an idle relay then never competes with commands for the writer.
         let peek = self
             .read(Actor::system(), async |cmd| cmd.tx.unsent_outbox(1).await)
@@ -31,13 +39,13 @@ impl Engine {
         self.background(async |cmd| {
             let batch = cmd.tx.unsent_outbox(cmd.engine.config.relay_batch).await?;
             for message in &batch {
-                if let Some(queue) = cmd.engine.route(&message.event) {
-                    cmd.engine.queue.publish(queue, &to_queue_message(message)?).await?;
+                if let (Some(queue), Some(name)) = (&cmd.engine.queue, &message.queue) {
+                    queue.publish(name, &to_queue_message(message)?).await?;
                 }
             }
             let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
             if !ids.is_empty() {
-                cmd.tx.mark_outbox_sent(&ids).await?;
+                cmd.tx.finish_outbox(&ids).await?;
             }
             Ok(batch.len())
         })

@@ -5,6 +5,7 @@
 
 pub mod blob;
 pub mod clock;
+pub mod feed;
 pub mod mailer;
 pub mod passwords;
 pub mod queue;
@@ -12,11 +13,12 @@ pub mod store;
 
 pub use blob::{BlobRef, BlobStore};
 pub use clock::{Clock, IdGen};
+pub use feed::EventFeed;
 pub use mailer::{Email, Mailer};
 pub use passwords::Passwords;
 pub use queue::{Delivery, Queue, QueueMessage};
 pub use store::{
-    Access, AssignmentQuery, Audit, Bookkeeping, Credentials, Cursors, Directory, Idempotency, IdempotencyRecord,
-    Member, NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, Queries, Sessions, Store, Tasks,
-    TicketOrdering, TicketQuery, Tickets, UnitOfWork, UnitOptions, UnitPriority, Workflows,
+    Access, AssignmentQuery, Audit, Bookkeeping, Claimed, Credentials, Cursors, DeadLetters, Directory, Idempotency,
+    IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, Queries,
+    Sessions, Store, Tasks, TicketOrdering, TicketQuery, Tickets, UnitOfWork, UnitOptions, UnitPriority, Workflows,
 };

@@ -14,6 +14,7 @@
 
 use crate::domain::assignment::Candidate;
 use crate::domain::audit::AuditEntry;
+use crate::domain::delivery::DeadLetter;
 use crate::domain::event::OutboxMessage;
 use crate::domain::login::{Credential, Throttle, ThrottleKey};
 use crate::domain::notification::Notification;
@@ -26,9 +27,9 @@ use crate::domain::workflow::{Workflow, WorkflowStatus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{MessageId, NotificationId, RoleId, SessionId, TaskId, TicketId, UserId, WorkflowId};
 use crate::ports::store::{
-    AssignmentQuery, Audit, Bookkeeping, Credentials, Cursors, Directory, Idempotency, IdempotencyRecord, Member,
-    NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, Queries, Sessions, Store, Tasks,
-    TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
+    AssignmentQuery, Audit, Bookkeeping, Claimed, Credentials, Cursors, DeadLetters, Directory, Idempotency,
+    IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, Queries,
+    Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -119,6 +120,9 @@ impl Queries for FaultyStore {
     }
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
         self.inner.list_users(page).await
+    }
+    async fn list_dead_letters(&self, page: PageRequest) -> Result<Page<DeadLetter>> {
+        self.inner.list_dead_letters(page).await
     }
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         self.inner.user(id).await
@@ -227,9 +231,20 @@ delegate! {
     Outbox {
         insert_outbox(messages: Vec<OutboxMessage>) -> ();
         unsent_outbox(limit: usize) -> Vec<OutboxMessage>;
-        mark_outbox_sent(ids: &[MessageId]) -> ();
+        claim_outbox(queue: &str, limit: usize, now: DateTime<Utc>) -> Vec<Claimed>;
+        outbox_message(id: MessageId) -> Option<Claimed>;
+        retry_outbox(id: MessageId, due: DateTime<Utc>, error: &str) -> ();
+        finish_outbox(ids: &[MessageId]) -> ();
         record_processed(consumer: &str, id: MessageId, at: DateTime<Utc>) -> bool;
         prune(kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> u64;
+    }
+}
+
+delegate! {
+    DeadLetters {
+        insert_dead_letter(letter: &DeadLetter) -> bool;
+        dead_letter(id: MessageId) -> Option<DeadLetter>;
+        delete_dead_letter(id: MessageId) -> bool;
     }
 }
 

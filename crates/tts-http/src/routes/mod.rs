@@ -1,5 +1,6 @@
 //! The REST resources, one module each; [`api`] joins them into one documented router.
 
+pub mod dead_letters;
 pub mod notifications;
 pub mod ops;
 pub mod roles;
@@ -28,5 +29,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(tasks::router())
         .merge(notifications::router())
         .merge(ops::router())
+        .merge(dead_letters::router())
         .merge(crate::live::router())
 }

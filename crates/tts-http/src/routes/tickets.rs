@@ -75,6 +75,9 @@ pub struct TicketOut {
     pub created_by: UserId,
     /// True once a workflow task runs for it.
     pub is_task_allocated: bool,
+    /// Why no workflow task could be started (no active workflow matches the ticket); admins are notified.
+    /// Cleared once it is allocated.
+    pub unroutable: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -102,6 +105,7 @@ impl From<Ticket> for TicketOut {
             },
             created_by: t.created_by,
             is_task_allocated: t.is_task_allocated,
+            unroutable: t.unroutable,
             created_at: t.created_at,
             updated_at: t.updated_at,
             version: t.version,

@@ -28,6 +28,7 @@
 mod audit;
 mod credentials;
 mod cursors;
+mod dead_letters;
 mod directory;
 mod idempotency;
 mod notifications;

@@ -1,11 +1,11 @@
-//! [`Outbox`] in SQL: `outbox` (sent rows are deleted), `processed` (consumer dedup), and retention of
-//! every kind of bookkeeping.
+//! [`Outbox`] in SQL: `outbox` (the in-process queue; delivered rows are deleted), `processed` (consumer
+//! dedup), and retention of every kind of bookkeeping.
 
 use super::{Deferred, SqlUnit};
-use crate::sql::values::{Arg, storable};
+use crate::sql::values::{Arg, Row, storable};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tts_core::ports::{Bookkeeping, Outbox};
+use tts_core::ports::{Bookkeeping, Claimed, Outbox};
 use tts_core::{MessageId, OutboxMessage, Result};
 
 /// Messages per multi-row `INSERT` (three arguments each).
@@ -20,20 +20,33 @@ impl Outbox for SqlUnit {
         // One multi-row INSERT per hundred events, sent with the unit's other writes.
         for chunk in messages.chunks(INSERT_CHUNK) {
             let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .map(|i| {
+                    let b = 5 * i;
+                    format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
+                })
                 .collect();
-            let mut args = Vec::with_capacity(3 * chunk.len());
+            let mut args = Vec::with_capacity(5 * chunk.len());
             for m in chunk {
-                args.extend([Arg::Uuid(m.id.0), Arg::Time(m.created_at), self.json(m)?]);
+                args.extend([
+                    Arg::Uuid(m.id.0),
+                    Arg::Time(m.created_at),
+                    self.json(m)?,
+                    Arg::OptText(m.queue.clone()),
+                    Arg::Time(storable(m.created_at)),
+                ]);
             }
-            let sql = format!("INSERT INTO outbox (id, created_at, data) VALUES {}", rows.join(", "));
+            let sql = format!(
+                "INSERT INTO outbox (id, created_at, data, queue, available_at) VALUES {}",
+                rows.join(", ")
+            );
             self.defer(Deferred::any(sql, args, None)).await?;
         }
         Ok(())
     }
 
     /// In a write unit on PostgreSQL the rows are claimed (`FOR UPDATE SKIP LOCKED`). In a SQLite group
-    /// whose earlier units are not durable yet, only rows that were durable when the group began.
+    /// whose earlier units are not durable yet, only rows that were durable when the group began (a relay
+    /// publishes outside the database, so it must not publish what a failed group commit would undo).
     async fn unsent_outbox(&mut self, limit: usize) -> Result<Vec<OutboxMessage>> {
         let watermark = self.conn.outbox_watermark();
         let durable = if watermark.is_some() { " AND seq <= $2" } else { "" };
@@ -46,13 +59,40 @@ impl Outbox for SqlUnit {
         self.all_docs(sql, args).await
     }
 
-    /// Sent messages are deleted: the outbox stays small; the audit trail keeps the history.
-    async fn mark_outbox_sent(&mut self, ids: &[MessageId]) -> Result<()> {
+    /// Unlike the relay, a consumer may take rows a not yet durable unit of its SQLite group wrote: its
+    /// effect commits with them or not at all.
+    async fn claim_outbox(&mut self, queue: &str, limit: usize, now: DateTime<Utc>) -> Result<Vec<Claimed>> {
+        let sql = format!(
+            "SELECT data, attempts FROM outbox WHERE queue = $1 AND available_at <= $2 ORDER BY seq LIMIT $3{}",
+            self.dialect.claim(self.write)
+        );
+        let args = vec![
+            Arg::Text(queue.to_string()),
+            Arg::Time(storable(now)),
+            Arg::count(limit),
+        ];
+        self.fetch(sql, args, claimed).await
+    }
+
+    async fn outbox_message(&mut self, id: MessageId) -> Result<Option<Claimed>> {
+        let sql = format!("SELECT data, attempts FROM outbox WHERE id = $1{}", self.lock());
+        self.fetch_optional(sql, vec![Arg::Uuid(id.0)], claimed).await
+    }
+
+    async fn retry_outbox(&mut self, id: MessageId, due: DateTime<Utc>, error: &str) -> Result<()> {
+        let sql = "UPDATE outbox SET attempts = attempts + 1, available_at = $2, last_error = $3 WHERE id = $1";
+        let args = vec![Arg::Uuid(id.0), Arg::Time(storable(due)), Arg::Text(error.to_string())];
+        self.defer(Deferred::any(sql, args, Some(format!("outbox:{}", id.0))))
+            .await
+    }
+
+    /// Delivered messages are deleted: the outbox stays small; the audit trail keeps the history.
+    async fn finish_outbox(&mut self, ids: &[MessageId]) -> Result<()> {
         for chunk in ids.chunks(DELETE_CHUNK) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!("DELETE FROM outbox WHERE id IN ({})", placeholders.join(", "));
             let args = chunk.iter().map(|id| Arg::Uuid(id.0)).collect();
-            self.execute(sql, args).await?;
+            self.defer(Deferred::any(sql, args, None)).await?;
         }
         Ok(())
     }
@@ -88,4 +128,12 @@ impl Outbox for SqlUnit {
         self.execute(sql, vec![Arg::Time(storable(before)), Arg::count(limit)])
             .await
     }
+}
+
+/// A claimed outbox row: `data, attempts`.
+fn claimed(r: Row<'_>) -> Result<Claimed> {
+    Ok(Claimed {
+        message: r.json(0)?,
+        attempts: u32::try_from(r.i64(1)?).unwrap_or(u32::MAX),
+    })
 }

@@ -6,6 +6,7 @@
 
 mod audit;
 mod credentials;
+mod dead_letters;
 mod directory;
 mod idempotency;
 mod notifications;
@@ -17,6 +18,7 @@ mod tickets;
 mod workflows;
 
 use crate::domain::audit::AuditEntry;
+use crate::domain::delivery::DeadLetter;
 use crate::domain::event::OutboxMessage;
 use crate::domain::login::{Credential, Throttle, ThrottleKey};
 use crate::domain::notification::Notification;
@@ -59,9 +61,10 @@ struct State {
     user_assignments: IdMap<UserId, Vec<AssignmentId>>,
     audit: Vec<AuditEntry>,
     outbox_seq: u64,
-    outbox: BTreeMap<u64, OutboxMessage>,
+    outbox: BTreeMap<u64, OutboxRow>,
     outbox_index: IdMap<MessageId, u64>,
     processed: HashMap<(String, MessageId), DateTime<Utc>>,
+    dead_letters: IdMap<MessageId, DeadLetter>,
     idempotency: HashMap<(UserId, String), IdempotencyRecord>,
     notifications: IdMap<NotificationId, Box<Notification>>,
     user_notifications: IdMap<UserId, Vec<NotificationId>>,
@@ -71,6 +74,14 @@ struct State {
     credential_emails: IdMap<UserId, String>,
     throttles: HashMap<ThrottleKey, Throttle>,
     sessions: IdMap<SessionId, RefreshSession>,
+}
+
+/// An outbox message with its delivery state.
+#[derive(Debug, Clone)]
+struct OutboxRow {
+    message: OutboxMessage,
+    attempts: u32,
+    due: DateTime<Utc>,
 }
 
 /// A map the undo log can restore.

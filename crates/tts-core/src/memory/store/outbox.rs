@@ -1,10 +1,10 @@
 //! [`Outbox`] in memory, with retention of every kind of bookkeeping.
 
-use super::MemoryUnit;
+use super::{MemoryUnit, OutboxRow};
 use crate::domain::event::OutboxMessage;
 use crate::error::{Error, Result};
 use crate::ids::MessageId;
-use crate::ports::store::{Bookkeeping, Outbox};
+use crate::ports::store::{Bookkeeping, Claimed, Outbox};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -18,19 +18,61 @@ impl Outbox for MemoryUnit {
             let seq = self.s().outbox_seq + 1;
             self.bump(|s| &mut s.outbox_seq, seq);
             self.set(|s| &mut s.outbox_index, m.id, seq);
-            self.set(|s| &mut s.outbox, seq, m);
+            let row = OutboxRow {
+                due: m.created_at,
+                message: m,
+                attempts: 0,
+            };
+            self.set(|s| &mut s.outbox, seq, row);
         }
         Ok(())
     }
 
     async fn unsent_outbox(&mut self, limit: usize) -> Result<Vec<OutboxMessage>> {
-        Ok(self.s().outbox.values().take(limit).cloned().collect())
+        Ok(self
+            .s()
+            .outbox
+            .values()
+            .take(limit)
+            .map(|r| r.message.clone())
+            .collect())
     }
 
-    async fn mark_outbox_sent(&mut self, ids: &[MessageId]) -> Result<()> {
+    async fn claim_outbox(&mut self, queue: &str, limit: usize, now: DateTime<Utc>) -> Result<Vec<Claimed>> {
+        Ok(self
+            .s()
+            .outbox
+            .values()
+            .filter(|r| r.message.queue.as_deref() == Some(queue) && r.due <= now)
+            .take(limit)
+            .map(claimed)
+            .collect())
+    }
+
+    async fn outbox_message(&mut self, id: MessageId) -> Result<Option<Claimed>> {
+        let s = self.s();
+        Ok(s.outbox_index.get(&id).and_then(|seq| s.outbox.get(seq)).map(claimed))
+    }
+
+    async fn retry_outbox(&mut self, id: MessageId, due: DateTime<Utc>, _error: &str) -> Result<()> {
+        let s = self.s();
+        let Some((seq, mut row)) = s
+            .outbox_index
+            .get(&id)
+            .and_then(|seq| s.outbox.get(seq).map(|r| (*seq, r.clone())))
+        else {
+            return Ok(());
+        };
+        row.attempts += 1;
+        row.due = due;
+        self.set(|s| &mut s.outbox, seq, row);
+        Ok(())
+    }
+
+    async fn finish_outbox(&mut self, ids: &[MessageId]) -> Result<()> {
         for id in ids {
             if let Some(seq) = self.remove::<_, u64, _>(|s| &mut s.outbox_index, *id) {
-                self.remove::<_, OutboxMessage, _>(|s| &mut s.outbox, seq);
+                self.remove::<_, OutboxRow, _>(|s| &mut s.outbox, seq);
             }
         }
         Ok(())
@@ -102,5 +144,12 @@ impl Outbox for MemoryUnit {
             }
         };
         Ok(pruned as u64)
+    }
+}
+
+fn claimed(row: &OutboxRow) -> Claimed {
+    Claimed {
+        message: row.message.clone(),
+        attempts: row.attempts,
     }
 }

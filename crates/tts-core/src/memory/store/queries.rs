@@ -1,6 +1,7 @@
 //! [`Queries`] in memory: the lists, read under the store's lock.
 
 use super::{MemoryStore, State};
+use crate::domain::delivery::DeadLetter;
 use crate::domain::notification::Notification;
 use crate::domain::task::Assignment;
 use crate::domain::ticket::Ticket;
@@ -120,6 +121,13 @@ impl Queries for MemoryStore {
         let state = self.state.lock().await;
         let mut all: Vec<User> = state.users.values().cloned().collect();
         all.sort_by(|a, b| (&a.email, a.id).cmp(&(&b.email, b.id)));
+        Ok(Page::slice(all, page))
+    }
+
+    async fn list_dead_letters(&self, page: PageRequest) -> Result<Page<DeadLetter>> {
+        let state = self.state.lock().await;
+        let mut all: Vec<DeadLetter> = state.dead_letters.values().cloned().collect();
+        all.sort_by_key(|d| std::cmp::Reverse((d.failed_at, d.id)));
         Ok(Page::slice(all, page))
     }
 

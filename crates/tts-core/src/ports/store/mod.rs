@@ -10,7 +10,8 @@
 //! | [`Cursors`] | who may take a role's work, and the role's round-robin cursor |
 //! | [`Tasks`] | workflow runs and their assignments |
 //! | [`Audit`] | the audit trail |
-//! | [`Outbox`] | events waiting for delivery, consumer dedup records, retention |
+//! | [`Outbox`] | events waiting for delivery (the in-process queue), consumer dedup records, retention |
+//! | [`DeadLetters`] | messages that will not be delivered again, until an admin acts |
 //! | [`Notifications`] | in-app notifications |
 //! | [`Idempotency`] | `Idempotency-Key` records |
 //! | [`Credentials`] | password hashes and login throttles |
@@ -23,6 +24,7 @@
 mod audit;
 mod credentials;
 mod cursors;
+mod dead_letters;
 mod directory;
 mod idempotency;
 mod notifications;
@@ -36,10 +38,11 @@ mod workflows;
 pub use audit::Audit;
 pub use credentials::Credentials;
 pub use cursors::{Cursors, PickState};
+pub use dead_letters::DeadLetters;
 pub use directory::{Directory, Member};
 pub use idempotency::{Idempotency, IdempotencyRecord};
 pub use notifications::Notifications;
-pub use outbox::{Bookkeeping, Outbox};
+pub use outbox::{Bookkeeping, Claimed, Outbox};
 pub use queries::{
     AssignmentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
 };
@@ -146,6 +149,7 @@ pub trait UnitOfWork:
     + Tasks
     + Audit
     + Outbox
+    + DeadLetters
     + Notifications
     + Idempotency
     + Credentials

@@ -1,5 +1,6 @@
 //! Paginated lists: read-only queries on the store itself, outside any unit of work and without locks.
 
+use crate::domain::delivery::DeadLetter;
 use crate::domain::notification::Notification;
 use crate::domain::priority::Priority;
 use crate::domain::task::Assignment;
@@ -150,6 +151,8 @@ pub trait Queries: Send + Sync {
     async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>>;
     /// A page of users ordered by e-mail.
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
+    /// A page of dead letters, newest first.
+    async fn list_dead_letters(&self, page: PageRequest) -> Result<Page<DeadLetter>>;
     /// A user's profile, read without a unit (checks a command makes before it opens one).
     async fn user(&self, id: UserId) -> Result<Option<User>>;
     /// Sessions that ended after `since`, with when (so that every server refuses their access tokens

@@ -427,6 +427,98 @@ pub async fn lock_pick_state_serializes_even_the_first_pick_of_a_role(h: &Handle
     }
 }
 
+/// Two servers sweeping SLAs at the same moment (four sweeps in parallel) breach each late assignment
+/// once between them: no double breach, no double notification; a later sweep finds nothing.
+pub async fn two_servers_sweeping_slas_at_once_breach_each_assignment_once(h: &Handles) {
+    let engines = engines(h, None);
+    one_step(&engines[0], 5).await.expect("a one-step workflow with an SLA");
+    let n = h.scale.tickets().min(60);
+    let requester = Actor::user(id());
+    for _ in 0..n {
+        let t = engines[0]
+            .create_ticket(requester, NewTicket::new("Late", "Load"), None)
+            .await
+            .expect("create a ticket")
+            .ticket;
+        engines[0].allocate(t.id).await.expect("allocate");
+    }
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let mut sweeps = Vec::new();
+    for i in 0..4 {
+        let e = Arc::clone(&engines[i % 2]);
+        sweeps.push(h.spawn(async move { e.sla_sweep(later).await.expect("sweep").breached }));
+    }
+    let mut breached = 0;
+    for s in sweeps {
+        breached += s.await;
+    }
+    assert_eq!(breached as usize, n, "each assignment breached once across the servers");
+    assert_eq!(
+        engines[1].sla_sweep(later).await.expect("sweep again").breached,
+        0,
+        "a later sweep finds nothing left"
+    );
+}
+
+/// Two consumers of one queue: messages one unit claimed are never claimed by another unit until it
+/// ends; after it finished them they never come back, so each message is consumed once.
+pub async fn two_consumers_never_claim_the_same_outbox_message(h: &Handles) {
+    for _ in 0..h.scale.rounds.max(1) {
+        let queue = super::support::tag();
+        let msgs: Vec<_> = (0..6).map(|n| super::outbox::message_on(n, Some(&queue))).collect();
+        let mut tx = write(&*h.a).await;
+        tx.insert_outbox(msgs.clone()).await.expect("write messages");
+        commit(tx, "outbox messages").await;
+        let now = super::support::at(1_000);
+        let mut first = write(&*h.a).await;
+        let mine: Vec<_> = first
+            .claim_outbox(&queue, 4, now)
+            .await
+            .expect("claim messages")
+            .iter()
+            .map(|c| c.message.id)
+            .collect();
+        assert_eq!(
+            mine,
+            msgs[..4].iter().map(|m| m.id).collect::<Vec<_>>(),
+            "the oldest four"
+        );
+        let (store, q) = (Arc::clone(&h.b), queue.clone());
+        let second = h.spawn(async move {
+            retrying!({
+                let mut tx = store.begin(UnitOptions::background()).await?;
+                let theirs: Vec<_> = tx
+                    .claim_outbox(&q, 100, now)
+                    .await?
+                    .iter()
+                    .map(|c| c.message.id)
+                    .collect();
+                tx.finish_outbox(&theirs).await?;
+                tx.commit().await?;
+                Ok(theirs)
+            })
+            .expect("the second consumer")
+        });
+        h.sleep(HOLD).await;
+        first.finish_outbox(&mine).await.expect("finish");
+        commit(first, "the first consumer").await;
+        let theirs = second.await;
+        assert!(
+            theirs.iter().all(|m| !mine.contains(m)),
+            "the second consumer never got a message the first held: {theirs:?}"
+        );
+        let mut all: HashSet<_> = mine.into_iter().collect();
+        all.extend(theirs);
+        assert_eq!(all.len(), msgs.len(), "between them the consumers took every message");
+        let mut tx = write(&*h.a).await;
+        assert_eq!(
+            tx.claim_outbox(&queue, 100, now).await.expect("claim"),
+            Vec::new(),
+            "nothing is left"
+        );
+    }
+}
+
 /// Two relays: messages one unit took with `unsent_outbox` are never returned to another unit until it
 /// ends; after it marked them sent they never come back, so each message goes out once.
 pub async fn two_relays_never_claim_the_same_outbox_message(h: &Handles) {
@@ -453,14 +545,14 @@ pub async fn two_relays_never_claim_the_same_outbox_message(h: &Handles) {
             retrying!({
                 let mut tx = store.begin(UnitOptions::background()).await?;
                 let theirs: Vec<_> = tx.unsent_outbox(100).await?.iter().map(|m| m.id).collect();
-                tx.mark_outbox_sent(&theirs).await?;
+                tx.finish_outbox(&theirs).await?;
                 tx.commit().await?;
                 Ok(theirs)
             })
             .expect("the second relay")
         });
         h.sleep(HOLD).await;
-        first.mark_outbox_sent(&mine).await.expect("mark sent");
+        first.finish_outbox(&mine).await.expect("mark sent");
         commit(first, "the first relay").await;
         let theirs = second.await;
         assert!(

@@ -10,6 +10,7 @@
 //! | [`tasks`] | [`Tasks`](crate::ports::store::Tasks) |
 //! | [`audit`] | [`Audit`](crate::ports::store::Audit) |
 //! | [`outbox`] | [`Outbox`](crate::ports::store::Outbox), `prune` of every [`Bookkeeping`](crate::ports::store::Bookkeeping) kind |
+//! | [`dead_letters`] | [`DeadLetters`](crate::ports::store::DeadLetters) |
 //! | [`notifications`] | [`Notifications`](crate::ports::store::Notifications) |
 //! | [`idempotency`] | [`Idempotency`](crate::ports::store::Idempotency) |
 //! | [`credentials`] | [`Credentials`](crate::ports::store::Credentials) |
@@ -123,6 +124,7 @@
 pub mod audit;
 pub mod credentials;
 pub mod cursors;
+pub mod dead_letters;
 pub mod directory;
 mod harness;
 pub mod idempotency;
@@ -257,12 +259,18 @@ macro_rules! store_conformance {
                 store outbox:
                     outbox_messages_read_back_in_write_order,
                     sent_messages_never_come_back,
+                    claims_take_due_messages_of_one_queue_in_write_order,
+                    a_retried_message_counts_its_failures_and_waits_until_due,
                     record_processed_is_true_only_the_first_time_per_consumer,
                     prune_deletes_old_dedup_records_up_to_the_limit,
                     prune_deletes_old_idempotency_records,
                     prune_deletes_expired_sessions,
                     prune_deletes_stale_login_throttles,
                     a_dropped_prune_deletes_nothing,
+            }
+            $crate::__store_conformance_cases! {
+                store dead_letters:
+                    dead_letters_read_back_whole_until_deleted,
             }
             $crate::__store_conformance_cases! {
                 store notifications:
@@ -304,6 +312,7 @@ macro_rules! store_conformance {
                     notification_list_filters_by_user_and_read_newest_first,
                     user_list_is_ordered_by_email_with_totals,
                     a_user_is_read_by_id_without_a_unit,
+                    dead_letter_list_is_newest_first_with_totals,
             }
             $crate::__store_conformance_cases! {
                 store units:
@@ -325,6 +334,8 @@ macro_rules! store_conformance {
                     a_session_row_lock_serializes_two_refreshes,
                     lock_pick_state_serializes_even_the_first_pick_of_a_role,
                     two_relays_never_claim_the_same_outbox_message,
+                    two_consumers_never_claim_the_same_outbox_message,
+                    two_servers_sweeping_slas_at_once_breach_each_assignment_once,
                     a_throttle_counter_is_locked_so_concurrent_failures_all_count,
                     concurrent_updates_of_one_ticket_lose_nothing,
                     other_units_see_a_commit_all_at_once_and_never_before,
@@ -392,6 +403,7 @@ mod tests {
             ("tasks", include_str!("tasks.rs")),
             ("audit", include_str!("audit.rs")),
             ("outbox", include_str!("outbox.rs")),
+            ("dead_letters", include_str!("dead_letters.rs")),
             ("notifications", include_str!("notifications.rs")),
             ("idempotency", include_str!("idempotency.rs")),
             ("credentials", include_str!("credentials.rs")),

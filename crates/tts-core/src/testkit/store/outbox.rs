@@ -10,7 +10,7 @@ use crate::domain::session::EndSessions;
 use crate::domain::ticket::NewTicket;
 use crate::domain::ticket_number::TicketNumber;
 use crate::ids::{MessageId, TicketId, UserId};
-use crate::ports::store::{Bookkeeping, IdempotencyRecord, Store};
+use crate::ports::store::{Bookkeeping, Claimed, IdempotencyRecord, Store};
 use chrono::Duration;
 
 /// An outbox message of `ticket.created` for ticket `n`, created at `at(n)`.
@@ -23,6 +23,15 @@ pub(crate) fn message(n: i64) -> OutboxMessage {
             priority: Priority::Low,
         },
         created_at: at(n),
+        queue: Some("tickets".into()),
+    }
+}
+
+/// `message(n)` on another queue (or none).
+pub(crate) fn message_on(n: i64, queue: Option<&str>) -> OutboxMessage {
+    OutboxMessage {
+        queue: queue.map(str::to_string),
+        ..message(n)
     }
 }
 
@@ -61,7 +70,7 @@ pub async fn sent_messages_never_come_back(store: &dyn Store) {
     tx.insert_outbox(msgs.clone()).await.expect("write messages");
     commit(tx, "outbox messages").await;
     let mut tx = write(store).await;
-    tx.mark_outbox_sent(&[msgs[0].id, msgs[2].id]).await.expect("mark sent");
+    tx.finish_outbox(&[msgs[0].id, msgs[2].id]).await.expect("mark sent");
     commit(tx, "marking sent").await;
     let mut tx = write(store).await;
     assert_eq!(
@@ -69,10 +78,10 @@ pub async fn sent_messages_never_come_back(store: &dyn Store) {
         vec![msgs[1].clone(), msgs[3].clone()],
         "sent messages never come back; the rest keep their order"
     );
-    tx.mark_outbox_sent(&[msgs[0].id, id()])
+    tx.finish_outbox(&[msgs[0].id, id()])
         .await
         .expect("mark sent again, and an unknown id");
-    tx.mark_outbox_sent(&[msgs[1].id, msgs[3].id])
+    tx.finish_outbox(&[msgs[1].id, msgs[3].id])
         .await
         .expect("mark the rest sent");
     commit(tx, "marking the rest sent").await;
@@ -81,6 +90,102 @@ pub async fn sent_messages_never_come_back(store: &dyn Store) {
         tx.unsent_outbox(100).await.expect("unsent"),
         Vec::new(),
         "all sent: nothing comes back"
+    );
+}
+
+/// A consumer's claim returns only due messages of its queue, oldest first, at most `limit`, each with
+/// its queue and no failed delivery yet.
+pub async fn claims_take_due_messages_of_one_queue_in_write_order(store: &dyn Store) {
+    let msgs = vec![
+        message_on(1, Some("tickets")),
+        message_on(2, Some("mail")),
+        message_on(3, None),
+        message_on(4, Some("tickets")),
+        message_on(5, Some("tickets")),
+        message_on(50, Some("tickets")),
+    ];
+    let mut tx = write(store).await;
+    tx.insert_outbox(msgs.clone()).await.expect("write messages");
+    commit(tx, "outbox messages").await;
+    let fresh = |m: &OutboxMessage| Claimed {
+        message: m.clone(),
+        attempts: 0,
+    };
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.claim_outbox("tickets", 100, at(10)).await.expect("claim"),
+        vec![fresh(&msgs[0]), fresh(&msgs[3]), fresh(&msgs[4])],
+        "only the queue's messages, in write order, and only those due (created by then)"
+    );
+    assert_eq!(
+        tx.claim_outbox("tickets", 2, at(100)).await.expect("claim"),
+        vec![fresh(&msgs[0]), fresh(&msgs[3])],
+        "at most `limit`, oldest first"
+    );
+    assert_eq!(
+        tx.claim_outbox("mail", 100, at(100)).await.expect("claim"),
+        vec![fresh(&msgs[1])],
+        "another queue has its own messages"
+    );
+    assert_eq!(
+        tx.claim_outbox("nobody", 100, at(100)).await.expect("claim"),
+        Vec::new(),
+        "an unknown queue has none"
+    );
+    assert_eq!(
+        tx.outbox_message(msgs[2].id).await.expect("read one"),
+        Some(fresh(&msgs[2])),
+        "a message without a queue is still kept (for a relay)"
+    );
+}
+
+/// A failed delivery is counted and the message is not due again until the time given; finishing a
+/// message removes it for good.
+pub async fn a_retried_message_counts_its_failures_and_waits_until_due(store: &dyn Store) {
+    let msgs: Vec<OutboxMessage> = (1..=2).map(message).collect();
+    let mut tx = write(store).await;
+    tx.insert_outbox(msgs.clone()).await.expect("write messages");
+    commit(tx, "outbox messages").await;
+    let mut tx = write(store).await;
+    tx.retry_outbox(msgs[0].id, at(60), "the database was busy")
+        .await
+        .expect("count a failure");
+    commit(tx, "a failed delivery").await;
+    let mut tx = write(store).await;
+    let due: Vec<_> = tx
+        .claim_outbox("tickets", 10, at(59))
+        .await
+        .expect("claim")
+        .into_iter()
+        .map(|c| c.message.id)
+        .collect();
+    assert_eq!(due, vec![msgs[1].id], "the retried message waits until it is due");
+    let again = tx.claim_outbox("tickets", 10, at(60)).await.expect("claim");
+    assert_eq!(
+        again.iter().map(|c| (c.message.id, c.attempts)).collect::<Vec<_>>(),
+        vec![(msgs[0].id, 1), (msgs[1].id, 0)],
+        "once due it comes back in write order, with its failure counted"
+    );
+    tx.retry_outbox(msgs[0].id, at(120), "still busy")
+        .await
+        .expect("count again");
+    tx.finish_outbox(&[msgs[1].id]).await.expect("finish");
+    commit(tx, "another failure and a delivery").await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.outbox_message(msgs[0].id).await.expect("read").map(|c| c.attempts),
+        Some(2),
+        "failures add up"
+    );
+    assert_eq!(
+        tx.outbox_message(msgs[1].id).await.expect("read"),
+        None,
+        "a finished message is gone"
+    );
+    assert_eq!(
+        tx.claim_outbox("tickets", 10, at(1_000)).await.expect("claim").len(),
+        1,
+        "and never claimed again"
     );
 }
 

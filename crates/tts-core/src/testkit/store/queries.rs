@@ -567,3 +567,25 @@ pub async fn a_user_is_read_by_id_without_a_unit(store: &dyn Store) {
     );
     assert_eq!(store.user(id()).await.expect("read"), None, "an unknown id is none");
 }
+
+/// Dead letters list newest first (ties by id, newest id first), with the total, paged.
+pub async fn dead_letter_list_is_newest_first_with_totals(store: &dyn Store) {
+    let mut letters: Vec<_> = [30, 10, 20, 20]
+        .iter()
+        .map(|s| super::dead_letters::letter("q", *s))
+        .collect();
+    let mut tx = write(store).await;
+    for l in &letters {
+        tx.insert_dead_letter(l).await.expect("keep a letter");
+    }
+    commit(tx, "dead letters").await;
+    letters.sort_by_key(|l| std::cmp::Reverse((l.failed_at, l.id)));
+    let all = store.list_dead_letters(page(1, 100)).await.expect("list");
+    assert_eq!((all.items, all.total), (letters.clone(), 4), "newest first, intact");
+    let second = store.list_dead_letters(page(2, 3)).await.expect("list");
+    assert_eq!(
+        (second.items, second.total),
+        (letters[3..].to_vec(), 4),
+        "pages slice the order"
+    );
+}

@@ -1,0 +1,14 @@
+//! Live views of what happens: committed domain events handed to whoever shows them (a WebSocket hub).
+
+use crate::domain::event::DomainEvent;
+use std::fmt::Debug;
+
+/// Receives the domain events of every unit this process commits, right after the commit, in the order
+/// they were raised. Not durable and not a queue: a feed shows what happens now (consumers that must
+/// not miss an event read the outbox or a broker instead).
+///
+/// Contract: `publish` must not block or fail; it runs on the committing task.
+pub trait EventFeed: Send + Sync + Debug + 'static {
+    /// Shows committed events.
+    fn publish(&self, events: &[DomainEvent]);
+}
