@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// A ticket named by integer id or by number (`TKT-2025-0001`), as the API accepts both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,8 +127,10 @@ impl Engine {
         };
         let keyed = key.is_some();
         let mut raced = false;
+        // Shared, not cloned, across attempts: the closure clones the ticket fields once per attempt.
+        let (new, key) = (Arc::new(new), key.map(Arc::new));
         loop {
-            let (new, key) = (new.clone(), key.clone());
+            let (new, key) = (Arc::clone(&new), key.clone());
             let result = self
                 .write(actor, async move |cmd| {
                     if let Some(key) = &key
