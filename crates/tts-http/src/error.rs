@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use tts_core::{ErrorKind, FieldError};
 use utoipa::ToSchema;
 
+/// `Retry-After` of a 503 from a backend that is down: long enough for a database restart to begin.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 /// The detail of every 503 caused by a backend (the real error goes to the log only).
 pub const UNAVAILABLE_DETAIL: &str = "a backend is unavailable; retry later";
 
@@ -177,6 +180,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::Core(tts_core::Error::Throttled { retry_after_secs }) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            }
+            // A backend that is down (the database restarting): the client may try again shortly.
+            ApiError::Core(ref e) if e.kind() == ErrorKind::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
             }
             _ => {}
         }

@@ -30,6 +30,10 @@ enum Closer {
     Postgres(tts_adapters::sql::postgres::PgStore),
 }
 
+/// Longest wait for a PostgreSQL connection before a request is answered 503.
+#[cfg(feature = "postgres")]
+const PG_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Durability of SQLite commits (ignored for PostgreSQL).
 pub use tts_adapters::sql::sqlite::Durability;
 
@@ -77,7 +81,11 @@ pub async fn open_backends_with(url: &str, durability: Durability, config: Engin
         {
             use tts_adapters::sql::postgres::{PgConfig, PgStore};
             let _ = durability;
-            let store = PgStore::connect(&PgConfig::new(url)).await?;
+            let mut pg = PgConfig::new(url);
+            // While the database is down, answer 503 within a few seconds instead of queueing requests
+            // on the pool for the driver's default ten.
+            pg.acquire_timeout = PG_ACQUIRE_TIMEOUT;
+            let store = PgStore::connect(&pg).await?;
             return Ok(Backends {
                 engine: build(Arc::new(store.clone()))?,
                 live,

@@ -28,6 +28,11 @@ pub(crate) fn db_err(backend: &'static str, e: sqlx::Error) -> Error {
                 _ if matches!(code.as_str(), "5" | "6" | "261" | "262" | "517") => {
                     backend_err(ErrorKind::Conflict, format!("database busy ({code}); retry"))
                 }
+                // The server is going away or not taking connections (shutdown, crash recovery, too many
+                // connections, a broken connection): nothing is wrong with the request; try again later.
+                _ if code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03" | "53300") => {
+                    backend_err(ErrorKind::Unavailable, format!("database unavailable ({code})"))
+                }
                 _ => backend_err(ErrorKind::Internal, format!("database error {code}")),
             }
         }
