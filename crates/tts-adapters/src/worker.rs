@@ -109,6 +109,25 @@ async fn pause(rx: &mut watch::Receiver<bool>, d: Duration) -> bool {
     }
 }
 
+/// Runs one step of a loop on its own task, so that a panic in an effect (a bug) fails the step like an
+/// error instead of ending the loop: its unit is dropped, so its messages stay in the outbox (or with the
+/// broker) and are tried again after the back-off.
+async fn guarded<T: Send + 'static>(
+    step: impl std::future::Future<Output = tts_core::Result<T>> + Send + 'static,
+) -> tts_core::Result<T> {
+    match tokio::spawn(step).await {
+        Ok(result) => result,
+        Err(e) => {
+            tracing::error!(error = %e, "a worker step panicked; its work is rolled back and will be retried");
+            Err(tts_core::Error::Backend {
+                backend: "worker",
+                kind: tts_core::ErrorKind::Internal,
+                message: format!("a worker step panicked: {e}"),
+            })
+        }
+    }
+}
+
 fn next_backoff(current: Duration, config: &WorkerConfig) -> Duration {
     (current * 2).min(config.max_backoff)
 }
@@ -147,7 +166,11 @@ async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, 
     while !stopped(&rx) {
         // Read before consuming, so a commit during the step is not missed while waiting below.
         let seen = engine.outbox_signal().current();
-        match engine.consume_batch(consumer, batch).await {
+        let step = {
+            let engine = Arc::clone(&engine);
+            guarded(async move { engine.consume_batch(consumer, batch).await })
+        };
+        match step.await {
             Ok(outcomes) if !outcomes.is_empty() => {
                 tracing::debug!(consumer = consumer.name(), ?outcomes, "messages handled");
                 backoff = config.backoff;
@@ -180,7 +203,11 @@ async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, 
 
 async fn sla(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = engine.sla_sweep(engine.clock().now()).await {
+        let sweep = {
+            let engine = Arc::clone(&engine);
+            guarded(async move { engine.sla_sweep(engine.clock().now()).await })
+        };
+        if let Err(e) = sweep.await {
             tracing::warn!(error = %e, "SLA sweep failed");
         }
         if !pause(&mut rx, config.sla_interval).await {

@@ -71,3 +71,51 @@ async fn an_idle_minute_piles_up_no_waiters() {
     workers.stop().await;
     assert_eq!(queue.waiters(&tickets), 0, "stopped consumers leave no waiter behind");
 }
+
+/// A mailer that panics on its first e-mail (a bug in an effect), then works.
+#[derive(Debug, Default)]
+struct PanicsOnce {
+    calls: std::sync::atomic::AtomicUsize,
+    inner: MemoryMailer,
+}
+
+#[async_trait::async_trait]
+impl tts_core::ports::Mailer for PanicsOnce {
+    async fn send(&self, email: &tts_core::ports::Email) -> tts_core::Result<()> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            panic!("a bug in the mailer");
+        }
+        self.inner.send(email).await
+    }
+}
+
+/// A panic inside a consumer's effect fails that step like an error: the loop lives on, the message stays
+/// in the outbox and is delivered on a later attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_effect_is_retried_and_the_loop_lives_on() {
+    let mailer = Arc::new(PanicsOnce::default());
+    let engine = Arc::new(Engine::in_memory().mailer(mailer.clone()).build().expect("engine"));
+    let fx = three_step(&engine, 1, 1).await.expect("fixture");
+    let config = WorkerConfig {
+        consumers_per_queue: 1,
+        backoff: Duration::from_millis(10),
+        ..WorkerConfig::default()
+    };
+    let workers = Workers::spawn(Arc::clone(&engine), config);
+    let new = NewTicket::new("Laptop", "Asset Check In").department("Asset Department");
+    engine
+        .create_ticket(fx.requester_actor(), new, None)
+        .await
+        .expect("create");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mailer.inner.sent().len() < 1 {
+        assert!(Instant::now() < deadline, "the e-mail never went out after the panic");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        mailer.calls.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the first attempt panicked"
+    );
+    assert_eq!(mailer.inner.sent().len(), 1, "one e-mail, not two");
+    workers.stop().await;
+}

@@ -50,9 +50,15 @@ pub struct Running {
 
 /// Starts `serve` (API and workers) and waits until it is ready.
 pub async fn start(db: &str, data: &std::path::Path) -> Running {
+    start_serve(db, data, &[]).await
+}
+
+/// Starts `serve` with `extra` options (e.g. `--no-worker`) and waits until it is ready.
+pub async fn start_serve(db: &str, data: &std::path::Path, extra: &[&str]) -> Running {
     let port = free_port();
     let mut child = server(db, data)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(extra)
         .spawn()
         .expect("start tts-server");
     let base = format!("http://127.0.0.1:{port}");
@@ -69,6 +75,11 @@ pub async fn start(db: &str, data: &std::path::Path) -> Running {
     let _ = child.kill();
     let _ = child.wait();
     panic!("the server did not become ready in 30 s");
+}
+
+/// Starts a `worker` process (relay, consumers, SLA sweep; no API).
+pub fn start_worker(db: &str, data: &std::path::Path) -> Child {
+    server(db, data).arg("worker").spawn().expect("start a worker")
 }
 
 /// Sends `sig` (`-KILL`, `-TERM`) to the process.
