@@ -108,7 +108,7 @@ async fn a_panicking_effect_is_retried_and_the_loop_lives_on() {
         .await
         .expect("create");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while mailer.inner.sent().len() < 1 {
+    while mailer.inner.sent().is_empty() {
         assert!(Instant::now() < deadline, "the e-mail never went out after the panic");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
