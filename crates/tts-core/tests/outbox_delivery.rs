@@ -323,3 +323,55 @@ async fn an_unroutable_ticket_says_why_and_tells_the_admins_until_a_workflow_tak
     assert!(ticket.is_task_allocated);
     assert_eq!(ticket.unroutable, None);
 }
+
+/// A mailer with a bug: it panics on every e-mail.
+#[derive(Debug)]
+struct Panics;
+
+#[async_trait::async_trait]
+impl tts_core::ports::Mailer for Panics {
+    async fn send(&self, _email: &tts_core::ports::Email) -> Result<()> {
+        panic!("the mailer has a bug");
+    }
+}
+
+#[tokio::test]
+async fn an_effect_that_always_panics_ends_as_a_dead_letter_not_a_loop() {
+    let clock = Arc::new(ManualClock::new(start()));
+    let engine = Engine::in_memory()
+        .clock(clock.clone())
+        .mailer(Arc::new(Panics))
+        .config(EngineConfig {
+            retry: RetryPolicy {
+                max_deliveries: 2,
+                base_delay_ms: 1_000,
+                max_delay_ms: 1_000,
+            },
+            ..EngineConfig::default()
+        })
+        .build()
+        .expect("engine");
+    let fx = three_step(&engine, 1, 1).await.expect("fixture");
+    engine
+        .create_ticket(fx.requester_actor(), asset_ticket("Poison"), None)
+        .await
+        .expect("create");
+    engine.drain(Consumer::Allocation).await.expect("allocate");
+    let first = engine.consume_one(Consumer::Notifications).await.expect("first");
+    assert!(
+        matches!(&first, Some(ConsumeOutcome::Retrying { error }) if error.contains("panicked")),
+        "{first:?}"
+    );
+    clock.advance(Duration::seconds(1));
+    assert!(matches!(
+        engine.consume_one(Consumer::Notifications).await.expect("second"),
+        Some(ConsumeOutcome::DeadLettered { .. })
+    ));
+    let letters = engine.dead_letters(Actor::system(), all()).await.expect("list").items;
+    assert_eq!(letters.len(), 1);
+    assert!(
+        letters[0].error.contains("the mailer has a bug"),
+        "{}",
+        letters[0].error
+    );
+}

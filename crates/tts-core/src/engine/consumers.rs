@@ -71,6 +71,28 @@ pub(crate) fn is_transient(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Internal) || e.is_retryable()
 }
 
+/// Runs a consumer's unit, turning a panic in an effect (a bug) into an error, so the message is counted
+/// as a failed delivery and, if it keeps panicking, ends as a dead letter instead of being retried for
+/// ever. The unit is dropped while the panic unwinds, so nothing of it is kept.
+pub(crate) async fn unless_panic<T>(unit: impl Future<Output = Result<T>>) -> Result<T> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(unit).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            Err(Error::Backend {
+                backend: "consumer",
+                kind: ErrorKind::Internal,
+                message: format!("the effect panicked: {what}"),
+            })
+        }
+    }
+}
+
 /// The permanent error for an event a consumer does not handle.
 pub(crate) fn not_handled(consumer: Consumer, event: &DomainEvent) -> Error {
     Error::invalid(

@@ -5,7 +5,7 @@
 //! forever.
 
 use super::Engine;
-use super::consumers::{ConsumeOutcome, Consumer, apply, is_transient, not_handled};
+use super::consumers::{ConsumeOutcome, Consumer, apply, is_transient, not_handled, unless_panic};
 use super::delivery_outbox::done;
 use crate::domain::delivery::DeadLetter;
 use crate::domain::event::DomainEvent;
@@ -45,9 +45,8 @@ impl Engine {
         }
         if good.len() > 1 {
             let messages: Vec<_> = good.iter().map(|(_, m)| m.clone()).collect();
-            if let Ok(fresh) = self
-                .background(async move |cmd| apply(cmd, consumer, messages.clone()).await)
-                .await
+            if let Ok(fresh) =
+                unless_panic(self.background(async move |cmd| apply(cmd, consumer, messages.clone()).await)).await
             {
                 for ((delivery, _), fresh) in good.iter().zip(fresh) {
                     outcomes.push(self.settle(Arc::clone(&queue), delivery, Ok(fresh)).await?);
@@ -57,8 +56,7 @@ impl Engine {
         }
         for (delivery, message) in good {
             let one = [message];
-            let handled = self
-                .background(async move |cmd| apply(cmd, consumer, one.to_vec()).await)
+            let handled = unless_panic(self.background(async move |cmd| apply(cmd, consumer, one.to_vec()).await))
                 .await
                 .map(|fresh| fresh.first().copied().unwrap_or(false));
             outcomes.push(self.settle(Arc::clone(&queue), delivery, handled).await?);

@@ -5,7 +5,7 @@
 //! the failure cannot pass, the row becomes a dead letter in the same unit that removes it.
 
 use super::Engine;
-use super::consumers::{ConsumeOutcome, Consumer, apply, is_transient};
+use super::consumers::{ConsumeOutcome, Consumer, apply, is_transient, unless_panic};
 use crate::domain::delivery::DeadLetter;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
@@ -33,23 +33,22 @@ impl Engine {
         // What the last attempt claimed, so a failed unit still says which messages it held.
         let taken: Arc<Mutex<Vec<Claimed>>> = Arc::default();
         let holder = Arc::clone(&taken);
-        let result = self
-            .background(async move |cmd| {
-                let claimed = cmd.tx.claim_outbox(&queue, limit, cmd.now).await?;
-                holder.lock().unwrap_or_else(|p| p.into_inner()).clone_from(&claimed);
-                if claimed.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let messages: Vec<_> = claimed
-                    .iter()
-                    .map(|c| (c.message.id, c.message.event.clone()))
-                    .collect();
-                let ids: Vec<MessageId> = messages.iter().map(|(id, _)| *id).collect();
-                let fresh = apply(cmd, consumer, messages).await?;
-                cmd.tx.finish_outbox(&ids).await?;
-                Ok(fresh.into_iter().map(done).collect())
-            })
-            .await;
+        let result = unless_panic(self.background(async move |cmd| {
+            let claimed = cmd.tx.claim_outbox(&queue, limit, cmd.now).await?;
+            holder.lock().unwrap_or_else(|p| p.into_inner()).clone_from(&claimed);
+            if claimed.is_empty() {
+                return Ok(Vec::new());
+            }
+            let messages: Vec<_> = claimed
+                .iter()
+                .map(|c| (c.message.id, c.message.event.clone()))
+                .collect();
+            let ids: Vec<MessageId> = messages.iter().map(|(id, _)| *id).collect();
+            let fresh = apply(cmd, consumer, messages).await?;
+            cmd.tx.finish_outbox(&ids).await?;
+            Ok(fresh.into_iter().map(done).collect())
+        }))
+        .await;
         let taken = std::mem::take(&mut *taken.lock().unwrap_or_else(|p| p.into_inner()));
         match result {
             Ok(outcomes) => Ok(outcomes),
@@ -70,17 +69,16 @@ impl Engine {
     async fn consume_outbox_message(&self, consumer: Consumer, id: MessageId) -> Result<ConsumeOutcome> {
         let seen: Arc<Mutex<Option<Claimed>>> = Arc::default();
         let holder = Arc::clone(&seen);
-        let result = self
-            .background(async move |cmd| {
-                let Some(claimed) = cmd.tx.outbox_message(id).await? else {
-                    return Ok(ConsumeOutcome::Duplicate);
-                };
-                *holder.lock().unwrap_or_else(|p| p.into_inner()) = Some(claimed.clone());
-                let fresh = apply(cmd, consumer, vec![(id, claimed.message.event)]).await?;
-                cmd.tx.finish_outbox(&[id]).await?;
-                Ok(done(fresh.first().copied().unwrap_or(false)))
-            })
-            .await;
+        let result = unless_panic(self.background(async move |cmd| {
+            let Some(claimed) = cmd.tx.outbox_message(id).await? else {
+                return Ok(ConsumeOutcome::Duplicate);
+            };
+            *holder.lock().unwrap_or_else(|p| p.into_inner()) = Some(claimed.clone());
+            let fresh = apply(cmd, consumer, vec![(id, claimed.message.event)]).await?;
+            cmd.tx.finish_outbox(&[id]).await?;
+            Ok(done(fresh.first().copied().unwrap_or(false)))
+        }))
+        .await;
         let seen = seen.lock().unwrap_or_else(|p| p.into_inner()).take();
         match (result, seen) {
             (Ok(outcome), _) => Ok(outcome),
