@@ -445,3 +445,35 @@ fn engine_handles_are_send_and_sync() {
     assert_send_sync::<std::sync::Arc<dyn tts_core::ports::Store>>();
     assert_send_sync::<std::sync::Arc<dyn tts_core::ports::Queue>>();
 }
+
+// ---------- retry back-off ----------
+
+fn retry_policy() -> impl Strategy<Value = RetryPolicy> {
+    (1u32..20, 1u64..100_000, 0u64..10_000_000).prop_map(|(max_deliveries, base, extra)| RetryPolicy {
+        max_deliveries,
+        base_delay_ms: base,
+        max_delay_ms: base + extra,
+    })
+}
+
+proptest! {
+    /// The wait after a failed delivery is never longer than the cap, never shorter than half of the
+    /// uncapped doubling (or of the cap), grows (or stays) with each further failure for the same jitter,
+    /// and the last allowed delivery is the only one that gets no retry.
+    #[test]
+    fn retry_delays_double_within_bounds_and_stop_at_the_last_delivery(
+        policy in retry_policy(),
+        delivery in 1u32..64,
+        jitter in 0.0f64..=1.0,
+    ) {
+        let ms = policy.delay(delivery, jitter).num_milliseconds();
+        let full = policy
+            .base_delay_ms
+            .saturating_mul(1u64 << (delivery - 1).min(40))
+            .min(policy.max_delay_ms) as i64;
+        prop_assert!(ms <= policy.max_delay_ms as i64, "{ms} ms over the cap");
+        prop_assert!(ms <= full && 2 * ms + 1 >= full, "{ms} ms not in the upper half of {full} ms");
+        prop_assert!(policy.delay(delivery + 1, jitter) >= policy.delay(delivery, jitter));
+        prop_assert_eq!(policy.retries_after(delivery), delivery < policy.max_deliveries);
+    }
+}
