@@ -1,0 +1,195 @@
+//! Scale-out without a broker: two API processes (`serve --no-worker`) and two `worker` processes on one
+//! PostgreSQL; 2,000 tickets created concurrently through both APIs go to a step of a role of five admins.
+//! Every ticket is allocated exactly once, round-robin is exact (400 each) and there is one notification
+//! per assignment. Prints the counts. (The broker variant, and a socket on one server seeing another's
+//! events, come with the RabbitMQ adapter.)
+#![cfg(feature = "postgres")]
+
+mod process;
+
+use process::{ADMIN, EMPLOYEE, Sent};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tts_adapters::sql::postgres::{PgConfig, PgStore};
+use tts_adapters::testkit::TestDb;
+use tts_core::UserId;
+use tts_core::ports::{AssignmentQuery, NotificationQuery, PageRequest, Queries, TicketQuery};
+
+const TICKETS: usize = 2_000;
+const HOLDERS: usize = 5;
+const CLIENTS: usize = 8;
+
+async fn call(client: &reqwest::Client, method: reqwest::Method, url: String, token: &str, body: Value) -> Value {
+    let r = client
+        .request(method, &url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{url}: {status} {body}");
+    body
+}
+
+/// Four more admins beside the demo's, so the triage step has five holders; returns all five ids.
+async fn five_admins(client: &reqwest::Client, base: &str, admin: &str) -> Vec<UserId> {
+    let roles = call(
+        client,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/tts/roles/"),
+        admin,
+        Value::Null,
+    )
+    .await;
+    let role = roles["results"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["system"] == "tts" && r["role"] == "Admin")
+        .expect("the admin role")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let members = call(
+        client,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/tts/roles/{role}/users/"),
+        admin,
+        Value::Null,
+    )
+    .await;
+    let mut ids: Vec<String> = members["results"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["user"]["id"].as_str().expect("member id").to_string())
+        .collect();
+    for i in 0..HOLDERS - ids.len() {
+        let user = call(
+            client,
+            reqwest::Method::POST,
+            format!("{base}/api/v1/users/"),
+            admin,
+            json!({"email": format!("admin{i}@scale.example"), "full_name": format!("Admin {i}"),
+                   "password": process::PASSWORD}),
+        )
+        .await;
+        let id = user["id"].as_str().expect("user id").to_string();
+        call(
+            client,
+            reqwest::Method::PUT,
+            format!("{base}/api/v1/tts/roles/{role}/users/{id}/"),
+            admin,
+            Value::Null,
+        )
+        .await;
+        ids.push(id);
+    }
+    ids.iter().map(|id| UserId(id.parse().expect("uuid"))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_apis_and_two_workers_allocate_once_with_exact_round_robin() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    process::seed(&db.url, &data);
+    let mut apis = vec![
+        process::start_serve(&db.url, &data, &["--no-worker"]).await,
+        process::start_serve(&db.url, &data, &["--no-worker"]).await,
+    ];
+    let mut workers = vec![
+        process::start_worker(&db.url, &data),
+        process::start_worker(&db.url, &data),
+    ];
+    let client = reqwest::Client::new();
+    let admin = process::token(&client, &apis[0].base, ADMIN).await;
+    let holders = five_admins(&client, &apis[0].base, &admin).await;
+    assert_eq!(holders.len(), HOLDERS);
+    let bearer = format!("Bearer {}", process::token(&client, &apis[1].base, EMPLOYEE).await);
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let mut clients = Vec::new();
+    for c in 0..CLIENTS {
+        let (client, bearer, base) = (client.clone(), bearer.clone(), apis[c % 2].base.clone());
+        let (next, acked) = (Arc::clone(&next), Arc::clone(&acked));
+        clients.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::SeqCst) < TICKETS {
+                match process::create(&client, &base, &bearer, &format!("scale {c}")).await {
+                    Sent::Created(id) => acked.lock().expect("acked").push(id),
+                    other => panic!("a create failed: {other:?}"),
+                }
+            }
+        }));
+    }
+    for c in clients {
+        c.await.expect("client");
+    }
+    let store = PgStore::connect(&PgConfig::new(db.url.clone())).await.expect("connect");
+    let one = PageRequest::new(1, 1).expect("page");
+    let start = Instant::now();
+    loop {
+        let waiting = store
+            .list_tickets(&TicketQuery {
+                is_task_allocated: Some(false),
+                page: one,
+                ..TicketQuery::default()
+            })
+            .await
+            .expect("tickets")
+            .total;
+        let notified = store
+            .list_notifications(&NotificationQuery {
+                page: one,
+                ..NotificationQuery::default()
+            })
+            .await
+            .expect("notifications")
+            .total;
+        if waiting == 0 && notified as usize >= TICKETS {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "not settled: {waiting} unallocated, {notified} notifications"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for w in &mut workers {
+        process::signal(w, "-TERM");
+        process::wait_exit(w, Duration::from_secs(30));
+    }
+    for api in &mut apis {
+        process::signal(&api.child, "-TERM");
+        process::wait_exit(&mut api.child, Duration::from_secs(30));
+    }
+    let acknowledged = std::mem::take(&mut *acked.lock().expect("acked"));
+    let (lost, duplicated) = process::audit(&store, &acknowledged).await;
+    let mut per_holder = Vec::new();
+    for user in &holders {
+        let query = AssignmentQuery {
+            user: Some(*user),
+            page: one,
+            ..AssignmentQuery::default()
+        };
+        per_holder.push(store.list_assignments(&query).await.expect("assignments").total);
+    }
+    store.close().await;
+    println!(
+        "2 APIs + 2 workers on PostgreSQL: acknowledged={} lost={lost} duplicated={duplicated}; \
+         assignments per holder {per_holder:?}",
+        acknowledged.len()
+    );
+    assert_eq!(acknowledged.len(), TICKETS);
+    assert_eq!((lost, duplicated), (0, 0), "every ticket allocated exactly once");
+    assert_eq!(
+        per_holder,
+        vec![(TICKETS / HOLDERS) as u64; HOLDERS],
+        "round-robin is exact"
+    );
+}
