@@ -61,6 +61,23 @@ async fn waiting(store: &MemoryStore) -> usize {
     tx.unsent_outbox(10_000).await.expect("outbox").len()
 }
 
+/// Puts an allocation request for a ticket that does not exist on the allocation queue: a message that
+/// can never succeed.
+async fn ghost(w: &World) -> OutboxMessage {
+    let ghost = OutboxMessage {
+        id: MessageId(uuid::Uuid::now_v7()),
+        event: DomainEvent::AllocationRequested {
+            ticket: TicketId(9_999),
+        },
+        created_at: start(),
+        queue: Some(w.engine.consumer_queue(Consumer::Allocation).to_string()),
+    };
+    let mut tx = w.store.begin(UnitOptions::write()).await.expect("unit");
+    tx.insert_outbox(vec![ghost.clone()]).await.expect("write");
+    tx.commit().await.expect("commit");
+    ghost
+}
+
 fn all() -> PageRequest {
     PageRequest::new(1, 100).expect("page")
 }
@@ -185,17 +202,7 @@ async fn a_failing_delivery_backs_off_then_becomes_a_dead_letter_an_admin_can_re
 #[tokio::test]
 async fn a_message_that_cannot_succeed_is_dead_lettered_at_once_and_can_be_deleted() {
     let w = world().await;
-    let ghost = OutboxMessage {
-        id: MessageId(uuid::Uuid::now_v7()),
-        event: DomainEvent::AllocationRequested {
-            ticket: TicketId(9_999),
-        },
-        created_at: start(),
-        queue: Some(w.engine.consumer_queue(Consumer::Allocation).to_string()),
-    };
-    let mut tx = w.store.begin(UnitOptions::write()).await.expect("unit");
-    tx.insert_outbox(vec![ghost.clone()]).await.expect("write");
-    tx.commit().await.expect("commit");
+    let ghost = ghost(&w).await;
     assert!(matches!(
         w.engine.consume_one(Consumer::Allocation).await.expect("consume"),
         Some(ConsumeOutcome::DeadLettered { .. })
@@ -228,17 +235,7 @@ async fn one_bad_message_in_a_batch_holds_back_nothing_else() {
                 .ticket,
         );
     }
-    let ghost = OutboxMessage {
-        id: MessageId(uuid::Uuid::now_v7()),
-        event: DomainEvent::AllocationRequested {
-            ticket: TicketId(9_999),
-        },
-        created_at: start(),
-        queue: Some(w.engine.consumer_queue(Consumer::Allocation).to_string()),
-    };
-    let mut tx = w.store.begin(UnitOptions::write()).await.expect("unit");
-    tx.insert_outbox(vec![ghost]).await.expect("write");
-    tx.commit().await.expect("commit");
+    ghost(&w).await;
     let outcomes = w.engine.consume_batch(Consumer::Allocation, 10).await.expect("batch");
     assert_eq!(outcomes.len(), 4, "{outcomes:?}");
     assert_eq!(

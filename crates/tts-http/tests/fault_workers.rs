@@ -23,23 +23,19 @@ async fn killed_workers_lose_nothing_and_allocate_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     process::seed(&db.url, &data);
-    let mut apis = vec![
-        process::start_serve(&db.url, &data, &["--no-worker"]).await,
-        process::start_serve(&db.url, &data, &["--no-worker"]).await,
-    ];
-    let mut workers = vec![
-        process::start_worker(&db.url, &data),
-        process::start_worker(&db.url, &data),
-    ];
+    let mut cluster = process::Cluster::start(&db.url, &data).await;
     let client = reqwest::Client::new();
-    let bearer = format!("Bearer {}", process::token(&client, &apis[0].base, EMPLOYEE).await);
+    let bearer = format!(
+        "Bearer {}",
+        process::token(&client, &cluster.apis[0].base, EMPLOYEE).await
+    );
 
     let acked = Arc::new(Mutex::new(Vec::new()));
     let refused = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::new();
     for c in 0..CLIENTS {
-        let (client, bearer, base) = (client.clone(), bearer.clone(), apis[c % 2].base.clone());
+        let (client, bearer, base) = (client.clone(), bearer.clone(), cluster.apis[c % 2].base.clone());
         let (acked, refused, stop) = (Arc::clone(&acked), Arc::clone(&refused), Arc::clone(&stop));
         clients.push(tokio::spawn(async move {
             let mut n = 0;
@@ -56,25 +52,18 @@ async fn killed_workers_lose_nothing_and_allocate_once() {
     let started = std::time::Instant::now();
     while started.elapsed() < LOAD {
         tokio::time::sleep(KILL_EVERY).await;
-        let victim = kills % workers.len();
-        process::signal(&workers[victim], "-KILL");
-        let _ = workers[victim].wait();
-        workers[victim] = process::start_worker(&db.url, &data);
+        let victim = kills % cluster.workers.len();
+        process::signal(&cluster.workers[victim], "-KILL");
+        let _ = cluster.workers[victim].wait();
+        cluster.workers[victim] = process::start_worker(&db.url, &data);
         kills += 1;
     }
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.await.expect("client");
     }
-    process::wait_settled(&apis[0], Duration::from_secs(120)).await;
-    for w in &mut workers {
-        process::signal(w, "-TERM");
-        process::wait_exit(w, Duration::from_secs(30));
-    }
-    for api in &mut apis {
-        process::signal(&api.child, "-TERM");
-        process::wait_exit(&mut api.child, Duration::from_secs(30));
-    }
+    process::wait_settled(&cluster.apis[0], Duration::from_secs(120)).await;
+    cluster.stop();
 
     let store = PgStore::connect(&PgConfig::new(db.url.clone())).await.expect("connect");
     let acknowledged = std::mem::take(&mut *acked.lock().expect("acked"));

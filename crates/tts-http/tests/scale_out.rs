@@ -98,25 +98,21 @@ async fn two_apis_and_two_workers_allocate_once_with_exact_round_robin() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     process::seed(&db.url, &data);
-    let mut apis = vec![
-        process::start_serve(&db.url, &data, &["--no-worker"]).await,
-        process::start_serve(&db.url, &data, &["--no-worker"]).await,
-    ];
-    let mut workers = vec![
-        process::start_worker(&db.url, &data),
-        process::start_worker(&db.url, &data),
-    ];
+    let mut cluster = process::Cluster::start(&db.url, &data).await;
     let client = reqwest::Client::new();
-    let admin = process::token(&client, &apis[0].base, ADMIN).await;
-    let holders = five_admins(&client, &apis[0].base, &admin).await;
+    let admin = process::token(&client, &cluster.apis[0].base, ADMIN).await;
+    let holders = five_admins(&client, &cluster.apis[0].base, &admin).await;
     assert_eq!(holders.len(), HOLDERS);
-    let bearer = format!("Bearer {}", process::token(&client, &apis[1].base, EMPLOYEE).await);
+    let bearer = format!(
+        "Bearer {}",
+        process::token(&client, &cluster.apis[1].base, EMPLOYEE).await
+    );
 
     let next = Arc::new(AtomicUsize::new(0));
     let acked = Arc::new(Mutex::new(Vec::new()));
     let mut clients = Vec::new();
     for c in 0..CLIENTS {
-        let (client, bearer, base) = (client.clone(), bearer.clone(), apis[c % 2].base.clone());
+        let (client, bearer, base) = (client.clone(), bearer.clone(), cluster.apis[c % 2].base.clone());
         let (next, acked) = (Arc::clone(&next), Arc::clone(&acked));
         clients.push(tokio::spawn(async move {
             while next.fetch_add(1, Ordering::SeqCst) < TICKETS {
@@ -160,14 +156,7 @@ async fn two_apis_and_two_workers_allocate_once_with_exact_round_robin() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    for w in &mut workers {
-        process::signal(w, "-TERM");
-        process::wait_exit(w, Duration::from_secs(30));
-    }
-    for api in &mut apis {
-        process::signal(&api.child, "-TERM");
-        process::wait_exit(&mut api.child, Duration::from_secs(30));
-    }
+    cluster.stop();
     let acknowledged = std::mem::take(&mut *acked.lock().expect("acked"));
     let (lost, duplicated) = process::audit(&store, &acknowledged).await;
     let mut per_holder = Vec::new();

@@ -82,6 +82,37 @@ pub fn start_worker(db: &str, data: &std::path::Path) -> Child {
     server(db, data).arg("worker").spawn().expect("start a worker")
 }
 
+/// Two API processes (`serve --no-worker`) and two `worker` processes on one database.
+pub struct Cluster {
+    pub apis: Vec<Running>,
+    pub workers: Vec<Child>,
+}
+
+impl Cluster {
+    /// Starts the four processes and waits until both APIs are ready.
+    pub async fn start(db: &str, data: &std::path::Path) -> Cluster {
+        Cluster {
+            apis: vec![
+                start_serve(db, data, &["--no-worker"]).await,
+                start_serve(db, data, &["--no-worker"]).await,
+            ],
+            workers: vec![start_worker(db, data), start_worker(db, data)],
+        }
+    }
+
+    /// Stops every process with SIGTERM and waits for each.
+    pub fn stop(&mut self) {
+        for w in &mut self.workers {
+            signal(w, "-TERM");
+            wait_exit(w, Duration::from_secs(30));
+        }
+        for api in &mut self.apis {
+            signal(&api.child, "-TERM");
+            wait_exit(&mut api.child, Duration::from_secs(30));
+        }
+    }
+}
+
 /// Sends `sig` (`-KILL`, `-TERM`) to the process.
 pub fn signal(child: &Child, sig: &str) {
     let ok = Command::new("kill")
