@@ -28,8 +28,12 @@
 //! | `sha2` + `hex` (through `tts_core::ports::blob::sha256_hex`) | content addresses of blobs |
 //! | `futures-util` | reading the per-statement results of a SQLite batch |
 
+#[cfg(feature = "amqp")]
+pub mod amqp;
 pub mod blob;
 pub mod identity;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "amqp"))]
+pub mod redact;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 #[cfg(feature = "testkit")]

@@ -17,7 +17,7 @@ tts_core::store_conformance! {
 
 #[tokio::test]
 async fn memory_queue_conforms() {
-    testkit::queue::run_all(&MemoryQueue::new()).await;
+    testkit::queue::run_all(&MemoryQueue::new(), &testkit::queue::unique_prefix("memory")).await;
 }
 
 #[tokio::test]

@@ -38,6 +38,14 @@ pub struct Cli {
         global = true
     )]
     pub sla_warning_percent: u8,
+    /// RabbitMQ, `amqp://user:password@host:5672/%2f`: workers consume its queues and every server's
+    /// live feed sees every event. Unset: the database's outbox is the queue (one machine or many
+    /// workers on one PostgreSQL). Its value is never shown here.
+    #[arg(long, env = "TTS_AMQP_URL", global = true, hide_env_values = true)]
+    pub amqp_url: Option<String>,
+    /// Put before every RabbitMQ queue and exchange name (several deployments on one broker).
+    #[arg(long, env = "TTS_AMQP_PREFIX", default_value = "", global = true)]
+    pub amqp_prefix: String,
     /// Escalate a breached assignment automatically when its step names an escalation role.
     #[arg(long, env = "TTS_SLA_AUTO_ESCALATE", global = true)]
     pub sla_auto_escalate: bool,
@@ -166,7 +174,14 @@ impl Cli {
     }
 
     async fn open(&self) -> Result<Backends, tts_core::Error> {
-        server::open_backends_with(&self.database_url, self.durability(), self.engine_config()).await
+        server::open(&server::BackendConfig {
+            database_url: self.database_url.clone(),
+            durability: self.durability(),
+            engine: self.engine_config(),
+            amqp_url: self.amqp_url.clone().filter(|u| !u.is_empty()),
+            amqp_prefix: self.amqp_prefix.clone(),
+        })
+        .await
     }
 
     /// Runs the chosen subcommand.

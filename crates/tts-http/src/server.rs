@@ -21,7 +21,42 @@ pub struct Backends {
     /// The live feed, fed by the engine after every commit.
     pub live: LiveHub,
     closer: Closer,
+    #[cfg(feature = "amqp")]
+    broker: Option<Arc<tts_adapters::amqp::AmqpQueue>>,
 }
+
+/// Where the backends are and how the engine behaves: what [`open`] needs.
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    /// `sqlite://path` or `postgres://...`.
+    pub database_url: String,
+    /// SQLite commit durability (ignored for PostgreSQL).
+    pub durability: Durability,
+    /// The engine's settings.
+    pub engine: EngineConfig,
+    /// RabbitMQ (`amqp://...`): when set, the outbox is relayed to its queues, workers consume from
+    /// them, and the live feed spans every server on the broker. When unset, the outbox is the queue.
+    pub amqp_url: Option<String>,
+    /// Put before every queue and exchange name on the broker, so several deployments (or tests) share
+    /// one broker without sharing messages; empty for the seed's names.
+    pub amqp_prefix: String,
+}
+
+impl BackendConfig {
+    /// The database at `database_url` with full durability, the server's engine defaults, no broker.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            durability: Durability::Full,
+            engine: engine_config(),
+            amqp_url: None,
+            amqp_prefix: String::new(),
+        }
+    }
+}
+
+/// The fan-out exchange that carries the live feed between servers.
+pub const LIVE_EXCHANGE: &str = "tts.live";
 
 #[derive(Debug, Clone)]
 enum Closer {
@@ -39,6 +74,7 @@ pub use tts_adapters::sql::sqlite::Durability;
 
 /// Opens the database named by `url` (`sqlite://path` or `postgres://...`), applying migrations; the
 /// database's outbox is the queue (no broker). E-mail is off until an SMTP adapter is configured.
+/// [`open`] takes every option.
 pub async fn open_backends(url: &str, durability: Durability) -> Result<Backends> {
     open_backends_with(url, durability, engine_config()).await
 }
@@ -54,43 +90,79 @@ pub fn engine_config() -> EngineConfig {
 
 /// [`open_backends`] with an engine configuration (SLA warning share, automatic escalation, ...).
 pub async fn open_backends_with(url: &str, durability: Durability, config: EngineConfig) -> Result<Backends> {
-    config.validate()?;
+    open(&BackendConfig {
+        durability,
+        engine: config,
+        ..BackendConfig::new(url)
+    })
+    .await
+}
+
+/// Opens the database (applying migrations) and, when configured, the broker.
+pub async fn open(config: &BackendConfig) -> Result<Backends> {
+    config.engine.validate()?;
     let live = LiveHub::new(1024);
-    let feed = Arc::new(live.clone());
-    let build = |store: Arc<dyn tts_core::ports::Store>| {
-        Engine::builder(store)
-            .config(config)
-            .feed(feed)
-            .passwords(Arc::new(Argon2Passwords::new()))
-            .build()
-            .map(Arc::new)
-    };
+    let (store, closer) = open_store(config).await?;
+    let mut engine = config.engine.clone();
+    if config.amqp_url.is_some() {
+        let queues = &mut engine.queues;
+        let prefix = &config.amqp_prefix;
+        queues.tickets = format!("{prefix}{}", queues.tickets);
+        queues.notifications = format!("{prefix}{}", queues.notifications);
+        queues.events = queues.events.take().map(|q| format!("{prefix}{q}"));
+    }
+    let mut builder = Engine::builder(store)
+        .config(engine)
+        .passwords(Arc::new(Argon2Passwords::new()));
+    #[cfg(feature = "amqp")]
+    let mut broker = None;
+    match &config.amqp_url {
+        None => builder = builder.feed(Arc::new(live.clone())),
+        #[cfg(feature = "amqp")]
+        Some(url) => {
+            use tts_adapters::amqp::{AmqpConfig, AmqpFeed, AmqpQueue};
+            let queue = Arc::new(AmqpQueue::connect(AmqpConfig::new(url)).await?);
+            let exchange = format!("{}{LIVE_EXCHANGE}", config.amqp_prefix);
+            let feed = AmqpFeed::start(AmqpConfig::new(url), &exchange, Arc::new(live.clone())).await?;
+            builder = builder.queue(queue.clone()).feed(Arc::new(feed));
+            broker = Some(queue);
+        }
+        #[cfg(not(feature = "amqp"))]
+        Some(_) => {
+            return Err(Error::invalid(
+                "amqp_url",
+                "this server was built without the amqp feature",
+            ));
+        }
+    }
+    Ok(Backends {
+        engine: Arc::new(builder.build()?),
+        live,
+        closer,
+        #[cfg(feature = "amqp")]
+        broker,
+    })
+}
+
+async fn open_store(config: &BackendConfig) -> Result<(Arc<dyn tts_core::ports::Store>, Closer)> {
+    let url = config.database_url.as_str();
     if url.starts_with("sqlite:") {
         use tts_adapters::sql::sqlite::{SqliteConfig, SqliteStore};
         let mut cfg = SqliteConfig::new(url);
-        cfg.durability = durability;
+        cfg.durability = config.durability;
         let store = SqliteStore::connect(&cfg).await?;
-        return Ok(Backends {
-            engine: build(Arc::new(store.clone()))?,
-            live,
-            closer: Closer::Sqlite(store),
-        });
+        return Ok((Arc::new(store.clone()), Closer::Sqlite(store)));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
         {
             use tts_adapters::sql::postgres::{PgConfig, PgStore};
-            let _ = durability;
             let mut pg = PgConfig::new(url);
             // While the database is down, answer 503 within a few seconds instead of queueing requests
             // on the pool for the driver's default ten.
             pg.acquire_timeout = PG_ACQUIRE_TIMEOUT;
             let store = PgStore::connect(&pg).await?;
-            return Ok(Backends {
-                engine: build(Arc::new(store.clone()))?,
-                live,
-                closer: Closer::Postgres(store),
-            });
+            return Ok((Arc::new(store.clone()), Closer::Postgres(store)));
         }
     }
     Err(Error::invalid(
@@ -102,6 +174,10 @@ pub async fn open_backends_with(url: &str, durability: Durability, config: Engin
 impl Backends {
     /// Closes the database pools (after the server and workers stopped).
     pub async fn close(&self) {
+        #[cfg(feature = "amqp")]
+        if let Some(broker) = &self.broker {
+            broker.close().await;
+        }
         match &self.closer {
             Closer::Sqlite(s) => s.close().await,
             #[cfg(feature = "postgres")]

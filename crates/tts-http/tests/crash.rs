@@ -72,15 +72,16 @@ async fn acknowledged_tickets_survive_kill_9_and_sigterm_and_are_allocated_once(
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}", dir.path().join("tts.db").display());
     let data = dir.path().join("data");
-    process::seed(&db, &data);
+    let site = process::Site::new(&db, &data);
+    process::seed(&site);
 
-    let mut first = process::start(&db, &data).await;
+    let mut first = process::start(&site).await;
     let mut acknowledged = burst_then_stop(&mut first, "-KILL").await;
     left_over(&db, "SIGKILL").await;
-    let mut second = process::start(&db, &data).await;
+    let mut second = process::start(&site).await;
     acknowledged.extend(burst_then_stop(&mut second, "-TERM").await);
     left_over(&db, "SIGTERM").await;
-    let mut last = process::start(&db, &data).await;
+    let mut last = process::start(&site).await;
     process::wait_settled(&last, Duration::from_secs(120)).await;
     process::signal(&last.child, "-TERM");
     process::wait_exit(&mut last.child, Duration::from_secs(30));

@@ -80,8 +80,9 @@ async fn a_database_outage_is_503_then_recovers_and_loses_nothing() {
     let db = TestDb::create().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    process::seed(&db.url, &data);
-    let mut server = process::start(&db.url, &data).await;
+    let site = process::Site::new(&db.url, &data);
+    process::seed(&site);
+    let mut server = process::start(&site).await;
     let client = reqwest::Client::new();
     let bearer = format!("Bearer {}", process::token(&client, &server.base, EMPLOYEE).await);
 

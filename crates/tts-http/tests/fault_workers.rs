@@ -22,8 +22,9 @@ async fn killed_workers_lose_nothing_and_allocate_once() {
     let db = TestDb::create().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    process::seed(&db.url, &data);
-    let mut cluster = process::Cluster::start(&db.url, &data).await;
+    let site = process::Site::new(&db.url, &data);
+    process::seed(&site);
+    let mut cluster = process::Cluster::start(&site).await;
     let client = reqwest::Client::new();
     let bearer = format!(
         "Bearer {}",
@@ -55,7 +56,7 @@ async fn killed_workers_lose_nothing_and_allocate_once() {
         let victim = kills % cluster.workers.len();
         process::signal(&cluster.workers[victim], "-KILL");
         let _ = cluster.workers[victim].wait();
-        cluster.workers[victim] = process::start_worker(&db.url, &data);
+        cluster.workers[victim] = process::start_worker(&site);
         kills += 1;
     }
     stop.store(true, Ordering::Relaxed);

@@ -33,4 +33,4 @@ pub mod sqlite;
 mod unit;
 mod values;
 
-pub use error::redact_url;
+pub use crate::redact::redact_url;

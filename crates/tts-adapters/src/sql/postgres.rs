@@ -1,8 +1,9 @@
 //! The PostgreSQL store: several servers and workers on one database.
 
 use super::dialect::{Conn, Reader};
-use super::error::{db_err, redact_url};
+use super::error::db_err;
 use super::unit::{SqlUnit, VersionCache};
+use crate::redact::redact_url;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::fmt;

@@ -2,9 +2,10 @@
 
 use super::dialect::sqlite::SqliteTx;
 use super::dialect::{Conn, Reader};
-use super::error::{db_err, redact_url};
+use super::error::db_err;
 use super::group::{GroupWriter, Priority};
 use super::unit::{SqlUnit, VersionCache};
+use crate::redact::redact_url;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::fmt;

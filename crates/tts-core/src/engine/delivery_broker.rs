@@ -1,6 +1,6 @@
 //! Delivery through a broker ([`Queue`]): receive, apply the effect in one unit (with the message id
-//! recorded for dedup), then ack. A failure that may pass is nacked back to the broker for another
-//! delivery; after the last delivery, or at once when it cannot pass (a malformed message included), the
+//! recorded for dedup), then ack. A failure that may pass goes back to the broker for another delivery after
+//! the retry back-off; after the last delivery, or at once when it cannot pass (a malformed message included), the
 //! message is written to the dead-letter table and then acked, so it is never lost and never retried
 //! forever.
 
@@ -80,7 +80,7 @@ impl Engine {
         };
         let message = error.to_string();
         if is_transient(&error) && self.config.retry.retries_after(delivery.attempt) {
-            queue.nack(delivery, true).await?;
+            queue.retry(delivery, self.retry_delay(delivery.attempt)).await?;
             return Ok(ConsumeOutcome::Retrying { error: message });
         }
         let letter = DeadLetter {
@@ -103,10 +103,21 @@ impl Engine {
             }
             Err(e) => {
                 // Not written: leave it with the broker rather than lose it.
-                queue.nack(delivery, true).await?;
+                queue.retry(delivery, self.retry_delay(delivery.attempt)).await?;
                 Err(e)
             }
         }
+    }
+}
+
+impl Engine {
+    /// The back-off before the next delivery after failed delivery number `attempt`.
+    fn retry_delay(&self, attempt: u32) -> std::time::Duration {
+        self.config
+            .retry
+            .delay(attempt, self.jitter())
+            .to_std()
+            .unwrap_or_default()
     }
 }
 

@@ -38,10 +38,15 @@ impl Engine {
         }
         self.background(async |cmd| {
             let batch = cmd.tx.unsent_outbox(cmd.engine.config.relay_batch).await?;
+            let mut routed = Vec::with_capacity(batch.len());
             for message in &batch {
-                if let (Some(queue), Some(name)) = (&cmd.engine.queue, &message.queue) {
-                    queue.publish(name, &to_queue_message(message)?).await?;
+                if let Some(name) = &message.queue {
+                    routed.push((name.as_str(), to_queue_message(message)?));
                 }
+            }
+            // One batch, one wait for the broker's confirms; rows go only once every message is held.
+            if let (Some(queue), false) = (&cmd.engine.queue, routed.is_empty()) {
+                queue.publish_all(&routed).await?;
             }
             let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
             if !ids.is_empty() {

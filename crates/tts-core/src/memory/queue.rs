@@ -1,4 +1,5 @@
-//! An in-process queue: the embedded default between the outbox relay and the consumers.
+//! An in-process queue: the reference [`Queue`] for tests and single-process embedders that want the
+//! broker code path without a broker (the embedded default needs no queue: the outbox is the queue).
 //!
 //! Waiting consumers are `event_listener` listeners: a wait that is dropped (a consumer's poll timer
 //! fired first) unregisters itself, so an idle server accumulates nothing.
@@ -9,12 +10,14 @@ use async_trait::async_trait;
 use event_listener::Event;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
 struct Lane {
     ready: VecDeque<(QueueMessage, u32)>,
     unacked: HashMap<u64, (QueueMessage, u32)>,
-    dead: VecDeque<QueueMessage>,
+    /// Retried messages with the instant they are due.
+    delayed: Vec<(Instant, QueueMessage, u32)>,
     /// Wakes consumers waiting on this lane; shared so a waiter can listen after the state lock is gone.
     arrived: Arc<Event>,
 }
@@ -28,6 +31,18 @@ impl Lane {
         }
         self.arrived.notify(usize::MAX);
     }
+
+    /// Moves retried messages that fell due to the front of the line.
+    fn promote_due(&mut self) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.delayed)
+            .into_iter()
+            .partition(|(at, _, _)| *at <= now);
+        self.delayed = later;
+        for (_, message, attempt) in due.into_iter().rev() {
+            self.push(message, attempt, true);
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -36,8 +51,9 @@ struct State {
     next_tag: u64,
 }
 
-/// Queues in process memory: at-least-once with acks, redelivery and a dead-letter list per queue.
-/// Messages do not survive the process (the outbox does: unsent messages are relayed again on start).
+/// Queues in process memory: at-least-once with acks and delayed redelivery. Messages do not survive the
+/// process (the outbox does: unsent messages are relayed again on start). A retry's delay is kept by a
+/// short-lived timer thread that wakes the waiting consumers when it falls due.
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
     state: Mutex<State>,
@@ -86,6 +102,7 @@ impl Queue for MemoryQueue {
         let Some(lane) = state.lanes.get_mut(queue) else {
             return Ok(None);
         };
+        lane.promote_due();
         let Some((message, attempt)) = lane.ready.pop_front() else {
             return Ok(None);
         };
@@ -102,6 +119,7 @@ impl Queue for MemoryQueue {
         let listener = {
             let mut state = self.state();
             let lane = state.lanes.entry(queue.to_string()).or_default();
+            lane.promote_due();
             if !lane.ready.is_empty() {
                 return;
             }
@@ -123,7 +141,7 @@ impl Queue for MemoryQueue {
             .ok_or_else(|| unknown_delivery(delivery))
     }
 
-    async fn nack(&self, delivery: &Delivery, requeue: bool) -> Result<()> {
+    async fn retry(&self, delivery: &Delivery, delay: Duration) -> Result<()> {
         let mut state = self.state();
         let lane = state
             .lanes
@@ -133,33 +151,17 @@ impl Queue for MemoryQueue {
             .unacked
             .remove(&delivery.tag)
             .ok_or_else(|| unknown_delivery(delivery))?;
-        if requeue {
+        if delay.is_zero() {
             lane.push(message, attempt + 1, true);
-        } else {
-            lane.dead.push_back(message);
+            return Ok(());
         }
+        lane.delayed.push((Instant::now() + delay, message, attempt + 1));
+        let arrived = Arc::clone(&lane.arrived);
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            arrived.notify(usize::MAX);
+        });
         Ok(())
-    }
-
-    async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>> {
-        Ok(self
-            .state()
-            .lanes
-            .get(queue)
-            .map_or_else(Vec::new, |l| l.dead.iter().take(limit).cloned().collect()))
-    }
-
-    async fn replay_dead_letters(&self, queue: &str) -> Result<usize> {
-        let mut state = self.state();
-        let Some(lane) = state.lanes.get_mut(queue) else {
-            return Ok(0);
-        };
-        let dead: Vec<QueueMessage> = lane.dead.drain(..).collect();
-        let n = dead.len();
-        for m in dead {
-            lane.push(m, 1, false);
-        }
-        Ok(n)
     }
 }
 

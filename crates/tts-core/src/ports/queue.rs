@@ -5,6 +5,7 @@ use crate::ids::MessageId;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
+use std::time::Duration;
 
 /// A message on a queue: an outbox event with its id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,30 +31,38 @@ pub struct Delivery {
     pub message: QueueMessage,
 }
 
-/// A durable work queue with acknowledgements and a dead-letter queue per queue.
+/// A durable work queue with acknowledgements and delayed redelivery.
 ///
 /// Contract:
-/// - `publish` returns once the broker holds the message; messages are delivered at least once;
+/// - `publish` / `publish_all` return once the broker holds the messages (for a broker: after its
+///   confirms); messages are delivered at least once;
 /// - one queue delivers each message to one consumer at a time, in publish order when not redelivered;
-/// - `receive` never blocks: it returns the next ready message or `None`; `wait` resolves when a message
-///   may be ready (spurious wake-ups allowed), so shells loop `receive` / `wait`;
-/// - an un-acked delivery is redelivered with `attempt + 1` after `nack(requeue = true)` (or when the
-///   consumer's connection drops); `nack(requeue = false)` moves it to the dead-letter queue;
-/// - `dead_letters` lists what was dead-lettered, `replay_dead_letters` puts it back on the queue.
+/// - `receive` never blocks: it returns a message that is ready here or `None`. A published message
+///   becomes ready soon, not necessarily at once (a broker pushes it to this process): shells loop
+///   `receive` / `wait`, and `wait` resolves when a message may be ready (spurious wake-ups allowed);
+/// - an acked delivery is never delivered again;
+/// - `retry` hands a delivery back: it is delivered again, no sooner than `delay`, with `attempt + 1`.
+///   A delivery neither acked nor retried comes back when its consumer's connection drops;
+/// - there is no dead-letter queue here: what fails for good becomes a dead-letter row in the store
+///   ([`crate::ports::store::DeadLetters`]), written by the engine before it acks.
 #[async_trait]
 pub trait Queue: Send + Sync + Debug + 'static {
     /// Publishes a message to a queue (creating the queue if needed).
     async fn publish(&self, queue: &str, message: &QueueMessage) -> Result<()>;
-    /// The next ready message, without waiting.
+    /// Publishes several messages, each to its queue; returns once all are held. A broker publishes
+    /// them all before waiting for the confirms (one round trip for the batch, not one per message).
+    async fn publish_all(&self, messages: &[(&str, QueueMessage)]) -> Result<()> {
+        for (queue, message) in messages {
+            self.publish(queue, message).await?;
+        }
+        Ok(())
+    }
+    /// A message that is ready, without waiting.
     async fn receive(&self, queue: &str) -> Result<Option<Delivery>>;
     /// Resolves when a message may be ready on `queue`.
     async fn wait(&self, queue: &str);
     /// Confirms a delivery was handled; it is never delivered again.
     async fn ack(&self, delivery: &Delivery) -> Result<()>;
-    /// Refuses a delivery: back on the queue (`requeue`) or to the dead-letter queue.
-    async fn nack(&self, delivery: &Delivery, requeue: bool) -> Result<()>;
-    /// Up to `limit` dead-lettered messages of a queue, oldest first.
-    async fn dead_letters(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>>;
-    /// Moves every dead-lettered message of a queue back onto it; returns how many.
-    async fn replay_dead_letters(&self, queue: &str) -> Result<usize>;
+    /// Hands a delivery back to be delivered again after `delay`, as attempt `attempt + 1`.
+    async fn retry(&self, delivery: &Delivery, delay: Duration) -> Result<()>;
 }

@@ -1,21 +1,36 @@
-//! The [`Queue`] contract. Queue names are unique per call, so a shared broker is fine.
+//! The [`Queue`] contract, run on every queue adapter (memory, RabbitMQ).
+//!
+//! Each case uses its own queue, named `{prefix}-{case}`, so a shared broker is fine; a backend whose
+//! queues outlive the test deletes [`queue_names`] afterwards. A broker delivers asynchronously, so the
+//! cases receive with `receive` / `wait` loops ([`next`]); a backend's test bounds the whole run with a
+//! timeout.
 
 use crate::ids::MessageId;
-use crate::ports::queue::{Queue, QueueMessage};
+use crate::ports::queue::{Delivery, Queue, QueueMessage};
+use std::time::{Duration, Instant};
 
-/// Runs every queue check.
-pub async fn run_all(queue: &dyn Queue) {
-    empty_queue_gives_none(queue).await;
-    publish_receive_in_order(queue).await;
-    ack_removes(queue).await;
-    nack_requeues_with_next_attempt(queue).await;
-    nack_dead_letters_and_replay(queue).await;
-    wait_resolves_when_ready(queue).await;
+/// The cases, by the suffix of the queue each one uses.
+pub const CASES: [&str; 7] = ["empty", "order", "ack", "retry", "delay", "batch-a", "batch-b"];
+
+/// Runs every queue check on queues named `{prefix}-{case}`; `prefix` must be unique per run.
+pub async fn run_all(queue: &dyn Queue, prefix: &str) {
+    let name = |case: &str| format!("{prefix}-{case}");
+    empty_queue_gives_none(queue, &name("empty")).await;
+    publish_receive_in_order(queue, &name("order")).await;
+    ack_removes(queue, &name("ack")).await;
+    retry_redelivers_with_next_attempt(queue, &name("retry")).await;
+    retry_waits_its_delay(queue, &name("delay")).await;
+    publish_all_delivers_each_to_its_queue(queue, &name("batch-a"), &name("batch-b")).await;
 }
 
-/// A unique queue name.
-pub fn unique_queue(prefix: &str) -> String {
-    format!("tts-testkit-{prefix}-{}", uuid::Uuid::now_v7().simple())
+/// Every queue [`run_all`] uses with `prefix`, for backends that delete them afterwards.
+pub fn queue_names(prefix: &str) -> Vec<String> {
+    CASES.iter().map(|c| format!("{prefix}-{c}")).collect()
+}
+
+/// A unique prefix for [`run_all`].
+pub fn unique_prefix(label: &str) -> String {
+    format!("tts-testkit-{label}-{}", uuid::Uuid::now_v7().simple())
 }
 
 fn message(n: u32) -> QueueMessage {
@@ -26,81 +41,99 @@ fn message(n: u32) -> QueueMessage {
     }
 }
 
+/// The next delivery of `q`, waiting for it as a consumer does.
+pub async fn next(queue: &dyn Queue, q: &str) -> Delivery {
+    loop {
+        if let Some(d) = queue.receive(q).await.expect("receive") {
+            return d;
+        }
+        queue.wait(q).await;
+    }
+}
+
 /// Receiving from an empty (or never used) queue returns `None` at once.
-pub async fn empty_queue_gives_none(queue: &dyn Queue) {
-    let q = unique_queue("empty");
-    assert!(queue.receive(&q).await.expect("receive").is_none());
+pub async fn empty_queue_gives_none(queue: &dyn Queue, q: &str) {
+    assert!(queue.receive(q).await.expect("receive").is_none());
 }
 
 /// Messages arrive once each, in publish order, with attempt 1 and their payload intact.
-pub async fn publish_receive_in_order(queue: &dyn Queue) {
-    let q = unique_queue("order");
+pub async fn publish_receive_in_order(queue: &dyn Queue, q: &str) {
     let sent: Vec<QueueMessage> = (0..5).map(message).collect();
     for m in &sent {
-        queue.publish(&q, m).await.expect("publish");
+        queue.publish(q, m).await.expect("publish");
     }
     for m in &sent {
-        let d = queue.receive(&q).await.expect("receive").expect("a message is ready");
+        let d = next(queue, q).await;
         assert_eq!(&d.message, m, "messages arrive in publish order, intact");
         assert_eq!(d.attempt, 1);
         assert_eq!(d.queue, q);
         queue.ack(&d).await.expect("ack");
     }
-    assert!(queue.receive(&q).await.expect("receive").is_none());
+    assert!(queue.receive(q).await.expect("receive").is_none());
 }
 
 /// An acked message is never delivered again; the others stay.
-pub async fn ack_removes(queue: &dyn Queue) {
-    let q = unique_queue("ack");
+pub async fn ack_removes(queue: &dyn Queue, q: &str) {
     let (a, b) = (message(1), message(2));
-    queue.publish(&q, &a).await.expect("publish");
-    queue.publish(&q, &b).await.expect("publish");
-    let d = queue.receive(&q).await.expect("receive").expect("first");
+    queue.publish(q, &a).await.expect("publish");
+    queue.publish(q, &b).await.expect("publish");
+    let d = next(queue, q).await;
+    assert_eq!(d.message, a);
     queue.ack(&d).await.expect("ack");
-    let d2 = queue.receive(&q).await.expect("receive").expect("second");
+    let d2 = next(queue, q).await;
     assert_eq!(d2.message, b);
     queue.ack(&d2).await.expect("ack");
-    assert!(queue.receive(&q).await.expect("receive").is_none());
+    assert!(queue.receive(q).await.expect("receive").is_none());
 }
 
-/// A nacked (requeued) message comes back with the next attempt number.
-pub async fn nack_requeues_with_next_attempt(queue: &dyn Queue) {
-    let q = unique_queue("requeue");
+/// A retried message comes back, intact, with the next attempt number, once per retry.
+pub async fn retry_redelivers_with_next_attempt(queue: &dyn Queue, q: &str) {
     let m = message(7);
-    queue.publish(&q, &m).await.expect("publish");
-    let d = queue.receive(&q).await.expect("receive").expect("message");
-    queue.nack(&d, true).await.expect("nack requeue");
-    let again = queue.receive(&q).await.expect("receive").expect("redelivered");
+    queue.publish(q, &m).await.expect("publish");
+    let d = next(queue, q).await;
+    queue.retry(&d, Duration::ZERO).await.expect("retry");
+    let again = next(queue, q).await;
     assert_eq!(again.message, m);
     assert_eq!(again.attempt, 2, "redeliveries count attempts");
-    queue.ack(&again).await.expect("ack");
+    queue.retry(&again, Duration::from_millis(10)).await.expect("retry");
+    let third = next(queue, q).await;
+    assert_eq!((third.message.id, third.attempt), (m.id, 3));
+    queue.ack(&third).await.expect("ack");
+    assert!(queue.receive(q).await.expect("receive").is_none(), "acked: gone");
 }
 
-/// A nack without requeue dead-letters the message; replay puts it back.
-pub async fn nack_dead_letters_and_replay(queue: &dyn Queue) {
-    let q = unique_queue("dlq");
-    let m = message(9);
-    queue.publish(&q, &m).await.expect("publish");
-    let d = queue.receive(&q).await.expect("receive").expect("message");
-    queue.nack(&d, false).await.expect("nack to dead letters");
+/// A retry is not delivered before its delay; messages behind it are not held up by it.
+pub async fn retry_waits_its_delay(queue: &dyn Queue, q: &str) {
+    let (slow, other) = (message(1), message(2));
+    queue.publish(q, &slow).await.expect("publish");
+    let d = next(queue, q).await;
+    let delay = Duration::from_millis(400);
+    let retried_at = Instant::now();
+    queue.retry(&d, delay).await.expect("retry");
+    queue.publish(q, &other).await.expect("publish");
+    let first = next(queue, q).await;
+    assert_eq!(first.message, other, "the delayed message does not block the queue");
+    queue.ack(&first).await.expect("ack");
+    let back = next(queue, q).await;
+    assert_eq!((back.message.id, back.attempt), (slow.id, 2));
     assert!(
-        queue.receive(&q).await.expect("receive").is_none(),
-        "dead letters are not redelivered"
+        retried_at.elapsed() >= delay,
+        "redelivered after {:?}, before its delay of {delay:?}",
+        retried_at.elapsed()
     );
-    let dead = queue.dead_letters(&q, 10).await.expect("dead letters");
-    assert_eq!(dead, vec![m.clone()]);
-    assert_eq!(queue.replay_dead_letters(&q).await.expect("replay"), 1);
-    assert!(queue.dead_letters(&q, 10).await.expect("dead letters").is_empty());
-    let back = queue.receive(&q).await.expect("receive").expect("replayed");
-    assert_eq!(back.message, m);
     queue.ack(&back).await.expect("ack");
 }
 
-/// `wait` resolves when a message is ready.
-pub async fn wait_resolves_when_ready(queue: &dyn Queue) {
-    let q = unique_queue("wait");
-    queue.publish(&q, &message(1)).await.expect("publish");
-    queue.wait(&q).await;
-    let d = queue.receive(&q).await.expect("receive").expect("ready after wait");
-    queue.ack(&d).await.expect("ack");
+/// `publish_all` delivers every message to its own queue, in order per queue.
+pub async fn publish_all_delivers_each_to_its_queue(queue: &dyn Queue, a: &str, b: &str) {
+    let batch: Vec<(&str, QueueMessage)> = (0..40).map(|n| (if n % 2 == 0 { a } else { b }, message(n))).collect();
+    queue.publish_all(&batch).await.expect("publish all");
+    for q in [a, b] {
+        for (_, m) in batch.iter().filter(|(to, _)| *to == q) {
+            let d = next(queue, q).await;
+            assert_eq!(&d.message, m, "{q}: every message, in order");
+            queue.ack(&d).await.expect("ack");
+        }
+        assert!(queue.receive(q).await.expect("receive").is_none());
+    }
 }

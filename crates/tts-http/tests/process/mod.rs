@@ -14,23 +14,90 @@ pub const PASSWORD: &str = "demo-pass-123";
 pub const EMPLOYEE: &str = "employee@demo.tts.example";
 pub const ADMIN: &str = "admin@demo.tts.example";
 
-/// The binary on database `db`, keeping its data (the JWT secret) in `data`, rate limits off.
-pub fn server(db: &str, data: &std::path::Path) -> Command {
+/// Where the processes of one test keep their state: the database, the data directory (the JWT secret)
+/// and, for the broker variants, RabbitMQ with queue names of their own.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub db: String,
+    pub data: std::path::PathBuf,
+    pub broker: Option<Broker>,
+}
+
+impl Site {
+    /// No broker: the database's outbox is the queue.
+    pub fn new(db: &str, data: &std::path::Path) -> Site {
+        Site {
+            db: db.to_string(),
+            data: data.to_path_buf(),
+            broker: None,
+        }
+    }
+
+    /// With RabbitMQ at 127.0.0.1:5672 under a unique prefix.
+    pub fn with_broker(db: &str, data: &std::path::Path) -> Site {
+        Site {
+            broker: Some(Broker::new()),
+            ..Site::new(db, data)
+        }
+    }
+}
+
+/// RabbitMQ for one test: the shared broker, queue and exchange names under a unique prefix.
+#[derive(Debug, Clone)]
+pub struct Broker {
+    pub url: String,
+    pub prefix: String,
+}
+
+impl Broker {
+    pub fn new() -> Broker {
+        Broker {
+            url: std::env::var("TTS_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            prefix: format!("tts-test-{}.", uuid::Uuid::now_v7().simple()),
+        }
+    }
+
+    /// Deletes this test's queues and live-feed exchange.
+    pub async fn delete(&self) {
+        use tts_adapters::amqp::{AmqpConfig, AmqpQueue};
+        let queue = AmqpQueue::connect(AmqpConfig::new(self.url.clone()))
+            .await
+            .expect("RabbitMQ at 127.0.0.1:5672");
+        let names = tts_core::engine::QueueNames::default();
+        for q in [names.tickets, names.notifications] {
+            queue
+                .delete_queue(&format!("{}{q}", self.prefix))
+                .await
+                .expect("delete queue");
+        }
+        queue
+            .delete_exchange(&format!("{}{}", self.prefix, tts_http::server::LIVE_EXCHANGE))
+            .await
+            .expect("delete exchange");
+        queue.close().await;
+    }
+}
+
+/// The binary on the site's database and broker, rate limits off.
+pub fn server(site: &Site) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tts-server"));
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TTS_DATABASE_URL", db)
-        .env("TTS_DATA_DIR", data)
+        .env("TTS_DATABASE_URL", &site.db)
+        .env("TTS_DATA_DIR", &site.data)
         .env("TTS_NO_RATE_LIMITS", "true")
         .env("TTS_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
+    if let Some(b) = &site.broker {
+        c.env("TTS_AMQP_URL", &b.url).env("TTS_AMQP_PREFIX", &b.prefix);
+    }
     c
 }
 
 /// Seeds the demo accounts and workflows.
-pub fn seed(db: &str, data: &std::path::Path) {
-    let ok = server(db, data)
+pub fn seed(site: &Site) {
+    let ok = server(site)
         .args(["demo", "--password", PASSWORD])
         .status()
         .expect("run demo");
@@ -49,14 +116,14 @@ pub struct Running {
 }
 
 /// Starts `serve` (API and workers) and waits until it is ready.
-pub async fn start(db: &str, data: &std::path::Path) -> Running {
-    start_serve(db, data, &[]).await
+pub async fn start(site: &Site) -> Running {
+    start_serve(site, &[]).await
 }
 
 /// Starts `serve` with `extra` options (e.g. `--no-worker`) and waits until it is ready.
-pub async fn start_serve(db: &str, data: &std::path::Path, extra: &[&str]) -> Running {
+pub async fn start_serve(site: &Site, extra: &[&str]) -> Running {
     let port = free_port();
-    let mut child = server(db, data)
+    let mut child = server(site)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(extra)
         .spawn()
@@ -78,8 +145,8 @@ pub async fn start_serve(db: &str, data: &std::path::Path, extra: &[&str]) -> Ru
 }
 
 /// Starts a `worker` process (relay, consumers, SLA sweep; no API).
-pub fn start_worker(db: &str, data: &std::path::Path) -> Child {
-    server(db, data).arg("worker").spawn().expect("start a worker")
+pub fn start_worker(site: &Site) -> Child {
+    server(site).arg("worker").spawn().expect("start a worker")
 }
 
 /// Two API processes (`serve --no-worker`) and two `worker` processes on one database.
@@ -90,13 +157,13 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts the four processes and waits until both APIs are ready.
-    pub async fn start(db: &str, data: &std::path::Path) -> Cluster {
+    pub async fn start(site: &Site) -> Cluster {
         Cluster {
             apis: vec![
-                start_serve(db, data, &["--no-worker"]).await,
-                start_serve(db, data, &["--no-worker"]).await,
+                start_serve(site, &["--no-worker"]).await,
+                start_serve(site, &["--no-worker"]).await,
             ],
-            workers: vec![start_worker(db, data), start_worker(db, data)],
+            workers: vec![start_worker(site), start_worker(site)],
         }
     }
 

@@ -1,0 +1,203 @@
+//! The RabbitMQ adapter against the real broker at `TTS_TEST_AMQP_URL` (default
+//! `amqp://guest:guest@127.0.0.1:5672/%2f`): the queue conformance suite on quorum and classic queues,
+//! redelivery after a lost consumer, foreign messages, and the live feed between two processes' feeds.
+//! Every queue name is unique and deleted at the end.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tts_adapters::amqp::{AmqpConfig, AmqpFeed, AmqpQueue, QueueKind};
+use tts_core::domain::event::DomainEvent;
+use tts_core::ids::MessageId;
+use tts_core::ports::feed::EventFeed;
+use tts_core::ports::queue::{Queue, QueueMessage};
+use tts_core::testkit::queue::{next, queue_names, run_all, unique_prefix};
+
+fn url() -> String {
+    std::env::var("TTS_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+async fn connect(kind: QueueKind) -> AmqpQueue {
+    let config = AmqpConfig {
+        queue_kind: kind,
+        ..AmqpConfig::new(url())
+    };
+    AmqpQueue::connect(config)
+        .await
+        .expect("RabbitMQ must be running at 127.0.0.1:5672 (see DEVELOPERS.md)")
+}
+
+/// Runs `body` bounded in time, then deletes `queues` whatever happened.
+async fn bounded(queue: &AmqpQueue, queues: &[String], body: impl std::future::Future<Output = ()>) {
+    let outcome = tokio::time::timeout(Duration::from_secs(60), body).await;
+    for q in queues {
+        queue.delete_queue(q).await.expect("delete test queue");
+    }
+    outcome.expect("the case finished within 60 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quorum_queues_conform() {
+    let queue = connect(QueueKind::Quorum).await;
+    let prefix = unique_prefix("amqp-quorum");
+    bounded(&queue, &queue_names(&prefix), run_all(&queue, &prefix)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn classic_queues_conform() {
+    let queue = connect(QueueKind::Classic).await;
+    let prefix = unique_prefix("amqp-classic");
+    bounded(&queue, &queue_names(&prefix), run_all(&queue, &prefix)).await;
+}
+
+fn message(n: u32) -> QueueMessage {
+    QueueMessage {
+        id: MessageId(uuid::Uuid::now_v7()),
+        kind: "ticket.created".into(),
+        payload: serde_json::json!({"n": n}),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_of_a_lost_consumer_comes_back_with_the_next_attempt() {
+    for kind in [QueueKind::Quorum, QueueKind::Classic] {
+        let q = format!("{}-lost", unique_prefix("amqp"));
+        let first = connect(kind).await;
+        let keeper = connect(kind).await;
+        bounded(&keeper, std::slice::from_ref(&q), async {
+            let m = message(1);
+            first.publish(&q, &m).await.expect("publish");
+            let d = next(&first, &q).await;
+            assert_eq!((d.message.id, d.attempt), (m.id, 1));
+            // The worker dies before it acks: the broker gives the message to the next consumer.
+            first.close().await;
+            let again = next(&keeper, &q).await;
+            assert_eq!(again.message, m, "{kind:?}: nothing lost");
+            assert_eq!(again.attempt, 2, "{kind:?}: the redelivery counts as an attempt");
+            keeper.ack(&again).await.expect("ack");
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_from_another_program_is_received_never_a_panic() {
+    let queue = connect(QueueKind::Quorum).await;
+    let q = format!("{}-foreign", unique_prefix("amqp"));
+    bounded(&queue, std::slice::from_ref(&q), async {
+        // Declared and consumed first, so the raw publish below has a queue to land in.
+        assert!(queue.receive(&q).await.expect("receive").is_none());
+        let raw = lapin::Connection::connect(&url(), lapin::ConnectionProperties::default())
+            .await
+            .expect("raw connection");
+        let channel = raw.create_channel().await.expect("channel");
+        channel
+            .basic_publish(
+                "".into(),
+                q.as_str().into(),
+                lapin::options::BasicPublishOptions::default(),
+                b"\xff not json",
+                lapin::BasicProperties::default(),
+            )
+            .await
+            .expect("raw publish");
+        let d = next(&queue, &q).await;
+        assert_eq!(d.attempt, 1);
+        assert_eq!(d.message.kind, "");
+        assert!(
+            d.message.payload.as_str().is_some_and(|s| s.ends_with("not json")),
+            "{:?}",
+            d.message
+        );
+        queue.ack(&d).await.expect("ack");
+        let _ = raw.close(200, "done".into()).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unreachable_broker_is_named_without_its_password() {
+    let config = AmqpConfig::new("amqp://tts:hunter2@127.0.0.1:1/%2f");
+    let err = AmqpQueue::connect(config).await.expect_err("nothing listens on port 1");
+    let text = err.to_string();
+    assert!(text.contains("amqp://tts:***@127.0.0.1:1"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert_eq!(err.kind(), tts_core::ErrorKind::Unavailable);
+}
+
+/// A feed that remembers what it was shown.
+#[derive(Debug, Default)]
+struct Seen(Mutex<Vec<DomainEvent>>);
+
+impl EventFeed for Seen {
+    fn publish(&self, events: &[DomainEvent]) {
+        self.0.lock().expect("seen").extend_from_slice(events);
+    }
+}
+
+impl Seen {
+    fn count(&self) -> usize {
+        self.0.lock().expect("seen").len()
+    }
+}
+
+fn event(n: u32) -> DomainEvent {
+    DomainEvent::TicketCreated {
+        ticket: tts_core::ids::TicketId(i64::from(n)),
+        ticket_id: tts_core::TicketNumber::new(2026, n + 1).expect("number"),
+        priority: tts_core::Priority::Medium,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_reaches_the_other_servers_once() {
+    let exchange = format!("{}-live", unique_prefix("amqp"));
+    let (seen_a, seen_b) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
+    let a = AmqpFeed::start(AmqpConfig::new(url()), &exchange, seen_a.clone())
+        .await
+        .expect("feed a");
+    let b = AmqpFeed::start(AmqpConfig::new(url()), &exchange, seen_b.clone())
+        .await
+        .expect("feed b");
+    // Both listeners bind before the first event counts.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            a.publish(&[event(0)]);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if seen_b.count() > 0 {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("b hears a");
+    let (before_a, before_b) = (seen_a.count(), seen_b.count());
+    b.publish(&[event(1), event(2)]);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while seen_a.count() < before_a + 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a hears b");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        seen_b.count(),
+        before_b + 2,
+        "b shows its own events once, not again from the broker"
+    );
+    assert_eq!(seen_a.count(), before_a + 2);
+    drop((a, b));
+    delete_exchange(&exchange).await;
+}
+
+async fn delete_exchange(exchange: &str) {
+    let raw = lapin::Connection::connect(&url(), lapin::ConnectionProperties::default())
+        .await
+        .expect("raw connection");
+    let channel = raw.create_channel().await.expect("channel");
+    channel
+        .exchange_delete(exchange.into(), lapin::options::ExchangeDeleteOptions::default())
+        .await
+        .expect("delete exchange");
+    let _ = raw.close(200, "done".into()).await;
+}
