@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time set-up of a development machine for TTS: the Rust toolchain must already be installed
 # (rustup); this makes sure PostgreSQL is installed and running on 127.0.0.1:5432 for the postgres
-# tests, that python3 can import `requests` (the seed's Python client test) and that schemathesis is
+# tests, RabbitMQ on 127.0.0.1:5672 (guest/guest) for the amqp tests, that python3 can import `requests` (the seed's Python client test) and that schemathesis is
 # installed for scripts/api-fuzz.sh, then builds everything once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,16 @@ PostgreSQL runs, but `postgres@127.0.0.1` cannot log in without a password. Eith
 127.0.0.1 in pg_hba.conf (development machines only), or point the tests at an admin URL that works:
   export TTS_TEST_PG_ADMIN_URL=postgres://postgres:PASSWORD@127.0.0.1:5432/postgres
 MSG
+fi
+# The amqp tests and the broker variants of the fault tests use RabbitMQ.
+if ! command -v rabbitmqctl >/dev/null 2>&1; then
+  echo "installing RabbitMQ (Debian package)"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q && $sudo_cmd apt-get install -y -q rabbitmq-server
+fi
+if ! rabbitmqctl -q await_startup >/dev/null 2>&1; then
+  rabbitmqctl -q status >/dev/null 2>&1 && rabbitmqctl -q start_app || rabbitmq-server -detached
+  for _ in $(seq 1 60); do rabbitmqctl -q await_startup >/dev/null 2>&1 && break; sleep 1; done
 fi
 # tests/tests/python_client.rs runs the seed's Python client: it needs python3 with `requests`.
 if ! command -v python3 >/dev/null 2>&1; then

@@ -10,6 +10,8 @@
 //! | `Store` (+ `Queries`) | [`sql::postgres::PgStore`] (row locks, several servers on one database) | `postgres` |
 //! | `Passwords` | [`identity::Argon2Passwords`] (argon2id, OWASP parameters, on the blocking pool) | always |
 //! | `BlobStore` | [`blob::FileBlobStore`] (content-addressed files, atomic writes) | always |
+//! | `Queue` | `amqp::AmqpQueue` (RabbitMQ: quorum queues, confirms, delayed retries, reconnect) | `amqp` |
+//! | `EventFeed` | `amqp::AmqpFeed` (the live feed across servers, a fan-out exchange) | `amqp` |
 //!
 //! Credentials, login throttles and sessions are part of the store, so a user and their password commit
 //! together; the passwords adapter only hashes and checks.
@@ -26,7 +28,9 @@
 //! | `argon2` | argon2id password hashes in PHC strings ([`identity::Argon2Passwords`]) |
 //! | `tokio` | the blocking pool for hashing, file I/O of the blob store, the worker loops |
 //! | `sha2` + `hex` (through `tts_core::ports::blob::sha256_hex`) | content addresses of blobs |
-//! | `futures-util` | reading the per-statement results of a SQLite batch |
+//! | `futures-util` | reading the per-statement results of a SQLite batch; the consumer streams of lapin |
+//! | `lapin` | the AMQP 0-9-1 client for RabbitMQ (connection, channels, confirms, consumers) |
+//! | `url` | parsing database and broker URLs to hide their passwords ([`redact`]) |
 
 #[cfg(feature = "amqp")]
 pub mod amqp;

@@ -102,7 +102,11 @@ async fn two_apis_and_two_workers_on_postgres_and_rabbitmq_allocate_once_and_sha
     scale_out(true).await;
 }
 
+/// The variants run one after the other: each loads both cores on its own.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn scale_out(with_broker: bool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let db = TestDb::create().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
