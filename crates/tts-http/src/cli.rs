@@ -180,6 +180,7 @@ impl Cli {
             engine: self.engine_config(),
             amqp_url: self.amqp_url.clone().filter(|u| !u.is_empty()),
             amqp_prefix: self.amqp_prefix.clone(),
+            serves_sockets: matches!(self.command, Command::Serve(_)),
         })
         .await
     }

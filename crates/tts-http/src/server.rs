@@ -40,6 +40,9 @@ pub struct BackendConfig {
     /// Put before every queue and exchange name on the broker, so several deployments (or tests) share
     /// one broker without sharing messages; empty for the seed's names.
     pub amqp_prefix: String,
+    /// Whether this process serves WebSocket clients: with a broker, only such processes listen to the
+    /// other servers' events (a worker only publishes its own).
+    pub serves_sockets: bool,
 }
 
 impl BackendConfig {
@@ -51,6 +54,7 @@ impl BackendConfig {
             engine: engine_config(),
             amqp_url: None,
             amqp_prefix: String::new(),
+            serves_sockets: true,
         }
     }
 }
@@ -123,7 +127,11 @@ pub async fn open(config: &BackendConfig) -> Result<Backends> {
             use tts_adapters::amqp::{AmqpConfig, AmqpFeed, AmqpQueue};
             let queue = Arc::new(AmqpQueue::connect(AmqpConfig::new(url)).await?);
             let exchange = format!("{}{LIVE_EXCHANGE}", config.amqp_prefix);
-            let feed = AmqpFeed::start(AmqpConfig::new(url), &exchange, Arc::new(live.clone())).await?;
+            let feed = if config.serves_sockets {
+                AmqpFeed::start(AmqpConfig::new(url), &exchange, Arc::new(live.clone())).await?
+            } else {
+                AmqpFeed::publisher(AmqpConfig::new(url), &exchange).await?
+            };
             builder = builder.queue(queue.clone()).feed(Arc::new(feed));
             broker = Some(queue);
         }

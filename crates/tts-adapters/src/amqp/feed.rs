@@ -26,9 +26,9 @@ const BACKLOG: usize = 1024;
 
 /// An [`EventFeed`] shared by every server on one broker through a fan-out exchange.
 pub struct AmqpFeed {
-    local: Arc<dyn EventFeed>,
+    local: Option<Arc<dyn EventFeed>>,
     outgoing: mpsc::Sender<Vec<DomainEvent>>,
-    tasks: [JoinHandle<()>; 2],
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for AmqpFeed {
@@ -51,28 +51,39 @@ impl AmqpFeed {
     /// Connects (an unreachable broker is an error naming the URL without its password) and starts
     /// publishing to and listening on `exchange`; events from other servers go to `local`.
     pub async fn start(config: AmqpConfig, exchange: &str, local: Arc<dyn EventFeed>) -> Result<Self> {
+        Self::open(config, exchange, Some(local)).await
+    }
+
+    /// Only publishes to `exchange`, for a process without sockets (a worker): the broker then fans
+    /// events out to the servers alone.
+    pub async fn publisher(config: AmqpConfig, exchange: &str) -> Result<Self> {
+        Self::open(config, exchange, None).await
+    }
+
+    async fn open(config: AmqpConfig, exchange: &str, local: Option<Arc<dyn EventFeed>>) -> Result<Self> {
         let link = Arc::new(Link::new(config));
         link.live().await?;
         let instance = uuid::Uuid::now_v7().to_string();
         let (outgoing, rx) = mpsc::channel(BACKLOG);
-        let publisher = tokio::spawn(publish_loop(
+        let mut tasks = vec![tokio::spawn(publish_loop(
             Arc::clone(&link),
             exchange.to_string(),
             instance.clone(),
             rx,
-        ));
-        let listener = tokio::spawn(listen_loop(link, exchange.to_string(), instance, Arc::clone(&local)));
-        Ok(Self {
-            local,
-            outgoing,
-            tasks: [publisher, listener],
-        })
+        ))];
+        if let Some(local) = &local {
+            let listener = listen_loop(link, exchange.to_string(), instance, Arc::clone(local));
+            tasks.push(tokio::spawn(listener));
+        }
+        Ok(Self { local, outgoing, tasks })
     }
 }
 
 impl EventFeed for AmqpFeed {
     fn publish(&self, events: &[DomainEvent]) {
-        self.local.publish(events);
+        if let Some(local) = &self.local {
+            local.publish(events);
+        }
         if self.outgoing.try_send(events.to_vec()).is_err() {
             tracing::warn!(
                 events = events.len(),
