@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time set-up of a development machine for TTS: the Rust toolchain must already be installed
 # (rustup); this makes sure PostgreSQL is installed and running on 127.0.0.1:5432 for the postgres
-# tests, RabbitMQ on 127.0.0.1:5672 (guest/guest) for the amqp tests, that python3 can import `requests` (the seed's Python client test) and that schemathesis is
+# tests, RabbitMQ on 127.0.0.1:5672 (guest/guest) for the amqp tests, aiosmtpd for the SMTP tests, that python3 can import `requests` (the seed's Python client test) and that schemathesis is
 # installed for scripts/api-fuzz.sh, then builds everything once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +46,13 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -m venv --help >/dev/null 2
   echo "installing python3-venv (Debian package)"
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -q && $sudo_cmd apt-get install -y -q python3-venv
+fi
+# The SMTP tests start aiosmtpd (PyPI) from a virtualenv under target/.
+AIOSMTPD_VERSION=1.4.6
+if ! target/py-venv/bin/python -c 'import aiosmtpd' >/dev/null 2>&1; then
+  echo "installing aiosmtpd $AIOSMTPD_VERSION into target/py-venv"
+  python3 -m venv target/py-venv
+  target/py-venv/bin/python -m pip install -q "aiosmtpd==$AIOSMTPD_VERSION"
 fi
 st_version=$(sed -n 's/^SCHEMATHESIS_VERSION=//p' scripts/api-fuzz.sh)
 if ! target/schemathesis-venv/bin/schemathesis --version 2>/dev/null | grep -q "$st_version"; then

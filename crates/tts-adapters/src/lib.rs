@@ -12,6 +12,7 @@
 //! | `BlobStore` | [`blob::FileBlobStore`] (content-addressed files, atomic writes) | always |
 //! | `Queue` | `amqp::AmqpQueue` (RabbitMQ: quorum queues, confirms, delayed retries, reconnect) | `amqp` |
 //! | `EventFeed` | `amqp::AmqpFeed` (the live feed across servers, a fan-out exchange) | `amqp` |
+//! | `Mailer` | `mail::smtp::SmtpMailer` (plain text + HTML, TLS per URL, pooled connections) | `smtp` |
 //!
 //! Credentials, login throttles and sessions are part of the store, so a user and their password commit
 //! together; the passwords adapter only hashes and checks.
@@ -30,13 +31,15 @@
 //! | `sha2` + `hex` (through `tts_core::ports::blob::sha256_hex`) | content addresses of blobs |
 //! | `futures-util` | reading the per-statement results of a SQLite batch; the consumer streams of lapin |
 //! | `lapin` | the AMQP 0-9-1 client for RabbitMQ (connection, channels, confirms, consumers) |
+//! | `lettre` | building MIME messages and speaking SMTP (with rustls for TLS) |
 //! | `url` | parsing database and broker URLs to hide their passwords ([`redact`]) |
 
 #[cfg(feature = "amqp")]
 pub mod amqp;
 pub mod blob;
 pub mod identity;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "amqp"))]
+pub mod mail;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "amqp", feature = "smtp"))]
 pub mod redact;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;

@@ -69,7 +69,7 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts both consumers, the relay (with a broker), the SLA scheduler and retention on the current
+    /// Starts the consumers (the mail consumer when e-mail is on), the relay (with a broker), the SLA scheduler and retention on the current
     /// tokio runtime.
     pub fn spawn(engine: Arc<Engine>, config: WorkerConfig) -> Workers {
         let (tx, rx) = watch::channel(false);
@@ -80,6 +80,12 @@ impl Workers {
         for c in [Consumer::Allocation, Consumer::Notifications] {
             for _ in 0..config.consumers_per_queue.max(1) {
                 tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), rx.clone()));
+            }
+        }
+        // E-mails go one at a time per loop (each waits on the mail server, outside any unit).
+        if engine.config().email_notifications {
+            for _ in 0..config.consumers_per_queue.max(1) {
+                tasks.spawn(consume(Arc::clone(&engine), Consumer::Mail, config.clone(), rx.clone()));
             }
         }
         tasks.spawn(sla(Arc::clone(&engine), config.clone(), rx.clone()));

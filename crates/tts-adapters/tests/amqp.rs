@@ -202,9 +202,10 @@ async fn delete_exchange(exchange: &str) {
     let _ = raw.close(200, "done".into()).await;
 }
 
-/// The engine over RabbitMQ: allocation through the tickets queue; a notification whose e-mail fails
-/// comes back through the retry queue after its back-off and is sent once; one that keeps failing, and a
-/// malformed message, end as dead-letter rows with their attempts, acked at the broker.
+/// The engine over RabbitMQ: allocation through the tickets queue, notifications, then e-mails; an e-mail
+/// whose send fails comes back through the retry queue after its back-off and is sent once; one that
+/// keeps failing, and a malformed message, end as dead-letter rows with their attempts, acked at the
+/// broker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_retries_through_the_broker_and_dead_letters_into_the_store() {
     use tts_core::memory::MemoryMailer;
@@ -215,9 +216,14 @@ async fn the_engine_retries_through_the_broker_and_dead_letters_into_the_store()
     let queues = QueueNames {
         tickets: format!("{prefix}-tickets"),
         notifications: format!("{prefix}-notifications"),
+        mail: format!("{prefix}-mail"),
         events: None,
     };
-    let names = [queues.tickets.clone(), queues.notifications.clone()];
+    let names = [
+        queues.tickets.clone(),
+        queues.notifications.clone(),
+        queues.mail.clone(),
+    ];
     let broker = Arc::new(connect(QueueKind::Quorum).await);
     let mailer = Arc::new(MemoryMailer::new());
     let config = EngineConfig {
@@ -235,7 +241,9 @@ async fn the_engine_retries_through_the_broker_and_dead_letters_into_the_store()
         .config(config)
         .build()
         .expect("engine");
-    let fx = tts_core::testkit::fixture::three_step(&engine, 2, 3).await.expect("fixture");
+    let fx = tts_core::testkit::fixture::three_step(&engine, 2, 3)
+        .await
+        .expect("fixture");
     // The next outcome of a consumer, waiting for the broker as a worker does.
     let next_outcome = async |consumer: Consumer| loop {
         if let Some(outcome) = engine.consume_one(consumer).await.expect("consume") {
@@ -245,36 +253,59 @@ async fn the_engine_retries_through_the_broker_and_dead_letters_into_the_store()
     };
     bounded(&broker, &names, async {
         let ticket = NewTicket::new("Broker path", "Asset Check In");
-        engine.create_ticket(fx.requester_actor(), ticket, None).await.expect("create");
+        engine
+            .create_ticket(fx.requester_actor(), ticket, None)
+            .await
+            .expect("create");
         engine.pump_all().await.expect("relay");
         assert_eq!(next_outcome(Consumer::Allocation).await, ConsumeOutcome::Done);
 
         let notifications = engine.pump_all().await.expect("relay");
         assert!(notifications > 0);
-        mailer.set_failing(true);
-        let failed_at = std::time::Instant::now();
-        for _ in 0..notifications {
-            assert!(matches!(next_outcome(Consumer::Notifications).await, ConsumeOutcome::Retrying { .. }));
-        }
-        mailer.set_failing(false);
         for _ in 0..notifications {
             assert_eq!(next_outcome(Consumer::Notifications).await, ConsumeOutcome::Done);
-            assert!(failed_at.elapsed() >= Duration::from_millis(150), "came back after its back-off");
         }
-        assert_eq!(mailer.sent().len(), notifications, "one e-mail per notification");
+        let emails = engine.pump_all().await.expect("relay");
+        assert!(emails > 0);
+        mailer.set_failing(true);
+        let failed_at = std::time::Instant::now();
+        for _ in 0..emails {
+            assert!(matches!(
+                next_outcome(Consumer::Mail).await,
+                ConsumeOutcome::Retrying { .. }
+            ));
+        }
+        mailer.set_failing(false);
+        for _ in 0..emails {
+            assert_eq!(next_outcome(Consumer::Mail).await, ConsumeOutcome::Done);
+            assert!(
+                failed_at.elapsed() >= Duration::from_millis(150),
+                "came back after its back-off"
+            );
+        }
+        assert_eq!(mailer.sent().len(), emails, "one e-mail per request");
 
         let ticket = NewTicket::new("Mail down", "Asset Check In");
-        engine.create_ticket(fx.requester_actor(), ticket, None).await.expect("create");
+        engine
+            .create_ticket(fx.requester_actor(), ticket, None)
+            .await
+            .expect("create");
         engine.pump_all().await.expect("relay");
         assert_eq!(next_outcome(Consumer::Allocation).await, ConsumeOutcome::Done);
+        for _ in 0..engine.pump_all().await.expect("relay") {
+            assert_eq!(next_outcome(Consumer::Notifications).await, ConsumeOutcome::Done);
+        }
         let failing = engine.pump_all().await.expect("relay");
         mailer.set_failing(true);
         for _ in 0..failing {
-            assert!(matches!(next_outcome(Consumer::Notifications).await, ConsumeOutcome::Retrying { .. }));
+            assert!(matches!(
+                next_outcome(Consumer::Mail).await,
+                ConsumeOutcome::Retrying { .. }
+            ));
         }
         for _ in 0..failing {
             assert!(matches!(
-                next_outcome(Consumer::Notifications).await,
+                next_outcome(Consumer::Mail).await,
                 ConsumeOutcome::DeadLettered { .. }
             ));
         }
@@ -284,8 +315,14 @@ async fn the_engine_retries_through_the_broker_and_dead_letters_into_the_store()
             kind: "ticket.created".into(),
             payload: serde_json::json!({"type": "nope"}),
         };
-        broker.publish(engine.consumer_queue(Consumer::Allocation), &bad).await.expect("publish");
-        assert!(matches!(next_outcome(Consumer::Allocation).await, ConsumeOutcome::DeadLettered { .. }));
+        broker
+            .publish(engine.consumer_queue(Consumer::Allocation), &bad)
+            .await
+            .expect("publish");
+        assert!(matches!(
+            next_outcome(Consumer::Allocation).await,
+            ConsumeOutcome::DeadLettered { .. }
+        ));
 
         let letters = engine
             .dead_letters(Actor::system(), PageRequest::default())
@@ -294,11 +331,17 @@ async fn the_engine_retries_through_the_broker_and_dead_letters_into_the_store()
             .items;
         let mut attempts: Vec<(String, u32)> = letters.iter().map(|l| (l.kind.clone(), l.attempts)).collect();
         attempts.sort();
-        let mut expected = vec![("notification.requested".to_string(), 2); failing];
+        let mut expected = vec![("email.requested".to_string(), 2); failing];
         expected.push(("ticket.created".to_string(), 1));
-        assert_eq!(attempts, expected, "the last attempts and the malformed message are rows");
+        assert_eq!(
+            attempts, expected,
+            "the last attempts and the malformed message are rows"
+        );
         for q in &names {
-            assert!(broker.receive(q).await.expect("receive").is_none(), "{q}: acked at the broker");
+            assert!(
+                broker.receive(q).await.expect("receive").is_none(),
+                "{q}: acked at the broker"
+            );
         }
     })
     .await;

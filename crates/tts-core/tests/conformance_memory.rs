@@ -34,5 +34,5 @@ async fn memory_blob_store_conforms() {
 async fn memory_mailer_conforms() {
     let mailer = MemoryMailer::new();
     testkit::mailer::run_all(&mailer).await;
-    assert_eq!(mailer.sent().len(), 1);
+    assert_eq!(mailer.sent().len(), 2);
 }

@@ -201,6 +201,7 @@ async fn a_profile_change_is_all_or_nothing() {
         full_name: Some("Countess of Lovelace".into()),
         new_password: Some("an even longer secret".into()),
         current_password: Some("a long secret".into()),
+        email_notifications: None,
     };
     // The last part (ending the other sessions) fails: the name and password stay as they were.
     w.store.fail_next("end_sessions");

@@ -110,6 +110,12 @@ async fn the_seed_story_end_to_end() {
     assert!(t.is_task_allocated, "allocation consumer allocated the ticket");
     w.engine.pump_all().await.expect("pump");
     assert_eq!(w.engine.drain(Consumer::Notifications).await.expect("notify"), 1);
+    assert!(
+        w.mailer.sent().is_empty(),
+        "the e-mail is its own message, sent outside the unit"
+    );
+    w.engine.pump_all().await.expect("pump");
+    assert_eq!(w.engine.drain(Consumer::Mail).await.expect("mail"), 1);
 
     let task = w
         .engine
@@ -369,17 +375,23 @@ async fn consumers_are_idempotent_by_message_id() {
         "and acked at the broker"
     );
 
-    // a failing mailer makes the notification retry, then succeed once it recovers
+    // a failing mailer makes the e-mail retry, then succeed once it recovers; the notification itself
+    // was written regardless
+    w.engine.pump_all().await.expect("pump");
+    assert_eq!(
+        w.engine.consume_one(Consumer::Notifications).await.expect("notify"),
+        Some(ConsumeOutcome::Done)
+    );
     w.engine.pump_all().await.expect("pump");
     w.mailer.set_failing(true);
     assert!(matches!(
-        w.engine.consume_one(Consumer::Notifications).await.expect("fail"),
+        w.engine.consume_one(Consumer::Mail).await.expect("fail"),
         Some(ConsumeOutcome::Retrying { .. })
     ));
     w.mailer.set_failing(false);
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     assert_eq!(
-        w.engine.consume_one(Consumer::Notifications).await.expect("retry"),
+        w.engine.consume_one(Consumer::Mail).await.expect("retry"),
         Some(ConsumeOutcome::Done)
     );
     assert_eq!(w.mailer.sent().len(), 1);
@@ -919,7 +931,7 @@ async fn consumer_batches_share_a_unit_and_isolate_a_bad_message() {
 }
 
 #[tokio::test]
-async fn notification_batches_share_a_unit_only_without_email() {
+async fn notification_batches_share_a_unit_and_emails_go_one_by_one() {
     for email in [false, true] {
         let w = world_with(EngineConfig {
             email_notifications: email,
@@ -941,6 +953,10 @@ async fn notification_batches_share_a_unit_only_without_email() {
             outcomes,
             [ConsumeOutcome::Done, ConsumeOutcome::Done, ConsumeOutcome::Done]
         );
+        assert!(w.mailer.sent().is_empty(), "no e-mail inside a unit");
+        w.engine.pump_all().await.expect("pump");
+        let mails = w.engine.consume_batch(Consumer::Mail, 10).await.expect("mail");
+        assert_eq!(mails.len(), if email { 3 } else { 0 }, "e-mail {email}");
         assert_eq!(w.mailer.sent().len(), if email { 3 } else { 0 }, "e-mail {email}");
         holders.sort();
         holders.dedup();
@@ -961,4 +977,67 @@ async fn notification_batches_share_a_unit_only_without_email() {
         }
         assert_eq!(written, 3, "one in-app notification per assignment");
     }
+}
+
+#[tokio::test]
+async fn emails_follow_the_profile_link_the_ticket_and_go_out_once() {
+    let w = world_with(EngineConfig {
+        public_url: Some("https://tts.example.com".into()),
+        ..EngineConfig::default()
+    })
+    .await;
+    // Every admin but the first turns e-mail off in their profile.
+    for admin in &w.fx.admins[1..] {
+        let off = ProfileChange {
+            email_notifications: Some(false),
+            ..ProfileChange::default()
+        };
+        let user = w
+            .engine
+            .update_profile(w.fx.actor(admin), None, off)
+            .await
+            .expect("profile");
+        assert!(!user.email_notifications);
+    }
+    let mut tickets = Vec::new();
+    for i in 0..w.fx.admins.len() {
+        let (t, _, a) = allocated(&w, &format!("Mail {i}")).await;
+        tickets.push((t, a));
+    }
+    w.engine.pump_all().await.expect("pump");
+    w.engine.drain(Consumer::Notifications).await.expect("notify");
+    w.engine.pump_all().await.expect("pump");
+    let q = w.engine.consumer_queue(Consumer::Mail).to_string();
+    let d = w
+        .queue
+        .receive(&q)
+        .await
+        .expect("receive")
+        .expect("one e-mail requested");
+    assert_eq!(
+        w.queue.receive(&q).await.expect("receive"),
+        None,
+        "only the one who wants e-mail"
+    );
+    // Delivered twice (a redelivery after a lost ack): sent once.
+    w.queue.publish(&q, &d.message).await.expect("duplicate");
+    w.queue.retry(&d, std::time::Duration::ZERO).await.expect("back");
+    assert_eq!(
+        w.engine.consume_one(Consumer::Mail).await.expect("send"),
+        Some(ConsumeOutcome::Done)
+    );
+    assert_eq!(
+        w.engine.consume_one(Consumer::Mail).await.expect("again"),
+        Some(ConsumeOutcome::Duplicate)
+    );
+    let sent = w.mailer.sent();
+    assert_eq!(sent.len(), 1);
+    let (ticket, _) = tickets
+        .iter()
+        .find(|(_, a)| a.user == w.fx.admins[0].id)
+        .expect("the first admin holds a ticket");
+    let link = format!("https://tts.example.com/ui/tickets/{}/", ticket.ticket_id);
+    assert_eq!(sent[0].to, w.fx.admins[0].email);
+    assert!(sent[0].body.contains(&link), "{}", sent[0].body);
+    assert!(sent[0].html.as_deref().is_some_and(|h| h.contains(&link)));
 }

@@ -43,6 +43,18 @@ pub struct Cli {
     /// workers on one PostgreSQL). Its value is never shown here.
     #[arg(long, env = "TTS_AMQP_URL", global = true, hide_env_values = true)]
     pub amqp_url: Option<String>,
+    /// The URL users reach the service at (e.g. `https://tts.example.com`): the links in e-mails, and
+    /// the absolute `next` and `previous` links of lists (default: from each request's Host header).
+    #[arg(long, env = "TTS_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// SMTP server for notification e-mails: `smtps://user:password@host:465`,
+    /// `smtp://user:password@host:587?tls=required` or `smtp://host:25`. Unset: no e-mail (in-app
+    /// notifications only). Its value is never shown here.
+    #[arg(long, env = "TTS_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of notification e-mails.
+    #[arg(long, env = "TTS_MAIL_FROM", default_value = "TTS <tts@localhost>", global = true)]
+    pub mail_from: String,
     /// Put before every RabbitMQ queue and exchange name (several deployments on one broker).
     #[arg(long, env = "TTS_AMQP_PREFIX", default_value = "", global = true)]
     pub amqp_prefix: String,
@@ -106,10 +118,6 @@ pub struct ServeArgs {
     /// or CIDR blocks (e.g. `127.0.0.1,10.0.0.0/8`); default none: the socket peer is the client.
     #[arg(long, env = "TTS_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: TrustedProxies,
-    /// The URL clients reach the API at (e.g. `https://tts.example.com`), for the absolute `next` and
-    /// `previous` links of lists; default: from each request's Host header.
-    #[arg(long, env = "TTS_PUBLIC_URL")]
-    pub public_url: Option<String>,
     /// Refresh token rotation: `on` (default) spends each refresh token and answers a new one (a spent
     /// token presented again ends the session); `off` answers `{"access"}` only and accepts the same
     /// refresh token until it expires, as the seed system did.
@@ -168,6 +176,8 @@ impl Cli {
     /// The engine configuration these options ask for.
     pub fn engine_config(&self) -> tts_core::EngineConfig {
         let mut engine = server::engine_config();
+        engine.email_notifications = self.smtp_url.as_deref().is_some_and(|u| !u.is_empty());
+        engine.public_url.clone_from(&self.public_url);
         engine.sla_warning_percent = self.sla_warning_percent;
         engine.auto_escalate_on_breach = self.sla_auto_escalate;
         engine
@@ -181,6 +191,8 @@ impl Cli {
             amqp_url: self.amqp_url.clone().filter(|u| !u.is_empty()),
             amqp_prefix: self.amqp_prefix.clone(),
             serves_sockets: matches!(self.command, Command::Serve(_)),
+            smtp_url: self.smtp_url.clone().filter(|u| !u.is_empty()),
+            mail_from: self.mail_from.clone(),
         })
         .await
     }
@@ -259,7 +271,7 @@ impl Cli {
         };
         http.cors_origins.clone_from(&args.cors_origin);
         http.trusted_proxies = args.trusted_proxies.clone();
-        http.public_url.clone_from(&args.public_url);
+        http.public_url.clone_from(&self.public_url);
         http.refresh_rotation = args.refresh_rotation == "on";
         http.validate()?;
         server::serve(b, http, args.bind, !args.no_worker, server::shutdown_signal()).await?;

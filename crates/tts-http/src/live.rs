@@ -160,6 +160,10 @@ async fn feed(
 
 /// The message for `actor` about `event`, if they may see it.
 async fn visible(state: &AppState, actor: Actor, event: &DomainEvent) -> Option<Value> {
+    if let DomainEvent::EmailRequested { .. } = event {
+        // The notification itself is shown; its e-mail is the mail consumer's business.
+        return None;
+    }
     if let DomainEvent::NotificationRequested { request } = event {
         return (request.user_id == actor.user).then(|| {
             json!({

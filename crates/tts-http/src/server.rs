@@ -43,6 +43,10 @@ pub struct BackendConfig {
     /// Whether this process serves WebSocket clients: with a broker, only such processes listen to the
     /// other servers' events (a worker only publishes its own).
     pub serves_sockets: bool,
+    /// SMTP server for notification e-mails; set it together with `engine.email_notifications`.
+    pub smtp_url: Option<String>,
+    /// The sender of notification e-mails.
+    pub mail_from: String,
 }
 
 impl BackendConfig {
@@ -55,6 +59,8 @@ impl BackendConfig {
             amqp_url: None,
             amqp_prefix: String::new(),
             serves_sockets: true,
+            smtp_url: None,
+            mail_from: "TTS <tts@localhost>".into(),
         }
     }
 }
@@ -77,14 +83,14 @@ const PG_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3
 pub use tts_adapters::sql::sqlite::Durability;
 
 /// Opens the database named by `url` (`sqlite://path` or `postgres://...`), applying migrations; the
-/// database's outbox is the queue (no broker). E-mail is off until an SMTP adapter is configured.
+/// database's outbox is the queue (no broker), no e-mail.
 /// [`open`] takes every option.
 pub async fn open_backends(url: &str, durability: Durability) -> Result<Backends> {
     open_backends_with(url, durability, engine_config()).await
 }
 
 /// The server's engine configuration before command-line options: the engine's defaults with e-mail
-/// off (no SMTP adapter yet).
+/// off (it goes on with an SMTP server).
 pub fn engine_config() -> EngineConfig {
     EngineConfig {
         email_notifications: false,
@@ -118,6 +124,22 @@ pub async fn open(config: &BackendConfig) -> Result<Backends> {
     let mut builder = Engine::builder(store)
         .config(engine)
         .passwords(Arc::new(Argon2Passwords::new()));
+    match &config.smtp_url {
+        None => {}
+        #[cfg(feature = "smtp")]
+        Some(url) => {
+            use tts_adapters::mail::smtp::{SmtpConfig, SmtpMailer};
+            let mailer = SmtpMailer::connect(SmtpConfig::new(url, config.mail_from.clone())).await?;
+            builder = builder.mailer(Arc::new(mailer));
+        }
+        #[cfg(not(feature = "smtp"))]
+        Some(_) => {
+            return Err(Error::invalid(
+                "smtp_url",
+                "this server was built without the smtp feature",
+            ));
+        }
+    }
     #[cfg(feature = "amqp")]
     let mut broker = None;
     match &config.amqp_url {

@@ -4,7 +4,8 @@ use super::notification::NotificationRequest;
 use super::priority::Priority;
 use super::ticket::TicketStatus;
 use super::ticket_number::TicketNumber;
-use crate::ids::{ActionId, AssignmentId, MessageId, StepId, TaskId, TicketId, UserId, WorkflowId};
+use crate::ids::{ActionId, AssignmentId, MessageId, NotificationId, StepId, TaskId, TicketId, UserId, WorkflowId};
+use crate::ports::mailer::Email;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -146,6 +147,14 @@ pub enum DomainEvent {
         /// What to deliver to whom.
         request: NotificationRequest,
     },
+    /// A notification's e-mail should be sent (by the mail consumer, outside any unit of work).
+    #[serde(rename = "email.requested")]
+    EmailRequested {
+        /// The in-app notification it copies.
+        notification: NotificationId,
+        /// The message.
+        email: Email,
+    },
 }
 
 impl DomainEvent {
@@ -166,6 +175,7 @@ impl DomainEvent {
             DomainEvent::SlaWarning { .. } => "sla.warning",
             DomainEvent::SlaBreached { .. } => "sla.breached",
             DomainEvent::NotificationRequested { .. } => "notification.requested",
+            DomainEvent::EmailRequested { .. } => "email.requested",
         }
     }
 }

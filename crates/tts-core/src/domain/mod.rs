@@ -3,6 +3,7 @@
 pub mod assignment;
 pub mod audit;
 pub mod delivery;
+pub mod email;
 pub mod event;
 pub mod login;
 pub mod matching;

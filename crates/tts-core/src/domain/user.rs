@@ -21,8 +21,16 @@ pub struct User {
     pub full_name: String,
     /// Deactivated users cannot log in or receive work.
     pub is_active: bool,
+    /// Whether the user gets their notifications by e-mail too (when the server sends e-mail); they
+    /// choose it in their profile. Stored users from before the setting get it on.
+    #[serde(default = "yes")]
+    pub email_notifications: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A role within a system, written `system:role` (e.g. `tts:Admin`).

@@ -13,6 +13,9 @@ pub struct QueueNames {
     pub tickets: String,
     /// Where `notification.requested` goes; the notification consumer reads it.
     pub notifications: String,
+    /// Where `email.requested` goes; the mail consumer reads it (only when e-mail is on).
+    #[serde(default = "default_mail_queue")]
+    pub mail: String,
     /// Where every other domain event goes (live feeds, integrations); `None` drops them after the outbox.
     pub events: Option<String>,
 }
@@ -22,9 +25,14 @@ impl Default for QueueNames {
         QueueNames {
             tickets: "TICKET_TASKS_PRODUCTION".into(),
             notifications: "notification-queue-default".into(),
+            mail: default_mail_queue(),
             events: None,
         }
     }
+}
+
+fn default_mail_queue() -> String {
+    "email-queue-default".into()
 }
 
 /// How long bookkeeping is kept before [`super::Engine::prune`] deletes it, in seconds.
@@ -71,8 +79,11 @@ pub struct EngineConfig {
     /// How failing messages are retried before they become dead letters.
     #[serde(default)]
     pub retry: RetryPolicy,
-    /// Send e-mail for notifications (in-app rows are always written).
+    /// Send e-mail for notifications (in-app rows are always written) to users who want it.
     pub email_notifications: bool,
+    /// The URL users reach the service at (e.g. `https://tts.example.com`), for links in e-mails.
+    #[serde(default)]
+    pub public_url: Option<String>,
     /// Messages the relay moves per unit of work.
     pub relay_batch: usize,
     /// How long bookkeeping is kept.
@@ -95,6 +106,7 @@ impl Default for EngineConfig {
             max_retries: 8,
             retry: RetryPolicy::default(),
             email_notifications: true,
+            public_url: None,
             relay_batch: 256,
             retention: Retention::default(),
             login_throttle: ThrottlePolicy::default(),
@@ -158,7 +170,15 @@ impl EngineConfig {
                 "must be between 1 ms and one hour",
             ));
         }
-        if self.queues.tickets.trim().is_empty() || self.queues.notifications.trim().is_empty() {
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(Error::invalid("public_url", "must start with http:// or https://"));
+        }
+        if self.queues.tickets.trim().is_empty()
+            || self.queues.notifications.trim().is_empty()
+            || self.queues.mail.trim().is_empty()
+        {
             return Err(Error::invalid("queues", "queue names must not be empty"));
         }
         Ok(())

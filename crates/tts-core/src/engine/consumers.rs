@@ -1,7 +1,9 @@
-//! The two consumers and what they do: allocation (`ticket.created` -> allocate) and notifications
-//! (`notification.requested` -> in-app row + e-mail). Both are idempotent by message id: the id is
-//! recorded in the same unit as the effect. Where the messages come from (the outbox itself, or a broker)
-//! is `delivery_outbox` / `delivery_broker`; this module is the effect.
+//! The consumers and what they do: allocation (`ticket.created` -> allocate), notifications
+//! (`notification.requested` -> in-app row, and an `email.requested` for users who want e-mail) and
+//! mail (`email.requested` -> the mailer). Allocation and notifications are idempotent by message id:
+//! the id is recorded in the same unit as the effect. Where the messages come from (the outbox itself,
+//! or a broker) is `delivery_outbox` / `delivery_broker`; sending mail, which no unit can take back, is
+//! `delivery_mail`; this module is the effect.
 
 use super::Engine;
 use super::allocation::{Route, Routed, assign_routed, route};
@@ -10,7 +12,6 @@ use crate::domain::event::DomainEvent;
 use crate::domain::notification::Notification;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{MessageId, TicketId};
-use crate::ports::mailer::Email;
 use serde::{Deserialize, Serialize};
 
 /// Which consumer.
@@ -19,8 +20,10 @@ use serde::{Deserialize, Serialize};
 pub enum Consumer {
     /// Routes new tickets and assigns their first step.
     Allocation,
-    /// Writes in-app notifications and sends e-mail.
+    /// Writes in-app notifications and asks for their e-mails.
     Notifications,
+    /// Sends e-mails, outside any unit of work.
+    Mail,
 }
 
 impl Consumer {
@@ -29,6 +32,7 @@ impl Consumer {
         match self {
             Consumer::Allocation => "allocation",
             Consumer::Notifications => "notifications",
+            Consumer::Mail => "mail",
         }
     }
 
@@ -40,6 +44,7 @@ impl Consumer {
                 Consumer::Allocation,
                 DomainEvent::TicketCreated { .. } | DomainEvent::AllocationRequested { .. }
             ) | (Consumer::Notifications, DomainEvent::NotificationRequested { .. })
+                | (Consumer::Mail, DomainEvent::EmailRequested { .. })
         )
     }
 }
@@ -107,14 +112,14 @@ impl Engine {
         match consumer {
             Consumer::Allocation => &self.config.queues.tickets,
             Consumer::Notifications => &self.config.queues.notifications,
+            Consumer::Mail => &self.config.queues.mail,
         }
     }
 
-    /// Whether several messages of `consumer` may share one unit: allocations always, notifications only
-    /// without e-mail (a sent e-mail cannot be taken back by a rollback, so with e-mail they go one by
-    /// one).
+    /// Whether several messages of `consumer` may share one unit: allocations and notifications do;
+    /// e-mails go one by one, each sent outside any unit (a rollback cannot take one back).
     pub(crate) fn batches(&self, consumer: Consumer) -> bool {
-        consumer == Consumer::Allocation || !self.config.email_notifications
+        consumer != Consumer::Mail
     }
 
     /// Takes up to `max` ready messages for `consumer` and handles them; empty when none is ready. Messages
@@ -142,6 +147,9 @@ impl Engine {
 
     /// Takes up to `max` messages into one unit, from the broker or the outbox.
     async fn consume_step(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
+        if consumer == Consumer::Mail {
+            return Ok(self.send_one_email().await?.into_iter().collect());
+        }
         match self.queue.clone() {
             Some(queue) => self.consume_from_broker(queue, consumer, max).await,
             None => self.consume_from_outbox(consumer, max).await,
@@ -179,6 +187,12 @@ pub(crate) async fn apply(
     match consumer {
         Consumer::Allocation => allocate_all(cmd, &messages).await,
         Consumer::Notifications => notify_all(cmd, &messages).await,
+        // Never in a unit: `delivery_mail` sends outside one.
+        Consumer::Mail => Err(Error::Backend {
+            backend: "engine",
+            kind: ErrorKind::Internal,
+            message: "e-mails are sent outside units of work".into(),
+        }),
     }
 }
 
@@ -219,7 +233,8 @@ async fn allocate_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) 
     Ok(handled)
 }
 
-/// Writes the in-app notifications of several messages (and sends their e-mails when e-mail is on).
+/// Writes the in-app notifications of several messages, and asks for their e-mails (when e-mail is on
+/// and the recipient wants it) in the same unit.
 async fn notify_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) -> Result<Vec<bool>> {
     let mut handled = Vec::with_capacity(messages.len());
     for (message, event) in messages {
@@ -234,14 +249,18 @@ async fn notify_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) ->
             let notification = Notification::from_request(cmd.id(), request.clone(), cmd.now);
             cmd.tx.insert_notification(&notification).await?;
             if cmd.engine.config.email_notifications
-                && let Some(user) = cmd.tx.user(request.user_id).await?.filter(|u| u.is_active)
+                && let Some(user) = cmd
+                    .tx
+                    .user(request.user_id)
+                    .await?
+                    .filter(|u| u.is_active && u.email_notifications)
             {
-                let email = Email {
-                    to: user.email,
-                    subject: notification.subject.clone(),
-                    body: notification.message.clone(),
-                };
-                cmd.engine.mailer.send(&email).await?;
+                let public_url = cmd.engine.config.public_url.as_deref();
+                let email = crate::domain::email::compose(&notification, &user.email, public_url);
+                cmd.emit(DomainEvent::EmailRequested {
+                    notification: notification.id,
+                    email,
+                });
             }
         }
         handled.push(fresh);

@@ -65,7 +65,7 @@ impl Engine {
     }
 
     /// Acks a handled delivery; nacks a failed one for another delivery, or dead-letters it and acks.
-    async fn settle(
+    pub(super) async fn settle(
         &self,
         queue: Arc<dyn Queue>,
         delivery: &Delivery,
@@ -122,7 +122,7 @@ impl Engine {
 }
 
 /// The message id and event of a delivery, if `consumer` handles it.
-fn parse(consumer: Consumer, delivery: &Delivery) -> Result<(MessageId, DomainEvent)> {
+pub(super) fn parse(consumer: Consumer, delivery: &Delivery) -> Result<(MessageId, DomainEvent)> {
     let event: DomainEvent = serde_json::from_value(delivery.message.payload.clone())
         .map_err(|e| Error::invalid("payload", format!("not a domain event: {e}")))?;
     if !consumer.handles(&event) {

@@ -89,7 +89,12 @@ impl Engine {
 
     /// Records a failed delivery of `claimed`: another attempt after a back-off, or a dead letter. Does
     /// nothing when the message changed since (another consumer finished or counted it).
-    async fn outbox_failed(&self, consumer: Consumer, claimed: &Claimed, error: &Error) -> Result<ConsumeOutcome> {
+    pub(super) async fn outbox_failed(
+        &self,
+        consumer: Consumer,
+        claimed: &Claimed,
+        error: &Error,
+    ) -> Result<ConsumeOutcome> {
         let id = claimed.message.id;
         let delivery = claimed.attempts + 1;
         let retry = is_transient(error) && self.config.retry.retries_after(delivery);

@@ -16,6 +16,7 @@ impl Engine {
         match event {
             DomainEvent::TicketCreated { .. } | DomainEvent::AllocationRequested { .. } => Some(&q.tickets),
             DomainEvent::NotificationRequested { .. } => Some(&q.notifications),
+            DomainEvent::EmailRequested { .. } => Some(&q.mail),
             _ if self.queue.is_some() => q.events.as_deref(),
             _ => None,
         }

@@ -93,6 +93,9 @@ pub struct ProfileChange {
     /// The current password, required to set a new one.
     #[serde(default)]
     pub current_password: Option<String>,
+    /// Whether to get notifications by e-mail too.
+    #[serde(default)]
+    pub email_notifications: Option<bool>,
 }
 
 impl Engine {
@@ -120,6 +123,7 @@ impl Engine {
                 email: email.clone(),
                 full_name: full_name.clone(),
                 is_active: true,
+                email_notifications: true,
                 created_at: cmd.now,
             };
             cmd.tx.insert_user(&user).await?;
@@ -177,6 +181,7 @@ impl Engine {
                 full_name: change.full_name.clone(),
                 email: email.clone(),
                 is_active: change.is_active,
+                email_notifications: None,
                 hash: hash.clone(),
                 keep_session: None,
             };
@@ -242,6 +247,7 @@ impl Engine {
                 full_name: change.full_name.clone(),
                 email: None,
                 is_active: None,
+                email_notifications: change.email_notifications,
                 hash: hash.clone(),
                 keep_session: current_session,
             };
@@ -263,6 +269,7 @@ struct Edit {
     full_name: Option<String>,
     email: Option<String>,
     is_active: Option<bool>,
+    email_notifications: Option<bool>,
     /// A new password hash.
     hash: Option<String>,
     /// With a new password: the session that stays.
@@ -273,7 +280,8 @@ struct Edit {
 async fn edit_user(cmd: &mut Cmd<'_>, edit: Edit) -> Result<User> {
     let id = edit.id;
     let mut user = cmd.tx.user(id).await?.ok_or_else(|| Error::not_found("user", id))?;
-    let before = json!({"email": user.email, "full_name": user.full_name, "is_active": user.is_active});
+    let before = json!({"email": user.email, "full_name": user.full_name, "is_active": user.is_active,
+        "email_notifications": user.email_notifications});
     if let Some(n) = edit.full_name {
         user.full_name = n.trim().to_string();
     }
@@ -284,6 +292,9 @@ async fn edit_user(cmd: &mut Cmd<'_>, edit: Edit) -> Result<User> {
     let deactivated = edit.is_active == Some(false) && user.is_active;
     if let Some(a) = edit.is_active {
         user.is_active = a;
+    }
+    if let Some(on) = edit.email_notifications {
+        user.email_notifications = on;
     }
     cmd.tx.update_user(&user).await?;
     let hash = match edit.hash.clone() {
@@ -309,7 +320,7 @@ async fn edit_user(cmd: &mut Cmd<'_>, edit: Edit) -> Result<User> {
     }
     let after = json!({
         "email": user.email, "full_name": user.full_name, "is_active": user.is_active,
-        "password_changed": edit.hash.is_some(),
+        "email_notifications": user.email_notifications, "password_changed": edit.hash.is_some(),
     });
     cmd.audit("user.updated", None, None, before, after).await?;
     Ok(user)

@@ -234,8 +234,10 @@ delegate! {
         claim_outbox(queue: &str, limit: usize, now: DateTime<Utc>) -> Vec<Claimed>;
         outbox_message(id: MessageId) -> Option<Claimed>;
         retry_outbox(id: MessageId, due: DateTime<Utc>, error: &str) -> ();
+        lease_outbox(id: MessageId, until: DateTime<Utc>) -> ();
         finish_outbox(ids: &[MessageId]) -> ();
         record_processed(consumer: &str, id: MessageId, at: DateTime<Utc>) -> bool;
+        processed(consumer: &str, id: MessageId) -> bool;
         prune(kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> u64;
     }
 }

@@ -43,6 +43,8 @@ pub struct UserOut {
     pub full_name: String,
     /// Inactive users cannot log in and receive no work.
     pub is_active: bool,
+    /// Whether the user gets notifications by e-mail too (their choice, in their profile).
+    pub email_notifications: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
@@ -55,6 +57,7 @@ impl From<User> for UserOut {
             email: u.email,
             full_name: u.full_name,
             is_active: u.is_active,
+            email_notifications: u.email_notifications,
             created_at: u.created_at,
         }
     }
@@ -220,9 +223,12 @@ pub struct ProfilePatch {
     /// The current password, required to set a new one.
     #[serde(default)]
     pub current_password: Option<String>,
+    /// Whether to get notifications by e-mail too (when the server sends e-mail).
+    #[serde(default)]
+    pub email_notifications: Option<bool>,
 }
 
-/// Changes the caller's name or password in one command. A new password ends every other session of
+/// Changes the caller's name, password or e-mail choice in one command. A new password ends every other session of
 /// the user (the caller's own goes on).
 #[utoipa::path(patch, path = "/api/v1/users/profile/", tag = "users", security(("bearer" = [])),
     request_body = ProfilePatch,
@@ -237,6 +243,7 @@ pub async fn update_profile(
         full_name: patch.full_name,
         new_password: patch.password,
         current_password: patch.current_password,
+        email_notifications: patch.email_notifications,
     };
     state
         .engine

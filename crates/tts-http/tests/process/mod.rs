@@ -21,6 +21,8 @@ pub struct Site {
     pub db: String,
     pub data: std::path::PathBuf,
     pub broker: Option<Broker>,
+    /// More `TTS_*` settings for every process.
+    pub env: Vec<(String, String)>,
 }
 
 impl Site {
@@ -30,6 +32,7 @@ impl Site {
             db: db.to_string(),
             data: data.to_path_buf(),
             broker: None,
+            env: Vec::new(),
         }
     }
 
@@ -92,6 +95,7 @@ pub fn server(site: &Site) -> Command {
     if let Some(b) = &site.broker {
         c.env("TTS_AMQP_URL", &b.url).env("TTS_AMQP_PREFIX", &b.prefix);
     }
+    c.envs(site.env.iter().map(|(k, v)| (k, v)));
     c
 }
 

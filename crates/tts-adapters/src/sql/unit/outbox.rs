@@ -86,6 +86,13 @@ impl Outbox for SqlUnit {
             .await
     }
 
+    async fn lease_outbox(&mut self, id: MessageId, until: DateTime<Utc>) -> Result<()> {
+        let sql = "UPDATE outbox SET available_at = $2 WHERE id = $1";
+        let args = vec![Arg::Uuid(id.0), Arg::Time(storable(until))];
+        self.defer(Deferred::any(sql, args, Some(format!("outbox:{}", id.0))))
+            .await
+    }
+
     /// Delivered messages are deleted: the outbox stays small; the audit trail keeps the history.
     async fn finish_outbox(&mut self, ids: &[MessageId]) -> Result<()> {
         for chunk in ids.chunks(DELETE_CHUNK) {
@@ -102,6 +109,13 @@ impl Outbox for SqlUnit {
                    ON CONFLICT (consumer, message_id) DO NOTHING";
         let args = vec![Arg::Text(consumer.to_string()), Arg::Uuid(id.0), Arg::Time(at)];
         Ok(self.execute(sql, args).await? == 1)
+    }
+
+    async fn processed(&mut self, consumer: &str, id: MessageId) -> Result<bool> {
+        let sql = "SELECT COUNT(*) FROM processed WHERE consumer = $1 AND message_id = $2";
+        let args = vec![Arg::Text(consumer.to_string()), Arg::Uuid(id.0)];
+        let n = self.fetch_optional(sql, args, |r| r.i64(0)).await?;
+        Ok(n.unwrap_or(0) > 0)
     }
 
     /// Each kind deletes a batch chosen by primary key (row values in `IN`: the same statement on both

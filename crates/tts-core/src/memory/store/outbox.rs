@@ -69,6 +69,20 @@ impl Outbox for MemoryUnit {
         Ok(())
     }
 
+    async fn lease_outbox(&mut self, id: MessageId, until: DateTime<Utc>) -> Result<()> {
+        let s = self.s();
+        let Some((seq, mut row)) = s
+            .outbox_index
+            .get(&id)
+            .and_then(|seq| s.outbox.get(seq).map(|r| (*seq, r.clone())))
+        else {
+            return Ok(());
+        };
+        row.due = until;
+        self.set(|s| &mut s.outbox, seq, row);
+        Ok(())
+    }
+
     async fn finish_outbox(&mut self, ids: &[MessageId]) -> Result<()> {
         for id in ids {
             if let Some(seq) = self.remove::<_, u64, _>(|s| &mut s.outbox_index, *id) {
@@ -85,6 +99,10 @@ impl Outbox for MemoryUnit {
         }
         self.set(|s| &mut s.processed, key, at);
         Ok(true)
+    }
+
+    async fn processed(&mut self, consumer: &str, id: MessageId) -> Result<bool> {
+        Ok(self.s().processed.contains_key(&(consumer.to_string(), id)))
     }
 
     async fn prune(&mut self, kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> Result<u64> {

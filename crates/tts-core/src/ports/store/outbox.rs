@@ -47,9 +47,11 @@ pub struct Claimed {
 /// - `claim_outbox(queue, limit, now)` returns only messages of `queue` that are due (`now` is not before
 ///   the time their last failure set), oldest first;
 /// - `retry_outbox` counts a failed delivery and makes the message due again at the given time (a store
-///   may keep the error for operators); `outbox_message` reads one message (locked) with its count;
+///   may keep the error for operators); `lease_outbox` makes it due later without counting anything (a
+///   consumer that works outside a unit, such as sending an e-mail, holds it that way); `outbox_message`
+///   reads one message (locked) with its count;
 /// - `record_processed` is true the first time a consumer records a message id, false after (also
-///   across units);
+///   across units); `processed` says whether it was recorded, without recording;
 /// - `prune(kind, before, limit)` deletes at most `limit` records of `kind` older than `before` and says
 ///   how many; younger records stay.
 #[async_trait]
@@ -64,10 +66,14 @@ pub trait Outbox: Send {
     async fn outbox_message(&mut self, id: MessageId) -> Result<Option<Claimed>>;
     /// Counts a failed delivery of `id` and makes it due again at `due`.
     async fn retry_outbox(&mut self, id: MessageId, due: DateTime<Utc>, error: &str) -> Result<()>;
+    /// Makes `id` due again at `until` without counting a failure.
+    async fn lease_outbox(&mut self, id: MessageId, until: DateTime<Utc>) -> Result<()>;
     /// Removes messages that were delivered (published to a broker, or consumed).
     async fn finish_outbox(&mut self, ids: &[MessageId]) -> Result<()>;
     /// Records that `consumer` handled message `id` at `at`; false if it already had.
     async fn record_processed(&mut self, consumer: &str, id: MessageId, at: DateTime<Utc>) -> Result<bool>;
+    /// Whether `consumer` recorded message `id`.
+    async fn processed(&mut self, consumer: &str, id: MessageId) -> Result<bool>;
     /// Deletes up to `limit` records of `kind` older than `before`; returns how many went.
     async fn prune(&mut self, kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> Result<u64>;
 }

@@ -261,6 +261,7 @@ macro_rules! store_conformance {
                     sent_messages_never_come_back,
                     claims_take_due_messages_of_one_queue_in_write_order,
                     a_retried_message_counts_its_failures_and_waits_until_due,
+                    a_leased_message_waits_without_counting_a_failure,
                     record_processed_is_true_only_the_first_time_per_consumer,
                     prune_deletes_old_dedup_records_up_to_the_limit,
                     prune_deletes_old_idempotency_records,

@@ -189,11 +189,41 @@ pub async fn a_retried_message_counts_its_failures_and_waits_until_due(store: &d
     );
 }
 
+/// A leased message is not claimed until its lease ends, and the lease counts no failure.
+pub async fn a_leased_message_waits_without_counting_a_failure(store: &dyn Store) {
+    let msgs: Vec<OutboxMessage> = (1..=2).map(message).collect();
+    let mut tx = write(store).await;
+    tx.insert_outbox(msgs.clone()).await.expect("write messages");
+    commit(tx, "outbox messages").await;
+    let mut tx = write(store).await;
+    tx.lease_outbox(msgs[0].id, at(60)).await.expect("lease");
+    commit(tx, "a lease").await;
+    let mut tx = write(store).await;
+    let due: Vec<_> = tx
+        .claim_outbox("tickets", 10, at(59))
+        .await
+        .expect("claim")
+        .into_iter()
+        .map(|c| c.message.id)
+        .collect();
+    assert_eq!(due, vec![msgs[1].id], "the leased message is held until the lease ends");
+    let again = tx.claim_outbox("tickets", 10, at(60)).await.expect("claim");
+    assert_eq!(
+        again.iter().map(|c| (c.message.id, c.attempts)).collect::<Vec<_>>(),
+        vec![(msgs[0].id, 0), (msgs[1].id, 0)],
+        "then it comes back in write order, no failure counted"
+    );
+}
+
 /// `record_processed` is true the first time a consumer records a message id and false after, in the
-/// same unit and in later ones; consumers are independent.
+/// same unit and in later ones; consumers are independent; `processed` reads the record.
 pub async fn record_processed_is_true_only_the_first_time_per_consumer(store: &dyn Store) {
     let m = id::<MessageId>();
     let mut tx = write(store).await;
+    assert!(
+        !tx.processed("allocation", m).await.expect("read"),
+        "nothing recorded yet"
+    );
     assert!(
         tx.record_processed("allocation", m, t0()).await.expect("record"),
         "the first record is true"
@@ -208,8 +238,17 @@ pub async fn record_processed_is_true_only_the_first_time_per_consumer(store: &d
             .expect("record for another consumer"),
         "consumers are independent"
     );
+    assert!(
+        tx.processed("allocation", m).await.expect("read"),
+        "seen in its own unit"
+    );
     commit(tx, "dedup records").await;
     let mut tx = write(store).await;
+    assert!(
+        tx.processed("notifications", m).await.expect("read"),
+        "and after the commit"
+    );
+    assert!(!tx.processed("mail", m).await.expect("read"), "per consumer");
     assert!(
         !tx.record_processed("allocation", m, at(1))
             .await

@@ -76,6 +76,7 @@ pub(crate) fn user(name: &str) -> User {
         email: format!("{}-{}@example.com", name.to_lowercase().replace(' ', "."), tag()),
         full_name: name.into(),
         is_active: true,
+        email_notifications: true,
         created_at: t0(),
     }
 }

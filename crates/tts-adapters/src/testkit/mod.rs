@@ -1,5 +1,9 @@
 //! Test support for applications and this workspace (feature `testkit`, with `postgres`): a fresh
-//! PostgreSQL database per test, dropped afterwards even when the test panics.
+//! PostgreSQL database per test, dropped afterwards even when the test panics; with `smtp`, a real SMTP
+//! server process per test ([`smtp::SmtpServer`]).
+
+#[cfg(feature = "smtp")]
+pub mod smtp;
 
 use sqlx::Connection;
 use tts_core::uuid::Uuid;
