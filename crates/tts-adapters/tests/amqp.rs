@@ -84,12 +84,20 @@ async fn a_message_from_another_program_is_received_never_a_panic() {
     let queue = connect(QueueKind::Quorum).await;
     let q = format!("{}-foreign", unique_prefix("amqp"));
     bounded(&queue, std::slice::from_ref(&q), async {
-        // Declared and consumed first, so the raw publish below has a queue to land in.
-        assert!(queue.receive(&q).await.expect("receive").is_none());
         let raw = lapin::Connection::connect(&url(), lapin::ConnectionProperties::default())
             .await
             .expect("raw connection");
         let channel = raw.create_channel().await.expect("channel");
+        // Declared as the adapter declares it, so the raw publish below has a queue to land in.
+        let mut args = lapin::types::FieldTable::default();
+        args.insert(
+            "x-queue-type".into(),
+            lapin::types::AMQPValue::LongString(b"quorum".to_vec().into()),
+        );
+        channel
+            .queue_declare(q.as_str().into(), lapin::options::QueueDeclareOptions::durable(), args)
+            .await
+            .expect("declare");
         channel
             .basic_publish(
                 "".into(),

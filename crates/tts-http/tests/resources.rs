@@ -726,3 +726,97 @@ async fn cors_follows_the_configured_origins() {
     let closed = Api::new().await.send(preflight("https://desk.example.com")).await;
     assert!(!closed.headers.contains_key("access-control-allow-origin"));
 }
+
+/// The agents' words (action comments, transfer notes, escalation reasons) reach staff by every route
+/// and the requester by none: the task view and both histories show the requester what happened
+/// without them.
+#[tokio::test]
+async fn the_requester_never_reads_the_agents_words() {
+    let api = Api::new().await;
+    let employee = api.login(EMPLOYEE).await;
+    let admin = api.login(ADMIN).await;
+    let ticket = api.open_ticket(&employee, "Private words").await;
+    let id = ticket["id"].as_i64().unwrap();
+    let task = api.open_tasks(&admin).await.pop().unwrap();
+    let moved = act(&api, &admin, &task, "Accept").await;
+    let agent_email = moved["next_step"]["assigned_to"].as_str().unwrap().to_string();
+    let agent = api.login(&agent_email).await;
+    let other_email = if agent_email == IT1 { IT2 } else { IT1 };
+    let other_id = api.login_pair(other_email).await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.post(
+        &format!("/tasks/{task}/transfer/"),
+        &agent,
+        json!({"user_id": other_id, "notes": "secret transfer note"}),
+    )
+    .await
+    .expect(200);
+    let other = api.login(other_email).await;
+    api.post(
+        &format!("/tasks/{task}/escalate/"),
+        &other,
+        json!({"reason": "secret escalation reason"}),
+    )
+    .await
+    .expect(200);
+    api.settle().await;
+
+    let routes = [
+        format!("/tasks/{task}/"),
+        format!("/tasks/{task}/history/"),
+        format!("/tickets/{id}/history/"),
+    ];
+    let secrets = ["Accept!", "secret transfer note", "secret escalation reason"];
+    for route in &routes {
+        let seen = api.get(route, &employee).await.expect(200).body.to_string();
+        for secret in secrets {
+            assert!(
+                !seen.contains(secret),
+                "the requester read {secret:?} at {route}: {seen}"
+            );
+        }
+    }
+    let history = api
+        .get(&format!("/tickets/{id}/history/"), &employee)
+        .await
+        .expect(200)
+        .body;
+    let actions: Vec<&str> = history["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for what in ["task.action", "task.transferred", "task.escalated"] {
+        assert!(
+            actions.contains(&what),
+            "the requester still sees that {what} happened: {actions:?}"
+        );
+    }
+    let staff = [
+        api.get(&format!("/tasks/{task}/history/"), &admin)
+            .await
+            .expect(200)
+            .body
+            .to_string(),
+        api.get(&format!("/tickets/{id}/history/"), &other)
+            .await
+            .expect(200)
+            .body
+            .to_string(),
+    ];
+    for seen in staff {
+        for secret in secrets {
+            assert!(seen.contains(secret), "staff read {secret:?}: {seen}");
+        }
+    }
+    let view = api
+        .get(&format!("/tasks/{task}/"), &agent)
+        .await
+        .expect(200)
+        .body
+        .to_string();
+    assert!(view.contains("secret transfer note"), "a past holder is staff: {view}");
+}

@@ -16,4 +16,5 @@ pub mod ticket;
 pub mod ticket_number;
 pub mod user;
 pub mod validation;
+pub mod visibility;
 pub mod workflow;

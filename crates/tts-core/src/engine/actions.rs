@@ -52,7 +52,13 @@ impl TaskContext {
 
     /// Admins, the requester and anyone who holds or held an assignment may see the task.
     pub(crate) fn visible_to(&self, actor: Actor) -> bool {
-        actor.is_admin || self.ticket.created_by == actor.user || self.assignments.iter().any(|a| a.user == actor.user)
+        self.audience(actor).is_some()
+    }
+
+    /// What `actor` sees of this task ([`crate::domain::visibility`]).
+    pub(crate) fn audience(&self, actor: Actor) -> Option<crate::domain::visibility::Audience> {
+        let holders: Vec<_> = self.assignments.iter().map(|a| a.user).collect();
+        crate::domain::visibility::audience(actor, self.ticket.created_by, &holders)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::Engine;
 use super::actions::load_task;
-use super::tickets::{TicketRef, visible_ticket};
+use super::tickets::{TicketRef, visible_ticket, visible_ticket_as};
 use super::views::TaskView;
 use crate::domain::audit::AuditEntry;
 use crate::domain::notification::{Notification, NotificationRequest};
@@ -37,18 +37,19 @@ impl Engine {
         .await
     }
 
-    /// A task with its ticket, current step and assignments.
+    /// A task with its ticket, current step and assignments (their notes only for staff).
     pub async fn task(&self, actor: Actor, id: TaskId) -> Result<TaskView> {
         let ctx = self
             .read(actor, async move |cmd| load_task(cmd, actor, id).await)
             .await?;
+        let seen = ctx.audience(actor).ok_or_else(|| Error::not_found("task", id))?;
         let current_step = ctx.current_step()?.clone();
         Ok(TaskView {
             workflow_name: ctx.workflow.definition.name.clone(),
             task: ctx.task,
             ticket: ctx.ticket,
             current_step,
-            assignments: ctx.assignments,
+            assignments: ctx.assignments.into_iter().map(|a| seen.assignment(a)).collect(),
         })
     }
 
@@ -65,20 +66,23 @@ impl Engine {
         self.store.list_assignments(&query).await
     }
 
-    /// The audit trail of a ticket the actor may see.
+    /// The audit trail of a ticket the actor may see (the agents' words only for staff).
     pub async fn ticket_history(&self, actor: Actor, r: TicketRef) -> Result<Vec<AuditEntry>> {
         self.read(actor, async move |cmd| {
-            let ticket = visible_ticket(cmd.tx.as_mut(), actor, r).await?;
-            cmd.tx.ticket_audit(ticket.id).await
+            let (ticket, seen) = visible_ticket_as(cmd.tx.as_mut(), actor, r).await?;
+            let entries = cmd.tx.ticket_audit(ticket.id).await?;
+            Ok(entries.into_iter().map(|e| seen.audit(e)).collect())
         })
         .await
     }
 
-    /// The audit trail of a task the actor may see.
+    /// The audit trail of a task the actor may see (the agents' words only for staff).
     pub async fn task_history(&self, actor: Actor, id: TaskId) -> Result<Vec<AuditEntry>> {
         self.read(actor, async move |cmd| {
-            load_task(cmd, actor, id).await?;
-            cmd.tx.task_audit(id).await
+            let ctx = load_task(cmd, actor, id).await?;
+            let seen = ctx.audience(actor).ok_or_else(|| Error::not_found("task", id))?;
+            let entries = cmd.tx.task_audit(id).await?;
+            Ok(entries.into_iter().map(|e| seen.audit(e)).collect())
         })
         .await
     }

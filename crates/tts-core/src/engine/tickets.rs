@@ -8,8 +8,9 @@ use crate::domain::task::{AssignmentStatus, TaskStatus};
 use crate::domain::ticket::{NewTicket, Ticket, TicketEdit, TicketStatus};
 use crate::domain::ticket_number::TicketNumber;
 use crate::domain::user::Actor;
+use crate::domain::visibility::{Audience, audience};
 use crate::error::{Error, Result};
-use crate::ids::TicketId;
+use crate::ids::{TicketId, UserId};
 use crate::ports::store::{IdempotencyRecord, UnitOfWork};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
@@ -67,15 +68,42 @@ pub(crate) async fn load_ticket(tx: &mut dyn UnitOfWork, r: TicketRef) -> Result
 /// whose task they hold or held), else "not found".
 pub(crate) async fn visible_ticket(tx: &mut dyn UnitOfWork, actor: Actor, r: TicketRef) -> Result<Ticket> {
     let ticket = load_ticket(tx, r).await?;
+    // Admins and the requester see the ticket itself without looking at the holders (it carries no
+    // agent's words); what else they see is `ticket_audience`'s.
     if actor.is_admin || ticket.created_by == actor.user {
         return Ok(ticket);
     }
-    if let Some(task) = tx.task_for_ticket(ticket.id).await?
-        && tx.task_assignments(task.id).await?.iter().any(|a| a.user == actor.user)
-    {
-        return Ok(ticket);
+    ticket_audience(tx, actor, r, ticket).await.map(|(t, _)| t)
+}
+
+/// A ticket with what `actor` sees of it ([`crate::domain::visibility`]); not found when nothing.
+pub(crate) async fn visible_ticket_as(
+    tx: &mut dyn UnitOfWork,
+    actor: Actor,
+    r: TicketRef,
+) -> Result<(Ticket, Audience)> {
+    let ticket = load_ticket(tx, r).await?;
+    ticket_audience(tx, actor, r, ticket).await
+}
+
+async fn ticket_audience(
+    tx: &mut dyn UnitOfWork,
+    actor: Actor,
+    r: TicketRef,
+    ticket: Ticket,
+) -> Result<(Ticket, Audience)> {
+    let holders: Vec<UserId> = if actor.is_admin {
+        Vec::new()
+    } else {
+        match tx.task_for_ticket(ticket.id).await? {
+            Some(task) => tx.task_assignments(task.id).await?.iter().map(|a| a.user).collect(),
+            None => Vec::new(),
+        }
+    };
+    match audience(actor, ticket.created_by, &holders) {
+        Some(seen) => Ok((ticket, seen)),
+        None => Err(Error::not_found("ticket", r)),
     }
-    Err(Error::not_found("ticket", r))
 }
 
 /// Moves a ticket through the table towards `to` via `in_progress` when needed; emits status events.
