@@ -386,9 +386,15 @@ async fn story(server: Server) {
     assert_eq!(taken, ["Accept", "Resolve", "Close"], "history: {history}");
     assert!(actions.contains(&"task.completed"), "{actions:?}");
     let by_number = api
-        .get_ok(&admin, &format!("/tickets/{number}/history/?page_size=100"))
+        .get_ok(&employee, &format!("/tickets/{number}/history/?page_size=100"))
         .await;
     assert_eq!(by_number, history, "history by TKT number and by id agree");
+    // The requester sees what happened, not the agents' comments; staff see both.
+    assert!(!history.to_string().contains("at Triage Ticket"), "{history}");
+    let staff = api
+        .get_ok(&admin, &format!("/tickets/{number}/history/?page_size=100"))
+        .await;
+    assert!(staff.to_string().contains("Accept at Triage Ticket"), "{staff}");
 
     // Still hidden from the bystander after the end.
     let (status, body) = api.get(&other, &ticket_path).await;

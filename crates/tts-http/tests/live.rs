@@ -1,5 +1,6 @@
 //! The live feed over a real port: users get the events of tickets they may see and their own
-//! notifications, nothing else; the feed needs a valid access token.
+//! notifications, nothing else; the feed needs a valid access token, never in the URL; it closes with
+//! 4003 within a second or two of logout; a user holds at most 8 feeds.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -38,6 +39,22 @@ async fn next_event(ws: &mut Socket) -> Value {
     }
 }
 
+/// A request for `/ws/` on `addr` with `header: value`.
+fn ws_request(
+    addr: std::net::SocketAddr,
+    header: &str,
+    value: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let mut req =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/ws/"))
+            .unwrap();
+    req.headers_mut().insert(
+        tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(header.as_bytes()).unwrap(),
+        value.parse().unwrap(),
+    );
+    req
+}
+
 async fn create(client: &reqwest::Client, base: &str, token: &str, subject: &str) -> i64 {
     let r: Value = client
         .post(format!("{base}/tickets/"))
@@ -73,7 +90,7 @@ async fn feeds_carry_only_what_each_user_may_see() {
     let r = client.get(format!("{base}/ws/")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
     assert!(
-        tokio_tungstenite::connect_async(format!("ws://{addr}/ws/?token=forged"))
+        tokio_tungstenite::connect_async(ws_request(addr, "authorization", "Bearer forged"))
             .await
             .is_err()
     );
@@ -81,18 +98,28 @@ async fn feeds_carry_only_what_each_user_may_see() {
     let employee = login(&client, &base, "employee@demo.tts.example").await;
     let admin = login(&client, &base, "admin@demo.tts.example").await;
     let stranger = login(&client, &base, "budget.manager@demo.tts.example").await;
-    let (mut employee_ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/?token={employee}"))
-        .await
-        .unwrap();
-    let mut req =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/ws/"))
+    // A token in the URL is refused (URLs end up in logs), even a good one.
+    let r = client.get(format!("{base}/ws/?token={employee}")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["fields"]["token"].is_array(), "the body names the field: {body}");
+    // A browser offers the token as a protocol; the server answers with `tts.bearer`.
+    let (mut employee_ws, answer) = tokio_tungstenite::connect_async(ws_request(
+        addr,
+        "sec-websocket-protocol",
+        &format!("tts.bearer, {employee}"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(answer.headers()["sec-websocket-protocol"], "tts.bearer");
+    let (mut admin_ws, _) =
+        tokio_tungstenite::connect_async(ws_request(addr, "authorization", &format!("Bearer {admin}")))
+            .await
             .unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {admin}").parse().unwrap());
-    let (mut admin_ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    let (mut stranger_ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/?token={stranger}"))
-        .await
-        .unwrap();
+    let (mut stranger_ws, _) =
+        tokio_tungstenite::connect_async(ws_request(addr, "authorization", &format!("Bearer {stranger}")))
+            .await
+            .unwrap();
 
     let id = create(&client, &base, &employee, "Live one").await;
     let first = next_event(&mut employee_ws).await;
@@ -115,7 +142,51 @@ async fn feeds_carry_only_what_each_user_may_see() {
     assert_eq!(e["ticket"], own, "{e}");
 
     employee_ws.send(Message::Close(None)).await.unwrap();
+
+    // Logout ends the session: the admin's feed closes with 4003 within a second or two.
+    let r = client
+        .post(format!("{base}/api/v1/users/logout/"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let started = std::time::Instant::now();
+    let code = loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), admin_ws.next())
+            .await
+            .expect("closed within 5 s")
+            .expect("a close frame")
+            .expect("frame");
+        if let Message::Close(Some(close)) = frame {
+            break u16::from(close.code);
+        }
+    };
+    assert_eq!(code, 4003);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "closed after {:?}",
+        started.elapsed()
+    );
     drop(admin_ws);
+
+    // At most 8 feeds per user: the ninth is refused with 429.
+    let mut feeds = Vec::new();
+    for _ in 0..tts_http::live::SOCKETS_PER_USER {
+        let (ws, _) =
+            tokio_tungstenite::connect_async(ws_request(addr, "authorization", &format!("Bearer {employee}")))
+                .await
+                .unwrap();
+        feeds.push(ws);
+    }
+    let refused = tokio_tungstenite::connect_async(ws_request(addr, "authorization", &format!("Bearer {employee}")))
+        .await
+        .expect_err("a ninth feed");
+    match refused {
+        tokio_tungstenite::tungstenite::Error::Http(r) => assert_eq!(r.status().as_u16(), 429),
+        other => panic!("expected 429, got {other:?}"),
+    }
+    drop(feeds);
     // The stranger stays connected: shutdown closes the feed instead of waiting for the client.
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(20), server)

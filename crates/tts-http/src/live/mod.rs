@@ -1,0 +1,126 @@
+//! The live feed: committed domain events pushed over a WebSocket to each connected user who may see
+//! them (ticket events by the ticket's visibility rule, notification requests to their recipient).
+//!
+//! The hub is the engine's [`EventFeed`](tts_core::ports::EventFeed): it gets the events of every unit
+//! this process commits, right after the commit; with a broker, the other servers' events too.
+
+mod hub;
+mod socket;
+
+pub use hub::{LiveHub, SOCKETS_PER_PROCESS, SOCKETS_PER_USER};
+pub use socket::{CHECK_EVERY, IDLE_TIMEOUT, PING_EVERY, SEND_TIMEOUT};
+
+use crate::auth::caller::verify_bearer;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::response::{IntoResponse, Response};
+use hub::Full;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(live))
+}
+
+/// The protocol a browser offers to carry its token: `Sec-WebSocket-Protocol: tts.bearer, <access token>`
+/// (browsers cannot set headers on a WebSocket). The server answers with this protocol.
+pub const TOKEN_PROTOCOL: &str = "tts.bearer";
+
+/// Opens the live feed. Authenticate with `Authorization: Bearer <access>` or, from a browser, by
+/// offering the protocols `tts.bearer` and the access token (`new WebSocket(url, ["tts.bearer",
+/// token])`); never in the URL (a `token` query parameter is refused: URLs end up in logs). The server
+/// sends one JSON object per event: domain events as `{"type": "ticket.created", ...}` for tickets the
+/// user may see, and `{"type": "notification", ...}` for the user's own notifications. It pings every
+/// 20 s and closes the feed with a code saying why: `1001` shutdown, `4001` token expired, `4003`
+/// session ended (logout, password or role change, deactivation), `4008` no answer to pings, `4029`
+/// too slow. At most 8 feeds per user (429 beyond); client messages are limited to 4 KiB.
+#[utoipa::path(get, path = "/ws/", tag = "live", security(("bearer" = [])),
+    responses((status = 101, description = "switching to the WebSocket protocol"),
+        (status = 400, body = ErrorBody, description = "not a WebSocket upgrade request, or a token in the URL"),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn live(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let query = parts.uri.query().unwrap_or("");
+    if query
+        .split('&')
+        .any(|pair| pair == "token" || pair.starts_with("token="))
+    {
+        return ApiError::bad_field(
+            "token",
+            "never put a token in the URL: send `Authorization: Bearer <token>` or offer the protocols \
+             `tts.bearer, <token>`",
+        )
+        .into_response();
+    }
+    let claims = match verify_bearer(&parts, &state).or_else(|| protocol_token(&parts, &state)) {
+        Some(Ok(c)) => c,
+        Some(Err(why)) => return ApiError::Unauthorized(why).into_response(),
+        None => return ApiError::Unauthorized("authentication credentials were not provided".into()).into_response(),
+    };
+    match state.engine.session_ended(claims.sid).await {
+        Ok(false) => {}
+        Ok(true) => return ApiError::Unauthorized("the session has ended; log in again".into()).into_response(),
+        Err(e) => return ApiError::Core(e).into_response(),
+    }
+    let Some(hub) = state.live.clone() else {
+        return ApiError::Core(tts_core::Error::Backend {
+            backend: "live",
+            kind: tts_core::ErrorKind::Unavailable,
+            message: "this server runs no live feed".into(),
+        })
+        .into_response();
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(u) => u,
+        Err(e) => return ApiError::bad_field("upgrade", e.body_text()).into_response(),
+    };
+    let actor = crate::auth::Caller { claims: claims.clone() }.actor();
+    let slot = match hub.take_slot(actor.user) {
+        Ok(slot) => slot,
+        Err(full) => {
+            match full {
+                Full::User => tracing::info!(user = %actor.user, "live feed refused: {SOCKETS_PER_USER} open already"),
+                Full::Process => tracing::warn!("live feed refused: {SOCKETS_PER_PROCESS} open in this process"),
+            }
+            return ApiError::RateLimited { retry_after: 5 }.into_response();
+        }
+    };
+    let viewer = socket::Viewer {
+        actor,
+        session: claims.sid,
+        expires: claims.exp,
+        _slot: slot,
+    };
+    let receiver = hub.subscribe();
+    let closed = hub.closed.subscribe();
+    upgrade
+        .protocols([TOKEN_PROTOCOL])
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| socket::feed(socket, state, viewer, receiver, closed))
+}
+
+/// The largest message a client may send (it only needs pongs and a close).
+pub const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+
+/// The token offered as `Sec-WebSocket-Protocol: tts.bearer, <token>`, verified.
+fn protocol_token(parts: &axum::http::request::Parts, state: &AppState) -> Option<Result<crate::auth::Claims, String>> {
+    let offered: Vec<String> = parts
+        .headers
+        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|p| p.trim().to_string()).collect::<Vec<_>>())
+        .collect();
+    let at = offered.iter().position(|p| p == TOKEN_PROTOCOL)?;
+    let token = offered.get(at + 1)?;
+    Some(
+        state
+            .keys
+            .verify(token, crate::auth::TokenType::Access)
+            .map_err(|e| e.to_string()),
+    )
+}
