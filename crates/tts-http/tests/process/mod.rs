@@ -184,6 +184,22 @@ impl Cluster {
     }
 }
 
+/// A test that fails midway leaves no server behind: whatever still runs is killed.
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in self
+            .workers
+            .iter_mut()
+            .chain(self.apis.iter_mut().map(|a| &mut a.child))
+        {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
 /// Sends `sig` (`-KILL`, `-TERM`) to the process.
 pub fn signal(child: &Child, sig: &str) {
     let ok = Command::new("kill")
