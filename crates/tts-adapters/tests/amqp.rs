@@ -26,13 +26,21 @@ async fn connect(kind: QueueKind) -> AmqpQueue {
         .expect("RabbitMQ must be running at 127.0.0.1:5672 (see DEVELOPERS.md)")
 }
 
-/// Runs `body` bounded in time, then deletes `queues` whatever happened.
+/// Runs `body` bounded in time, then deletes `queues` whatever happened (a failed assertion included).
 async fn bounded(queue: &AmqpQueue, queues: &[String], body: impl std::future::Future<Output = ()>) {
-    let outcome = tokio::time::timeout(Duration::from_secs(60), body).await;
+    use futures_util::FutureExt;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        std::panic::AssertUnwindSafe(body).catch_unwind(),
+    )
+    .await;
     for q in queues {
         queue.delete_queue(q).await.expect("delete test queue");
     }
-    outcome.expect("the case finished within 60 s");
+    if let Ok(Err(panic)) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    outcome.expect("the case finished within 60 s").expect("no panic");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

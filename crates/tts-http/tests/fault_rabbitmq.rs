@@ -10,10 +10,8 @@
 
 mod process;
 
-use process::{EMPLOYEE, Sent};
+use process::EMPLOYEE;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tts_adapters::sql::postgres::{PgConfig, PgStore};
 use tts_adapters::testkit::TestDb;
@@ -70,35 +68,15 @@ async fn a_broker_outage_loses_nothing_and_recovers_by_itself() {
         process::token(&client, &cluster.apis[0].base, EMPLOYEE).await
     );
 
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let refused = Arc::new(Mutex::new(Vec::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for c in 0..CLIENTS {
-        let (client, bearer, base) = (client.clone(), bearer.clone(), cluster.apis[c % 2].base.clone());
-        let (acked, refused, stop) = (Arc::clone(&acked), Arc::clone(&refused), Arc::clone(&stop));
-        clients.push(tokio::spawn(async move {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                match process::create(&client, &base, &bearer, &format!("broker away {c}-{n}")).await {
-                    Sent::Created(id) => acked.lock().expect("acked").push(id),
-                    other => refused.lock().expect("refused").push(format!("{other:?}")),
-                }
-            }
-        }));
-    }
+    let load = process::Load::start(&cluster, &bearer, CLIENTS, "broker away");
     tokio::time::sleep(BEFORE).await;
-    let before = acked.lock().expect("acked").len();
+    let before = load.acknowledged();
     let outage = Outage::begin();
     tokio::time::sleep(OUTAGE).await;
-    let during = acked.lock().expect("acked").len() - before;
+    let during = load.acknowledged() - before;
     drop(outage);
     tokio::time::sleep(AFTER).await;
-    stop.store(true, Ordering::Relaxed);
-    for c in clients {
-        c.await.expect("client");
-    }
+    let (acknowledged, refused) = load.finish().await;
     process::wait_settled(&cluster.apis[0], Duration::from_secs(120)).await;
     cluster.stop();
     if let Some(broker) = &site.broker {
@@ -106,10 +84,8 @@ async fn a_broker_outage_loses_nothing_and_recovers_by_itself() {
     }
 
     let store = PgStore::connect(&PgConfig::new(db.url.clone())).await.expect("connect");
-    let acknowledged = std::mem::take(&mut *acked.lock().expect("acked"));
     let (lost, duplicated) = process::audit(&store, &acknowledged).await;
     store.close().await;
-    let refused = std::mem::take(&mut *refused.lock().expect("refused"));
     println!(
         "2 APIs + 2 workers on PostgreSQL + RabbitMQ, RabbitMQ stopped for {OUTAGE:?}: acknowledged={} \
          (during the outage {during}) lost={lost} duplicated={duplicated}; refused={}",

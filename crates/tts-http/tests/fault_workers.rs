@@ -6,9 +6,7 @@
 
 mod process;
 
-use process::{EMPLOYEE, Sent};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use process::EMPLOYEE;
 use std::time::Duration;
 use tts_adapters::sql::postgres::{PgConfig, PgStore};
 use tts_adapters::testkit::TestDb;
@@ -35,11 +33,7 @@ async fn killed_workers(with_broker: bool) {
     let db = TestDb::create().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    let site = if with_broker {
-        process::Site::with_broker(&db.url, &data)
-    } else {
-        process::Site::new(&db.url, &data)
-    };
+    let site = process::Site::variant(&db.url, &data, with_broker);
     process::seed(&site);
     let mut cluster = process::Cluster::start(&site).await;
     let client = reqwest::Client::new();
@@ -48,24 +42,7 @@ async fn killed_workers(with_broker: bool) {
         process::token(&client, &cluster.apis[0].base, EMPLOYEE).await
     );
 
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let refused = Arc::new(Mutex::new(Vec::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for c in 0..CLIENTS {
-        let (client, bearer, base) = (client.clone(), bearer.clone(), cluster.apis[c % 2].base.clone());
-        let (acked, refused, stop) = (Arc::clone(&acked), Arc::clone(&refused), Arc::clone(&stop));
-        clients.push(tokio::spawn(async move {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                match process::create(&client, &base, &bearer, &format!("workers die {c}-{n}")).await {
-                    Sent::Created(id) => acked.lock().expect("acked").push(id),
-                    other => refused.lock().expect("refused").push(format!("{other:?}")),
-                }
-            }
-        }));
-    }
+    let load = process::Load::start(&cluster, &bearer, CLIENTS, "workers die");
     let mut kills = 0;
     let started = std::time::Instant::now();
     while started.elapsed() < LOAD {
@@ -76,10 +53,7 @@ async fn killed_workers(with_broker: bool) {
         cluster.workers[victim] = process::start_worker(&site);
         kills += 1;
     }
-    stop.store(true, Ordering::Relaxed);
-    for c in clients {
-        c.await.expect("client");
-    }
+    let (acknowledged, refused) = load.finish().await;
     process::wait_settled(&cluster.apis[0], Duration::from_secs(120)).await;
     cluster.stop();
     if let Some(broker) = &site.broker {
@@ -87,10 +61,8 @@ async fn killed_workers(with_broker: bool) {
     }
 
     let store = PgStore::connect(&PgConfig::new(db.url.clone())).await.expect("connect");
-    let acknowledged = std::mem::take(&mut *acked.lock().expect("acked"));
     let (lost, duplicated) = process::audit(&store, &acknowledged).await;
     store.close().await;
-    let refused = std::mem::take(&mut *refused.lock().expect("refused"));
     let setup = if with_broker {
         "PostgreSQL + RabbitMQ"
     } else {

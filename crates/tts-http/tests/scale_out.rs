@@ -110,11 +110,7 @@ async fn scale_out(with_broker: bool) {
     let db = TestDb::create().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    let site = if with_broker {
-        process::Site::with_broker(&db.url, &data)
-    } else {
-        process::Site::new(&db.url, &data)
-    };
+    let site = process::Site::variant(&db.url, &data, with_broker);
     process::seed(&site);
     let mut cluster = process::Cluster::start(&site).await;
     let client = reqwest::Client::new();

@@ -36,6 +36,15 @@ impl Site {
         }
     }
 
+    /// With RabbitMQ when `with_broker`, else without: the two variants of one test.
+    pub fn variant(db: &str, data: &std::path::Path, with_broker: bool) -> Site {
+        if with_broker {
+            Site::with_broker(db, data)
+        } else {
+            Site::new(db, data)
+        }
+    }
+
     /// With RabbitMQ at 127.0.0.1:5672 under a unique prefix.
     pub fn with_broker(db: &str, data: &std::path::Path) -> Site {
         Site {
@@ -197,6 +206,70 @@ impl Drop for Cluster {
                 let _ = child.wait();
             }
         }
+    }
+}
+
+/// Clients creating tickets back to back through the cluster's APIs (client `c` on API `c % 2`) until
+/// [`Load::finish`].
+pub struct Load {
+    acked: std::sync::Arc<std::sync::Mutex<Vec<i64>>>,
+    refused: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    /// Starts `clients` clients creating tickets as `bearer`, with subjects starting with `label`.
+    pub fn start(cluster: &Cluster, bearer: &str, clients: usize, label: &str) -> Load {
+        use std::sync::Arc;
+        let load = Load {
+            acked: Arc::default(),
+            refused: Arc::default(),
+            stop: Arc::default(),
+            clients: Vec::new(),
+        };
+        let client = reqwest::Client::new();
+        let handles = (0..clients)
+            .map(|c| {
+                let (client, bearer, base) = (client.clone(), bearer.to_string(), cluster.apis[c % 2].base.clone());
+                let (acked, refused, stop) = (
+                    Arc::clone(&load.acked),
+                    Arc::clone(&load.refused),
+                    Arc::clone(&load.stop),
+                );
+                let label = label.to_string();
+                tokio::spawn(async move {
+                    let mut n = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        n += 1;
+                        match create(&client, &base, &bearer, &format!("{label} {c}-{n}")).await {
+                            Sent::Created(id) => acked.lock().expect("acked").push(id),
+                            other => refused.lock().expect("refused").push(format!("{other:?}")),
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load {
+            clients: handles,
+            ..load
+        }
+    }
+
+    /// Tickets acknowledged so far.
+    pub fn acknowledged(&self) -> usize {
+        self.acked.lock().expect("acked").len()
+    }
+
+    /// Stops the clients; the acknowledged ticket ids and the refusals.
+    pub async fn finish(self) -> (Vec<i64>, Vec<String>) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for c in self.clients {
+            c.await.expect("client");
+        }
+        let acked = std::mem::take(&mut *self.acked.lock().expect("acked"));
+        let refused = std::mem::take(&mut *self.refused.lock().expect("refused"));
+        (acked, refused)
     }
 }
 
