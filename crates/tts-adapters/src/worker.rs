@@ -50,6 +50,9 @@ impl Default for WorkerConfig {
     }
 }
 
+/// The longest [`Workers::stop`] waits for running steps.
+pub const STOP_DEADLINE: Duration = Duration::from_secs(15);
+
 /// Tells the loops to stop; dropping it stops them too.
 #[derive(Debug)]
 pub struct Shutdown(watch::Sender<bool>);
@@ -96,10 +99,17 @@ impl Workers {
         }
     }
 
-    /// Stops the loops and waits for them to finish their current step.
+    /// Stops the loops and waits for them to finish their current step, at most [`STOP_DEADLINE`]; a step
+    /// still running then (a backend that does not answer) is abandoned: what it held stays in the
+    /// database or with the broker and is delivered again (at least once).
     pub async fn stop(mut self) {
         self.shutdown.trigger();
-        while self.tasks.join_next().await.is_some() {}
+        let drained =
+            tokio::time::timeout(STOP_DEADLINE, async { while self.tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!(deadline = ?STOP_DEADLINE, "worker steps still running at shutdown; abandoned");
+            self.tasks.abort_all();
+        }
     }
 }
 

@@ -11,6 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tts_core::{Error, ErrorKind, Result};
 
+/// The longest wait for the broker to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest wait for the broker to confirm a batch of messages.
+pub(super) const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// One open connection with its publishing channel (in confirm mode).
 #[derive(Clone)]
 pub(super) struct Live {
@@ -103,8 +109,11 @@ impl Link {
     async fn open(&self) -> Result<Live> {
         let properties =
             ConnectionProperties::default().with_connection_name(self.config.connection_name.clone().into());
-        let connection = Connection::connect(&self.config.url, properties)
+        // A broker that accepts the connection but does not answer (starting up) must not hold every
+        // caller, which wait on this link, for ever.
+        let connection = tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(&self.config.url, properties))
             .await
+            .map_err(|_| unavailable(format!("RabbitMQ at {} did not answer in time", self.shown_url())))?
             .map_err(|e| unavailable(format!("cannot reach RabbitMQ at {}: {e}", self.shown_url())))?;
         let publisher = connection.create_channel().await.map_err(amqp_err)?;
         publisher

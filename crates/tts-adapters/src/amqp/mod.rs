@@ -134,7 +134,10 @@ impl AmqpQueue {
             confirms.push((queue, confirm));
         }
         for (queue, confirm) in confirms {
-            let confirmation = confirm.await.map_err(amqp_err)?;
+            let confirmation = tokio::time::timeout(link::CONFIRM_TIMEOUT, confirm)
+                .await
+                .map_err(|_| unavailable(format!("RabbitMQ did not confirm a message for {queue} in time")))?
+                .map_err(amqp_err)?;
             if !confirmation.is_ack() {
                 return Err(unavailable(format!("RabbitMQ refused a message for {queue}")));
             }
