@@ -30,6 +30,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tts_adapters::amqp::{AmqpConfig, AmqpQueue, QueueKind};
+use tts_benches::server::{free_port, server_binary};
 use tts_core::ids::MessageId;
 use tts_core::memory::MemoryQueue;
 use tts_core::ports::queue::{Queue, QueueMessage};
@@ -202,33 +203,6 @@ impl Drop for Processes {
             let _ = c.wait();
         }
     }
-}
-
-fn server_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("TTS_LOAD_SERVER") {
-        return PathBuf::from(path);
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |t| root.join(t));
-    let binary = target.join("release").join("tts-server");
-    if !binary.exists() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let ok = Command::new(cargo)
-            .current_dir(&root)
-            .args(["build", "--release", "-j2", "-p", "tts-http", "--bin", "tts-server"])
-            .status()
-            .expect("cargo build");
-        assert!(ok.success(), "building tts-server failed");
-    }
-    binary
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("address")
-        .port()
 }
 
 struct Site {

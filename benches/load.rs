@@ -56,6 +56,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio::task::JoinSet;
+use tts_benches::server::server_binary;
 
 /// Password of every demo account.
 const PASSWORD: &str = "bench-pass-123";
@@ -734,32 +735,6 @@ async fn bench_echo(token: String, settings: &Settings) -> Samples {
     let samples = closed_loop(&clients, &make, settings.duration).await;
     eprintln!("echo: {:.0} requests/s", samples.rate());
     samples
-}
-
-/// The server binary: `TTS_LOAD_SERVER`, or the workspace's release `tts-server`, built when missing.
-fn server_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("TTS_LOAD_SERVER") {
-        return PathBuf::from(path);
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |t| root.join(t));
-    let binary = target.join("release").join("tts-server");
-    if !binary.exists() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        eprintln!(
-            "http_load: {} is missing; building it: cargo build --release -j2 -p tts-http --bin tts-server",
-            binary.display()
-        );
-        let status = Command::new(cargo)
-            .current_dir(root)
-            .args(["build", "--release", "-j2", "-p", "tts-http", "--bin", "tts-server"])
-            .status()
-            .expect("running cargo");
-        assert!(status.success(), "building tts-server failed ({status})");
-    }
-    binary
 }
 
 /// "met" or "not met", bold, for the target columns.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tts_core::ports::BlobStore;
 use tts_core::{Consumer, Engine};
 
 /// Timings of the worker loops.
@@ -33,6 +34,9 @@ pub struct WorkerConfig {
     /// Most messages one consumer loop takes per unit of work (`Engine::consume_batch`): allocations,
     /// and notifications when e-mail is off; 1 handles one message per unit.
     pub consumer_batch: usize,
+    /// The attachments' blob store, whose unused blobs the retention loop deletes (`Engine::sweep_blobs`);
+    /// none when this process keeps no files.
+    pub blobs: Option<Arc<dyn BlobStore>>,
 }
 
 impl Default for WorkerConfig {
@@ -46,9 +50,13 @@ impl Default for WorkerConfig {
             max_backoff: Duration::from_secs(10),
             consumers_per_queue: 4,
             consumer_batch: 32,
+            blobs: None,
         }
     }
 }
+
+/// Most unused blobs one retention run deletes.
+const BLOB_SWEEP_BATCH: usize = 1_000;
 
 /// The longest [`Workers::stop`] waits for running steps.
 pub const STOP_DEADLINE: Duration = Duration::from_secs(15);
@@ -240,6 +248,13 @@ async fn prune(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receive
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "retention run failed"),
+        }
+        if let Some(blobs) = &config.blobs {
+            match engine.sweep_blobs(blobs.as_ref(), BLOB_SWEEP_BATCH).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "unused attachment blobs deleted"),
+                Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
+            }
         }
         if !pause(&mut rx, config.prune_interval).await {
             return;

@@ -145,8 +145,11 @@ async fn an_unreachable_broker_is_named_without_its_password() {
 struct Seen(Mutex<Vec<DomainEvent>>);
 
 impl EventFeed for Seen {
-    fn publish(&self, events: &[DomainEvent]) {
-        self.0.lock().expect("seen").extend_from_slice(events);
+    fn publish(&self, events: &[tts_core::OutboxMessage]) {
+        self.0
+            .lock()
+            .expect("seen")
+            .extend(events.iter().map(|m| m.event.clone()));
     }
 }
 
@@ -156,11 +159,16 @@ impl Seen {
     }
 }
 
-fn event(n: u32) -> DomainEvent {
-    DomainEvent::TicketCreated {
-        ticket: tts_core::ids::TicketId(i64::from(n)),
-        ticket_id: tts_core::TicketNumber::new(2026, n + 1).expect("number"),
-        priority: tts_core::Priority::Medium,
+fn event(n: u32) -> tts_core::OutboxMessage {
+    tts_core::OutboxMessage {
+        id: tts_core::ids::MessageId(tts_core::uuid::Uuid::now_v7()),
+        event: DomainEvent::TicketCreated {
+            ticket: tts_core::ids::TicketId(i64::from(n)),
+            ticket_id: tts_core::TicketNumber::new(2026, n + 1).expect("number"),
+            priority: tts_core::Priority::Medium,
+        },
+        created_at: tts_core::chrono::Utc::now(),
+        queue: None,
     }
 }
 

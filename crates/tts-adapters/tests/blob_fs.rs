@@ -1,7 +1,6 @@
 //! The file blob store passes the core's blob-store suite and keeps its on-disk promises.
 
 use std::path::Path;
-use tokio::io::AsyncReadExt;
 use tts_adapters::blob::FileBlobStore;
 use tts_core::ErrorKind;
 use tts_core::ports::BlobStore;
@@ -61,27 +60,22 @@ async fn blob_lands_at_the_fanned_out_path_and_no_temp_file_remains() {
 }
 
 #[tokio::test]
-async fn open_streams_the_same_bytes() {
+async fn reader_streams_the_same_bytes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(dir.path()).await;
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     let r = store.put(&big).await.expect("put");
     assert_eq!(r.size, big.len() as u64);
-    let mut file = store.open(&r.sha256).await.expect("open").expect("stored");
-    assert_eq!(file.metadata().await.expect("metadata").len(), r.size);
+    let mut reader = store.reader(&r.sha256).await.expect("open").expect("stored");
+    assert_eq!(reader.size(), r.size);
     let mut streamed = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut chunk).await.expect("read");
-        if n == 0 {
-            break;
-        }
-        streamed.extend_from_slice(&chunk[..n]);
+    while let Some(chunk) = reader.next_chunk().await.expect("read") {
+        streamed.extend_from_slice(&chunk);
     }
     assert!(streamed == big, "streamed bytes equal the stored ones");
     let unknown = sha256_hex(b"never stored");
-    assert!(store.open(&unknown).await.expect("open unknown").is_none());
-    let bad = store.open("../../etc/passwd").await.expect_err("malformed");
+    assert!(store.reader(&unknown).await.expect("open unknown").is_none());
+    let bad = store.reader("../../etc/passwd").await.err().expect("malformed");
     assert_eq!(bad.kind(), ErrorKind::Invalid);
 }
 

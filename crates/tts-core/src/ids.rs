@@ -58,6 +58,10 @@ uuid_id! {
     SessionId,
     /// One refresh token of a session (its JWT `jti`).
     TokenId,
+    /// A comment (or internal note) on a ticket.
+    CommentId,
+    /// A file attached to a ticket (or to one of its comments).
+    AttachmentId,
 }
 
 /// A ticket's store-assigned integer id (the seed's `"id": 1`).

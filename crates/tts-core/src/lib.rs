@@ -41,6 +41,7 @@ pub mod testkit;
 
 pub use domain::assignment::Candidate;
 pub use domain::audit::AuditEntry;
+pub use domain::comment::{Comment, NewComment};
 pub use domain::delivery::{DeadLetter, RetryPolicy};
 pub use domain::event::{DomainEvent, OutboxMessage};
 pub use domain::login::{Credential, Throttle, ThrottleKey, ThrottlePolicy};
@@ -59,7 +60,7 @@ pub use domain::workflow::{
 pub use engine::tickets::{Created, IdempotencyKey, TicketRef};
 pub use engine::{
     ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, LoginAttempt, NewSession,
-    NewUser, ProfileChange, PruneReport, QueueNames, Retention, Session, SessionGateConfig, UserChange,
+    NewUser, ProfileChange, PruneReport, QueueNames, Retention, Session, SessionGateConfig, Upload, UserChange,
 };
 pub use error::{Error, ErrorKind, FieldError, Result};
 pub use ids::*;

@@ -362,7 +362,7 @@ fn with(mut s: Model, e: Expect) -> Model {
 struct Recorder(std::sync::atomic::AtomicUsize);
 
 impl tts_core::ports::EventFeed for Recorder {
-    fn publish(&self, events: &[DomainEvent]) {
+    fn publish(&self, events: &[tts_core::OutboxMessage]) {
         self.0.fetch_add(events.len(), std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use tts_adapters::worker::{WorkerConfig, Workers};
+use tts_adapters::worker::Workers;
 
 /// TTS: the ticket tracking system server.
 #[derive(Debug, Parser)]
@@ -123,6 +123,15 @@ pub struct ServeArgs {
     /// refresh token until it expires, as the seed system did.
     #[arg(long, env = "TTS_REFRESH_ROTATION", default_value = "on", value_parser = ["on", "off"])]
     pub refresh_rotation: String,
+    /// Largest attachment accepted, in bytes (larger uploads get 413).
+    #[arg(long, env = "TTS_MAX_UPLOAD_BYTES", default_value_t = tts_core::domain::attachment::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
+    /// Most live feeds (WebSockets) one user may hold.
+    #[arg(long, env = "TTS_LIVE_FEEDS_PER_USER", default_value_t = crate::live::SOCKETS_PER_USER)]
+    pub live_feeds_per_user: usize,
+    /// Most live feeds this process holds.
+    #[arg(long, env = "TTS_LIVE_FEEDS_PER_PROCESS", default_value_t = crate::live::SOCKETS_PER_PROCESS)]
+    pub live_feeds_per_process: usize,
     /// Allowed CORS origins, comma-separated (`*` for any).
     #[arg(long, env = "TTS_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
@@ -193,6 +202,7 @@ impl Cli {
             serves_sockets: matches!(self.command, Command::Serve(_)),
             smtp_url: self.smtp_url.clone().filter(|u| !u.is_empty()),
             mail_from: self.mail_from.clone(),
+            blob_dir: Some(self.data_dir.join("blobs")),
         })
         .await
     }
@@ -229,7 +239,7 @@ impl Cli {
             }
             Command::Worker => {
                 let b = self.open().await?;
-                let workers = Workers::spawn(b.engine.clone(), WorkerConfig::default());
+                let workers = Workers::spawn(b.engine.clone(), b.worker_config());
                 tracing::info!("workers running; Ctrl-C or SIGTERM stops them");
                 server::shutdown_signal().await;
                 workers.stop().await;
@@ -273,6 +283,9 @@ impl Cli {
         http.trusted_proxies = args.trusted_proxies.clone();
         http.public_url.clone_from(&self.public_url);
         http.refresh_rotation = args.refresh_rotation == "on";
+        http.max_upload_bytes = args.max_upload_bytes;
+        http.live_feeds_per_user = args.live_feeds_per_user;
+        http.live_feeds_per_process = args.live_feeds_per_process;
         http.validate()?;
         server::serve(b, http, args.bind, !args.no_worker, server::shutdown_signal()).await?;
         Ok(())

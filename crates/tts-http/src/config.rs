@@ -23,8 +23,15 @@ pub struct HttpConfig {
     pub leeway: Duration,
     /// Rate limits.
     pub rate_limits: RateLimits,
-    /// Largest request body accepted, in bytes (larger ones get 413).
+    /// Largest request body accepted, in bytes (larger ones get 413); uploads have their own limit.
     pub body_limit: usize,
+    /// Most live feeds one user may hold (`TTS_LIVE_FEEDS_PER_USER`, default 8; 429 beyond).
+    pub live_feeds_per_user: usize,
+    /// Most live feeds one process holds (`TTS_LIVE_FEEDS_PER_PROCESS`, default 10,000; 429 beyond).
+    pub live_feeds_per_process: usize,
+    /// Largest attachment accepted, in bytes (`TTS_MAX_UPLOAD_BYTES`, default 10 MiB; larger ones get
+    /// 413).
+    pub max_upload_bytes: u64,
     /// Longest a request may take before it is answered 503.
     pub request_timeout: Duration,
     /// Origins allowed by CORS; empty = no CORS headers; `*` = any origin.
@@ -46,6 +53,9 @@ impl std::fmt::Debug for HttpConfig {
             .field("refresh_rotation", &self.refresh_rotation)
             .field("rate_limits", &self.rate_limits)
             .field("body_limit", &self.body_limit)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("live_feeds_per_user", &self.live_feeds_per_user)
+            .field("live_feeds_per_process", &self.live_feeds_per_process)
             .field("request_timeout", &self.request_timeout)
             .field("cors_origins", &self.cors_origins)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -59,7 +69,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 
 impl HttpConfig {
     /// Defaults: access tokens 15 min, refresh tokens 7 days, 30 s leeway, the seed's rate limits,
-    /// 1 MiB bodies, 30 s timeout, no CORS.
+    /// 1 MiB bodies, 10 MiB uploads, 30 s timeout, no CORS.
     pub fn new(jwt_secret: impl Into<Vec<u8>>) -> Self {
         HttpConfig {
             jwt_secret: jwt_secret.into(),
@@ -69,6 +79,9 @@ impl HttpConfig {
             leeway: Duration::from_secs(30),
             rate_limits: RateLimits::default(),
             body_limit: 1024 * 1024,
+            max_upload_bytes: tts_core::domain::attachment::DEFAULT_MAX_UPLOAD_BYTES,
+            live_feeds_per_user: crate::live::SOCKETS_PER_USER,
+            live_feeds_per_process: crate::live::SOCKETS_PER_PROCESS,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             trusted_proxies: TrustedProxies::none(),

@@ -67,6 +67,18 @@ pub enum ApiError {
     /// The request took longer than the configured timeout.
     #[error("the request took too long")]
     Timeout,
+    /// An uploaded file is larger than the configured limit.
+    #[error("the file is larger than {limit} bytes")]
+    FileTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// An uploaded file's bytes are of a type not accepted.
+    #[error("files of this type are not accepted ({detected})")]
+    FileTypeRefused {
+        /// What the bytes look like.
+        detected: String,
+    },
 }
 
 impl ApiError {
@@ -128,6 +140,22 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", Vec::new()),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled", Vec::new()),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", Vec::new()),
+            ApiError::FileTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "file_too_large",
+                vec![FieldError::new("file", self.to_string())],
+            ),
+            ApiError::FileTypeRefused { .. } => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_file_type",
+                vec![FieldError::new(
+                    "file",
+                    format!(
+                        "{self}; accepted: {}",
+                        tts_core::domain::attachment::ALLOWED_TYPES.join(", ")
+                    ),
+                )],
+            ),
         }
     }
 }

@@ -59,6 +59,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod schema;
 pub mod server;
+pub mod sniff;
 pub mod state;
 
 pub use app::{openapi, router};

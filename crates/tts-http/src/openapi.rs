@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
         Errors are `{code, detail, fields}`; lists are `{count, next, previous, results}`."),
     modifiers(&BearerScheme),
     components(schemas(crate::error::ErrorBody)),
-    tags((name = "auth"), (name = "users"), (name = "roles"), (name = "tickets"), (name = "workflows"),
+    tags((name = "auth"), (name = "users"), (name = "roles"), (name = "tickets"), (name = "comments"), (name = "attachments"), (name = "workflows"),
         (name = "tasks"), (name = "notifications"), (name = "live"), (name = "ops"), (name = "admin"))
 )]
 pub struct ApiDoc;

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tts_adapters::identity::Argon2Passwords;
 use tts_adapters::worker::{WorkerConfig, Workers};
+use tts_core::ports::BlobStore;
 use tts_core::{Actor, Engine, EngineConfig, Error, NewUser, Result};
 
 /// The backends of one process: the engine over the store (which also keeps credentials and sessions),
@@ -20,6 +21,9 @@ pub struct Backends {
     pub engine: Arc<Engine>,
     /// The live feed, fed by the engine after every commit.
     pub live: LiveHub,
+    /// Where attachment bytes are kept (`BackendConfig::blob_dir`); none when this process keeps no
+    /// files (the attachment routes then answer 503).
+    pub blobs: Option<Arc<dyn BlobStore>>,
     closer: Closer,
     #[cfg(feature = "amqp")]
     broker: Option<Arc<tts_adapters::amqp::AmqpQueue>>,
@@ -47,6 +51,8 @@ pub struct BackendConfig {
     pub smtp_url: Option<String>,
     /// The sender of notification e-mails.
     pub mail_from: String,
+    /// The directory of attachment blobs (`<data dir>/blobs` for `tts-server`); none keeps no files.
+    pub blob_dir: Option<std::path::PathBuf>,
 }
 
 impl BackendConfig {
@@ -61,6 +67,7 @@ impl BackendConfig {
             serves_sockets: true,
             smtp_url: None,
             mail_from: "TTS <tts@localhost>".into(),
+            blob_dir: None,
         }
     }
 }
@@ -165,9 +172,16 @@ pub async fn open(config: &BackendConfig) -> Result<Backends> {
             ));
         }
     }
+    let engine = Arc::new(builder.build()?);
+    live.attach(Arc::clone(&engine));
+    let blobs: Option<Arc<dyn BlobStore>> = match &config.blob_dir {
+        Some(dir) => Some(Arc::new(tts_adapters::blob::FileBlobStore::new(dir.clone()).await?)),
+        None => None,
+    };
     Ok(Backends {
-        engine: Arc::new(builder.build()?),
+        engine,
         live,
+        blobs,
         closer,
         #[cfg(feature = "amqp")]
         broker,
@@ -202,6 +216,14 @@ async fn open_store(config: &BackendConfig) -> Result<(Arc<dyn tts_core::ports::
 }
 
 impl Backends {
+    /// The workers' settings for these backends (the blob sweep when files are kept).
+    pub fn worker_config(&self) -> WorkerConfig {
+        WorkerConfig {
+            blobs: self.blobs.clone(),
+            ..WorkerConfig::default()
+        }
+    }
+
     /// Closes the database pools (after the server and workers stopped).
     pub async fn close(&self) {
         #[cfg(feature = "amqp")]
@@ -401,8 +423,11 @@ pub async fn serve_on(
     with_workers: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let workers = with_workers.then(|| Workers::spawn(backends.engine.clone(), WorkerConfig::default()));
-    let state = AppState::new(backends.engine.clone(), http).with_live(backends.live.clone());
+    let workers = with_workers.then(|| Workers::spawn(backends.engine.clone(), backends.worker_config()));
+    let mut state = AppState::new(backends.engine.clone(), http).with_live(backends.live.clone());
+    if let Some(blobs) = &backends.blobs {
+        state = state.with_blobs(Arc::clone(blobs));
+    }
     let app = crate::router(state);
     tracing::info!(address = %listener.local_addr()?, workers = with_workers, "serving");
     let live = backends.live.clone();

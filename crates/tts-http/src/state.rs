@@ -1,4 +1,5 @@
-//! What every handler shares: the engine, the token keys and the rate limiter.
+//! What every handler shares: the engine, the token keys, the rate limiter, the live hub and the blob
+//! store.
 
 use crate::auth::TokenKeys;
 use crate::config::HttpConfig;
@@ -6,6 +7,7 @@ use crate::live::LiveHub;
 use crate::rate_limit::RateLimiter;
 use std::sync::Arc;
 use tts_core::Engine;
+use tts_core::ports::BlobStore;
 
 /// The state of the router; cheap to clone (`Arc`s inside), `Send + Sync`.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// The live feed's hub, when the engine's queue feeds one (see [`crate::live`]).
     pub live: Option<LiveHub>,
+    /// Where attachment bytes go; without one the attachment routes answer 503.
+    pub blobs: Option<Arc<dyn BlobStore>>,
 }
 
 impl AppState {
@@ -31,7 +35,14 @@ impl AppState {
             engine,
             config: Arc::new(config),
             live: None,
+            blobs: None,
         }
+    }
+
+    /// Keeps attachment bytes in `blobs`.
+    pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     /// Serves `GET /ws/` from `hub` (the engine's [`tts_core::ports::EventFeed`]).

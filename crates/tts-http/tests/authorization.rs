@@ -52,6 +52,32 @@ async fn every_route_with_an_object_id_refuses_other_users() {
         .expect("workflow")
         .to_string();
     let user = other_req["id"].as_str().expect("user").to_string();
+    let attachment = api
+        .upload(
+            &format!("/tickets/{tid}/attachments/"),
+            &employee,
+            "mine.txt",
+            "text/plain",
+            b"mine",
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .expect("attachment")
+        .to_string();
+    let comment = api
+        .post(
+            &format!("/tickets/{tid}/comments/"),
+            &employee,
+            json!({"content": "mine"}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .expect("comment")
+        .to_string();
     let letter = tts_core::uuid::Uuid::now_v7();
     let action = api
         .get(&format!("/tasks/{task}/available-actions/"), &admin)
@@ -121,6 +147,73 @@ async fn every_route_with_an_object_id_refuses_other_users() {
             Method::GET,
             "/tickets/{id}/history/",
             format!("/tickets/{tid}/history/"),
+            None,
+            outsiders(404, hidden),
+        ),
+        case(
+            Method::GET,
+            "/tickets/{id}/attachments/",
+            format!("/tickets/{tid}/attachments/"),
+            None,
+            outsiders(404, hidden),
+        ),
+        case(
+            Method::POST,
+            "/tickets/{id}/attachments/",
+            format!("/tickets/{tid}/attachments/"),
+            None,
+            outsiders(404, hidden),
+        ),
+        case(
+            Method::GET,
+            "/tickets/{id}/attachments/{aid}/",
+            format!("/tickets/{tid}/attachments/{attachment}/"),
+            None,
+            outsiders(404, hidden),
+        ),
+        case(
+            Method::DELETE,
+            "/tickets/{id}/attachments/{aid}/",
+            format!("/tickets/{tid}/attachments/{attachment}/"),
+            None,
+            outsiders(404, hidden),
+        ),
+        case(
+            Method::GET,
+            "/tickets/{id}/events/",
+            format!("/tickets/{tid}/events/?after=2000-01-01T00:00:00Z"),
+            None,
+            outsiders(404, hidden),
+        ),
+        case(
+            Method::GET,
+            "/tickets/{id}/comments/",
+            format!("/tickets/{tid}/comments/"),
+            None,
+            outsiders(404, hidden),
+        ),
+        case(
+            Method::POST,
+            "/tickets/{id}/comments/",
+            format!("/tickets/{tid}/comments/"),
+            Some(json!({"content": "let me in"})),
+            outsiders(404, hidden),
+        ),
+        case(
+            Method::PATCH,
+            "/tickets/{id}/comments/{cid}/",
+            format!("/tickets/{tid}/comments/{comment}/"),
+            Some(json!({"content": "mine now"})),
+            vec![
+                (other.clone(), 404, hidden),
+                (stranger_agent.clone(), 404, hidden),
+                (admin.clone(), 200, "admins may edit any comment"),
+            ],
+        ),
+        case(
+            Method::DELETE,
+            "/tickets/{id}/comments/{cid}/",
+            format!("/tickets/{tid}/comments/{comment}/"),
             None,
             outsiders(404, hidden),
         ),

@@ -141,6 +141,57 @@ async fn feeds_carry_only_what_each_user_may_see() {
     let e = next_event(&mut stranger_ws).await;
     assert_eq!(e["ticket"], own, "{e}");
 
+    // An internal note reaches staff feeds only; a public comment reaches the requester too, with the
+    // message id and time a reconnecting client catches up from.
+    for (content, internal) in [("staff only words", true), ("public words", false)] {
+        let r = client
+            .post(format!("{base}/tickets/{id}/comments/"))
+            .bearer_auth(&admin)
+            .json(&json!({"content": content, "is_internal": internal}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    let comment = loop {
+        let e = next_event(&mut employee_ws).await;
+        if e["type"] == "comment.added" {
+            break e;
+        }
+    };
+    assert_eq!(
+        comment["is_internal"], false,
+        "the requester's feed skipped the note: {comment}"
+    );
+    assert!(comment["id"].is_string() && comment["at"].is_string(), "{comment}");
+    let since: Value = client
+        .get(format!("{base}/tickets/{id}/events/"))
+        .query(&[("after", comment["at"].as_str().unwrap())])
+        .bearer_auth(&employee)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        since["results"].as_array().map(Vec::len),
+        Some(0),
+        "nothing after the last event: {since}"
+    );
+    let all: Value = client
+        .get(format!("{base}/tickets/{id}/events/"))
+        .query(&[("after", "2000-01-01T00:00:00Z")])
+        .bearer_auth(&employee)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = all.to_string();
+    assert!(text.contains("public words") && !text.contains("staff only"), "{text}");
+
     employee_ws.send(Message::Close(None)).await.unwrap();
 
     // Logout ends the session: the admin's feed closes with 4003 within a second or two.

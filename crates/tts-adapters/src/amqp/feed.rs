@@ -18,7 +18,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tts_core::Result;
-use tts_core::domain::event::DomainEvent;
+use tts_core::domain::event::OutboxMessage;
 use tts_core::ports::feed::EventFeed;
 
 /// Batches of events waiting to be published; beyond this the feed drops (and logs) rather than grow.
@@ -27,7 +27,7 @@ const BACKLOG: usize = 1024;
 /// An [`EventFeed`] shared by every server on one broker through a fan-out exchange.
 pub struct AmqpFeed {
     local: Option<Arc<dyn EventFeed>>,
-    outgoing: mpsc::Sender<Vec<DomainEvent>>,
+    outgoing: mpsc::Sender<Vec<OutboxMessage>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -80,7 +80,7 @@ impl AmqpFeed {
 }
 
 impl EventFeed for AmqpFeed {
-    fn publish(&self, events: &[DomainEvent]) {
+    fn publish(&self, events: &[OutboxMessage]) {
         if let Some(local) = &self.local {
             local.publish(events);
         }
@@ -108,7 +108,7 @@ async fn declare_exchange(channel: &lapin::Channel, exchange: &str) -> Result<()
         .map_err(amqp_err)
 }
 
-async fn publish_loop(link: Arc<Link>, exchange: String, instance: String, mut rx: mpsc::Receiver<Vec<DomainEvent>>) {
+async fn publish_loop(link: Arc<Link>, exchange: String, instance: String, mut rx: mpsc::Receiver<Vec<OutboxMessage>>) {
     let mut declared_on: Option<usize> = None;
     while let Some(events) = rx.recv().await {
         let sent = async {
@@ -188,7 +188,7 @@ async fn listen(link: &Link, exchange: &str, instance: &str, local: &dyn EventFe
         if delivery.properties.app_id().as_ref().map(|a| a.as_str()) == Some(instance) {
             continue;
         }
-        match serde_json::from_slice::<Vec<DomainEvent>>(&delivery.data) {
+        match serde_json::from_slice::<Vec<OutboxMessage>>(&delivery.data) {
             Ok(events) => local.publish(&events),
             Err(e) => tracing::warn!(error = %e, "live feed message is not a list of events; skipped"),
         }

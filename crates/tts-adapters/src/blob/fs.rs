@@ -6,12 +6,13 @@
 //! complete under its name or absent. Blob files are never modified in place.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tts_core::error::{Error, ErrorKind, Result};
-use tts_core::ports::blob::{BlobRef, BlobStore, check_sha256, sha256_hex};
+use tts_core::ports::blob::{BlobReader, BlobRef, BlobStore, BlobWriter, CHUNK, StagedBlob, StreamHash, check_sha256};
 
 /// The backend name in [`Error::Backend`].
 const BACKEND: &str = "fs-blob";
@@ -23,10 +24,11 @@ const STALE_TMP_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// A [`BlobStore`] keeping each blob as one immutable file named by its SHA-256.
 ///
-/// - `put` is idempotent (an existing blob of the right size is not rewritten) and atomic (temp file,
-///   `sync_all`, rename, directory `fsync`), so concurrent puts of the same bytes all succeed and leave one
-///   file;
-/// - `get` of an unknown hash is `Ok(None)`, `delete` of one is `Ok(false)`;
+/// - a writer streams into a temp file while hashing; `finish` flushes it to disk (`sync_all`); `keep`
+///   renames it over the final name and `fsync`s the directory, so concurrent keeps of the same bytes all
+///   succeed and leave one file, whose modification time is the last keep (what `delete_stale` reads);
+///   a writer or staged blob dropped before `keep` removes its temp file;
+/// - `reader` of an unknown hash is `Ok(None)`, `delete` of one is `Ok(false)`;
 /// - a malformed hash is a validation error and never reaches the filesystem;
 /// - I/O failures are [`Error::Backend`] with backend `fs-blob` and kind `Unavailable` (disk full, quota,
 ///   timeouts, busy or read-only filesystem) or `Internal` (anything else).
@@ -63,19 +65,6 @@ impl FileBlobStore {
     pub fn path_of(&self, sha256: &str) -> Result<PathBuf> {
         check_sha256(sha256)?;
         Ok(self.root.join(&sha256[..2]).join(sha256))
-    }
-
-    /// Opens a blob for streaming reads (for large attachments), or `Ok(None)` if it is not stored.
-    ///
-    /// The file's length is the blob's size (`File::metadata`). Because blobs are replaced only by
-    /// renaming, an open file keeps reading the same complete bytes even if the blob is deleted meanwhile.
-    pub async fn open(&self, sha256: &str) -> Result<Option<tokio::fs::File>> {
-        let path = self.path_of(sha256)?;
-        match tokio::fs::File::open(&path).await {
-            Ok(file) => Ok(Some(file)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error("open a blob", &e)),
-        }
     }
 
     /// Removes temp files older than [`STALE_TMP_AGE`]; failures are only logged.
@@ -115,45 +104,33 @@ impl FileBlobStore {
 
 #[async_trait]
 impl BlobStore for FileBlobStore {
-    async fn put(&self, bytes: &[u8]) -> Result<BlobRef> {
-        let sha256 = sha256_hex(bytes);
-        let size = bytes.len() as u64;
-        let dir = self.root.join(&sha256[..2]);
-        let path = dir.join(&sha256);
-        match tokio::fs::metadata(&path).await {
-            Ok(meta) if meta.is_file() && meta.len() == size => return Ok(BlobRef { sha256, size }),
-            Ok(_) => tracing::warn!(sha256, "stored blob has the wrong size; rewriting it"),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error("inspect a blob", &e)),
-        }
-        let new_dir = match tokio::fs::create_dir(&dir).await {
-            Ok(()) => true,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
-            Err(e) => return Err(io_error("create a blob directory", &e)),
-        };
-        let tmp_path = self.tmp.join(format!("{sha256}.{}.tmp", uuid::Uuid::new_v4().simple()));
-        if let Err(e) = write_synced(&tmp_path, bytes).await {
-            remove_quietly(&tmp_path).await;
-            return Err(io_error("write a blob", &e));
-        }
-        if let Err(e) = tokio::fs::rename(&tmp_path, &path).await {
-            remove_quietly(&tmp_path).await;
-            return Err(io_error("move a blob into place", &e));
-        }
-        sync_dir(&dir).await;
-        if new_dir {
-            sync_dir(&self.root).await;
-        }
-        Ok(BlobRef { sha256, size })
+    async fn writer(&self) -> Result<Box<dyn BlobWriter>> {
+        let path = self.tmp.join(format!("{}.tmp", uuid::Uuid::new_v4().simple()));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(|e| io_error("start a blob", &e))?;
+        Ok(Box::new(Writer {
+            store: self.clone(),
+            file: Some(tokio::io::BufWriter::with_capacity(CHUNK, file)),
+            temp: TempFile(Some(path)),
+            hash: StreamHash::new(),
+        }))
     }
 
-    async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+    async fn reader(&self, sha256: &str) -> Result<Option<Box<dyn BlobReader>>> {
         let path = self.path_of(sha256)?;
-        match tokio::fs::read(&path).await {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error("read a blob", &e)),
-        }
+        // Blobs are replaced only by renaming, so an open file keeps reading the same complete bytes even
+        // if the blob is deleted meanwhile.
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("open a blob", &e)),
+        };
+        let size = file.metadata().await.map_err(|e| io_error("open a blob", &e))?.len();
+        Ok(Some(Box::new(Reader { file, size })))
     }
 
     async fn delete(&self, sha256: &str) -> Result<bool> {
@@ -164,26 +141,134 @@ impl BlobStore for FileBlobStore {
             Err(e) => Err(io_error("delete a blob", &e)),
         }
     }
+
+    async fn delete_stale(&self, sha256: &str, written_before: DateTime<Utc>) -> Result<bool> {
+        let path = self.path_of(sha256)?;
+        let written = match tokio::fs::metadata(&path).await.and_then(|m| m.modified()) {
+            Ok(at) => DateTime::<Utc>::from(at),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io_error("inspect a blob", &e)),
+        };
+        if written >= written_before {
+            return Ok(false);
+        }
+        self.delete(sha256).await
+    }
 }
 
-/// Writes a new file (failing if it exists) and flushes it to disk.
-async fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .await?;
-    file.write_all(bytes).await?;
-    file.flush().await?;
-    file.sync_all().await
+/// A temp file removed when dropped unless it was moved into place.
+struct TempFile(Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take()
+            && let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, "cannot remove a blob temp file");
+        }
+    }
 }
 
-/// Removes a file, ignoring errors (cleanup after a failed write).
-async fn remove_quietly(path: &Path) {
-    if let Err(e) = tokio::fs::remove_file(path).await
-        && e.kind() != io::ErrorKind::NotFound
-    {
-        tracing::warn!(error = %e, "cannot remove a blob temp file");
+struct Writer {
+    store: FileBlobStore,
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    temp: TempFile,
+    hash: StreamHash,
+}
+
+#[async_trait]
+impl BlobWriter for Writer {
+    async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::conflict("the blob is finished"))?;
+        file.write_all(chunk).await.map_err(|e| io_error("write a blob", &e))?;
+        self.hash.update(chunk);
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<Box<dyn StagedBlob>> {
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| Error::conflict("the blob is finished"))?;
+        file.flush().await.map_err(|e| io_error("write a blob", &e))?;
+        file.get_ref()
+            .sync_all()
+            .await
+            .map_err(|e| io_error("write a blob", &e))?;
+        let w = *self;
+        Ok(Box::new(Staged {
+            store: w.store,
+            temp: w.temp,
+            blob: w.hash.finish(),
+        }))
+    }
+}
+
+struct Staged {
+    store: FileBlobStore,
+    temp: TempFile,
+    blob: BlobRef,
+}
+
+#[async_trait]
+impl StagedBlob for Staged {
+    fn blob(&self) -> &BlobRef {
+        &self.blob
+    }
+
+    async fn keep(mut self: Box<Self>) -> Result<BlobRef> {
+        let sha256 = self.blob.sha256.clone();
+        let dir = self.store.root.join(&sha256[..2]);
+        let new_dir = match tokio::fs::create_dir(&dir).await {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(e) => return Err(io_error("create a blob directory", &e)),
+        };
+        let temp = self
+            .temp
+            .0
+            .take()
+            .ok_or_else(|| Error::conflict("the blob was kept already"))?;
+        // Replaces identical bytes stored before; the new file's time says it was written now.
+        if let Err(e) = tokio::fs::rename(&temp, dir.join(&sha256)).await {
+            self.temp.0 = Some(temp);
+            return Err(io_error("move a blob into place", &e));
+        }
+        sync_dir(&dir).await;
+        if new_dir {
+            sync_dir(&self.store.root).await;
+        }
+        Ok(self.blob.clone())
+    }
+}
+
+struct Reader {
+    file: tokio::fs::File,
+    size: u64,
+}
+
+#[async_trait]
+impl BlobReader for Reader {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
+        let mut chunk = vec![0u8; CHUNK];
+        let n = self
+            .file
+            .read(&mut chunk)
+            .await
+            .map_err(|e| io_error("read a blob", &e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        chunk.truncate(n);
+        Ok(Some(chunk))
     }
 }
 

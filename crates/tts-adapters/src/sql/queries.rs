@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use tts_core::ports::store::{
-    AssignmentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
+    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
 };
-use tts_core::{Assignment, DeadLetter, Notification, Result, SessionId, Ticket, User, UserId};
+use tts_core::{Assignment, Comment, DeadLetter, Notification, Result, SessionId, Ticket, User, UserId};
 
 /// A `WHERE` clause built condition by condition, with numbered placeholders.
 #[derive(Debug, Default)]
@@ -154,6 +154,15 @@ async fn list_notifications(reader: Reader<'_>, q: &NotificationQuery) -> Result
     page(reader, "notifications", f, "created_at DESC, id DESC", q.page).await
 }
 
+async fn list_comments(reader: Reader<'_>, q: &CommentQuery) -> Result<Page<Comment>> {
+    let mut f = Filter::default();
+    f.add("ticket_id = ?", Arg::I64(q.ticket.0));
+    if !q.include_internal {
+        f.add_plain("NOT is_internal");
+    }
+    page(reader, "comments", f, "created_at, id", q.page).await
+}
+
 async fn list_users(reader: Reader<'_>, p: PageRequest) -> Result<Page<User>> {
     page(reader, "users", Filter::default(), "email, id", p).await
 }
@@ -198,6 +207,10 @@ impl Queries for super::sqlite::SqliteStore {
         list_notifications(self.reader(), query).await
     }
 
+    async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
+        list_comments(self.reader(), query).await
+    }
+
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
         list_users(self.reader(), page).await
     }
@@ -228,6 +241,10 @@ impl Queries for super::postgres::PgStore {
 
     async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>> {
         list_notifications(self.reader(), query).await
+    }
+
+    async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
+        list_comments(self.reader(), query).await
     }
 
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {

@@ -4,7 +4,10 @@ use super::notification::NotificationRequest;
 use super::priority::Priority;
 use super::ticket::TicketStatus;
 use super::ticket_number::TicketNumber;
-use crate::ids::{ActionId, AssignmentId, MessageId, NotificationId, StepId, TaskId, TicketId, UserId, WorkflowId};
+use crate::ids::{
+    ActionId, AssignmentId, AttachmentId, CommentId, MessageId, NotificationId, StepId, TaskId, TicketId, UserId,
+    WorkflowId,
+};
 use crate::ports::mailer::Email;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -141,6 +144,56 @@ pub enum DomainEvent {
         /// Its target.
         target: DateTime<Utc>,
     },
+    /// A comment was written on a ticket.
+    #[serde(rename = "comment.added")]
+    CommentAdded {
+        /// The ticket.
+        ticket: TicketId,
+        /// The comment.
+        comment: CommentId,
+        /// Whether it is an internal note (staff only).
+        is_internal: bool,
+    },
+    /// A comment's text was edited.
+    #[serde(rename = "comment.edited")]
+    CommentEdited {
+        /// The ticket.
+        ticket: TicketId,
+        /// The comment.
+        comment: CommentId,
+        /// Whether it is an internal note (staff only).
+        is_internal: bool,
+    },
+    /// A comment was deleted (its place in the thread stays).
+    #[serde(rename = "comment.deleted")]
+    CommentDeleted {
+        /// The ticket.
+        ticket: TicketId,
+        /// The comment.
+        comment: CommentId,
+        /// Whether it is an internal note (staff only).
+        is_internal: bool,
+    },
+    /// A file was attached to a ticket (or to one of its comments).
+    #[serde(rename = "attachment.added")]
+    AttachmentAdded {
+        /// The ticket.
+        ticket: TicketId,
+        /// The attachment.
+        attachment: AttachmentId,
+        /// Whether it belongs to an internal note (staff only).
+        is_internal: bool,
+    },
+    /// An attachment was removed.
+    #[serde(rename = "attachment.removed")]
+    AttachmentRemoved {
+        /// The ticket.
+        ticket: TicketId,
+        /// The attachment.
+        attachment: AttachmentId,
+        /// Whether it belonged to an internal note (staff only).
+        is_internal: bool,
+    },
     /// A notification should be delivered.
     #[serde(rename = "notification.requested")]
     NotificationRequested {
@@ -174,6 +227,11 @@ impl DomainEvent {
             DomainEvent::TaskTransferred { .. } => "task.transferred",
             DomainEvent::SlaWarning { .. } => "sla.warning",
             DomainEvent::SlaBreached { .. } => "sla.breached",
+            DomainEvent::CommentAdded { .. } => "comment.added",
+            DomainEvent::CommentEdited { .. } => "comment.edited",
+            DomainEvent::CommentDeleted { .. } => "comment.deleted",
+            DomainEvent::AttachmentAdded { .. } => "attachment.added",
+            DomainEvent::AttachmentRemoved { .. } => "attachment.removed",
             DomainEvent::NotificationRequested { .. } => "notification.requested",
             DomainEvent::EmailRequested { .. } => "email.requested",
         }

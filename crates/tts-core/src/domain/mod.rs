@@ -1,7 +1,9 @@
 //! The domain: pure data and rules, no I/O. Every function here takes `now` and ids as inputs.
 
 pub mod assignment;
+pub mod attachment;
 pub mod audit;
+pub mod comment;
 pub mod delivery;
 pub mod email;
 pub mod event;

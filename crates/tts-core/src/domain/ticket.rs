@@ -120,18 +120,7 @@ pub struct Employee {
     pub email: String,
 }
 
-/// Metadata of a file attached to a ticket; the bytes live in a blob store under `sha256`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttachmentMeta {
-    /// Lower-case hex SHA-256 of the content.
-    pub sha256: String,
-    /// Original file name.
-    pub file_name: String,
-    /// MIME type as uploaded.
-    pub content_type: String,
-    /// Size in bytes.
-    pub size: u64,
-}
+pub use super::attachment::AttachmentMeta;
 
 /// A ticket as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -103,10 +103,7 @@ impl<'e> Cmd<'e> {
         // With a broker the relay publishes every event; without one only consumed events are written.
         let relayed = self.engine.queue.is_some();
         let (outbox, events) = match &self.engine.feed {
-            Some(_) => {
-                let events: Vec<DomainEvent> = pending.iter().map(|m| m.event.clone()).collect();
-                (pending, events)
-            }
+            Some(_) => (pending.clone(), pending),
             None => (pending, Vec::new()),
         };
         let outbox: Vec<OutboxMessage> = outbox.into_iter().filter(|m| relayed || m.queue.is_some()).collect();

@@ -10,10 +10,13 @@
 //! | `tickets` | open (optionally under an idempotency key), edit, change status, push to a workflow |
 //! | `allocation`, `assign` | route a ticket to its workflow and hand the work to someone |
 //! | `actions` | act on a task, escalate, transfer |
+//! | `comments` | comments and internal notes, with their notifications |
+//! | `attachments` | files on tickets and comments, their blob references and the blob sweep |
 //! | `users`, `auth` | users and profiles; login, refresh, logout and the session gate |
 //! | `roles` | roles and memberships |
 //! | `workflows` | workflow life cycle, validation, match dry runs |
 //! | `reads` | queries, filtered by what the actor may see |
+//! | `reach` | who may see each live-feed event (decided once per event), catch-up after a reconnect |
 //! | `consumers`, `delivery_outbox`, `delivery_broker`, `relay` | messages to their consumers, from the outbox or a broker |
 //! | `dead_letters` | what failed for good, for admins to replay or delete |
 //! | `sla`, `retention` | background work the shells run on timers |
@@ -21,14 +24,17 @@
 mod actions;
 mod allocation;
 mod assign;
+mod attachments;
 mod auth;
 mod command;
+mod comments;
 mod config;
 mod consumers;
 mod dead_letters;
 mod delivery_broker;
 mod delivery_mail;
 mod delivery_outbox;
+mod reach;
 mod reads;
 mod relay;
 mod retention;
@@ -41,6 +47,7 @@ mod users;
 mod views;
 mod workflows;
 
+pub use attachments::{BLOB_GRACE, Upload};
 pub use auth::{LoginAttempt, NewSession};
 pub use config::{EngineConfig, QueueNames, Retention};
 pub use consumers::{ConsumeOutcome, Consumer};

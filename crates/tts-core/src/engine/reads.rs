@@ -3,7 +3,7 @@
 
 use super::Engine;
 use super::actions::load_task;
-use super::tickets::{TicketRef, visible_ticket, visible_ticket_as};
+use super::tickets::{TicketRef, summary_for, visible_ticket, visible_ticket_as};
 use super::views::TaskView;
 use crate::domain::audit::AuditEntry;
 use crate::domain::notification::{Notification, NotificationRequest};
@@ -18,14 +18,18 @@ impl Engine {
     /// A ticket the actor may see: admins all, requesters their own, agents those whose task they hold or
     /// held.
     pub async fn ticket(&self, actor: Actor, r: TicketRef) -> Result<Ticket> {
-        self.read(actor, async move |cmd| visible_ticket(cmd.tx.as_mut(), actor, r).await)
-            .await
+        let ticket = self
+            .read(actor, async move |cmd| visible_ticket(cmd.tx.as_mut(), actor, r).await)
+            .await?;
+        Ok(summary_for(actor, ticket))
     }
 
     /// A filtered page of the tickets the actor may see.
     pub async fn list_tickets(&self, actor: Actor, mut query: TicketQuery) -> Result<Page<Ticket>> {
         query.visible_to = (!actor.is_admin).then_some(actor.user);
-        self.store.list_tickets(&query).await
+        let mut page = self.store.list_tickets(&query).await?;
+        page.items = page.items.into_iter().map(|t| summary_for(actor, t)).collect();
+        Ok(page)
     }
 
     /// The task of a ticket, if it has one and the actor may see the ticket.
@@ -71,7 +75,7 @@ impl Engine {
         self.read(actor, async move |cmd| {
             let (ticket, seen) = visible_ticket_as(cmd.tx.as_mut(), actor, r).await?;
             let entries = cmd.tx.ticket_audit(ticket.id).await?;
-            Ok(entries.into_iter().map(|e| seen.audit(e)).collect())
+            Ok(seen.history(entries))
         })
         .await
     }
@@ -82,7 +86,7 @@ impl Engine {
             let ctx = load_task(cmd, actor, id).await?;
             let seen = ctx.audience(actor).ok_or_else(|| Error::not_found("task", id))?;
             let entries = cmd.tx.task_audit(id).await?;
-            Ok(entries.into_iter().map(|e| seen.audit(e)).collect())
+            Ok(seen.history(entries))
         })
         .await
     }

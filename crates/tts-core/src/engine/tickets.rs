@@ -106,6 +106,16 @@ async fn ticket_audience(
     }
 }
 
+/// A ticket as a summary for `actor`: files of internal notes only for admins (others, agents on the
+/// ticket included, find them with [`Engine::attachments`], which weighs who holds the work).
+pub(crate) fn summary_for(actor: Actor, ticket: Ticket) -> Ticket {
+    if actor.is_admin {
+        ticket
+    } else {
+        Audience::Requester.ticket(ticket)
+    }
+}
+
 /// Moves a ticket through the table towards `to` via `in_progress` when needed; emits status events.
 pub(crate) fn drive_ticket(cmd: &mut Cmd<'_>, ticket: &mut Ticket, to: TicketStatus) -> Result<()> {
     let path: &[TicketStatus] = match (ticket.status, to) {
@@ -206,6 +216,7 @@ impl Engine {
             update_ticket_in(cmd, actor, r, &edit, false).await
         })
         .await
+        .map(|t| summary_for(actor, t))
     }
 
     /// Moves a ticket to `to` by hand: [`Self::update_ticket`] with only a status, except that moving to
@@ -219,6 +230,7 @@ impl Engine {
             update_ticket_in(cmd, actor, r, &edit, true).await
         })
         .await
+        .map(|t| summary_for(actor, t))
     }
 
     /// Asks the allocation consumer to (re)run allocation for a ticket (`push_to_workflow`): useful after

@@ -18,7 +18,8 @@ pub use mailer::{Email, Mailer};
 pub use passwords::Passwords;
 pub use queue::{Delivery, Queue, QueueMessage};
 pub use store::{
-    Access, AssignmentQuery, Audit, Bookkeeping, Claimed, Credentials, Cursors, DeadLetters, Directory, Idempotency,
-    IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, Queries,
-    Sessions, Store, Tasks, TicketOrdering, TicketQuery, Tickets, UnitOfWork, UnitOptions, UnitPriority, Workflows,
+    Access, AssignmentQuery, Audit, BlobRefs, Bookkeeping, Claimed, CommentQuery, Comments, Credentials, Cursors,
+    DeadLetters, Directory, Idempotency, IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page,
+    PageRequest, PickState, Queries, Sessions, Store, Tasks, TicketOrdering, TicketQuery, Tickets, UnitOfWork,
+    UnitOptions, UnitPriority, Workflows,
 };

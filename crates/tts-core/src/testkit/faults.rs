@@ -14,6 +14,7 @@
 
 use crate::domain::assignment::Candidate;
 use crate::domain::audit::AuditEntry;
+use crate::domain::comment::Comment;
 use crate::domain::delivery::DeadLetter;
 use crate::domain::event::OutboxMessage;
 use crate::domain::login::{Credential, Throttle, ThrottleKey};
@@ -25,11 +26,13 @@ use crate::domain::ticket_number::TicketNumber;
 use crate::domain::user::{Membership, Role, User};
 use crate::domain::workflow::{Workflow, WorkflowStatus};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ids::{MessageId, NotificationId, RoleId, SessionId, TaskId, TicketId, UserId, WorkflowId};
+use crate::ids::{
+    AttachmentId, CommentId, MessageId, NotificationId, RoleId, SessionId, TaskId, TicketId, UserId, WorkflowId,
+};
 use crate::ports::store::{
-    AssignmentQuery, Audit, Bookkeeping, Claimed, Credentials, Cursors, DeadLetters, Directory, Idempotency,
-    IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest, PickState, Queries,
-    Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
+    AssignmentQuery, Audit, BlobRefs, Bookkeeping, Claimed, CommentQuery, Comments, Credentials, Cursors, DeadLetters,
+    Directory, Idempotency, IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest,
+    PickState, Queries, Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -118,6 +121,9 @@ impl Queries for FaultyStore {
     async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>> {
         self.inner.list_notifications(query).await
     }
+    async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
+        self.inner.list_comments(query).await
+    }
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
         self.inner.list_users(page).await
     }
@@ -188,6 +194,7 @@ delegate! {
         insert_user(user: &User) -> ();
         update_user(user: &User) -> ();
         user(id: UserId) -> Option<User>;
+        user_by_email(email: &str) -> Option<User>;
         insert_role(role: &Role) -> ();
         role(id: RoleId) -> Option<Role>;
         roles() -> Vec<Role>;
@@ -247,6 +254,23 @@ delegate! {
         insert_dead_letter(letter: &DeadLetter) -> bool;
         dead_letter(id: MessageId) -> Option<DeadLetter>;
         delete_dead_letter(id: MessageId) -> bool;
+    }
+}
+
+delegate! {
+    BlobRefs {
+        add_blob_ref(attachment: AttachmentId, sha256: &str) -> ();
+        remove_blob_ref(attachment: AttachmentId, at: DateTime<Utc>) -> ();
+        release_blob(sha256: &str, at: DateTime<Utc>) -> ();
+        take_orphan_blobs(before: DateTime<Utc>, limit: usize) -> Vec<String>;
+    }
+}
+
+delegate! {
+    Comments {
+        insert_comment(comment: &Comment) -> ();
+        update_comment(comment: &Comment) -> ();
+        comment(id: CommentId) -> Option<Comment>;
     }
 }
 

@@ -36,7 +36,9 @@ pub const TOKEN_PROTOCOL: &str = "tts.bearer";
 /// user may see, and `{"type": "notification", ...}` for the user's own notifications. It pings every
 /// 20 s and closes the feed with a code saying why: `1001` shutdown, `4001` token expired, `4003`
 /// session ended (logout, password or role change, deactivation), `4008` no answer to pings, `4029`
-/// too slow. At most 8 feeds per user (429 beyond); client messages are limited to 4 KiB.
+/// too slow. At most 8 feeds per user and 10,000 per process by default (429 beyond); client messages
+/// are limited to 4 KiB. Each event carries its message `id` and its time `at`: a client that reconnects
+/// catches up with `GET /tickets/{id}/events/?after=<at>`.
 #[utoipa::path(get, path = "/ws/", tag = "live", security(("bearer" = [])),
     responses((status = 101, description = "switching to the WebSocket protocol"),
         (status = 400, body = ErrorBody, description = "not a WebSocket upgrade request, or a token in the URL"),
@@ -78,12 +80,13 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
         Err(e) => return ApiError::bad_field("upgrade", e.body_text()).into_response(),
     };
     let actor = crate::auth::Caller { claims: claims.clone() }.actor();
-    let slot = match hub.take_slot(actor.user) {
+    let (per_user, per_process) = (state.config.live_feeds_per_user, state.config.live_feeds_per_process);
+    let slot = match hub.take_slot(actor.user, per_user, per_process) {
         Ok(slot) => slot,
         Err(full) => {
             match full {
-                Full::User => tracing::info!(user = %actor.user, "live feed refused: {SOCKETS_PER_USER} open already"),
-                Full::Process => tracing::warn!("live feed refused: {SOCKETS_PER_PROCESS} open in this process"),
+                Full::User => tracing::info!(user = %actor.user, "live feed refused: {per_user} open already"),
+                Full::Process => tracing::warn!("live feed refused: {per_process} open in this process"),
             }
             return ApiError::RateLimited { retry_after: 5 }.into_response();
         }
@@ -100,11 +103,20 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
         .protocols([TOKEN_PROTOCOL])
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
+        // Small buffers: an idle feed holds a few KiB, and a client that does not read is cut off once
+        // its unsent frames pass the cap (then the send times out and the feed closes with 4029).
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| socket::feed(socket, state, viewer, receiver, closed))
 }
 
 /// The largest message a client may send (it only needs pongs and a close).
 pub const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+/// The read buffer of a feed's socket.
+pub const READ_BUFFER: usize = 4 * 1024;
+/// The most unsent bytes a feed's socket keeps for a client that does not read.
+pub const MAX_WRITE_BUFFER: usize = 256 * 1024;
 
 /// The token offered as `Sec-WebSocket-Protocol: tts.bearer, <token>`, verified.
 fn protocol_token(parts: &axum::http::request::Parts, state: &AppState) -> Option<Result<crate::auth::Claims, String>> {

@@ -5,15 +5,14 @@
 //! [`IDLE_TIMEOUT`]; `4029` the client fell more than the hub's capacity behind, or took longer than
 //! [`SEND_TIMEOUT`] to take one message (a slow client is dropped; memory stays bounded).
 
-use super::hub::Slot;
+use super::hub::{LiveEvent, Slot};
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
-use tts_core::{Actor, DomainEvent, SessionId, TicketId, TicketRef};
+use tts_core::{Actor, SessionId};
 
 /// How often the feed checks its token and session.
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -46,7 +45,7 @@ pub(super) async fn feed(
     mut socket: WebSocket,
     state: AppState,
     viewer: Viewer,
-    mut events: broadcast::Receiver<Arc<DomainEvent>>,
+    mut events: broadcast::Receiver<Arc<LiveEvent>>,
     mut closed: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut check = tokio::time::interval(CHECK_EVERY);
@@ -80,17 +79,15 @@ pub(super) async fn feed(
                 Some(Ok(_)) => heard = Instant::now(),
             },
             event = events.recv() => {
-                let message = match event {
-                    Ok(event) => match visible(&state, viewer.actor, &event).await {
-                        Some(v) => v,
-                        None => continue,
-                    },
+                let event = match event {
+                    Ok(event) if event.reach.admits(viewer.actor) => event,
+                    Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         return close(&mut socket, 4029, "too slow: events were missed; reconnect").await;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
-                let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(message.to_string().into()))).await;
+                let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(event.text.clone()))).await;
                 match sent {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => return,
@@ -99,28 +96,4 @@ pub(super) async fn feed(
             }
         }
     }
-}
-
-/// The message for `actor` about `event`, if they may see it.
-async fn visible(state: &AppState, actor: Actor, event: &DomainEvent) -> Option<Value> {
-    if let DomainEvent::EmailRequested { .. } = event {
-        // The notification itself is shown; its e-mail is the mail consumer's business.
-        return None;
-    }
-    if let DomainEvent::NotificationRequested { request } = event {
-        return (request.user_id == actor.user).then(|| {
-            json!({
-                "type": "notification",
-                "kind": request.kind,
-                "subject": request.subject,
-                "message": request.message,
-                "related_ticket": request.related_ticket,
-                "related_task": request.related_task,
-            })
-        });
-    }
-    let value = serde_json::to_value(event).ok()?;
-    let ticket = TicketId(value.get("ticket")?.as_i64()?);
-    state.engine.ticket(actor, TicketRef::Id(ticket)).await.ok()?;
-    Some(value)
 }

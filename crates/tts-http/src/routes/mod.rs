@@ -1,5 +1,7 @@
 //! The REST resources, one module each; [`api`] joins them into one documented router.
 
+pub mod attachments;
+pub mod comments;
 pub mod dead_letters;
 pub mod notifications;
 pub mod ops;
@@ -25,6 +27,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(roles::router())
         .merge(tickets::router())
+        .merge(comments::router())
+        .merge(attachments::router())
         .merge(workflows::router())
         .merge(tasks::router())
         .merge(notifications::router())

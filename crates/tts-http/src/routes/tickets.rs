@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ticket, put_ticket, patch_ticket, delete_ticket))
         .routes(routes!(push_to_workflow))
         .routes(routes!(ticket_history))
+        .routes(routes!(ticket_events))
 }
 
 /// The requester as a ticket records it.
@@ -78,6 +79,8 @@ pub struct TicketOut {
     /// Why no workflow task could be started (no active workflow matches the ticket); admins are notified.
     /// Cleared once it is allocated.
     pub unroutable: Option<String>,
+    /// The ticket's files (those of internal notes only for admins; see `GET /tickets/{id}/attachments/`).
+    pub attachments: Vec<super::attachments::AttachmentOut>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -106,6 +109,7 @@ impl From<Ticket> for TicketOut {
             created_by: t.created_by,
             is_task_allocated: t.is_task_allocated,
             unroutable: t.unroutable,
+            attachments: t.attachments.into_iter().map(Into::into).collect(),
             created_at: t.created_at,
             updated_at: t.updated_at,
             version: t.version,
@@ -557,4 +561,35 @@ pub async fn ticket_history(
     let page = paging.request()?;
     let trail = state.engine.ticket_history(caller.actor(), ticket_ref(&id)?).await?;
     Ok(Json(Paginated::from_vec(trail, page, &url, AuditOut::from)))
+}
+
+/// Where `GET /tickets/{id}/events/` starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsAfter {
+    /// RFC 3339 time: only what happened after it (the `at` of the last live-feed event seen).
+    #[param(value_type = String, format = DateTime, example = "2026-11-29T10:00:00Z")]
+    pub after: DateTime<Utc>,
+}
+
+/// What happened to a ticket after a time, as the caller may see it (entries of its history): a live
+/// feed client that reconnects asks with the `at` of the last event it saw, then follows the feed.
+#[utoipa::path(get, path = "/tickets/{id}/events/", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path), EventsAfter, PageParams),
+    responses((status = 200, body = Paginated<AuditOut>), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn ticket_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(after): Query<EventsAfter>,
+    Query(paging): Query<PageParams>,
+    url: PageUrl,
+) -> ApiResult<Json<Paginated<AuditOut>>> {
+    let page = paging.request()?;
+    let entries = state
+        .engine
+        .ticket_events(caller.actor(), ticket_ref(&id)?, after.after)
+        .await?;
+    Ok(Json(Paginated::from_vec(entries, page, &url, AuditOut::from)))
 }

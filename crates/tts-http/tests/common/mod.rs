@@ -50,6 +50,8 @@ pub struct Api {
     pub state: AppState,
     /// The store under the engine: arm it to make the second half of a command fail.
     pub faults: FaultyStore,
+    /// The attachments' blob files (a real file store in a temporary directory).
+    pub blob_dir: Arc<tempfile::TempDir>,
 }
 
 impl Api {
@@ -74,12 +76,17 @@ impl Api {
         tts_http::demo::seed(&engine, PASSWORD).await.expect("demo seed");
         let mut config = HttpConfig::new(SECRET.to_vec());
         tune(&mut config);
-        let state = AppState::new(engine.clone(), config);
+        let blob_dir = Arc::new(tempfile::tempdir().expect("blob dir"));
+        let blobs = tts_adapters::blob::FileBlobStore::new(blob_dir.path().join("blobs"))
+            .await
+            .expect("blob store");
+        let state = AppState::new(engine.clone(), config).with_blobs(Arc::new(blobs));
         Api {
             app: tts_http::router(state.clone()),
             engine,
             state,
             faults,
+            blob_dir,
         }
     }
 
@@ -137,6 +144,43 @@ impl Api {
         Reply { status, headers, body }
     }
 
+    /// GETs raw bytes (a download): status, headers and the body as it came.
+    pub async fn download(&self, path: &str, token: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        let res = self.app.clone().oneshot(req).await.expect("infallible");
+        let (status, headers) = (res.status(), res.headers().clone());
+        let bytes = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+        (status, headers, bytes)
+    }
+
+    /// Files under the blob directory, temp files included (relative paths, sorted).
+    pub fn blob_files(&self) -> Vec<String> {
+        let root = self.blob_dir.path().join("blobs");
+        let mut out = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read_dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    out.push(
+                        path.strip_prefix(&root)
+                            .expect("under root")
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.call(Method::GET, path, Some(token), None).await
     }
@@ -164,6 +208,26 @@ impl Api {
             .as_str()
             .expect("access")
             .to_string()
+    }
+
+    /// Uploads `bytes` as the multipart field `file` named `name` (declared type `declared`, which the
+    /// server ignores) to `path`.
+    pub async fn upload(&self, path: &str, token: &str, name: &str, declared: &str, bytes: &[u8]) -> Reply {
+        let boundary = "tts-test-boundary-7d1c";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {declared}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
     }
 
     /// Runs the outbox relay and both consumers until idle (what the workers do in a server).

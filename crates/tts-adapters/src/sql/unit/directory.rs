@@ -48,6 +48,14 @@ impl Directory for SqlUnit {
             .await
     }
 
+    async fn user_by_email(&mut self, email: &str) -> Result<Option<User>> {
+        self.one_doc(
+            "SELECT data FROM users WHERE email = $1",
+            vec![Arg::Text(email_key(email))],
+        )
+        .await
+    }
+
     async fn insert_role(&mut self, r: &Role) -> Result<()> {
         let data = self.json(r)?;
         self.defer(Deferred::any(

@@ -10,6 +10,8 @@
 //! | `audit.rs` | `Audit` |
 //! | `outbox.rs` | `Outbox` (with retention of every `Bookkeeping` kind) |
 //! | `notifications.rs` | `Notifications` |
+//! | `comments.rs` | `Comments` |
+//! | `blob_refs.rs` | `BlobRefs` |
 //! | `idempotency.rs` | `Idempotency` |
 //! | `credentials.rs` | `Credentials` (and login throttles) |
 //! | `sessions.rs` | `Sessions` |
@@ -26,6 +28,8 @@
 //! statement.
 
 mod audit;
+mod blob_refs;
+mod comments;
 mod credentials;
 mod cursors;
 mod dead_letters;

@@ -51,6 +51,11 @@ impl Directory for MemoryUnit {
         Ok(self.s().users.get(&id).cloned())
     }
 
+    async fn user_by_email(&mut self, email: &str) -> Result<Option<User>> {
+        let id = self.s().user_emails.get(&email.trim().to_lowercase()).copied();
+        Ok(id.and_then(|id| self.s().users.get(&id).cloned()))
+    }
+
     async fn insert_role(&mut self, r: &Role) -> Result<()> {
         let key = role_key(r);
         if self.s().roles.contains_key(&r.id) || self.s().role_names.contains_key(&key) {

@@ -5,6 +5,8 @@
 //! file per aggregate implements its trait, as the port is split.
 
 mod audit;
+mod blob_refs;
+mod comments;
 mod credentials;
 mod dead_letters;
 mod directory;
@@ -18,6 +20,7 @@ mod tickets;
 mod workflows;
 
 use crate::domain::audit::AuditEntry;
+use crate::domain::comment::Comment;
 use crate::domain::delivery::DeadLetter;
 use crate::domain::event::OutboxMessage;
 use crate::domain::login::{Credential, Throttle, ThrottleKey};
@@ -29,7 +32,10 @@ use crate::domain::ticket_number::TicketNumber;
 use crate::domain::user::{Membership, Role, User};
 use crate::domain::workflow::Workflow;
 use crate::error::{Error, Result};
-use crate::ids::{AssignmentId, MessageId, NotificationId, RoleId, SessionId, TaskId, TicketId, UserId, WorkflowId};
+use crate::ids::{
+    AssignmentId, AttachmentId, CommentId, MessageId, NotificationId, RoleId, SessionId, TaskId, TicketId, UserId,
+    WorkflowId,
+};
 use crate::ports::store::{IdempotencyRecord, Store, UnitOfWork, UnitOptions};
 use async_lock::{Mutex, MutexGuardArc};
 use async_trait::async_trait;
@@ -68,6 +74,10 @@ struct State {
     idempotency: HashMap<(UserId, String), IdempotencyRecord>,
     notifications: IdMap<NotificationId, Box<Notification>>,
     user_notifications: IdMap<UserId, Vec<NotificationId>>,
+    comments: IdMap<CommentId, Box<Comment>>,
+    ticket_comments: IdMap<TicketId, Vec<CommentId>>,
+    blob_refs: IdMap<AttachmentId, String>,
+    blob_orphans: HashMap<String, DateTime<Utc>>,
     /// Credentials by login e-mail.
     credentials: HashMap<String, Credential>,
     /// The login e-mail of each user with a credential.

@@ -1,6 +1,7 @@
 //! [`Queries`] in memory: the lists, read under the store's lock.
 
 use super::{MemoryStore, State};
+use crate::domain::comment::Comment;
 use crate::domain::delivery::DeadLetter;
 use crate::domain::notification::Notification;
 use crate::domain::task::Assignment;
@@ -9,7 +10,7 @@ use crate::domain::user::User;
 use crate::error::Result;
 use crate::ids::{SessionId, TicketId, UserId};
 use crate::ports::store::{
-    AssignmentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
+    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -103,8 +104,25 @@ fn notifications(s: &State, q: &NotificationQuery) -> Page<Notification> {
     Page::slice(rows.into_iter().cloned().collect(), q.page)
 }
 
+fn comments(s: &State, q: &CommentQuery) -> Page<Comment> {
+    let mut rows: Vec<&Comment> = s
+        .ticket_comments
+        .get(&q.ticket)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| s.comments.get(id).map(|c| &**c))
+        .filter(|c| q.include_internal || !c.is_internal)
+        .collect();
+    rows.sort_by_key(|c| (c.created_at, c.id));
+    Page::slice(rows.into_iter().cloned().collect(), q.page)
+}
+
 #[async_trait]
 impl Queries for MemoryStore {
+    async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
+        Ok(comments(&*self.state.lock().await, query))
+    }
+
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>> {
         Ok(tickets(&*self.state.lock().await, query))
     }

@@ -19,6 +19,7 @@ pub struct Member {
 /// Contract (checked by `tts_core::testkit::store::directory`):
 /// - user e-mails are unique (case-insensitive) and role names are unique per system (case- and
 ///   space-insensitive): a duplicate is a conflict; updating a missing user is "not found";
+/// - `user_by_email` finds a user by e-mail in any case;
 /// - `set_membership` adds or updates a membership of an existing role and user ("not found" for
 ///   either missing); `remove_membership` says whether one existed;
 /// - `role_members` lists a role's members with their users, ordered by user id, in one read;
@@ -32,6 +33,8 @@ pub trait Directory: Send {
     async fn update_user(&mut self, user: &User) -> Result<()>;
     /// A user by id.
     async fn user(&mut self, id: UserId) -> Result<Option<User>>;
+    /// A user by e-mail (compared lower-case).
+    async fn user_by_email(&mut self, email: &str) -> Result<Option<User>>;
     /// Inserts a role.
     async fn insert_role(&mut self, role: &Role) -> Result<()>;
     /// A role by id.

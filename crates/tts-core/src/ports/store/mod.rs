@@ -13,6 +13,8 @@
 //! | [`Outbox`] | events waiting for delivery (the in-process queue), consumer dedup records, retention |
 //! | [`DeadLetters`] | messages that will not be delivered again, until an admin acts |
 //! | [`Notifications`] | in-app notifications |
+//! | [`Comments`] | comments and internal notes on tickets |
+//! | [`BlobRefs`] | which attachments use which blob, and the blobs nothing uses |
 //! | [`Idempotency`] | `Idempotency-Key` records |
 //! | [`Credentials`] | password hashes and login throttles |
 //! | [`Sessions`] | login sessions (refresh token families) |
@@ -22,6 +24,8 @@
 //! The conformance suite in `tts_core::testkit::store` checks every contract, one module per trait.
 
 mod audit;
+mod blob_refs;
+mod comments;
 mod credentials;
 mod cursors;
 mod dead_letters;
@@ -36,6 +40,8 @@ mod tickets;
 mod workflows;
 
 pub use audit::Audit;
+pub use blob_refs::BlobRefs;
+pub use comments::Comments;
 pub use credentials::Credentials;
 pub use cursors::{Cursors, PickState};
 pub use dead_letters::DeadLetters;
@@ -44,7 +50,8 @@ pub use idempotency::{Idempotency, IdempotencyRecord};
 pub use notifications::Notifications;
 pub use outbox::{Bookkeeping, Claimed, Outbox};
 pub use queries::{
-    AssignmentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
+    AssignmentQuery, CommentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, Queries, TicketOrdering,
+    TicketQuery,
 };
 pub use sessions::Sessions;
 pub use tasks::Tasks;
@@ -151,6 +158,8 @@ pub trait UnitOfWork:
     + Outbox
     + DeadLetters
     + Notifications
+    + Comments
+    + BlobRefs
     + Idempotency
     + Credentials
     + Sessions

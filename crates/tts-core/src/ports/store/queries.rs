@@ -1,5 +1,6 @@
 //! Paginated lists: read-only queries on the store itself, outside any unit of work and without locks.
 
+use crate::domain::comment::Comment;
 use crate::domain::delivery::DeadLetter;
 use crate::domain::notification::Notification;
 use crate::domain::priority::Priority;
@@ -7,7 +8,7 @@ use crate::domain::task::Assignment;
 use crate::domain::ticket::{Ticket, TicketStatus};
 use crate::domain::user::User;
 use crate::error::{Error, Result};
-use crate::ids::{SessionId, UserId};
+use crate::ids::{SessionId, TicketId, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -133,6 +134,17 @@ pub struct NotificationQuery {
     pub page: PageRequest,
 }
 
+/// A page of a ticket's comments, oldest first (a thread reads top down).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentQuery {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// Whether internal notes are listed (staff) or left out (the requester).
+    pub include_internal: bool,
+    /// Page.
+    pub page: PageRequest,
+}
+
 /// Lists that answer requests: each call reads a consistent page (and its total) without taking row
 /// locks and without a unit of work. (The memory store serializes everything behind one lock: never call
 /// a query while holding one of its units in the same task.)
@@ -149,6 +161,8 @@ pub trait Queries: Send + Sync {
     async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>>;
     /// A filtered page of notifications, newest first.
     async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>>;
+    /// A page of a ticket's comments, oldest first (deleted ones included: they keep the thread).
+    async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>>;
     /// A page of users ordered by e-mail.
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
     /// A page of dead letters, newest first.

@@ -93,6 +93,24 @@ pub async fn user_emails_are_unique_ignoring_case(store: &dyn Store) {
     commit(tx, "a user with a freed e-mail").await;
 }
 
+/// `user_by_email` finds a user by e-mail in any case, and nobody by an unknown one.
+pub async fn users_are_found_by_email_in_any_case(store: &dyn Store) {
+    let users = insert_users(store, "Findable", 2).await;
+    let mut tx = read(store).await;
+    for u in &users {
+        assert_eq!(
+            tx.user_by_email(&u.email.to_uppercase()).await.expect("find").as_ref(),
+            Some(u),
+            "a user is found by their e-mail in upper case"
+        );
+    }
+    assert_eq!(
+        tx.user_by_email("nobody-here@example.com").await.expect("find"),
+        None,
+        "an unknown e-mail finds nobody"
+    );
+}
+
 /// Role names are unique per system ignoring case and runs of spaces; the same name in another system
 /// is a different role.
 pub async fn role_names_are_unique_per_system_ignoring_case_and_spaces(store: &dyn Store) {

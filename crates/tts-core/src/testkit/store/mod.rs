@@ -12,6 +12,8 @@
 //! | [`outbox`] | [`Outbox`](crate::ports::store::Outbox), `prune` of every [`Bookkeeping`](crate::ports::store::Bookkeeping) kind |
 //! | [`dead_letters`] | [`DeadLetters`](crate::ports::store::DeadLetters) |
 //! | [`notifications`] | [`Notifications`](crate::ports::store::Notifications) |
+//! | [`comments`] | [`Comments`](crate::ports::store::Comments) and `Queries::list_comments` |
+//! | [`blob_refs`] | [`BlobRefs`](crate::ports::store::BlobRefs) |
 //! | [`idempotency`] | [`Idempotency`](crate::ports::store::Idempotency) |
 //! | [`credentials`] | [`Credentials`](crate::ports::store::Credentials) |
 //! | [`sessions`] | [`Sessions`](crate::ports::store::Sessions) and `Queries::sessions_ended_since` |
@@ -122,6 +124,8 @@
 //! case with [`Fresh::handles`] and your own [`Runtime`].
 
 pub mod audit;
+pub mod blob_refs;
+pub mod comments;
 pub mod credentials;
 pub mod cursors;
 pub mod dead_letters;
@@ -227,6 +231,7 @@ macro_rules! store_conformance {
                     users_read_back_and_updates_replace,
                     update_of_a_missing_user_is_not_found,
                     user_emails_are_unique_ignoring_case,
+                    users_are_found_by_email_in_any_case,
                     role_names_are_unique_per_system_ignoring_case_and_spaces,
                     roles_are_ordered_by_system_then_name,
                     set_membership_needs_an_existing_role_and_user,
@@ -278,6 +283,17 @@ macro_rules! store_conformance {
                     notifications_read_back_and_updates_replace,
                     update_of_a_missing_notification_is_not_found,
                     mark_all_read_marks_only_the_users_unread_ones_and_counts_them,
+            }
+            $crate::__store_conformance_cases! {
+                store comments:
+                    comments_read_back_equal_and_ids_are_unique,
+                    update_comment_requires_the_next_version,
+                    comment_list_is_the_tickets_thread_oldest_first,
+            }
+            $crate::__store_conformance_cases! {
+                store blob_refs:
+                    a_blob_is_an_orphan_only_when_nothing_uses_it,
+                    reuse_saves_a_blob_and_release_needs_no_user,
             }
             $crate::__store_conformance_cases! {
                 store idempotency:
