@@ -8,6 +8,7 @@ use tts_core::*;
 
 struct World {
     engine: Engine,
+    mailer: std::sync::Arc<tts_core::memory::MemoryMailer>,
     fx: Fixture,
     ticket: Ticket,
     /// The agent who holds the Resolve step.
@@ -18,7 +19,8 @@ struct World {
 
 /// A ticket of the requester's, submitted by the admin at Triage so that an agent holds Resolve.
 async fn world() -> World {
-    let engine = Engine::in_memory().build().expect("engine");
+    let mailer = std::sync::Arc::new(tts_core::memory::MemoryMailer::new());
+    let engine = Engine::in_memory().mailer(mailer.clone()).build().expect("engine");
     let fx = three_step(&engine, 2, 3).await.expect("fixture");
     let new = NewTicket::new("Laptop screen flickers", "Asset Check In")
         .department("Asset Department")
@@ -57,6 +59,7 @@ async fn world() -> World {
         .clone();
     World {
         engine,
+        mailer,
         fx,
         ticket,
         holder,
@@ -148,6 +151,16 @@ async fn internal_notes_are_for_staff_and_mentions_reach_only_who_may_see() {
         notified(&w, requester.user).await,
         before_requester,
         "the requester hears nothing of an internal note, mention or not"
+    );
+    w.engine.drain(Consumer::Mail).await.expect("send e-mails");
+    let mails = w.mailer.sent();
+    assert!(
+        mails.iter().any(|m| m.to == w.fx.admins[1].email && m.body.contains("Screen cable?")),
+        "the mentioned admin gets the note by e-mail"
+    );
+    assert!(
+        mails.iter().all(|m| m.to != w.fx.requester.email || !m.body.contains("Screen cable?")),
+        "no e-mail carries the note to the requester"
     );
 
     let err = w

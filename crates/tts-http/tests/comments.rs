@@ -106,6 +106,16 @@ async fn a_requester_never_reads_an_internal_note_by_any_route() {
         edit.body
     );
 
+    // The requester's history names who acted.
+    let theirs = api.get(&format!("/tickets/{id}/history/"), &employee).await.expect(200).body;
+    let added = theirs["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "comment.added")
+        .expect("their comment is in their history");
+    assert!(added["actor_name"].as_str().is_some_and(|n| !n.is_empty()), "{added}");
+
     // The staff history keeps the previous text of the edit.
     let history = api
         .get(&format!("/tickets/{id}/history/"), &admin)

@@ -11,7 +11,8 @@ use crate::domain::task::{Assignment, Task};
 use crate::domain::ticket::Ticket;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::ids::{NotificationId, TaskId};
+use crate::ids::{NotificationId, TaskId, UserId};
+use std::collections::HashMap;
 use crate::ports::store::{AssignmentQuery, NotificationQuery, Page, PageRequest, TicketQuery};
 
 impl Engine {
@@ -89,6 +90,22 @@ impl Engine {
             Ok(seen.history(entries))
         })
         .await
+    }
+
+    /// The display names of `users` (their full name, else their e-mail), to show who acted in a
+    /// history; unknown ids are left out.
+    pub async fn display_names(&self, users: &[UserId]) -> Result<HashMap<UserId, String>> {
+        let mut names = HashMap::new();
+        for &id in users {
+            if names.contains_key(&id) {
+                continue;
+            }
+            if let Some(user) = self.store.user(id).await? {
+                let name = if user.full_name.trim().is_empty() { user.email } else { user.full_name };
+                names.insert(id, name);
+            }
+        }
+        Ok(names)
     }
 
     /// The actor's own notifications, newest first.

@@ -390,5 +390,5 @@ pub async fn task_history(
 ) -> ApiResult<Json<Paginated<AuditOut>>> {
     let page = paging.request()?;
     let trail = state.engine.task_history(caller.actor(), task_id(&id)?).await?;
-    Ok(Json(Paginated::from_vec(trail, page, &url, AuditOut::from)))
+    Ok(Json(super::tickets::trail_page(&state, trail, page, &url).await?))
 }

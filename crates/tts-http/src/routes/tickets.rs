@@ -204,6 +204,8 @@ pub struct AuditOut {
     /// Who (none for the system).
     #[schema(value_type = Option<String>, format = Uuid)]
     pub actor: Option<UserId>,
+    /// Who, by display name (none for the system).
+    pub actor_name: Option<String>,
     /// What, e.g. `ticket.created`, `task.transitioned`.
     pub action: String,
     /// The task involved, if any.
@@ -217,11 +219,32 @@ pub struct AuditOut {
     pub after: serde_json::Value,
 }
 
+/// A page of a trail with who acted by display name.
+pub(crate) async fn trail_page(
+    state: &AppState,
+    trail: Vec<AuditEntry>,
+    page: tts_core::ports::PageRequest,
+    url: &PageUrl,
+) -> ApiResult<Paginated<AuditOut>> {
+    let mut actors: Vec<UserId> = trail.iter().filter_map(|e| e.actor).collect();
+    actors.sort();
+    actors.dedup();
+    let names = state.engine.display_names(&actors).await?;
+    Ok(Paginated::from_vec(trail, page, url, |e| {
+        let actor_name = e.actor.and_then(|a| names.get(&a).cloned());
+        AuditOut {
+            actor_name,
+            ..AuditOut::from(e)
+        }
+    }))
+}
+
 impl From<AuditEntry> for AuditOut {
     fn from(e: AuditEntry) -> Self {
         AuditOut {
             at: e.at,
             actor: e.actor,
+            actor_name: None,
             action: e.action,
             task: e.task,
             before: e.before,
@@ -560,7 +583,7 @@ pub async fn ticket_history(
 ) -> ApiResult<Json<Paginated<AuditOut>>> {
     let page = paging.request()?;
     let trail = state.engine.ticket_history(caller.actor(), ticket_ref(&id)?).await?;
-    Ok(Json(Paginated::from_vec(trail, page, &url, AuditOut::from)))
+    Ok(Json(trail_page(&state, trail, page, &url).await?))
 }
 
 /// Where `GET /tickets/{id}/events/` starts.
@@ -591,5 +614,5 @@ pub async fn ticket_events(
         .engine
         .ticket_events(caller.actor(), ticket_ref(&id)?, after.after)
         .await?;
-    Ok(Json(Paginated::from_vec(entries, page, &url, AuditOut::from)))
+    Ok(Json(trail_page(&state, entries, page, &url).await?))
 }
