@@ -155,11 +155,15 @@ async fn internal_notes_are_for_staff_and_mentions_reach_only_who_may_see() {
     w.engine.drain(Consumer::Mail).await.expect("send e-mails");
     let mails = w.mailer.sent();
     assert!(
-        mails.iter().any(|m| m.to == w.fx.admins[1].email && m.body.contains("Screen cable?")),
+        mails
+            .iter()
+            .any(|m| m.to == w.fx.admins[1].email && m.body.contains("Screen cable?")),
         "the mentioned admin gets the note by e-mail"
     );
     assert!(
-        mails.iter().all(|m| m.to != w.fx.requester.email || !m.body.contains("Screen cable?")),
+        mails
+            .iter()
+            .all(|m| m.to != w.fx.requester.email || !m.body.contains("Screen cable?")),
         "no e-mail carries the note to the requester"
     );
 

@@ -107,7 +107,11 @@ async fn a_requester_never_reads_an_internal_note_by_any_route() {
     );
 
     // The requester's history names who acted.
-    let theirs = api.get(&format!("/tickets/{id}/history/"), &employee).await.expect(200).body;
+    let theirs = api
+        .get(&format!("/tickets/{id}/history/"), &employee)
+        .await
+        .expect(200)
+        .body;
     let added = theirs["results"]
         .as_array()
         .unwrap()

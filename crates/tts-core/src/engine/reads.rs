@@ -12,8 +12,8 @@ use crate::domain::ticket::Ticket;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::ids::{NotificationId, TaskId, UserId};
-use std::collections::HashMap;
 use crate::ports::store::{AssignmentQuery, NotificationQuery, Page, PageRequest, TicketQuery};
+use std::collections::HashMap;
 
 impl Engine {
     /// A ticket the actor may see: admins all, requesters their own, agents those whose task they hold or
@@ -101,7 +101,11 @@ impl Engine {
                 continue;
             }
             if let Some(user) = self.store.user(id).await? {
-                let name = if user.full_name.trim().is_empty() { user.email } else { user.full_name };
+                let name = if user.full_name.trim().is_empty() {
+                    user.email
+                } else {
+                    user.full_name
+                };
                 names.insert(id, name);
             }
         }
