@@ -34,9 +34,14 @@ async fn bounded(queue: &AmqpQueue, queues: &[String], body: impl std::future::F
         std::panic::AssertUnwindSafe(body).catch_unwind(),
     )
     .await;
+    // Every queue is deleted before any failure is reported, so a failed deletion leaves no others.
+    let mut failed = Vec::new();
     for q in queues {
-        queue.delete_queue(q).await.expect("delete test queue");
+        if let Err(e) = queue.delete_queue(q).await {
+            failed.push(format!("{q}: {e}"));
+        }
     }
+    assert!(failed.is_empty(), "test queues not deleted: {failed:?}");
     if let Ok(Err(panic)) = outcome {
         std::panic::resume_unwind(panic);
     }

@@ -59,8 +59,9 @@ pub use domain::workflow::{
 };
 pub use engine::tickets::{Created, IdempotencyKey, TicketRef};
 pub use engine::{
-    ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, LoginAttempt, NewSession,
-    NewUser, ProfileChange, PruneReport, QueueNames, Retention, Session, SessionGateConfig, Upload, UserChange,
+    ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, EngineStats,
+    LoginAttempt, NewSession, NewUser, ProfileChange, PruneReport, QueueNames, Retention, Session, SessionGateConfig,
+    Upload, UserChange,
 };
 pub use error::{Error, ErrorKind, FieldError, Result};
 pub use ids::*;

@@ -51,9 +51,28 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(json_errors))
         .layer(cors(&config.cors_origins))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span of one request: method, path (never the query, which may hold secrets), the request id,
+/// and the user and ticket once known (recorded by the auth middleware and the ticket routes).
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+        user_id = tracing::field::Empty,
+        ticket = tracing::field::Empty,
+    )
 }
 
 /// Gives the plain-text or empty answers of axum and tower-http (405, 413, 404, the timeout's 503) the

@@ -126,6 +126,9 @@ pub struct ServeArgs {
     /// Largest attachment accepted, in bytes (larger uploads get 413).
     #[arg(long, env = "TTS_MAX_UPLOAD_BYTES", default_value_t = tts_core::domain::attachment::DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_bytes: u64,
+    /// The bearer token Prometheus sends to `GET /metrics`; unset: no metrics endpoint.
+    #[arg(long, env = "TTS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Most live feeds (WebSockets) one user may hold.
     #[arg(long, env = "TTS_LIVE_FEEDS_PER_USER", default_value_t = crate::live::SOCKETS_PER_USER)]
     pub live_feeds_per_user: usize,
@@ -284,6 +287,7 @@ impl Cli {
         http.public_url.clone_from(&self.public_url);
         http.refresh_rotation = args.refresh_rotation == "on";
         http.max_upload_bytes = args.max_upload_bytes;
+        http.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
         http.live_feeds_per_user = args.live_feeds_per_user;
         http.live_feeds_per_process = args.live_feeds_per_process;
         http.validate()?;

@@ -25,6 +25,9 @@ pub struct HttpConfig {
     pub rate_limits: RateLimits,
     /// Largest request body accepted, in bytes (larger ones get 413); uploads have their own limit.
     pub body_limit: usize,
+    /// The bearer token `GET /metrics` asks for (`TTS_METRICS_TOKEN`); without one the endpoint is off
+    /// (404), so metrics never leak on a public port.
+    pub metrics_token: Option<String>,
     /// Most live feeds one user may hold (`TTS_LIVE_FEEDS_PER_USER`, default 8; 429 beyond).
     pub live_feeds_per_user: usize,
     /// Most live feeds one process holds (`TTS_LIVE_FEEDS_PER_PROCESS`, default 10,000; 429 beyond).
@@ -54,6 +57,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("rate_limits", &self.rate_limits)
             .field("body_limit", &self.body_limit)
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("live_feeds_per_user", &self.live_feeds_per_user)
             .field("live_feeds_per_process", &self.live_feeds_per_process)
             .field("request_timeout", &self.request_timeout)
@@ -80,6 +84,7 @@ impl HttpConfig {
             rate_limits: RateLimits::default(),
             body_limit: 1024 * 1024,
             max_upload_bytes: tts_core::domain::attachment::DEFAULT_MAX_UPLOAD_BYTES,
+            metrics_token: None,
             live_feeds_per_user: crate::live::SOCKETS_PER_USER,
             live_feeds_per_process: crate::live::SOCKETS_PER_PROCESS,
             request_timeout: Duration::from_secs(30),

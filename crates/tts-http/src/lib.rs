@@ -53,6 +53,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod live;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;

@@ -198,7 +198,7 @@ fn ceil_secs(d: Duration) -> u64 {
 
 fn bucket_of(method: &Method, path: &str) -> Option<Bucket> {
     match (method, path) {
-        (_, "/healthz" | "/readyz" | "/api/openapi.json") => None,
+        (_, "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json") => None,
         (_, p) if p.starts_with("/api/docs") => None,
         (&Method::POST, "/api/v1/users/token/") => Some(Bucket::Token),
         (&Method::POST, "/tickets/") => Some(Bucket::CreateTicket),
@@ -222,6 +222,9 @@ pub async fn authenticate_and_limit(State(state): State<AppState>, request: Requ
         .map(|c| c.user_id.to_string());
     if let Some(v) = verified {
         parts.extensions.insert(Verified(v));
+    }
+    if let Some(user) = &user {
+        tracing::Span::current().record("user_id", user.as_str());
     }
     let bucket = state
         .config

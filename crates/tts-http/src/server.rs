@@ -3,6 +3,7 @@
 
 use crate::config::HttpConfig;
 use crate::live::LiveHub;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use tts_adapters::identity::Argon2Passwords;
 use tts_adapters::worker::{WorkerConfig, Workers};
 use tts_core::ports::BlobStore;
+use tts_core::ports::feed::{EventFeed, Feeds};
 use tts_core::{Actor, Engine, EngineConfig, Error, NewUser, Result};
 
 /// The backends of one process: the engine over the store (which also keeps credentials and sessions),
@@ -21,6 +23,8 @@ pub struct Backends {
     pub engine: Arc<Engine>,
     /// The live feed, fed by the engine after every commit.
     pub live: LiveHub,
+    /// The process's metrics, fed by the engine's committed events and the HTTP layer.
+    pub metrics: Arc<Metrics>,
     /// Where attachment bytes are kept (`BackendConfig::blob_dir`); none when this process keeps no
     /// files (the attachment routes then answer 503).
     pub blobs: Option<Arc<dyn BlobStore>>,
@@ -149,15 +153,17 @@ pub async fn open(config: &BackendConfig) -> Result<Backends> {
     }
     #[cfg(feature = "amqp")]
     let mut broker = None;
+    let metrics = Arc::new(Metrics::new());
+    let local: Arc<dyn EventFeed> = Arc::new(Feeds(vec![metrics.clone(), Arc::new(live.clone())]));
     match &config.amqp_url {
-        None => builder = builder.feed(Arc::new(live.clone())),
+        None => builder = builder.feed(local),
         #[cfg(feature = "amqp")]
         Some(url) => {
             use tts_adapters::amqp::{AmqpConfig, AmqpFeed, AmqpQueue};
             let queue = Arc::new(AmqpQueue::connect(AmqpConfig::new(url)).await?);
             let exchange = format!("{}{LIVE_EXCHANGE}", config.amqp_prefix);
             let feed = if config.serves_sockets {
-                AmqpFeed::start(AmqpConfig::new(url), &exchange, Arc::new(live.clone())).await?
+                AmqpFeed::start(AmqpConfig::new(url), &exchange, local).await?
             } else {
                 AmqpFeed::publisher(AmqpConfig::new(url), &exchange).await?
             };
@@ -181,6 +187,7 @@ pub async fn open(config: &BackendConfig) -> Result<Backends> {
     Ok(Backends {
         engine,
         live,
+        metrics,
         blobs,
         closer,
         #[cfg(feature = "amqp")]
@@ -424,7 +431,9 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let workers = with_workers.then(|| Workers::spawn(backends.engine.clone(), backends.worker_config()));
-    let mut state = AppState::new(backends.engine.clone(), http).with_live(backends.live.clone());
+    let mut state = AppState::new(backends.engine.clone(), http)
+        .with_live(backends.live.clone())
+        .with_metrics(backends.metrics.clone());
     if let Some(blobs) = &backends.blobs {
         state = state.with_blobs(Arc::clone(blobs));
     }

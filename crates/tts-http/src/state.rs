@@ -4,6 +4,7 @@
 use crate::auth::TokenKeys;
 use crate::config::HttpConfig;
 use crate::live::LiveHub;
+use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 use std::sync::Arc;
 use tts_core::Engine;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub live: Option<LiveHub>,
     /// Where attachment bytes go; without one the attachment routes answer 503.
     pub blobs: Option<Arc<dyn BlobStore>>,
+    /// The process's metrics (see [`crate::metrics`]); without them nothing is counted.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
@@ -36,7 +39,14 @@ impl AppState {
             config: Arc::new(config),
             live: None,
             blobs: None,
+            metrics: None,
         }
+    }
+
+    /// Counts requests into `metrics` and serves them at `GET /metrics` (see [`crate::metrics`]).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Keeps attachment bytes in `blobs`.

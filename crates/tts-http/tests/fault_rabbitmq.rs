@@ -72,12 +72,27 @@ async fn a_broker_outage_loses_nothing_and_recovers_by_itself() {
     tokio::time::sleep(BEFORE).await;
     let before = load.acknowledged();
     let outage = Outage::begin();
-    tokio::time::sleep(OUTAGE).await;
+    tokio::time::sleep(OUTAGE / 2).await;
+    let readiness = |base: String| {
+        let client = client.clone();
+        async move {
+            let r = client.get(format!("{base}/readyz")).send().await.expect("readyz");
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.expect("readiness body"))
+        }
+    };
+    let (status, body) = readiness(cluster.apis[0].base.clone()).await;
+    assert_eq!(status, 503, "not ready without the broker: {body}");
+    assert_eq!(body["checks"]["database"], "ok", "{body}");
+    assert_ne!(body["checks"]["broker"], "ok", "{body}");
+    tokio::time::sleep(OUTAGE / 2).await;
     let during = load.acknowledged() - before;
     drop(outage);
     tokio::time::sleep(AFTER).await;
     let (acknowledged, refused) = load.finish().await;
     process::wait_settled(&cluster.apis[0], Duration::from_secs(120)).await;
+    let (status, body) = readiness(cluster.apis[0].base.clone()).await;
+    assert_eq!(status, 200, "ready again with the broker back: {body}");
     cluster.stop();
     if let Some(broker) = &site.broker {
         broker.delete().await;

@@ -72,8 +72,23 @@ impl AmqpQueue {
     /// Stops consuming `queue` here and deletes it with its retry queues (tests and teardown).
     pub async fn delete_queue(&self, queue: &str) -> Result<()> {
         self.lock_consumers().remove(queue);
-        let live = self.link.live().await?;
-        topology::delete_work_queue(&live, queue).await
+        // The stopped consumer's cancel can cross the deletion on the wire, and lapin then closes the
+        // connection ("unexpected basic cancel-ok"): try again on the reconnected link.
+        let mut attempt = 0;
+        loop {
+            let result = match self.link.live().await {
+                Ok(live) => topology::delete_work_queue(&live, queue).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if e.kind() == tts_core::ErrorKind::Unavailable && attempt < 3 => {
+                    attempt += 1;
+                    tracing::debug!(queue, error = %e, "deleting the queue again");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Deletes an exchange (the live feed's, in tests and teardown).
@@ -151,6 +166,10 @@ impl AmqpQueue {
 
 #[async_trait]
 impl Queue for AmqpQueue {
+    async fn ready(&self) -> Result<()> {
+        self.link.live().await.map(|_| ())
+    }
+
     async fn publish(&self, queue: &str, message: &QueueMessage) -> Result<()> {
         self.publish_all(&[(queue, message.clone())]).await
     }

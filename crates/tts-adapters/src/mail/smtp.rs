@@ -96,6 +96,20 @@ fn unavailable(message: String) -> Error {
 
 #[async_trait]
 impl Mailer for SmtpMailer {
+    async fn ready(&self) -> Result<()> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(unavailable(format!(
+                "the SMTP server at {} does not answer",
+                self.shown_url
+            ))),
+            Err(e) => Err(unavailable(format!(
+                "cannot reach the SMTP server at {}: {e}",
+                self.shown_url
+            ))),
+        }
+    }
+
     async fn send(&self, email: &Email) -> Result<()> {
         let to: Mailbox = email
             .to

@@ -12,7 +12,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use tts_core::ports::store::{
-    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
+    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, Queries, QueueBacklog, TicketOrdering,
+    TicketQuery,
 };
 use tts_core::{Assignment, Comment, DeadLetter, Notification, Result, SessionId, Ticket, User, UserId};
 
@@ -154,6 +155,19 @@ async fn list_notifications(reader: Reader<'_>, q: &NotificationQuery) -> Result
     page(reader, "notifications", f, "created_at DESC, id DESC", q.page).await
 }
 
+async fn outbox_backlog(reader: Reader<'_>) -> Result<Vec<QueueBacklog>> {
+    let sql = "SELECT queue, COUNT(*), MIN(created_at) FROM outbox GROUP BY queue ORDER BY queue NULLS FIRST";
+    reader
+        .fetch(sql.into(), Vec::new(), |r| {
+            Ok(QueueBacklog {
+                queue: r.opt_text(0)?.map(str::to_string),
+                messages: r.i64(1)?.max(0) as u64,
+                oldest: r.opt_time(2)?,
+            })
+        })
+        .await
+}
+
 async fn list_comments(reader: Reader<'_>, q: &CommentQuery) -> Result<Page<Comment>> {
     let mut f = Filter::default();
     f.add("ticket_id = ?", Arg::I64(q.ticket.0));
@@ -207,6 +221,10 @@ impl Queries for super::sqlite::SqliteStore {
         list_notifications(self.reader(), query).await
     }
 
+    async fn outbox_backlog(&self) -> Result<Vec<QueueBacklog>> {
+        outbox_backlog(self.reader()).await
+    }
+
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
         list_comments(self.reader(), query).await
     }
@@ -241,6 +259,10 @@ impl Queries for super::postgres::PgStore {
 
     async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>> {
         list_notifications(self.reader(), query).await
+    }
+
+    async fn outbox_backlog(&self) -> Result<Vec<QueueBacklog>> {
+        outbox_backlog(self.reader()).await
     }
 
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {

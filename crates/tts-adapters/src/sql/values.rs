@@ -106,6 +106,10 @@ impl<'r> Row<'r> {
         self.present(i, v)
     }
 
+    pub(crate) fn opt_text(&self, i: usize) -> Result<Option<&'r str>> {
+        self.row.opt_text(i).map_err(|e| self.decode(e))
+    }
+
     pub(crate) fn opt_uuid(&self, i: usize) -> Result<Option<Uuid>> {
         self.row.opt_uuid(i).map_err(|e| self.decode(e))
     }

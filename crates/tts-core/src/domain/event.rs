@@ -59,6 +59,9 @@ pub enum DomainEvent {
         workflow: WorkflowId,
         /// The pinned version.
         version: u32,
+        /// When the ticket was opened (so that allocation latency is known wherever the event is seen).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        opened_at: Option<DateTime<Utc>>,
     },
     /// Work was assigned to a user.
     #[serde(rename = "task.assigned")]

@@ -204,6 +204,7 @@ pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed) -> Result<A
         ticket: ticket.id,
         workflow: workflow.id,
         version: workflow.version,
+        opened_at: Some(ticket.created_at),
     });
     let user = pick(cmd, start, start.role_id, None).await?;
     let placement = Placement {

@@ -151,7 +151,10 @@ impl Engine {
             .await;
             match result {
                 Err(e) if e.is_retryable() && attempt < self.config.max_retries => attempt += 1,
-                other => return other,
+                other => {
+                    self.counters.finished(other.is_ok(), attempt);
+                    return other;
+                }
             }
         }
     }

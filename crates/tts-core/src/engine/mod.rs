@@ -42,6 +42,7 @@ mod roles;
 mod session_gate;
 mod signal;
 mod sla;
+mod stats;
 pub mod tickets;
 mod users;
 mod views;
@@ -55,6 +56,7 @@ pub use delivery_mail::MAIL_LEASE;
 pub use retention::PruneReport;
 pub use session_gate::SessionGateConfig;
 pub use signal::OutboxSignal;
+pub use stats::EngineStats;
 pub use users::{ProfileChange, UserChange, check_password};
 pub use views::{
     ActionOutcome, Allocation, AvailableAction, AvailableActions, MatchDryRun, NewUser, Session, SweepReport, TaskView,
@@ -83,6 +85,7 @@ pub struct Engine {
     match_cache: Mutex<Option<(u64, Arc<MatchIndex>)>>,
     outbox_signal: Signal,
     sessions: SessionGate,
+    counters: stats::Counters,
 }
 
 impl fmt::Debug for Engine {
@@ -139,6 +142,11 @@ impl Engine {
     /// waits on it (with a poll as fallback for other processes' writes) so events go out without delay.
     pub fn outbox_signal(&self) -> &Signal {
         &self.outbox_signal
+    }
+
+    /// The mailer port.
+    pub fn mailer(&self) -> &Arc<dyn Mailer> {
+        &self.mailer
     }
 
     /// The clock port.
@@ -234,6 +242,7 @@ impl EngineBuilder {
             match_cache: Mutex::new(None),
             outbox_signal: Signal::default(),
             sessions: SessionGate::default(),
+            counters: stats::Counters::default(),
         })
     }
 }

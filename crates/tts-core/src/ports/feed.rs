@@ -12,3 +12,15 @@ pub trait EventFeed: Send + Sync + Debug + 'static {
     /// Shows committed events.
     fn publish(&self, events: &[OutboxMessage]);
 }
+
+/// Several feeds shown the same events, in order (e.g. a WebSocket hub and a metrics collector).
+#[derive(Debug, Default)]
+pub struct Feeds(pub Vec<std::sync::Arc<dyn EventFeed>>);
+
+impl EventFeed for Feeds {
+    fn publish(&self, events: &[OutboxMessage]) {
+        for feed in &self.0 {
+            feed.publish(events);
+        }
+    }
+}

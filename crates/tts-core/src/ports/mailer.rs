@@ -29,4 +29,10 @@ pub struct Email {
 pub trait Mailer: Send + Sync + Debug + 'static {
     /// Hands one message over for delivery.
     async fn send(&self, email: &Email) -> Result<()>;
+
+    /// Whether the mail server answers now (for readiness probes); adapters without a server are
+    /// always ready.
+    async fn ready(&self) -> Result<()> {
+        Ok(())
+    }
 }

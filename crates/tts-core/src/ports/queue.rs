@@ -65,4 +65,10 @@ pub trait Queue: Send + Sync + Debug + 'static {
     async fn ack(&self, delivery: &Delivery) -> Result<()>;
     /// Hands a delivery back to be delivered again after `delay`, as attempt `attempt + 1`.
     async fn retry(&self, delivery: &Delivery, delay: Duration) -> Result<()>;
+
+    /// Whether the broker answers now (for readiness probes): `Unavailable` when it does not; in-process
+    /// queues are always ready.
+    async fn ready(&self) -> Result<()> {
+        Ok(())
+    }
 }

@@ -32,7 +32,7 @@ use crate::ids::{
 use crate::ports::store::{
     AssignmentQuery, Audit, BlobRefs, Bookkeeping, Claimed, CommentQuery, Comments, Credentials, Cursors, DeadLetters,
     Directory, Idempotency, IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest,
-    PickState, Queries, Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
+    PickState, Queries, QueueBacklog, Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -120,6 +120,9 @@ impl Queries for FaultyStore {
     }
     async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>> {
         self.inner.list_notifications(query).await
+    }
+    async fn outbox_backlog(&self) -> Result<Vec<QueueBacklog>> {
+        self.inner.outbox_backlog().await
     }
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
         self.inner.list_comments(query).await

@@ -263,7 +263,9 @@ pub struct PushOut {
 }
 
 pub(crate) fn ticket_ref(raw: &str) -> Result<TicketRef, ApiError> {
-    super::path_id("ticket", raw)
+    let r: TicketRef = super::path_id("ticket", raw)?;
+    tracing::Span::current().record("ticket", tracing::field::display(&r));
+    Ok(r)
 }
 
 /// How `GET /tickets/` orders.

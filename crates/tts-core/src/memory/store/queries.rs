@@ -10,7 +10,8 @@ use crate::domain::user::User;
 use crate::error::Result;
 use crate::ids::{SessionId, TicketId, UserId};
 use crate::ports::store::{
-    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, Queries, TicketOrdering, TicketQuery,
+    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, Queries, QueueBacklog, TicketOrdering,
+    TicketQuery,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -119,6 +120,22 @@ fn comments(s: &State, q: &CommentQuery) -> Page<Comment> {
 
 #[async_trait]
 impl Queries for MemoryStore {
+    async fn outbox_backlog(&self) -> Result<Vec<QueueBacklog>> {
+        let state = self.state.lock().await;
+        let mut by_queue: std::collections::BTreeMap<Option<String>, QueueBacklog> = Default::default();
+        for row in state.outbox.values() {
+            let m = &row.message;
+            let entry = by_queue.entry(m.queue.clone()).or_insert_with(|| QueueBacklog {
+                queue: m.queue.clone(),
+                messages: 0,
+                oldest: None,
+            });
+            entry.messages += 1;
+            entry.oldest = Some(entry.oldest.map_or(m.created_at, |o| o.min(m.created_at)));
+        }
+        Ok(by_queue.into_values().collect())
+    }
+
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
         Ok(comments(&*self.state.lock().await, query))
     }

@@ -50,8 +50,8 @@ pub use idempotency::{Idempotency, IdempotencyRecord};
 pub use notifications::Notifications;
 pub use outbox::{Bookkeeping, Claimed, Outbox};
 pub use queries::{
-    AssignmentQuery, CommentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, Queries, TicketOrdering,
-    TicketQuery,
+    AssignmentQuery, CommentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, Queries, QueueBacklog,
+    TicketOrdering, TicketQuery,
 };
 pub use sessions::Sessions;
 pub use tasks::Tasks;

@@ -145,6 +145,17 @@ pub struct CommentQuery {
     pub page: PageRequest,
 }
 
+/// The messages waiting in the outbox for one queue (`None`: events only a relay publishes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueBacklog {
+    /// The queue.
+    pub queue: Option<String>,
+    /// Messages waiting.
+    pub messages: u64,
+    /// When the oldest of them was written.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
 /// Lists that answer requests: each call reads a consistent page (and its total) without taking row
 /// locks and without a unit of work. (The memory store serializes everything behind one lock: never call
 /// a query while holding one of its units in the same task.)
@@ -161,6 +172,8 @@ pub trait Queries: Send + Sync {
     async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>>;
     /// A filtered page of notifications, newest first.
     async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>>;
+    /// What waits in the outbox, per queue, ordered by queue (for metrics: backlog and lag).
+    async fn outbox_backlog(&self) -> Result<Vec<QueueBacklog>>;
     /// A page of a ticket's comments, oldest first (deleted ones included: they keep the thread).
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>>;
     /// A page of users ordered by e-mail.

@@ -273,6 +273,7 @@ macro_rules! store_conformance {
                     prune_deletes_expired_sessions,
                     prune_deletes_stale_login_throttles,
                     a_dropped_prune_deletes_nothing,
+                    outbox_backlog_counts_waiting_messages_per_queue,
             }
             $crate::__store_conformance_cases! {
                 store dead_letters:

@@ -493,3 +493,40 @@ pub async fn a_dropped_prune_deletes_nothing(store: &dyn Store) {
         "a dropped prune keeps the counter"
     );
 }
+
+/// `Queries::outbox_backlog` counts the waiting messages per queue with the oldest one's time, relay-only
+/// messages (no queue) first, and forgets sent ones.
+pub async fn outbox_backlog_counts_waiting_messages_per_queue(store: &dyn Store) {
+    let mut a1 = message_on(1, Some("a"));
+    a1.created_at = at(30);
+    let mut a2 = message_on(2, Some("a"));
+    a2.created_at = at(10);
+    let b = message_on(3, Some("b"));
+    let relayed = message_on(4, None);
+    let mut tx = write(store).await;
+    tx.insert_outbox(vec![a1.clone(), a2.clone(), b.clone(), relayed.clone()])
+        .await
+        .expect("write messages");
+    commit(tx, "outbox messages").await;
+    let backlog = store.outbox_backlog().await.expect("backlog");
+    let seen: Vec<(Option<String>, u64, Option<chrono::DateTime<chrono::Utc>>)> =
+        backlog.into_iter().map(|q| (q.queue, q.messages, q.oldest)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (None, 1, Some(relayed.created_at)),
+            (Some("a".into()), 2, Some(at(10))),
+            (Some("b".into()), 1, Some(b.created_at)),
+        ],
+        "per queue, relay-only first, with the oldest time"
+    );
+    let mut tx = write(store).await;
+    tx.finish_outbox(&[a1.id, a2.id, b.id, relayed.id])
+        .await
+        .expect("finish");
+    commit(tx, "sent").await;
+    assert!(
+        store.outbox_backlog().await.expect("backlog").is_empty(),
+        "nothing waits"
+    );
+}

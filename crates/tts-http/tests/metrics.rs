@@ -1,0 +1,190 @@
+//! `GET /metrics` on a real port during a small load: the token guards it, and the series of
+//! `tts_http::metrics` are there with plausible values (route templates, not concrete paths; every
+//! created ticket counted, allocated and timed). Also `/readyz` with each dependency.
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tts_http::server::{Durability, open_backends, serve_on};
+use tts_http::{HttpConfig, RateLimits};
+
+const PASSWORD: &str = "metrics-pass-123";
+const TOKEN: &str = "scrape-token-0123456789";
+const TICKETS: usize = 20;
+
+async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let r: Value = client
+        .post(format!("{base}/api/v1/users/token/"))
+        .json(&json!({"username": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access"].as_str().unwrap().to_string()
+}
+
+/// The value of the series whose line starts with `series ` (exact labels), if present.
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+async fn scrape(client: &reqwest::Client, base: &str) -> String {
+    let r = client
+        .get(format!("{base}/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    r.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_guarded_and_plausible_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = open_backends(&format!("sqlite://{}/tts.db", dir.path().display()), Durability::Normal)
+        .await
+        .unwrap();
+    tts_http::demo::seed(&backends.engine, PASSWORD).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut http = HttpConfig::new(vec![5u8; 32]);
+    http.rate_limits = RateLimits::disabled();
+    http.metrics_token = Some(TOKEN.into());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_on(backends, http, listener, true, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+
+    for bearer in [None, Some("wrong-token")] {
+        let mut r = client.get(format!("{base}/metrics"));
+        if let Some(b) = bearer {
+            r = r.bearer_auth(b);
+        }
+        assert_eq!(
+            r.send().await.unwrap().status().as_u16(),
+            401,
+            "the token guards the metrics"
+        );
+    }
+    let ready: Value = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ok");
+    assert_eq!(ready["checks"]["database"], "ok", "{ready}");
+
+    let employee = login(&client, &base, "employee@demo.tts.example").await;
+    let mut ids = Vec::new();
+    for i in 0..TICKETS {
+        let r: Value = client
+            .post(format!("{base}/tickets/"))
+            .bearer_auth(&employee)
+            .json(&json!({"subject": format!("Metered {i}"), "category": "Technical Support", "priority": "high"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    let r = client
+        .get(format!("{base}/tickets/{}/", ids[0]))
+        .bearer_auth(&employee)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    // Allocation runs in the workers: wait until every ticket was assigned.
+    let started = Instant::now();
+    let text = loop {
+        let text = scrape(&client, &base).await;
+        if value(&text, "tts_allocation_latency_seconds_count").unwrap_or(0.0) >= TICKETS as f64 {
+            break text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "allocation was not counted:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let n = TICKETS as f64;
+    assert_eq!(
+        value(
+            &text,
+            r#"tts_http_requests_total{method="POST",route="/tickets/",status="201"}"#
+        ),
+        Some(n),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"tts_http_requests_total{method="GET",route="/tickets/{id}/",status="200"}"#
+        ),
+        Some(1.0),
+        "route templates, not concrete paths:\n{text}"
+    );
+    assert!(
+        !text.contains(&format!("/tickets/{}/", ids[0])),
+        "no concrete path becomes a label"
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"tts_http_request_duration_seconds_count{method="POST",route="/tickets/"}"#
+        ),
+        Some(n)
+    );
+    assert_eq!(
+        value(&text, r#"tts_events_total{type="ticket.created"}"#),
+        Some(n),
+        "{text}"
+    );
+    assert!(
+        value(&text, r#"tts_commands_total{outcome="ok"}"#).unwrap_or(0.0) >= n,
+        "{text}"
+    );
+    assert!(value(&text, "tts_command_retries_total").is_some(), "{text}");
+    let latency = value(&text, "tts_allocation_latency_seconds_sum").unwrap_or(-1.0);
+    assert!(
+        latency > 0.0 && latency < n * 20.0,
+        "allocation took {latency} s in all: {text}"
+    );
+    assert_eq!(value(&text, "tts_dead_letters"), Some(0.0));
+    assert_eq!(value(&text, "tts_live_feeds"), Some(0.0));
+    let tickets_queue = r#"{queue="TICKET_TASKS_PRODUCTION"}"#;
+    assert_eq!(
+        value(&text, &format!("tts_outbox_messages{tickets_queue}")),
+        Some(0.0),
+        "drained:\n{text}"
+    );
+    assert_eq!(
+        value(&text, &format!("tts_outbox_lag_seconds{tickets_queue}")),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&text, r#"tts_sla_events_total{kind="breach"}"#),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(!text.contains(&employee), "no token in the metrics");
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
