@@ -93,6 +93,27 @@ async fn a_delivery_of_a_lost_consumer_comes_back_with_the_next_attempt() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depth_counts_the_messages_ready_in_a_queue() {
+    let queue = connect(QueueKind::Quorum).await;
+    let q = format!("{}-depth", unique_prefix("amqp"));
+    bounded(&queue, std::slice::from_ref(&q), async {
+        assert_eq!(queue.depth(&q).await.expect("depth of a missing queue"), None);
+        let batch: Vec<(&str, QueueMessage)> = (0..3).map(|n| (q.as_str(), message(n))).collect();
+        queue.publish_all(&batch).await.expect("publish");
+        let started = std::time::Instant::now();
+        loop {
+            let depth = queue.depth(&q).await.expect("depth");
+            if depth == Some(3) {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "depth stayed {depth:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_from_another_program_is_received_never_a_panic() {
     let queue = connect(QueueKind::Quorum).await;
     let q = format!("{}-foreign", unique_prefix("amqp"));

@@ -16,8 +16,10 @@
 //! | `tts_sla_events_total` | counter | `kind` (`warning`, `breach`) |
 //! | `tts_outbox_messages` | gauge | `queue` |
 //! | `tts_outbox_lag_seconds` | gauge (age of the oldest waiting message) | `queue` |
+//! | `tts_queue_messages` | gauge (messages ready on the broker; with RabbitMQ only) | `queue` |
 //! | `tts_dead_letters` | gauge | |
 //! | `tts_live_feeds` | gauge | |
+//! | `tts_db_pool_connections` | gauge | `pool`, `state` (`busy`, `idle`, `max`) |
 //!
 //! Event metrics count what this process committed or, with a broker, what its live feed hears.
 
@@ -70,6 +72,13 @@ struct Outcome {
     outcome: String,
 }
 
+/// A connection pool and a state of its connections.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    pool: String,
+    state: String,
+}
+
 /// A queue (`relay` for events only a relay publishes).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct QueueLabel {
@@ -95,8 +104,10 @@ pub struct Metrics {
     sla: Family<Kind, Counter>,
     outbox: Family<QueueLabel, Gauge>,
     outbox_lag: Family<QueueLabel, Gauge<f64, AtomicU64>>,
+    queue_depth: Family<QueueLabel, Gauge>,
     dead_letters: Gauge,
     live_feeds: Gauge,
+    pools: Family<PoolLabels, Gauge>,
     scrape: tokio::sync::Mutex<()>,
 }
 
@@ -155,6 +166,12 @@ impl Metrics {
             "Age of the oldest message waiting in the outbox per queue",
             outbox_lag.clone(),
         );
+        let queue_depth = Family::<QueueLabel, Gauge>::default();
+        registry.register(
+            "tts_queue_messages",
+            "Messages ready on the broker per queue (with RabbitMQ)",
+            queue_depth.clone(),
+        );
         let dead_letters = Gauge::default();
         registry.register(
             "tts_dead_letters",
@@ -167,6 +184,12 @@ impl Metrics {
             "Open live feeds (WebSockets) in this process",
             live_feeds.clone(),
         );
+        let pools = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "tts_db_pool_connections",
+            "Database connections by pool and state",
+            pools.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -178,8 +201,10 @@ impl Metrics {
             sla,
             outbox,
             outbox_lag,
+            queue_depth,
             dead_letters,
             live_feeds,
+            pools,
             scrape: tokio::sync::Mutex::new(()),
         }
     }
@@ -233,9 +258,30 @@ impl Metrics {
                 .map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
             self.outbox_lag.get_or_create(&label).set(lag);
         }
+        if let Some(queue) = engine.queue() {
+            for name in [&queues.tickets, &queues.notifications, &queues.mail] {
+                // A broker that does not answer leaves the last values; the scrape still succeeds.
+                if let Ok(Some(depth)) = queue.depth(name).await {
+                    let label = QueueLabel { queue: name.clone() };
+                    self.queue_depth
+                        .get_or_create(&label)
+                        .set(i64::try_from(depth).unwrap_or(i64::MAX));
+                }
+            }
+        }
         let letters = engine.store().list_dead_letters(PageRequest::new(1, 1)?).await?.total;
         self.dead_letters.set(i64::try_from(letters).unwrap_or(i64::MAX));
         self.live_feeds.set(i64::try_from(live_feeds).unwrap_or(i64::MAX));
+        for pool in engine.store().pools() {
+            let busy = pool.open.saturating_sub(pool.idle);
+            for (state, value) in [("busy", busy), ("idle", pool.idle), ("max", pool.max)] {
+                let labels = PoolLabels {
+                    pool: pool.name.into(),
+                    state: state.into(),
+                };
+                self.pools.get_or_create(&labels).set(i64::from(value));
+            }
+        }
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry).map_err(|e| tts_core::Error::Backend {
             backend: "metrics",

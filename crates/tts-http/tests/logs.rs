@@ -10,11 +10,18 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_the_request_fields_and_no_secrets() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let site = Site::new(&format!("sqlite://{}/tts.db", dir.path().display()), &dir.path().join("data"));
+    let site = Site::new(
+        &format!("sqlite://{}/tts.db", dir.path().display()),
+        &dir.path().join("data"),
+    );
     process::seed(&site);
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = process::server(&site)
         .env("TTS_LOG_FORMAT", "json")
         .env("TTS_LOG", "info,tower_http=debug")
@@ -51,7 +58,10 @@ async fn json_logs_carry_the_request_fields_and_no_secrets() {
         .iter()
         .find(|l| l["span"]["ticket"] == "TKT-2099-0001" && l["span"]["user_id"].is_string())
         .unwrap_or_else(|| panic!("no event of the request with its fields:\n{text}"));
-    assert!(request["span"]["request_id"].as_str().is_some_and(|id| id.len() == 36), "{request}");
+    assert!(
+        request["span"]["request_id"].as_str().is_some_and(|id| id.len() == 36),
+        "{request}"
+    );
     assert!(!text.contains(&token), "a token was logged");
     assert!(!text.contains(PASSWORD), "a password was logged");
 }

@@ -106,11 +106,13 @@ async fn metrics_are_guarded_and_plausible_under_load() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
 
-    // Allocation runs in the workers: wait until every ticket was assigned.
+    // Allocation runs in the workers: wait until every ticket was assigned and its message is gone.
     let started = Instant::now();
     let text = loop {
         let text = scrape(&client, &base).await;
-        if value(&text, "tts_allocation_latency_seconds_count").unwrap_or(0.0) >= TICKETS as f64 {
+        let allocated = value(&text, "tts_allocation_latency_seconds_count").unwrap_or(0.0) >= TICKETS as f64;
+        let waiting = value(&text, r#"tts_outbox_messages{queue="TICKET_TASKS_PRODUCTION"}"#);
+        if allocated && waiting == Some(0.0) {
             break text;
         }
         assert!(
@@ -179,6 +181,9 @@ async fn metrics_are_guarded_and_plausible_under_load() {
         Some(0.0),
         "{text}"
     );
+    let max = value(&text, r#"tts_db_pool_connections{pool="reader",state="max"}"#).unwrap_or(0.0);
+    assert!(max >= 1.0, "the SQLite reader pool is reported: {text}");
+    assert!(value(&text, r#"tts_db_pool_connections{pool="writer",state="idle"}"#).is_some());
     assert!(!text.contains(&employee), "no token in the metrics");
 
     stop.send(()).unwrap();

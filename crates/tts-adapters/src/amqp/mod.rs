@@ -170,6 +170,11 @@ impl Queue for AmqpQueue {
         self.link.live().await.map(|_| ())
     }
 
+    async fn depth(&self, queue: &str) -> Result<Option<u64>> {
+        let live = self.link.live().await?;
+        topology::queue_depth(&live, queue).await
+    }
+
     async fn publish(&self, queue: &str, message: &QueueMessage) -> Result<()> {
         self.publish_all(&[(queue, message.clone())]).await
     }

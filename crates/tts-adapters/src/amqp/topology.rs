@@ -79,6 +79,27 @@ async fn declare(live: &Live, queue: &str, args: FieldTable) -> Result<()> {
     Ok(())
 }
 
+/// How many messages `queue` holds ready for delivery (a passive declaration: the queue is not
+/// created); `None` when it does not exist.
+pub(super) async fn queue_depth(live: &Live, queue: &str) -> Result<Option<u64>> {
+    let channel = live.connection.create_channel().await.map_err(amqp_err)?;
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    let depth = match channel
+        .queue_declare(queue.into(), passive, FieldTable::default())
+        .await
+    {
+        Ok(q) => Some(u64::from(q.message_count())),
+        // A missing queue closes the channel (404): nothing to count yet.
+        Err(e) if e.is_amqp_soft_error() => return Ok(None),
+        Err(e) => return Err(amqp_err(e)),
+    };
+    let _ = channel.close(200, "counted".into()).await;
+    Ok(depth)
+}
+
 /// Deletes `queue` and its retry queues.
 pub(super) async fn delete_work_queue(live: &Live, queue: &str) -> Result<()> {
     let channel = live.connection.create_channel().await.map_err(amqp_err)?;

@@ -34,3 +34,13 @@ mod unit;
 mod values;
 
 pub use crate::redact::redact_url;
+
+/// A pool's use now, for metrics.
+pub(crate) fn pool_use<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> tts_core::ports::PoolUse {
+    tts_core::ports::PoolUse {
+        name,
+        open: pool.size(),
+        idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        max: pool.options().get_max_connections(),
+    }
+}

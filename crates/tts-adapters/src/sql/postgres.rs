@@ -114,6 +114,10 @@ impl PgStore {
 
 #[async_trait]
 impl Store for PgStore {
+    fn pools(&self) -> Vec<tts_core::ports::PoolUse> {
+        vec![super::pool_use("connections", &self.pool)]
+    }
+
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
         let tx = self.pool.begin().await.map_err(|e| db_err("postgres", e))?;
         Ok(Box::new(SqlUnit::new(

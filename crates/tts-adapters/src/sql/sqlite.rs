@@ -167,6 +167,13 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn pools(&self) -> Vec<tts_core::ports::PoolUse> {
+        vec![
+            super::pool_use("reader", &self.pool),
+            super::pool_use("writer", &self.writer),
+        ]
+    }
+
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
         let err = |e| db_err("sqlite", e);
         let priority = match options.priority {

@@ -66,6 +66,13 @@ pub trait Queue: Send + Sync + Debug + 'static {
     /// Hands a delivery back to be delivered again after `delay`, as attempt `attempt + 1`.
     async fn retry(&self, delivery: &Delivery, delay: Duration) -> Result<()>;
 
+    /// How many messages wait in `queue` now (for metrics); `None` when the queue does not exist or the
+    /// adapter cannot tell.
+    async fn depth(&self, queue: &str) -> Result<Option<u64>> {
+        let _ = queue;
+        Ok(None)
+    }
+
     /// Whether the broker answers now (for readiness probes): `Unavailable` when it does not; in-process
     /// queues are always ready.
     async fn ready(&self) -> Result<()> {

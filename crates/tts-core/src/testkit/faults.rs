@@ -102,6 +102,10 @@ impl FaultyUnit {
 
 #[async_trait]
 impl Store for FaultyStore {
+    fn pools(&self) -> Vec<crate::ports::PoolUse> {
+        self.inner.pools()
+    }
+
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
         Ok(Box::new(FaultyUnit {
             inner: self.inner.begin(options).await?,

@@ -143,6 +143,24 @@ impl UnitOptions {
 pub trait Store: Queries + Send + Sync + Debug + 'static {
     /// Opens a unit of work.
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>>;
+
+    /// The connection pools' use now, for metrics; stores without pools have none.
+    fn pools(&self) -> Vec<PoolUse> {
+        Vec::new()
+    }
+}
+
+/// How many connections of one pool exist and how many wait idle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUse {
+    /// The pool, e.g. `reader` or `writer`.
+    pub name: &'static str,
+    /// Open connections.
+    pub open: u32,
+    /// Of those, idle ones.
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
 }
 
 /// The reads and writes of one atomic command: every aggregate's trait, plus `flush` and `commit`. See
