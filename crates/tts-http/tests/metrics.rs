@@ -2,27 +2,16 @@
 //! `tts_http::metrics` are there with plausible values (route templates, not concrete paths; every
 //! created ticket counted, allocated and timed). Also `/readyz` with each dependency.
 
+mod process;
+
+use process::{EMPLOYEE, PASSWORD};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tts_http::server::{Durability, open_backends, serve_on};
 use tts_http::{HttpConfig, RateLimits};
 
-const PASSWORD: &str = "metrics-pass-123";
 const TOKEN: &str = "scrape-token-0123456789";
 const TICKETS: usize = 20;
-
-async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let r: Value = client
-        .post(format!("{base}/api/v1/users/token/"))
-        .json(&json!({"username": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access"].as_str().unwrap().to_string()
-}
 
 /// The value of the series whose line starts with `series ` (exact labels), if present.
 fn value(text: &str, series: &str) -> Option<f64> {
@@ -83,7 +72,7 @@ async fn metrics_are_guarded_and_plausible_under_load() {
     assert_eq!(ready["status"], "ok");
     assert_eq!(ready["checks"]["database"], "ok", "{ready}");
 
-    let employee = login(&client, &base, "employee@demo.tts.example").await;
+    let employee = process::token(&client, &base, EMPLOYEE).await;
     let mut ids = Vec::new();
     for i in 0..TICKETS {
         let r: Value = client
