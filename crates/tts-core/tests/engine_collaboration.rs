@@ -413,6 +413,51 @@ async fn blobs_are_swept_only_when_unused_and_old_enough() {
     assert_eq!(engine.sweep_blobs(&blobs, 100).await.expect("sweep"), 1);
     assert!(blobs.get(&stray.sha256).await.expect("get").is_none());
 
+    // A deleted comment takes its files with it; their blob waits for the sweep like any other.
+    let said = engine
+        .add_comment(
+            requester,
+            ticket.id.into(),
+            NewComment {
+                content: "see the scan".into(),
+                is_internal: false,
+                parent_id: None,
+            },
+        )
+        .await
+        .expect("comment");
+    blobs
+        .put(b"%PDF-1.7 shared bytes")
+        .await
+        .expect("the bytes stored again");
+    let scan = Upload {
+        comment_id: Some(said.id),
+        ..upload("scan.pdf")
+    };
+    let file = engine
+        .attach(requester, ticket.id.into(), scan)
+        .await
+        .expect("attach to the comment");
+    assert_eq!(file.comment_id, Some(said.id));
+    engine
+        .delete_comment(requester, ticket.id.into(), said.id)
+        .await
+        .expect("delete the comment");
+    assert!(
+        engine
+            .attachments(requester, ticket.id.into())
+            .await
+            .expect("files")
+            .is_empty(),
+        "the comment's file went with it"
+    );
+    clock.advance(chrono::Duration::hours(2));
+    assert_eq!(
+        engine.sweep_blobs(&blobs, 100).await.expect("sweep"),
+        1,
+        "and its blob after the grace period"
+    );
+
     let other = fx.actor(&fx.agents[0]);
     let err = engine
         .attach(other, ticket.id.into(), upload("x.pdf"))

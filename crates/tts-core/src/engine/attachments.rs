@@ -192,9 +192,16 @@ async fn remove_in(cmd: &mut Cmd<'_>, actor: Actor, r: TicketRef, id: Attachment
             "only the uploader or an admin may remove a file".into(),
         ));
     }
-    let meta = ticket.attachments.remove(at);
+    let meta = detach(cmd, &mut ticket, at).await?;
     ticket.touch(cmd.now);
     cmd.tx.update_ticket(&ticket).await?;
+    Ok(meta)
+}
+
+/// Takes the file at `at` off `ticket` (the caller saves the ticket): forgets its blob reference, writes
+/// the audit entry and the event.
+pub(crate) async fn detach(cmd: &mut Cmd<'_>, ticket: &mut Ticket, at: usize) -> Result<AttachmentMeta> {
+    let meta = ticket.attachments.remove(at);
     cmd.tx.remove_blob_ref(meta.id, cmd.now).await?;
     let before = json!({
         "attachment": meta.id, "file_name": meta.file_name, "is_internal": meta.is_internal,

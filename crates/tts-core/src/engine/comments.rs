@@ -5,6 +5,7 @@
 //! text, `comment.deleted`) and one event, in the change's unit.
 
 use super::Engine;
+use super::attachments::detach;
 use super::command::Cmd;
 use super::tickets::{TicketRef, visible_ticket_as};
 use crate::domain::comment::{self, Comment, NewComment};
@@ -54,7 +55,8 @@ impl Engine {
             .await
     }
 
-    /// Soft-deletes a comment (its author or an admin): the text goes, its place in the thread stays.
+    /// Soft-deletes a comment (its author or an admin): the text and its files go, its place in the
+    /// thread stays.
     pub async fn delete_comment(&self, actor: Actor, r: TicketRef, id: CommentId) -> Result<Comment> {
         self.write(actor, async move |cmd| delete_in(cmd, actor, r, id).await)
             .await
@@ -129,7 +131,7 @@ async fn edit_in(cmd: &mut Cmd<'_>, actor: Actor, r: TicketRef, id: CommentId, c
 }
 
 async fn delete_in(cmd: &mut Cmd<'_>, actor: Actor, r: TicketRef, id: CommentId) -> Result<Comment> {
-    let (ticket, seen) = visible_ticket_as(cmd.tx.as_mut(), actor, r).await?;
+    let (mut ticket, seen) = visible_ticket_as(cmd.tx.as_mut(), actor, r).await?;
     let mut c = visible_comment(cmd, &ticket, seen, id).await?;
     may_change(&c, actor)?;
     let before = json!({"comment": c.id, "is_internal": c.is_internal, "content": c.content});
@@ -143,6 +145,16 @@ async fn delete_in(cmd: &mut Cmd<'_>, actor: Actor, r: TicketRef, id: CommentId)
         comment: c.id,
         is_internal: c.is_internal,
     });
+    // The comment's files go with it.
+    let mut detached = false;
+    while let Some(at) = ticket.attachments.iter().position(|a| a.comment_id == Some(c.id)) {
+        detach(cmd, &mut ticket, at).await?;
+        detached = true;
+    }
+    if detached {
+        ticket.touch(cmd.now);
+        cmd.tx.update_ticket(&ticket).await?;
+    }
     Ok(c)
 }
 
