@@ -275,3 +275,39 @@ async fn files_of_internal_notes_are_for_staff_only() {
         .body;
     assert_eq!(staff["count"], 1);
 }
+
+#[tokio::test]
+async fn form_fields_beside_the_file_are_bounded() {
+    let api = Api::new().await;
+    let employee = api.login(EMPLOYEE).await;
+    let id = api.open_ticket(&employee, "Odd forms").await["id"].as_i64().unwrap();
+    let send = async |parts: &[(&str, String)]| {
+        let boundary = "odd-form-boundary";
+        let mut body = String::new();
+        for (name, value) in parts {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri(format!("/tickets/{id}/attachments/"))
+            .header("authorization", format!("Bearer {employee}"))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        api.send(req).await
+    };
+    let long = send(&[("comment_id", "x".repeat(10_000))]).await;
+    assert_eq!(long.status.as_u16(), 422, "{}", long.body);
+    assert!(long.body["fields"]["comment_id"].is_array());
+    let twice = send(&[("comment_id", "a".into()), ("comment_id", "b".into())]).await;
+    assert_eq!(twice.status.as_u16(), 422, "{}", twice.body);
+    let none = send(&[]).await;
+    assert_eq!(none.status.as_u16(), 422, "no file: {}", none.body);
+    assert!(none.body["fields"]["file"].is_array(), "{}", none.body);
+    let unknown = send(&[("html", "<script>".into())]).await;
+    assert_eq!(unknown.status.as_u16(), 422);
+    assert!(unknown.body["fields"]["html"].is_array(), "{}", unknown.body);
+}

@@ -150,6 +150,7 @@ pub async fn upload_attachment(
     }
     let actor = caller.actor();
     let mut comment_id = target.comment_id;
+    let mut named_comment = false;
     state.engine.may_attach(actor, r, comment_id).await?;
     let mut multipart = multipart.map_err(|e| ApiError::bad_field("file", e.body_text()))?;
     loop {
@@ -159,11 +160,9 @@ pub async fn upload_attachment(
             .map_err(|e| ApiError::bad_field("file", e.body_text()))?
             .ok_or_else(|| ApiError::invalid_field("file", "required: a multipart field named `file`"))?;
         match field.name() {
-            Some("comment_id") => {
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| ApiError::bad_field("comment_id", e.body_text()))?;
+            Some("comment_id") if !named_comment => {
+                named_comment = true;
+                let text = small_field(field, "comment_id").await?;
                 let id = text
                     .trim()
                     .parse::<CommentId>()
@@ -259,6 +258,23 @@ async fn store_file(
         return Err(e.into());
     }
     Ok(meta)
+}
+
+/// A short text field, read with a cap (the upload route has no body limit of its own beyond the
+/// file's): at most 256 bytes.
+async fn small_field(mut field: Field<'_>, name: &str) -> ApiResult<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_field(name.to_string(), e.body_text()))?
+    {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > 256 {
+            return Err(ApiError::invalid_field(name.to_string(), "too long"));
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::invalid_field(name.to_string(), "must be UTF-8 text"))
 }
 
 /// Text after the head: no NUL bytes (its UTF-8 was judged on the head).
