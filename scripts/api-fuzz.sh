@@ -28,6 +28,8 @@ work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 base="http://127.0.0.1:$port"
 password="fuzz-pass-123"
+metrics_token="fuzz-metrics-token-0123456789"
+export TTS_FUZZ_METRICS_TOKEN="$metrics_token"
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then
@@ -45,6 +47,7 @@ TTS_DEMO_PASSWORD="$password" \
 TTS_RATE_LIMIT_TOKEN=100000/minute \
 TTS_RATE_LIMIT_CREATE_TICKET=100000/minute \
 TTS_RATE_LIMIT_DEFAULT=100000/minute \
+TTS_METRICS_TOKEN="$metrics_token" \
 TTS_LOG=${TTS_LOG:-warn} \
   "$server_bin" serve --demo --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server_pid=$!

@@ -81,8 +81,9 @@ impl From<AttachmentMeta> for AttachmentOut {
     }
 }
 
-/// The upload form (documentation of `multipart/form-data`).
-#[derive(Debug, ToSchema)]
+/// The upload form (documentation of `multipart/form-data`; no other part is accepted).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The file (one per request). Its type is decided from its bytes; the part's `Content-Type` is
