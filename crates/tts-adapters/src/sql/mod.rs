@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `unit/` | the unit of work: one file per aggregate trait of the port, plain code for both databases |
 //! | `queries.rs` | the paginated lists (`Queries`), on the read pool |
+//! | `reports.rs` | the reports (`Reports`): grouped aggregates over indexed columns, on the read pool |
 //! | `dialect/` | everything that differs between the databases: SQL text (row locks, counters) and the primitives (bind, read a column, send a batch) per backend |
 //! | `values.rs` | what both share: statement text, bound arguments (`Arg`), result rows read by column (`Row`) |
 //! | `sqlite.rs`, `postgres.rs` | opening each store, its pools and migrations |
@@ -28,6 +29,7 @@ mod group;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod queries;
+mod reports;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod unit;

@@ -11,6 +11,7 @@ pub mod login;
 pub mod matching;
 pub mod notification;
 pub mod priority;
+pub mod report;
 pub mod session;
 pub mod sla;
 pub mod task;

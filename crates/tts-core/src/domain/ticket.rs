@@ -155,6 +155,12 @@ pub struct Ticket {
     /// notified when it is set.
     #[serde(default)]
     pub unroutable: Option<String>,
+    /// When the ticket was resolved (its task completed), if it was.
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// When the ticket reached an end (closed, rejected or withdrawn), if it did.
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -176,6 +182,12 @@ impl Ticket {
         }
         self.status = to;
         self.updated_at = now;
+        if to == TicketStatus::Resolved {
+            self.resolved_at = Some(now);
+        }
+        if to.is_terminal() {
+            self.closed_at = Some(now);
+        }
         Ok(())
     }
 
@@ -319,6 +331,8 @@ impl NewTicket {
             attachments: self.attachments,
             is_task_allocated: false,
             unroutable: None,
+            resolved_at: None,
+            closed_at: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -360,12 +374,20 @@ mod tests {
             let mut t = NewTicket::new("s", "c").validated().unwrap()
                 .into_ticket(TicketId(1), TicketNumber::new(2025, 1).unwrap(), UserId(uuid::Uuid::nil()), now);
             t.status = start;
-            for to in moves {
-                let before = t.status;
-                match t.move_to(to, now) {
-                    Ok(()) => prop_assert!(before.can_move_to(to) && t.status == to),
-                    Err(_) => prop_assert!(!before.can_move_to(to) && t.status == before),
+            t.resolved_at = (start == TicketStatus::Resolved).then_some(now);
+            t.closed_at = start.is_terminal().then_some(now);
+            for (i, to) in moves.into_iter().enumerate() {
+                let before = t.clone();
+                let at = now + chrono::Duration::seconds(i as i64);
+                match t.move_to(to, at) {
+                    Ok(()) => prop_assert!(before.status.can_move_to(to) && t.status == to),
+                    Err(_) => prop_assert!(!before.status.can_move_to(to) && t == before),
                 }
+                // The end times are set when the status is first entered, and never move after.
+                prop_assert_eq!(t.resolved_at.is_some(), before.resolved_at.is_some() || t.status == TicketStatus::Resolved);
+                prop_assert!(before.resolved_at.is_none() || t.resolved_at == before.resolved_at);
+                prop_assert_eq!(t.closed_at.is_some(), t.status.is_terminal());
+                prop_assert!(before.closed_at.is_none() || t.closed_at == before.closed_at);
             }
         }
 

@@ -19,6 +19,9 @@ use crate::domain::delivery::DeadLetter;
 use crate::domain::event::OutboxMessage;
 use crate::domain::login::{Credential, Throttle, ThrottleKey};
 use crate::domain::notification::Notification;
+use crate::domain::report::{
+    AgentFigures, ReportQuery, SlaReport, StepFigures, TicketReport, UnroutableReport,
+};
 use crate::domain::session::{EndSessions, RefreshSession};
 use crate::domain::task::{Assignment, Task};
 use crate::domain::ticket::Ticket;
@@ -30,6 +33,7 @@ use crate::ids::{
     AttachmentId, CommentId, MessageId, NotificationId, RoleId, SessionId, TaskId, TicketId, UserId, WorkflowId,
 };
 use crate::ports::store::{
+    Reports,
     AssignmentQuery, Audit, BlobRefs, Bookkeeping, Claimed, CommentQuery, Comments, Credentials, Cursors, DeadLetters,
     Directory, Idempotency, IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest,
     PickState, Queries, QueueBacklog, Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
@@ -111,6 +115,25 @@ impl Store for FaultyStore {
             inner: self.inner.begin(options).await?,
             armed: Arc::clone(&self.armed),
         }))
+    }
+}
+
+#[async_trait]
+impl Reports for FaultyStore {
+    async fn ticket_report(&self, query: &ReportQuery) -> Result<TicketReport> {
+        self.inner.ticket_report(query).await
+    }
+    async fn sla_report(&self, query: &ReportQuery) -> Result<SlaReport> {
+        self.inner.sla_report(query).await
+    }
+    async fn agent_report(&self, query: &ReportQuery) -> Result<Vec<AgentFigures>> {
+        self.inner.agent_report(query).await
+    }
+    async fn step_report(&self, query: &ReportQuery) -> Result<Vec<StepFigures>> {
+        self.inner.step_report(query).await
+    }
+    async fn unroutable_report(&self, query: &ReportQuery) -> Result<UnroutableReport> {
+        self.inner.unroutable_report(query).await
     }
 }
 

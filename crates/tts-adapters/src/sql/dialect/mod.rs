@@ -22,6 +22,7 @@ pub(crate) mod sqlite;
 
 use crate::sql::error::db_err;
 use crate::sql::values::{Arg, Row, Sql};
+use tts_core::domain::report::Bucket;
 use tts_core::{Error, ErrorKind, Result};
 
 /// Which SQL database a unit or a store talks to.
@@ -102,6 +103,34 @@ impl Dialect {
             Dialect::Postgres => true,
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => false,
+        }
+    }
+
+    /// The first day of the report bucket `column` (a timestamp) falls in, as `YYYY-MM-DD` text (UTC;
+    /// weeks start on Monday).
+    pub(crate) fn bucket_start(self, bucket: Bucket, column: &str) -> String {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => match bucket {
+                Bucket::Day => format!("date({column})"),
+                Bucket::Week => format!("date({column}, 'weekday 0', '-6 days')"),
+                Bucket::Month => format!("strftime('%Y-%m-01', {column})"),
+            },
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => format!(
+                "to_char(date_trunc('{}', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+                bucket.as_str()
+            ),
+        }
+    }
+
+    /// Whole milliseconds from timestamp `from` to timestamp `to`, as a 64-bit integer.
+    pub(crate) fn millis_between(self, from: &str, to: &str) -> String {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => format!("CAST(ROUND((julianday({to}) - julianday({from})) * 86400000.0) AS INTEGER)"),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => format!("CAST(ROUND(EXTRACT(EPOCH FROM ({to} - {from})) * 1000) AS BIGINT)"),
         }
     }
 
@@ -230,6 +259,16 @@ pub(crate) enum Reader<'p> {
 }
 
 impl Reader<'_> {
+    /// The database the pool talks to.
+    pub(crate) fn dialect(self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Reader::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Reader::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
     /// Runs one query on a pooled connection and reads every row with `read`.
     pub(crate) async fn fetch<T>(
         self,

@@ -82,6 +82,9 @@ pub(crate) struct SqlUnit {
     /// that `workflows_revision` needs no statement of its own; forgotten when this unit writes a
     /// workflow.
     revision_seen: Option<u64>,
+    /// Tasks this unit wrote or read: their ticket, workflow id and version, which the assignments it
+    /// inserts copy (see `insert_assignment`).
+    task_keys: HashMap<tts_core::TaskId, (i64, String, i64)>,
 }
 
 /// A write the unit holds back until it next reads or commits, so that one command's writes reach the
@@ -139,6 +142,7 @@ impl SqlUnit {
             fresh_versions: HashSet::new(),
             deferred: Vec::new(),
             revision_seen: None,
+            task_keys: HashMap::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 use super::{Deferred, Expect, SqlUnit};
 use crate::sql::values::Arg;
 use async_trait::async_trait;
+use tts_core::domain::report::left_backlog_at;
 use tts_core::ports::Tickets;
 use tts_core::{Error, ErrorKind, Priority, Result, Task, Ticket, TicketId, TicketNumber};
 
@@ -63,8 +64,9 @@ impl Tickets for SqlUnit {
         let data = self.json(t)?;
         self.defer(Deferred::any(
             "INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, \
-             category_key, department_key, is_task_allocated, search_text, created_at, updated_at, version, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             category_key, department_key, is_task_allocated, search_text, created_at, updated_at, version, data, \
+             resolved_at, closed_at, done_at, is_unroutable) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
             vec![
                 Arg::I64(t.id.0),
                 Arg::I64(i64::from(t.ticket_id.year())),
@@ -82,6 +84,10 @@ impl Tickets for SqlUnit {
                 Arg::Time(t.updated_at),
                 Arg::I64(i64::from(t.version)),
                 data,
+                Arg::OptTime(t.resolved_at),
+                Arg::OptTime(t.closed_at),
+                Arg::OptTime(left_backlog_at(t)),
+                Arg::Bool(t.unroutable.is_some()),
             ],
             Some(format!("tickets:{}", t.id.0)),
         ))
@@ -94,7 +100,8 @@ impl Tickets for SqlUnit {
         self.defer(Deferred {
             sql: "UPDATE tickets SET status = $2, priority = $3, priority_rank = $4, category_key = $5, \
                   department_key = $6, is_task_allocated = $7, search_text = $8, updated_at = $9, version = $10, \
-                  data = $11 WHERE id = $1 AND version = $12"
+                  data = $11, resolved_at = $13, closed_at = $14, done_at = $15, is_unroutable = $16 \
+                  WHERE id = $1 AND version = $12"
                 .into(),
             args: vec![
                 Arg::I64(t.id.0),
@@ -109,6 +116,10 @@ impl Tickets for SqlUnit {
                 Arg::I64(i64::from(t.version)),
                 data,
                 Arg::I64(i64::from(t.version) - 1),
+                Arg::OptTime(t.resolved_at),
+                Arg::OptTime(t.closed_at),
+                Arg::OptTime(left_backlog_at(t)),
+                Arg::Bool(t.unroutable.is_some()),
             ],
             expect: Expect::Versioned {
                 entity: "ticket",

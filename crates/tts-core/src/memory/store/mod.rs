@@ -14,6 +14,7 @@ mod idempotency;
 mod notifications;
 mod outbox;
 mod queries;
+mod reports;
 mod sessions;
 mod tasks;
 mod tickets;

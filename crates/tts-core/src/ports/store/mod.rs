@@ -19,7 +19,8 @@
 //! | [`Credentials`] | password hashes and login throttles |
 //! | [`Sessions`] | login sessions (refresh token families) |
 //!
-//! Paginated lists, which take no locks and need no unit, are [`Queries`] on the store itself.
+//! Paginated lists and reports, which take no locks and need no unit, are [`Queries`] and [`Reports`] on
+//! the store itself.
 //!
 //! The conformance suite in `tts_core::testkit::store` checks every contract, one module per trait.
 
@@ -34,6 +35,7 @@ mod idempotency;
 mod notifications;
 mod outbox;
 mod queries;
+mod reports;
 mod sessions;
 mod tasks;
 mod tickets;
@@ -53,6 +55,7 @@ pub use queries::{
     AssignmentQuery, CommentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, Queries, QueueBacklog,
     TicketOrdering, TicketQuery,
 };
+pub use reports::Reports;
 pub use sessions::Sessions;
 pub use tasks::Tasks;
 pub use tickets::Tickets;
@@ -140,7 +143,7 @@ impl UnitOptions {
 /// - after any error the unit may be unusable (SQL databases abort the transaction): callers drop it and
 ///   start again; the engine never continues a unit past an error.
 #[async_trait]
-pub trait Store: Queries + Send + Sync + Debug + 'static {
+pub trait Store: Queries + Reports + Send + Sync + Debug + 'static {
     /// Opens a unit of work.
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>>;
 

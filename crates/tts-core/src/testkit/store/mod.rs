@@ -18,6 +18,7 @@
 //! | [`credentials`] | [`Credentials`](crate::ports::store::Credentials) |
 //! | [`sessions`] | [`Sessions`](crate::ports::store::Sessions) and `Queries::sessions_ended_since` |
 //! | [`queries`] | [`Queries`](crate::ports::store::Queries) |
+//! | [`reports`] | [`Reports`](crate::ports::store::Reports), against a brute-force count |
 //! | [`units`] | [`Store`](crate::ports::store::Store) itself: commit, drop, held-back writes, flush |
 //! | [`locking`] | the locking rules, raced on two handles on one database |
 //! | [`story`] | the seed's story through the engine on the store |
@@ -136,6 +137,7 @@ pub mod locking;
 pub mod notifications;
 pub mod outbox;
 pub mod queries;
+pub mod reports;
 pub mod sessions;
 pub mod story;
 mod support;
@@ -331,6 +333,11 @@ macro_rules! store_conformance {
                     user_list_is_ordered_by_email_with_totals,
                     a_user_is_read_by_id_without_a_unit,
                     dead_letter_list_is_newest_first_with_totals,
+            }
+            $crate::__store_conformance_cases! {
+                store reports:
+                    every_report_equals_a_brute_force_count,
+                    reports_of_an_empty_store_are_zeros,
             }
             $crate::__store_conformance_cases! {
                 store units:
