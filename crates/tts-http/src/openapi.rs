@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&BearerScheme),
     components(schemas(crate::error::ErrorBody)),
     tags((name = "auth"), (name = "users"), (name = "roles"), (name = "tickets"), (name = "comments"), (name = "attachments"), (name = "workflows"),
-        (name = "tasks"), (name = "notifications"), (name = "live"), (name = "ops"), (name = "admin"))
+        (name = "tasks"), (name = "notifications"), (name = "live"), (name = "ops"), (name = "admin"), (name = "reports"))
 )]
 pub struct ApiDoc;
 

@@ -46,6 +46,10 @@ wire_enum!(
     }
 );
 wire_enum!(
+    /// How a report's range is cut: UTC days, ISO weeks (Monday first) or months.
+    Bucket: tts_core::domain::report::Bucket { Day, Week, Month }
+);
+wire_enum!(
     /// How a step picks its assignee among the active holders of its role.
     AssignmentStrategy: tts_core::AssignmentStrategy { RoundRobin, LeastLoaded }
 );

@@ -74,8 +74,20 @@ impl Statement {
             assignments += &format!(" AND a.user_id = {u}");
         }
         assignments += &keys;
-        let join = if keys.is_empty() { "" } else { " JOIN tickets t ON t.id = a.ticket_id" };
-        Statement { dialect, params, from, to, tickets, assignments, join }
+        let join = if keys.is_empty() {
+            ""
+        } else {
+            " JOIN tickets t ON t.id = a.ticket_id"
+        };
+        Statement {
+            dialect,
+            params,
+            from,
+            to,
+            tickets,
+            assignments,
+            join,
+        }
     }
 
     /// `column` within the range.
@@ -147,8 +159,14 @@ async fn ticket_report(reader: Reader<'_>, q: &ReportQuery) -> Result<TicketRepo
         flow_part("r", "t.resolved_at"),
         flow_part("x", "t.closed_at"),
         flow_part("d", "t.done_at"),
-        format!("SELECT 'c0', '', COUNT(*) FROM tickets t WHERE t.created_at < {}{f}", s.from),
-        format!("SELECT 'd0', '', COUNT(*) FROM tickets t WHERE t.done_at < {}{f}", s.from),
+        format!(
+            "SELECT 'c0', '', COUNT(*) FROM tickets t WHERE t.created_at < {}{f}",
+            s.from
+        ),
+        format!(
+            "SELECT 'd0', '', COUNT(*) FROM tickets t WHERE t.done_at < {}{f}",
+            s.from
+        ),
     ]
     .join(" UNION ALL ");
     let rows = reader
@@ -160,7 +178,21 @@ async fn ticket_report(reader: Reader<'_>, q: &ReportQuery) -> Result<TicketRepo
         .range
         .buckets()
         .into_iter()
-        .map(|b| (b, (FlowPoint { bucket: b, created: 0, resolved: 0, closed: 0, backlog: 0 }, 0)))
+        .map(|b| {
+            (
+                b,
+                (
+                    FlowPoint {
+                        bucket: b,
+                        created: 0,
+                        resolved: 0,
+                        closed: 0,
+                        backlog: 0,
+                    },
+                    0,
+                ),
+            )
+        })
         .collect();
     let mut backlog: i64 = 0;
     for (kind, bucket, n) in rows {
@@ -203,7 +235,10 @@ async fn ticket_report(reader: Reader<'_>, q: &ReportQuery) -> Result<TicketRepo
             Ok((r.text(0)?.to_string(), r.text(1)?.to_string(), count(&r, 2)?))
         })
         .await?;
-    let mut report = TicketReport { flow, ..TicketReport::default() };
+    let mut report = TicketReport {
+        flow,
+        ..TicketReport::default()
+    };
     for (kind, key, count) in rows {
         let list = match kind.as_str() {
             "s" => &mut report.by_status,
@@ -211,9 +246,14 @@ async fn ticket_report(reader: Reader<'_>, q: &ReportQuery) -> Result<TicketRepo
             "c" => &mut report.by_category,
             _ => &mut report.by_workflow,
         };
-        list.push(Count { key, count });
+        list.push(Count { key, count, name: None });
     }
-    for list in [&mut report.by_status, &mut report.by_priority, &mut report.by_category, &mut report.by_workflow] {
+    for list in [
+        &mut report.by_status,
+        &mut report.by_priority,
+        &mut report.by_category,
+        &mut report.by_workflow,
+    ] {
         list.sort();
     }
     Ok(report)
@@ -252,8 +292,12 @@ async fn sla_report(reader: Reader<'_>, q: &ReportQuery) -> Result<SlaReport> {
             ))
         })
         .await?;
-    let mut per_bucket: BTreeMap<NaiveDate, SlaCounts> =
-        q.range.buckets().into_iter().map(|b| (b, SlaCounts::default())).collect();
+    let mut per_bucket: BTreeMap<NaiveDate, SlaCounts> = q
+        .range
+        .buckets()
+        .into_iter()
+        .map(|b| (b, SlaCounts::default()))
+        .collect();
     let mut per_workflow: BTreeMap<WorkflowId, SlaCounts> = BTreeMap::new();
     let mut per_step: BTreeMap<(WorkflowId, u32, StepId), (u64, u64)> = BTreeMap::new();
     for (bucket, workflow, version, step, c) in rows {
@@ -266,10 +310,17 @@ async fn sla_report(reader: Reader<'_>, q: &ReportQuery) -> Result<SlaReport> {
         s.1 += c.breached;
     }
     Ok(SlaReport {
-        per_bucket: per_bucket.into_iter().map(|(bucket, counts)| SlaPoint { bucket, counts }).collect(),
+        per_bucket: per_bucket
+            .into_iter()
+            .map(|(bucket, counts)| SlaPoint { bucket, counts })
+            .collect(),
         per_workflow: per_workflow
             .into_iter()
-            .map(|(workflow, counts)| SlaByWorkflow { workflow, workflow_name: None, counts })
+            .map(|(workflow, counts)| SlaByWorkflow {
+                workflow,
+                workflow_name: None,
+                counts,
+            })
             .collect(),
         per_step: per_step
             .into_iter()
@@ -312,7 +363,12 @@ async fn agent_report(reader: Reader<'_>, q: &ReportQuery) -> Result<Vec<AgentFi
     );
     let rows = reader
         .fetch(sql.into(), s.params.0, |r| {
-            Ok((UserId(r.uuid(0)?), r.text(1)?.to_string(), count(&r, 2)?, r.opt_i64(3)?.unwrap_or(0)))
+            Ok((
+                UserId(r.uuid(0)?),
+                r.text(1)?.to_string(),
+                count(&r, 2)?,
+                r.opt_i64(3)?.unwrap_or(0),
+            ))
         })
         .await?;
     let mut figures: BTreeMap<UserId, AgentFigures> = BTreeMap::new();
@@ -340,7 +396,10 @@ async fn step_report(reader: Reader<'_>, q: &ReportQuery) -> Result<Vec<StepFigu
     let backend = reader.dialect().backend();
     let s = Statement::new(reader.dialect(), q);
     let group = "a.workflow_id, a.workflow_version, a.step_id";
-    let turn = format!("{} AND a.status IN ('resolved', 'escalated', 'reassigned')", s.within("a.acted_at"));
+    let turn = format!(
+        "{} AND a.status IN ('resolved', 'escalated', 'reassigned')",
+        s.within("a.acted_at")
+    );
     let sql = format!(
         "SELECT {group}, 'n', COUNT(*), CAST(SUM(CASE WHEN a.status <> 'resolved' THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM({d}) AS BIGINT) FROM assignments a{join} WHERE {turn}{f} GROUP BY {group} \
@@ -365,14 +424,16 @@ async fn step_report(reader: Reader<'_>, q: &ReportQuery) -> Result<Vec<StepFigu
         .await?;
     let mut steps: BTreeMap<(WorkflowId, u32, StepId), StepFigures> = BTreeMap::new();
     for (workflow, workflow_version, step, kind, n, handed_on, ms) in rows {
-        let f = steps.entry((workflow, workflow_version, step)).or_insert_with(|| StepFigures {
-            workflow,
-            workflow_version,
-            step,
-            step_name: None,
-            handed_on: 0,
-            time: Durations::default(),
-        });
+        let f = steps
+            .entry((workflow, workflow_version, step))
+            .or_insert_with(|| StepFigures {
+                workflow,
+                workflow_version,
+                step,
+                step_name: None,
+                handed_on: 0,
+                time: Durations::default(),
+            });
         if kind == "p90" {
             f.time.p90_ms = Some(ms);
         } else {

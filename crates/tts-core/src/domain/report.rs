@@ -214,6 +214,9 @@ pub struct Count {
     pub key: String,
     /// How many.
     pub count: u64,
+    /// The workflow's name, for workflow keys (filled by the engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// The ticket report: the flow per bucket and what the tickets created in the range are now.
@@ -366,7 +369,9 @@ impl Durations {
         Durations {
             count: values.len() as u64,
             total_ms: values.iter().sum(),
-            p90_ms: values.get(p90_rank(values.len() as u64).saturating_sub(1) as usize).copied(),
+            p90_ms: values
+                .get(p90_rank(values.len() as u64).saturating_sub(1) as usize)
+                .copied(),
         }
     }
 
@@ -553,7 +558,11 @@ mod tests {
         assert_eq!(Durations::of(vec![5]).p90_ms, Some(5));
         assert_eq!(Durations::of((1..=10).collect()).p90_ms, Some(9));
         assert_eq!(Durations::of((1..=11).collect()).p90_ms, Some(10));
-        assert_eq!(Durations::of(vec![1, 2]).average_ms(), Some(2), "1.5 rounds away from zero");
+        assert_eq!(
+            Durations::of(vec![1, 2]).average_ms(),
+            Some(2),
+            "1.5 rounds away from zero"
+        );
     }
 
     proptest! {

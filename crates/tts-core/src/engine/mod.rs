@@ -37,6 +37,7 @@ mod delivery_outbox;
 mod reach;
 mod reads;
 mod relay;
+mod reports;
 mod retention;
 mod roles;
 mod session_gate;

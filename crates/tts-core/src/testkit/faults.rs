@@ -19,9 +19,7 @@ use crate::domain::delivery::DeadLetter;
 use crate::domain::event::OutboxMessage;
 use crate::domain::login::{Credential, Throttle, ThrottleKey};
 use crate::domain::notification::Notification;
-use crate::domain::report::{
-    AgentFigures, ReportQuery, SlaReport, StepFigures, TicketReport, UnroutableReport,
-};
+use crate::domain::report::{AgentFigures, ReportQuery, SlaReport, StepFigures, TicketReport, UnroutableReport};
 use crate::domain::session::{EndSessions, RefreshSession};
 use crate::domain::task::{Assignment, Task};
 use crate::domain::ticket::Ticket;
@@ -33,10 +31,10 @@ use crate::ids::{
     AttachmentId, CommentId, MessageId, NotificationId, RoleId, SessionId, TaskId, TicketId, UserId, WorkflowId,
 };
 use crate::ports::store::{
-    Reports,
     AssignmentQuery, Audit, BlobRefs, Bookkeeping, Claimed, CommentQuery, Comments, Credentials, Cursors, DeadLetters,
     Directory, Idempotency, IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest,
-    PickState, Queries, QueueBacklog, Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions, Workflows,
+    PickState, Queries, QueueBacklog, Reports, Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions,
+    Workflows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -5,6 +5,7 @@ pub mod comments;
 pub mod dead_letters;
 pub mod notifications;
 pub mod ops;
+pub mod reports;
 pub mod roles;
 pub mod tasks;
 pub mod tickets;
@@ -34,5 +35,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(ops::router())
         .merge(dead_letters::router())
+        .merge(reports::router())
         .merge(crate::live::router())
 }

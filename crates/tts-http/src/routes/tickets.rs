@@ -81,6 +81,10 @@ pub struct TicketOut {
     pub unroutable: Option<String>,
     /// The ticket's files (those of internal notes only for admins; see `GET /tickets/{id}/attachments/`).
     pub attachments: Vec<super::attachments::AttachmentOut>,
+    /// When it was resolved, if it was.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// When it was closed, rejected or withdrawn, if it was.
+    pub closed_at: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -110,6 +114,8 @@ impl From<Ticket> for TicketOut {
             is_task_allocated: t.is_task_allocated,
             unroutable: t.unroutable,
             attachments: t.attachments.into_iter().map(Into::into).collect(),
+            resolved_at: t.resolved_at,
+            closed_at: t.closed_at,
             created_at: t.created_at,
             updated_at: t.updated_at,
             version: t.version,

@@ -88,22 +88,22 @@ impl Tasks for SqlUnit {
             ),
         };
         let mut args = vec![
-                Arg::Uuid(a.id.0),
-                Arg::Uuid(a.task.0),
-                Arg::Uuid(a.user.0),
-                Arg::Text(a.status.as_str().into()),
-                Arg::Bool(a.status.is_open()),
-                Arg::Time(a.assigned_at),
-                Arg::OptTime(a.warn_at),
-                Arg::OptTime(a.target_resolution),
-                Arg::Bool(a.sla_warned),
-                Arg::I64(a.history.len() as i64),
-                Arg::I64(i64::from(a.version)),
-                data,
-                Arg::Text(a.step.to_string()),
-                Arg::Text(origin_name(a.origin).into()),
-                Arg::OptTime(a.acted_at),
-                Arg::Bool(was_breached(a)),
+            Arg::Uuid(a.id.0),
+            Arg::Uuid(a.task.0),
+            Arg::Uuid(a.user.0),
+            Arg::Text(a.status.as_str().into()),
+            Arg::Bool(a.status.is_open()),
+            Arg::Time(a.assigned_at),
+            Arg::OptTime(a.warn_at),
+            Arg::OptTime(a.target_resolution),
+            Arg::Bool(a.sla_warned),
+            Arg::I64(a.history.len() as i64),
+            Arg::I64(i64::from(a.version)),
+            data,
+            Arg::Text(a.step.to_string()),
+            Arg::Text(origin_name(a.origin).into()),
+            Arg::OptTime(a.acted_at),
+            Arg::Bool(was_breached(a)),
         ];
         args.extend(task_keys);
         self.defer(Deferred::any(sql, args, Some(format!("assignments:{}", a.id.0))))
@@ -173,7 +173,9 @@ pub(crate) fn origin_name(o: Origin) -> &'static str {
 impl SqlUnit {
     /// Remembers a task's keys for the assignments this unit may insert on it.
     fn remember_task(&mut self, t: &Task) {
-        self.task_keys
-            .insert(t.id, (t.ticket.0, t.workflow_id.to_string(), i64::from(t.workflow_version)));
+        self.task_keys.insert(
+            t.id,
+            (t.ticket.0, t.workflow_id.to_string(), i64::from(t.workflow_version)),
+        );
     }
 }

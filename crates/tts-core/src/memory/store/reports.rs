@@ -2,9 +2,9 @@
 
 use super::{MemoryStore, State};
 use crate::domain::report::{
-    AgentFigures, AgentMarks, Count, Durations, FlowPoint, ReportQuery, SlaByStep, SlaByWorkflow, SlaCounts,
-    SlaPoint, SlaReport, StepFigures, TicketReport, UnroutableGroup, UnroutableReport, is_finished_turn,
-    left_backlog_at, millis_between, was_breached,
+    AgentFigures, AgentMarks, Count, Durations, FlowPoint, ReportQuery, SlaByStep, SlaByWorkflow, SlaCounts, SlaPoint,
+    SlaReport, StepFigures, TicketReport, UnroutableGroup, UnroutableReport, is_finished_turn, left_backlog_at,
+    millis_between, was_breached,
 };
 use crate::domain::task::{Assignment, Task};
 use crate::domain::ticket::Ticket;
@@ -29,7 +29,12 @@ fn tickets<'s>(s: &'s State, q: &ReportQuery) -> Vec<(&'s Ticket, Option<&'s Tas
     });
     s.tickets
         .values()
-        .map(|t| (&**t, s.task_by_ticket.get(&t.id).and_then(|k| s.tasks.get(k)).map(|k| &**k)))
+        .map(|t| {
+            (
+                &**t,
+                s.task_by_ticket.get(&t.id).and_then(|k| s.tasks.get(k)).map(|k| &**k),
+            )
+        })
         .filter(|(t, k)| q.filter.admits_keys(t, k.map(|k| k.workflow_id)))
         .filter(|(t, _)| held.as_ref().is_none_or(|h| h.contains(&t.id)))
         .collect()
@@ -55,7 +60,9 @@ fn counts<K: ToString>(keys: impl Iterator<Item = K>) -> Vec<Count> {
     for k in keys {
         *map.entry(k.to_string()).or_default() += 1;
     }
-    map.into_iter().map(|(key, count)| Count { key, count }).collect()
+    map.into_iter()
+        .map(|(key, count)| Count { key, count, name: None })
+        .collect()
 }
 
 fn ticket_report(s: &State, q: &ReportQuery) -> TicketReport {
@@ -65,7 +72,18 @@ fn ticket_report(s: &State, q: &ReportQuery) -> TicketReport {
     let mut flow: BTreeMap<NaiveDate, FlowPoint> = range
         .buckets()
         .into_iter()
-        .map(|b| (b, FlowPoint { bucket: b, created: 0, resolved: 0, closed: 0, backlog: 0 }))
+        .map(|b| {
+            (
+                b,
+                FlowPoint {
+                    bucket: b,
+                    created: 0,
+                    resolved: 0,
+                    closed: 0,
+                    backlog: 0,
+                },
+            )
+        })
         .collect();
     let mut left: BTreeMap<NaiveDate, u64> = BTreeMap::new();
     let mut backlog: i64 = 0;
@@ -99,7 +117,11 @@ fn ticket_report(s: &State, q: &ReportQuery) -> TicketReport {
         by_status: counts(created.iter().map(|(t, _)| t.status.as_str())),
         by_priority: counts(created.iter().map(|(t, _)| t.priority.as_str())),
         by_category: counts(created.iter().map(|(t, _)| t.category.to_lowercase())),
-        by_workflow: counts(created.iter().map(|(_, k)| k.map(|k| k.workflow_id.to_string()).unwrap_or_default())),
+        by_workflow: counts(
+            created
+                .iter()
+                .map(|(_, k)| k.map(|k| k.workflow_id.to_string()).unwrap_or_default()),
+        ),
     }
 }
 
@@ -130,7 +152,11 @@ fn sla_report(s: &State, q: &ReportQuery) -> SlaReport {
             .collect(),
         per_workflow: per_workflow
             .into_iter()
-            .map(|(workflow, counts)| SlaByWorkflow { workflow, workflow_name: None, counts })
+            .map(|(workflow, counts)| SlaByWorkflow {
+                workflow,
+                workflow_name: None,
+                counts,
+            })
             .collect(),
         per_step: per_step
             .into_iter()
@@ -202,11 +228,15 @@ fn step_report(s: &State, q: &ReportQuery) -> Vec<StepFigures> {
 fn unroutable_report(s: &State, q: &ReportQuery) -> UnroutableReport {
     let mut groups: BTreeMap<(String, Option<String>), UnroutableGroup> = BTreeMap::new();
     let mut report = UnroutableReport::default();
-    let waiting = tickets(s, q).into_iter().map(|(t, _)| t).filter(|t| {
-        q.range.contains(t.created_at) && !t.is_task_allocated && !t.status.is_terminal()
-    });
+    let waiting = tickets(s, q)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| q.range.contains(t.created_at) && !t.is_task_allocated && !t.status.is_terminal());
     for t in waiting {
-        let key = (t.category.to_lowercase(), t.department.as_deref().map(str::to_lowercase));
+        let key = (
+            t.category.to_lowercase(),
+            t.department.as_deref().map(str::to_lowercase),
+        );
         let g = groups.entry(key.clone()).or_insert_with(|| UnroutableGroup {
             category: key.0,
             department: key.1,

@@ -68,7 +68,10 @@ struct History {
 
 impl History {
     fn task_of(&self, a: &Assignment) -> &Task {
-        self.tasks.iter().find(|t| t.id == a.task).expect("every assignment has its task")
+        self.tasks
+            .iter()
+            .find(|t| t.id == a.task)
+            .expect("every assignment has its task")
     }
 
     fn ticket_of(&self, task: &Task) -> &Ticket {
@@ -82,6 +85,9 @@ impl History {
         self.tasks.iter().find(|k| k.ticket == ticket.id).map(|k| k.workflow_id)
     }
 }
+
+/// A ticket's final state, its turns (as inserted, as updated) and its task.
+type Final = (Ticket, Vec<(Assignment, Assignment)>, Option<Task>);
 
 /// One assignment's life: its turn ends by `status` at `end` (or stays open), breached first if `breach`.
 fn live(mut a: Assignment, rng: &mut Rng, status: Option<AssignmentStatus>, end: DateTime<Utc>) -> Assignment {
@@ -118,14 +124,16 @@ async fn history(store: &dyn Store) -> History {
     };
     for chunk in 0..8 {
         let mut tx = write(store).await;
-        let mut updates: Vec<(Ticket, Vec<(Assignment, Assignment)>, Option<Task>)> = Vec::new();
+        let mut updates: Vec<Final> = Vec::new();
         for _ in 0..20 {
             let created = base() + ms(rng.below(120 * DAY));
             let mut new = NewTicket::new(
                 format!("Reported {chunk}"),
                 *rng.pick(&["Network", "network", "Hardware", "Access"]),
             );
-            new.department = rng.pick(&[Some("IT"), Some("it"), Some("Finance"), None]).map(str::to_string);
+            new.department = rng
+                .pick(&[Some("IT"), Some("it"), Some("Finance"), None])
+                .map(str::to_string);
             new.priority = *rng.pick(&[Priority::Low, Priority::Medium, Priority::High, Priority::Critical]);
             let first = new_ticket_in(tx.as_mut(), 2026, new, id(), created).await;
             let mut t = first.clone();
@@ -195,7 +203,16 @@ fn allocate(
     let (mut step, mut origin, mut clock) = (0usize, Origin::System, start);
     for _ in 0..5 {
         let target = (rng.below(5) != 0).then(|| clock + ms(HOUR + rng.below(3 * DAY)));
-        let a = Assignment::new(id(), task.id, *rng.pick(agents), role, steps[step], origin, clock, target);
+        let a = Assignment::new(
+            id(),
+            task.id,
+            *rng.pick(agents),
+            role,
+            steps[step],
+            origin,
+            clock,
+            target,
+        );
         let end = clock + ms(1 + rng.below(4 * DAY));
         let roll = rng.below(20);
         let outcome = match roll {
@@ -249,39 +266,61 @@ fn queries(h: &History) -> Vec<ReportQuery> {
     };
     let none = ReportFilter::default();
     vec![
-        ReportQuery { range: range(10 * DAY, 100 * DAY, Bucket::Day), filter: none.clone() },
-        ReportQuery { range: range(0, 130 * DAY, Bucket::Week), filter: none.clone() },
-        ReportQuery { range: range(7 * DAY / 2, 77 * DAY + HOUR * 6, Bucket::Month), filter: none.clone() },
         ReportQuery {
-            range: range(0, 130 * DAY, Bucket::Month),
-            filter: ReportFilter { category: Some("NETWORK".into()), ..none.clone() },
-        },
-        ReportQuery {
-            range: range(20 * DAY, 80 * DAY, Bucket::Week),
-            filter: ReportFilter { department: Some("it".into()), priority: Some(Priority::High), ..none.clone() },
+            range: range(10 * DAY, 100 * DAY, Bucket::Day),
+            filter: none.clone(),
         },
         ReportQuery {
             range: range(0, 130 * DAY, Bucket::Week),
-            filter: ReportFilter { workflow: Some(h.workflows[0]), ..none.clone() },
+            filter: none.clone(),
         },
         ReportQuery {
-            range: range(5 * DAY, 95 * DAY, Bucket::Day),
-            filter: ReportFilter { agent: Some(h.agents[1]), category: Some("hardware".into()), ..none.clone() },
+            range: range(7 * DAY / 2, 77 * DAY + HOUR * 6, Bucket::Month),
+            filter: none.clone(),
         },
         ReportQuery {
             range: range(0, 130 * DAY, Bucket::Month),
-            filter: ReportFilter { agent: Some(h.agents[2]), ..none },
+            filter: ReportFilter {
+                category: Some("NETWORK".into()),
+                ..none.clone()
+            },
+        },
+        ReportQuery {
+            range: range(20 * DAY, 80 * DAY, Bucket::Week),
+            filter: ReportFilter {
+                department: Some("it".into()),
+                priority: Some(Priority::High),
+                ..none.clone()
+            },
+        },
+        ReportQuery {
+            range: range(0, 130 * DAY, Bucket::Week),
+            filter: ReportFilter {
+                workflow: Some(h.workflows[0]),
+                ..none.clone()
+            },
+        },
+        ReportQuery {
+            range: range(5 * DAY, 95 * DAY, Bucket::Day),
+            filter: ReportFilter {
+                agent: Some(h.agents[1]),
+                category: Some("hardware".into()),
+                ..none.clone()
+            },
+        },
+        ReportQuery {
+            range: range(0, 130 * DAY, Bucket::Month),
+            filter: ReportFilter {
+                agent: Some(h.agents[2]),
+                ..none
+            },
         },
     ]
 }
 
 /// Whether the query counts `t`.
 fn counts_ticket(h: &History, q: &ReportQuery, t: &Ticket) -> bool {
-    let held = |u: UserId| {
-        h.assignments
-            .iter()
-            .any(|a| a.user == u && h.task_of(a).ticket == t.id)
-    };
+    let held = |u: UserId| h.assignments.iter().any(|a| a.user == u && h.task_of(a).ticket == t.id);
     q.filter.admits_keys(t, h.workflow_of(t)) && q.filter.agent.is_none_or(held)
 }
 
@@ -296,7 +335,11 @@ fn keyed(mut keys: Vec<String>) -> Vec<Count> {
     keys.sort();
     distinct
         .into_iter()
-        .map(|k| Count { count: keys.iter().filter(|x| **x == k).count() as u64, key: k })
+        .map(|k| Count {
+            count: keys.iter().filter(|x| **x == k).count() as u64,
+            key: k,
+            name: None,
+        })
         .collect()
 }
 
@@ -356,9 +399,11 @@ fn brute_sla(h: &History, q: &ReportQuery) -> SlaReport {
         .into_iter()
         .map(|b| {
             let (from, to) = (midnight(b).max(r.from()), r.bucket_end(b));
-            let counts = tally(&mut due.iter().filter(|a| {
-                a.target_resolution.is_some_and(|t| from <= t && t < to)
-            }));
+            let counts = tally(
+                &mut due
+                    .iter()
+                    .filter(|a| a.target_resolution.is_some_and(|t| from <= t && t < to)),
+            );
             SlaPoint { bucket: b, counts }
         })
         .collect();
@@ -400,7 +445,11 @@ fn brute_sla(h: &History, q: &ReportQuery) -> SlaReport {
             }
         })
         .collect();
-    SlaReport { per_bucket, per_workflow, per_step }
+    SlaReport {
+        per_bucket,
+        per_workflow,
+        per_step,
+    }
 }
 
 fn brute_agents(h: &History, q: &ReportQuery) -> Vec<AgentFigures> {
@@ -473,7 +522,12 @@ fn brute_unroutable(h: &History, q: &ReportQuery) -> UnroutableReport {
         .filter(|t| counts_ticket(h, q, t) && q.range.contains(t.created_at))
         .filter(|t| !t.is_task_allocated && !t.status.is_terminal())
         .collect();
-    let key = |t: &Ticket| (t.category.to_lowercase(), t.department.as_deref().map(str::to_lowercase));
+    let key = |t: &Ticket| {
+        (
+            t.category.to_lowercase(),
+            t.department.as_deref().map(str::to_lowercase),
+        )
+    };
     let keys: BTreeSet<(String, Option<String>)> = waiting.iter().map(|t| key(t)).collect();
     let groups = keys
         .into_iter()
@@ -509,7 +563,12 @@ pub async fn every_report_equals_a_brute_force_count(store: &dyn Store) {
             "{}",
             what("ticket")
         );
-        assert_eq!(store.sla_report(q).await.expect("SLA report"), brute_sla(&h, q), "{}", what("SLA"));
+        assert_eq!(
+            store.sla_report(q).await.expect("SLA report"),
+            brute_sla(&h, q),
+            "{}",
+            what("SLA")
+        );
         assert_eq!(
             store.agent_report(q).await.expect("agent report"),
             brute_agents(&h, q),
@@ -561,15 +620,25 @@ pub async fn every_report_equals_a_brute_force_count(store: &dyn Store) {
 /// An empty store reports zeros in every bucket and empty keyed lists.
 pub async fn reports_of_an_empty_store_are_zeros(store: &dyn Store) {
     let range = ReportRange::new(base(), base() + ms(10 * DAY), Bucket::Day).expect("a valid range");
-    let q = ReportQuery { range, filter: ReportFilter::default() };
+    let q = ReportQuery {
+        range,
+        filter: ReportFilter::default(),
+    };
     let t = store.ticket_report(&q).await.expect("ticket report");
     assert_eq!(t.flow.len(), 10, "one point per bucket");
-    assert!(t.flow.iter().all(|p| p.created + p.resolved + p.closed + p.backlog == 0));
+    assert!(
+        t.flow
+            .iter()
+            .all(|p| p.created + p.resolved + p.closed + p.backlog == 0)
+    );
     assert!(t.by_status.is_empty() && t.by_workflow.is_empty());
     let sla = store.sla_report(&q).await.expect("SLA report");
     assert_eq!(sla.per_bucket.len(), 10);
     assert!(sla.per_workflow.is_empty() && sla.per_step.is_empty());
     assert!(store.agent_report(&q).await.expect("agents").is_empty());
     assert!(store.step_report(&q).await.expect("steps").is_empty());
-    assert_eq!(store.unroutable_report(&q).await.expect("unroutable"), UnroutableReport::default());
+    assert_eq!(
+        store.unroutable_report(&q).await.expect("unroutable"),
+        UnroutableReport::default()
+    );
 }
