@@ -49,8 +49,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tts_adapters::sql::postgres::{PgConfig, PgStore};
-use tts_adapters::sql::redact_url;
 use tts_adapters::sql::sqlite::{Durability, SqliteConfig, SqliteStore};
+use tts_benches::pg::{PgDb, pg_admin};
 use tts_core::uuid::Uuid;
 use tts_core::{Actor, Allocation, ConsumeOutcome, Consumer, Engine, NewTicket, UserId};
 
@@ -59,7 +59,6 @@ const CLIENTS: [usize; 2] = [1, 8];
 /// Connections in every pool.
 const POOL: u32 = 8;
 /// The PostgreSQL server (its maintenance database) when `TTS_BENCH_PG_URL` is not set.
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// How long a main measurement should take.
 const TARGET: Duration = Duration::from_secs(5);
 /// Warm-up before a main measurement (also sizes it).
@@ -118,10 +117,6 @@ fn smoke_test() -> bool {
     std::env::args().any(|a| a == "--test")
 }
 
-fn pg_admin_url() -> String {
-    std::env::var("TTS_BENCH_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into())
-}
-
 fn target() -> Duration {
     if smoke_test() {
         return Duration::from_millis(20);
@@ -131,84 +126,6 @@ fn target() -> Duration {
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|s| *s > 0.0)
         .map_or(TARGET, Duration::from_secs_f64)
-}
-
-/// Connects to the PostgreSQL server, or exits with a message saying how to proceed.
-async fn pg_admin() -> sqlx::PgConnection {
-    let url = pg_admin_url();
-    match sqlx::PgConnection::connect(&url).await {
-        Ok(conn) => conn,
-        Err(e) => {
-            eprintln!(
-                "store_throughput: PostgreSQL is unreachable at {}: {e}\n  start it, point TTS_BENCH_PG_URL at a \
-                 server, or measure SQLite only: cargo bench -p tts-benches --bench store_throughput -- sqlite",
-                redact_url(&url)
-            );
-            std::process::exit(1);
-        }
-    }
-}
-
-/// A database created for this run; dropped by [`PgDb::drop_now`] or, on a panic, by `Drop`.
-struct PgDb {
-    name: String,
-    url: String,
-    dropped: bool,
-}
-
-impl PgDb {
-    async fn create() -> PgDb {
-        let admin = pg_admin_url();
-        let mut conn = pg_admin().await;
-        let name = format!("tts_bench_{}", Uuid::now_v7().simple());
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .expect("CREATE DATABASE (the role needs CREATEDB)");
-        let _ = conn.close().await;
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        PgDb {
-            url: format!("{base}/{name}"),
-            name,
-            dropped: false,
-        }
-    }
-
-    fn drop_sql(&self) -> String {
-        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
-    }
-
-    async fn drop_now(mut self) {
-        let mut conn = pg_admin().await;
-        sqlx::query(sqlx::AssertSqlSafe(self.drop_sql()))
-            .execute(&mut conn)
-            .await
-            .expect("DROP DATABASE");
-        let _ = conn.close().await;
-        self.dropped = true;
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if self.dropped {
-            return;
-        }
-        // Reached on a panic, possibly inside the runtime: drop it from a thread with its own runtime.
-        let (admin, sql) = (pg_admin_url(), self.drop_sql());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 /// The store's own pool, used for the floor.

@@ -56,3 +56,103 @@ pub mod server {
             .unwrap_or(0)
     }
 }
+
+pub mod pg {
+    //! A throw-away PostgreSQL database per bench run, on the server `TTS_BENCH_PG_URL` names (default
+    //! the local `postgres` database, trust auth).
+
+    use sqlx::Connection;
+    use tts_adapters::sql::redact_url;
+    use tts_core::uuid::Uuid;
+
+    /// The server and database the benches connect to first.
+    pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+    /// `TTS_BENCH_PG_URL`, or [`DEFAULT_PG_URL`].
+    pub fn pg_admin_url() -> String {
+        std::env::var("TTS_BENCH_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into())
+    }
+
+    /// Connects to the PostgreSQL server, or exits with a message saying how to proceed.
+    pub async fn pg_admin() -> sqlx::PgConnection {
+        let url = pg_admin_url();
+        match sqlx::PgConnection::connect(&url).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                eprintln!(
+                    "PostgreSQL is unreachable at {}: {e}\n  start it, point TTS_BENCH_PG_URL at a server, or \
+                     run the bench's SQLite part only (`-- sqlite`)",
+                    redact_url(&url)
+                );
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// A database created for this run; dropped by [`PgDb::drop_now`] or, on a panic, by `Drop`.
+    #[derive(Debug)]
+    pub struct PgDb {
+        /// Its name.
+        pub name: String,
+        /// Its URL.
+        pub url: String,
+        dropped: bool,
+    }
+
+    impl PgDb {
+        /// Creates an empty database with a fresh name.
+        pub async fn create() -> PgDb {
+            let admin = pg_admin_url();
+            let mut conn = pg_admin().await;
+            let name = format!("tts_bench_{}", Uuid::now_v7().simple());
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("CREATE DATABASE (the role needs CREATEDB)");
+            let _ = conn.close().await;
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            PgDb {
+                url: format!("{base}/{name}"),
+                name,
+                dropped: false,
+            }
+        }
+
+        fn drop_sql(&self) -> String {
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
+        }
+
+        /// Drops the database now.
+        pub async fn drop_now(mut self) {
+            let mut conn = pg_admin().await;
+            sqlx::query(sqlx::AssertSqlSafe(self.drop_sql()))
+                .execute(&mut conn)
+                .await
+                .expect("DROP DATABASE");
+            let _ = conn.close().await;
+            self.dropped = true;
+        }
+    }
+
+    impl Drop for PgDb {
+        fn drop(&mut self) {
+            if self.dropped {
+                return;
+            }
+            // Reached on a panic, possibly inside the runtime: drop it from a thread with its own runtime.
+            let (admin, sql) = (pg_admin_url(), self.drop_sql());
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}

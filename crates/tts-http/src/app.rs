@@ -57,6 +57,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The probes and metrics alone (`/healthz`, `/readyz`, `/metrics`), for a process that serves no API:
+/// `tts-server worker` with `--bind`.
+pub fn probe_router(state: AppState) -> Router {
+    let (probes, _) = OpenApiRouter::new().merge(routes::ops::router()).split_for_parts();
+    probes
+        .fallback(|| async { ApiError::RouteNotFound })
+        .layer(middleware::from_fn(json_errors))
+        .with_state(state)
+}
+
 /// The span of one request: method, path (never the query, which may hold secrets), the request id,
 /// and the user and ticket once known (recorded by the auth middleware and the ticket routes).
 fn request_span(request: &Request) -> tracing::Span {

@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use tts_adapters::worker::Workers;
 
 /// TTS: the ticket tracking system server.
 #[derive(Debug, Parser)]
@@ -81,13 +80,24 @@ pub enum Command {
     /// Serve the API (with the workers in-process unless `--no-worker`).
     Serve(Box<ServeArgs>),
     /// Run only the workers (outbox relay, allocation, notifications, SLA sweep).
-    Worker,
+    Worker(WorkerArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Seed demo roles, users and workflows and print the demo credentials.
     Demo(DemoArgs),
     /// Create an admin (or make an existing user admin); the password may come from stdin.
     CreateAdmin(CreateAdminArgs),
+}
+
+/// Options of `worker`.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Where to serve `/healthz`, `/readyz` and `/metrics` (e.g. `127.0.0.1:9100`); unset: no port.
+    #[arg(long, env = "TTS_WORKER_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// The bearer token Prometheus sends to `GET /metrics` on that port; unset: no metrics endpoint.
+    #[arg(long, env = "TTS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// Options of `serve`.
@@ -240,13 +250,18 @@ impl Cli {
                 b.close().await;
                 print!("{accounts}");
             }
-            Command::Worker => {
+            Command::Worker(args) => {
                 let b = self.open().await?;
-                let workers = Workers::spawn(b.engine.clone(), b.worker_config());
-                tracing::info!("workers running; Ctrl-C or SIGTERM stops them");
-                server::shutdown_signal().await;
-                workers.stop().await;
-                b.close().await;
+                let probes = match args.bind {
+                    Some(bind) => {
+                        // The probe port verifies no user tokens: its secret is never used.
+                        let mut http = HttpConfig::new(tts_core::uuid::Uuid::now_v7().simple().to_string());
+                        http.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
+                        Some((tokio::net::TcpListener::bind(bind).await?, http))
+                    }
+                    None => None,
+                };
+                server::work_on(b, probes, server::shutdown_signal()).await?;
             }
             Command::Serve(args) => self.serve(args).await?,
         }

@@ -63,7 +63,7 @@ pub mod server;
 pub mod sniff;
 pub mod state;
 
-pub use app::{openapi, router};
+pub use app::{openapi, probe_router, router};
 pub use config::{HttpConfig, Limit, RateLimits};
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;

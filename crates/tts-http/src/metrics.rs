@@ -17,7 +17,7 @@
 //! | `tts_outbox_messages` | gauge | `queue` |
 //! | `tts_outbox_lag_seconds` | gauge (age of the oldest waiting message) | `queue` |
 //! | `tts_queue_messages` | gauge (messages ready on the broker; with RabbitMQ only) | `queue` |
-//! | `tts_dead_letters` | gauge | |
+//! | `tts_dead_letters` | gauge | `queue` |
 //! | `tts_live_feeds` | gauge | |
 //! | `tts_db_pool_connections` | gauge | `pool`, `state` (`busy`, `idle`, `max`) |
 //!
@@ -36,7 +36,6 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 use tts_core::ports::EventFeed;
-use tts_core::ports::store::PageRequest;
 use tts_core::{DomainEvent, Engine, OutboxMessage};
 
 /// Labels of a request.
@@ -105,7 +104,7 @@ pub struct Metrics {
     outbox: Family<QueueLabel, Gauge>,
     outbox_lag: Family<QueueLabel, Gauge<f64, AtomicU64>>,
     queue_depth: Family<QueueLabel, Gauge>,
-    dead_letters: Gauge,
+    dead_letters: Family<QueueLabel, Gauge>,
     live_feeds: Gauge,
     pools: Family<PoolLabels, Gauge>,
     scrape: tokio::sync::Mutex<()>,
@@ -172,10 +171,10 @@ impl Metrics {
             "Messages ready on the broker per queue (with RabbitMQ)",
             queue_depth.clone(),
         );
-        let dead_letters = Gauge::default();
+        let dead_letters = Family::<QueueLabel, Gauge>::default();
         registry.register(
             "tts_dead_letters",
-            "Messages that will not be delivered again",
+            "Messages that will not be delivered again, per queue",
             dead_letters.clone(),
         );
         let live_feeds = Gauge::default();
@@ -269,8 +268,20 @@ impl Metrics {
                 }
             }
         }
-        let letters = engine.store().list_dead_letters(PageRequest::new(1, 1)?).await?.total;
-        self.dead_letters.set(i64::try_from(letters).unwrap_or(i64::MAX));
+        self.dead_letters.clear();
+        for queue in [&queues.tickets, &queues.notifications, &queues.mail] {
+            self.dead_letters
+                .get_or_create(&QueueLabel { queue: queue.clone() })
+                .set(0);
+        }
+        for q in engine.store().dead_letter_backlog().await? {
+            let label = QueueLabel {
+                queue: q.queue.unwrap_or_default(),
+            };
+            self.dead_letters
+                .get_or_create(&label)
+                .set(i64::try_from(q.messages).unwrap_or(i64::MAX));
+        }
         self.live_feeds.set(i64::try_from(live_feeds).unwrap_or(i64::MAX));
         for pool in engine.store().pools() {
             let busy = pool.open.saturating_sub(pool.idle);

@@ -454,6 +454,34 @@ pub async fn serve_on(
     result
 }
 
+/// Runs the workers alone (no API) until `shutdown` completes; with `probes`, also serves `/healthz`,
+/// `/readyz` and `/metrics` (see [`crate::probe_router`]) on that listener, the metrics guarded by the
+/// configuration's token as on the API.
+pub async fn work_on(
+    backends: Backends,
+    probes: Option<(tokio::net::TcpListener, HttpConfig)>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let workers = Workers::spawn(backends.engine.clone(), backends.worker_config());
+    tracing::info!("workers running; Ctrl-C or SIGTERM stops them");
+    let result = match probes {
+        Some((listener, http)) => {
+            let state = AppState::new(backends.engine.clone(), http).with_metrics(backends.metrics.clone());
+            tracing::info!(address = %listener.local_addr()?, "serving probes and metrics");
+            axum::serve(listener, crate::probe_router(state))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            shutdown.await;
+            Ok(())
+        }
+    };
+    workers.stop().await;
+    backends.close().await;
+    result
+}
+
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

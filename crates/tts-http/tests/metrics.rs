@@ -153,9 +153,13 @@ async fn metrics_are_guarded_and_plausible_under_load() {
         latency > 0.0 && latency < n * 20.0,
         "allocation took {latency} s in all: {text}"
     );
-    assert_eq!(value(&text, "tts_dead_letters"), Some(0.0));
     assert_eq!(value(&text, "tts_live_feeds"), Some(0.0));
     let tickets_queue = r#"{queue="TICKET_TASKS_PRODUCTION"}"#;
+    assert_eq!(
+        value(&text, &format!("tts_dead_letters{tickets_queue}")),
+        Some(0.0),
+        "per queue, at zero: {text}"
+    );
     assert_eq!(
         value(&text, &format!("tts_outbox_messages{tickets_queue}")),
         Some(0.0),
@@ -177,6 +181,86 @@ async fn metrics_are_guarded_and_plausible_under_load() {
 
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+/// `tts-server worker --bind`: a process without the API still answers its probes and is scraped. The
+/// tickets were written by "another process" (straight through the engine, waiting in the outbox); this
+/// process's workers allocate them, and its metrics count the allocations and show the drained queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_only_process_serves_its_probes_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = open_backends(&format!("sqlite://{}/tts.db", dir.path().display()), Durability::Normal)
+        .await
+        .unwrap();
+    tts_http::demo::seed(&backends.engine, PASSWORD).await.unwrap();
+    let requester = tts_http::server::find_user(&backends.engine, EMPLOYEE)
+        .await
+        .unwrap()
+        .expect("the demo requester");
+    for i in 0..5 {
+        backends
+            .engine
+            .create_ticket(
+                tts_core::Actor::user(requester.id),
+                tts_core::NewTicket::new(format!("Queued {i}"), "Technical Support"),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut http = HttpConfig::new(vec![7u8; 32]);
+    http.metrics_token = Some(TOKEN.into());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(tts_http::server::work_on(backends, Some((listener, http)), async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let status = |path: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status("/healthz").await, 200);
+    assert_eq!(status("/readyz").await, 200);
+    assert_eq!(status("/metrics").await, 401, "the token guards the metrics here too");
+    assert_eq!(status("/tickets/").await, 404, "no API on the probe port");
+    let started = Instant::now();
+    let text = loop {
+        let text = scrape(&client, &base).await;
+        let allocated = value(&text, "tts_allocation_latency_seconds_count") == Some(5.0);
+        let waiting = value(&text, r#"tts_outbox_messages{queue="TICKET_TASKS_PRODUCTION"}"#);
+        if allocated && waiting == Some(0.0) {
+            break text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the worker did not allocate:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        value(&text, r#"tts_commands_total{outcome="ok"}"#).unwrap_or(0.0) >= 5.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, r#"tts_dead_letters{queue="TICKET_TASKS_PRODUCTION"}"#),
+        Some(0.0)
+    );
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), worker)
         .await
         .unwrap()
         .unwrap()

@@ -168,6 +168,19 @@ async fn outbox_backlog(reader: Reader<'_>) -> Result<Vec<QueueBacklog>> {
         .await
 }
 
+async fn dead_letter_backlog(reader: Reader<'_>) -> Result<Vec<QueueBacklog>> {
+    let sql = "SELECT queue, COUNT(*), MIN(failed_at) FROM dead_letters GROUP BY queue ORDER BY queue";
+    reader
+        .fetch(sql.into(), Vec::new(), |r| {
+            Ok(QueueBacklog {
+                queue: r.opt_text(0)?.map(str::to_string),
+                messages: r.i64(1)?.max(0) as u64,
+                oldest: r.opt_time(2)?,
+            })
+        })
+        .await
+}
+
 async fn list_comments(reader: Reader<'_>, q: &CommentQuery) -> Result<Page<Comment>> {
     let mut f = Filter::default();
     f.add("ticket_id = ?", Arg::I64(q.ticket.0));
@@ -225,6 +238,10 @@ impl Queries for super::sqlite::SqliteStore {
         outbox_backlog(self.reader()).await
     }
 
+    async fn dead_letter_backlog(&self) -> Result<Vec<QueueBacklog>> {
+        dead_letter_backlog(self.reader()).await
+    }
+
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
         list_comments(self.reader(), query).await
     }
@@ -263,6 +280,10 @@ impl Queries for super::postgres::PgStore {
 
     async fn outbox_backlog(&self) -> Result<Vec<QueueBacklog>> {
         outbox_backlog(self.reader()).await
+    }
+
+    async fn dead_letter_backlog(&self) -> Result<Vec<QueueBacklog>> {
+        dead_letter_backlog(self.reader()).await
     }
 
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {

@@ -99,14 +99,10 @@ impl Statement {
         self.dialect.bucket_start(q.range.bucket(), column)
     }
 
-    fn millis(&self) -> String {
-        self.dialect.millis_between("a.assigned_at", "a.acted_at")
-    }
-
-    /// The nearest-rank p90 of the turn durations (`a.assigned_at` to `a.acted_at`) of the assignments
-    /// matching `condition`, per group of `group` columns: rows of `g0, g1, ...` (the group) and `d`.
+    /// The nearest-rank p90 of the turn durations (`a.turn_ms`) of the assignments matching
+    /// `condition`, per group of `group` columns: rows of `g0, g1, ...` (the group) and `d`.
     fn p90(&self, group: &[&str], condition: &str) -> String {
-        let d = self.millis();
+        let d = "a.turn_ms";
         let columns: Vec<String> = group.iter().enumerate().map(|(i, c)| format!("{c} AS g{i}")).collect();
         let partition = group.join(", ");
         let names: Vec<String> = (0..group.len()).map(|i| format!("g{i}")).collect();
@@ -221,42 +217,46 @@ async fn ticket_report(reader: Reader<'_>, q: &ReportQuery) -> Result<TicketRepo
         })
         .collect();
 
+    // One pass over the range's tickets, grouped by all four keys at once; each key's totals are summed
+    // here from those (few) groups.
     let s = Statement::new(reader.dialect(), q);
-    let (f, w) = (&s.tickets, s.within("t.created_at"));
     let sql = format!(
-        "SELECT 's', t.status, COUNT(*) FROM tickets t WHERE {w}{f} GROUP BY t.status \
-         UNION ALL SELECT 'p', t.priority, COUNT(*) FROM tickets t WHERE {w}{f} GROUP BY t.priority \
-         UNION ALL SELECT 'c', t.category_key, COUNT(*) FROM tickets t WHERE {w}{f} GROUP BY t.category_key \
-         UNION ALL SELECT 'w', COALESCE(k.workflow_id, ''), COUNT(*) FROM tickets t \
-         LEFT JOIN tasks k ON k.ticket_id = t.id WHERE {w}{f} GROUP BY COALESCE(k.workflow_id, '')"
+        "SELECT t.status, t.priority, t.category_key, COALESCE(t.workflow_id, ''), COUNT(*) FROM tickets t \
+         WHERE {w}{f} GROUP BY t.status, t.priority, t.category_key, COALESCE(t.workflow_id, '')",
+        w = s.within("t.created_at"),
+        f = s.tickets,
     );
     let rows = reader
         .fetch(sql.into(), s.params.0, |r| {
-            Ok((r.text(0)?.to_string(), r.text(1)?.to_string(), count(&r, 2)?))
+            Ok((
+                [
+                    r.text(0)?.to_string(),
+                    r.text(1)?.to_string(),
+                    r.text(2)?.to_string(),
+                    r.text(3)?.to_string(),
+                ],
+                count(&r, 4)?,
+            ))
         })
         .await?;
-    let mut report = TicketReport {
+    let mut keyed: [BTreeMap<String, u64>; 4] = Default::default();
+    for (keys, n) in rows {
+        for (map, key) in keyed.iter_mut().zip(keys) {
+            *map.entry(key).or_default() += n;
+        }
+    }
+    let [by_status, by_priority, by_category, by_workflow] = keyed.map(|m| {
+        m.into_iter()
+            .map(|(key, count)| Count { key, count, name: None })
+            .collect()
+    });
+    Ok(TicketReport {
         flow,
-        ..TicketReport::default()
-    };
-    for (kind, key, count) in rows {
-        let list = match kind.as_str() {
-            "s" => &mut report.by_status,
-            "p" => &mut report.by_priority,
-            "c" => &mut report.by_category,
-            _ => &mut report.by_workflow,
-        };
-        list.push(Count { key, count, name: None });
-    }
-    for list in [
-        &mut report.by_status,
-        &mut report.by_priority,
-        &mut report.by_category,
-        &mut report.by_workflow,
-    ] {
-        list.sort();
-    }
-    Ok(report)
+        by_status,
+        by_priority,
+        by_category,
+        by_workflow,
+    })
 }
 
 async fn sla_report(reader: Reader<'_>, q: &ReportQuery) -> Result<SlaReport> {
@@ -266,7 +266,7 @@ async fn sla_report(reader: Reader<'_>, q: &ReportQuery) -> Result<SlaReport> {
         "SELECT {b}, a.workflow_id, a.workflow_version, a.step_id, COUNT(*), \
          CAST(SUM(CASE WHEN a.breached THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN NOT a.breached AND a.status IN ('resolved', 'escalated', 'reassigned') THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN NOT a.breached AND a.is_open THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN NOT a.breached AND a.status IN ('new', 'in_progress') THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN a.sla_warned THEN 1 ELSE 0 END) AS BIGINT) \
          FROM assignments a{join} WHERE {w}{f} GROUP BY {b}, a.workflow_id, a.workflow_version, a.step_id",
         b = s.bucket(q, "a.target"),
@@ -351,13 +351,12 @@ async fn agent_report(reader: Reader<'_>, q: &ReportQuery) -> Result<Vec<AgentFi
     let acted = s.within("a.acted_at");
     let sql = format!(
         "SELECT a.user_id, 'open', COUNT(*), 0 FROM assignments a{join} WHERE a.is_open{f} GROUP BY a.user_id \
-         UNION ALL SELECT a.user_id, 'status:' || a.status, COUNT(*), CAST(SUM({d}) AS BIGINT) \
+         UNION ALL SELECT a.user_id, 'status:' || a.status, COUNT(*), CAST(SUM(a.turn_ms) AS BIGINT) \
          FROM assignments a{join} WHERE {acted} AND a.status IN ('resolved', 'escalated', 'reassigned'){f} \
          GROUP BY a.user_id, a.status \
          UNION ALL SELECT a.user_id, 'origin:' || a.origin, COUNT(*), 0 FROM assignments a{join} \
          WHERE a.origin <> 'system' AND {assigned}{f} GROUP BY a.user_id, a.origin \
          UNION ALL SELECT g0, 'p90', 0, d FROM ({p90}) p",
-        d = s.millis(),
         assigned = s.within("a.assigned_at"),
         p90 = s.p90(&["a.user_id"], &format!("{acted} AND a.status = 'resolved'")),
     );
@@ -402,9 +401,8 @@ async fn step_report(reader: Reader<'_>, q: &ReportQuery) -> Result<Vec<StepFigu
     );
     let sql = format!(
         "SELECT {group}, 'n', COUNT(*), CAST(SUM(CASE WHEN a.status <> 'resolved' THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM({d}) AS BIGINT) FROM assignments a{join} WHERE {turn}{f} GROUP BY {group} \
+         CAST(SUM(a.turn_ms) AS BIGINT) FROM assignments a{join} WHERE {turn}{f} GROUP BY {group} \
          UNION ALL SELECT g0, g1, g2, 'p90', 0, 0, d FROM ({p90}) p",
-        d = s.millis(),
         join = s.join,
         f = s.assignments,
         p90 = s.p90(&["a.workflow_id", "a.workflow_version", "a.step_id"], &turn),

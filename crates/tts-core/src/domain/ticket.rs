@@ -3,7 +3,7 @@
 use super::priority::Priority;
 use super::ticket_number::TicketNumber;
 use crate::error::{Error, Problems, Result};
-use crate::ids::{TicketId, UserId};
+use crate::ids::{TicketId, UserId, WorkflowId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -151,6 +151,9 @@ pub struct Ticket {
     pub attachments: Vec<AttachmentMeta>,
     /// True once a task runs for the ticket.
     pub is_task_allocated: bool,
+    /// The workflow its task runs, once it has one.
+    #[serde(default)]
+    pub workflow_id: Option<WorkflowId>,
     /// Why the ticket could not be allocated (no active workflow matches it), until it is; admins are
     /// notified when it is set.
     #[serde(default)]
@@ -330,6 +333,7 @@ impl NewTicket {
             created_by,
             attachments: self.attachments,
             is_task_allocated: false,
+            workflow_id: None,
             unroutable: None,
             resolved_at: None,
             closed_at: None,

@@ -196,6 +196,7 @@ pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed) -> Result<A
     };
     cmd.tx.insert_task(&task).await?;
     ticket.is_task_allocated = true;
+    ticket.workflow_id = Some(workflow.id);
     ticket.unroutable = None;
     ticket.touch(cmd.now);
     cmd.tx.update_ticket(&ticket).await?;

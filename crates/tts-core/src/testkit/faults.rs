@@ -149,6 +149,9 @@ impl Queries for FaultyStore {
     async fn outbox_backlog(&self) -> Result<Vec<QueueBacklog>> {
         self.inner.outbox_backlog().await
     }
+    async fn dead_letter_backlog(&self) -> Result<Vec<QueueBacklog>> {
+        self.inner.dead_letter_backlog().await
+    }
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
         self.inner.list_comments(query).await
     }

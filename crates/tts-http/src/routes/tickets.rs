@@ -76,6 +76,9 @@ pub struct TicketOut {
     pub created_by: UserId,
     /// True once a workflow task runs for it.
     pub is_task_allocated: bool,
+    /// The workflow its task runs, once it has one.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub workflow_id: Option<tts_core::WorkflowId>,
     /// Why no workflow task could be started (no active workflow matches the ticket); admins are notified.
     /// Cleared once it is allocated.
     pub unroutable: Option<String>,
@@ -112,6 +115,7 @@ impl From<Ticket> for TicketOut {
             },
             created_by: t.created_by,
             is_task_allocated: t.is_task_allocated,
+            workflow_id: t.workflow_id,
             unroutable: t.unroutable,
             attachments: t.attachments.into_iter().map(Into::into).collect(),
             resolved_at: t.resolved_at,

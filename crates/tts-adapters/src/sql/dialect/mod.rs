@@ -111,26 +111,18 @@ impl Dialect {
     pub(crate) fn bucket_start(self, bucket: Bucket, column: &str) -> String {
         match self {
             #[cfg(feature = "sqlite")]
+            // Times are stored as RFC 3339 text in UTC (`YYYY-MM-DDTHH:MM:SS...+00:00`): the day is its
+            // first ten characters, which is cheaper than parsing the whole time.
             Dialect::Sqlite => match bucket {
-                Bucket::Day => format!("date({column})"),
-                Bucket::Week => format!("date({column}, 'weekday 0', '-6 days')"),
-                Bucket::Month => format!("strftime('%Y-%m-01', {column})"),
+                Bucket::Day => format!("substr({column}, 1, 10)"),
+                Bucket::Week => format!("date(substr({column}, 1, 10), 'weekday 0', '-6 days')"),
+                Bucket::Month => format!("substr({column}, 1, 7) || '-01'"),
             },
             #[cfg(feature = "postgres")]
             Dialect::Postgres => format!(
                 "to_char(date_trunc('{}', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
                 bucket.as_str()
             ),
-        }
-    }
-
-    /// Whole milliseconds from timestamp `from` to timestamp `to`, as a 64-bit integer.
-    pub(crate) fn millis_between(self, from: &str, to: &str) -> String {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => format!("CAST(ROUND((julianday({to}) - julianday({from})) * 86400000.0) AS INTEGER)"),
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => format!("CAST(ROUND(EXTRACT(EPOCH FROM ({to} - {from})) * 1000) AS BIGINT)"),
         }
     }
 

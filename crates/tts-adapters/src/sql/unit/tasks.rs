@@ -4,7 +4,7 @@ use super::{Deferred, Expect, SqlUnit};
 use crate::sql::values::Arg;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tts_core::domain::report::was_breached;
+use tts_core::domain::report::{millis_between, was_breached};
 use tts_core::ports::Tasks;
 use tts_core::{Assignment, Origin, Result, Task, TaskId, TicketId};
 
@@ -73,16 +73,16 @@ impl Tasks for SqlUnit {
         let (sql, task_keys) = match self.task_keys.get(&a.task) {
             Some(&(ticket, ref workflow, version)) => (
                 "INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, \
-                 sla_warned, history_len, version, data, step_id, origin, acted_at, breached, ticket_id, workflow_id, \
-                 workflow_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19)",
+                 sla_warned, history_len, version, data, step_id, origin, acted_at, breached, turn_ms, ticket_id, \
+                 workflow_id, workflow_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                 $15, $16, $17, $18, $19, $20)",
                 vec![Arg::I64(ticket), Arg::Text(workflow.clone()), Arg::I64(version)],
             ),
             None => (
                 "INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, \
-                 sla_warned, history_len, version, data, step_id, origin, acted_at, breached, ticket_id, workflow_id, \
-                 workflow_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 (SELECT ticket_id FROM tasks WHERE id = $2), (SELECT workflow_id FROM tasks WHERE id = $2), \
+                 sla_warned, history_len, version, data, step_id, origin, acted_at, breached, turn_ms, ticket_id, \
+                 workflow_id, workflow_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                 $15, $16, $17, (SELECT ticket_id FROM tasks WHERE id = $2), (SELECT workflow_id FROM tasks WHERE id = $2), \
                  (SELECT workflow_version FROM tasks WHERE id = $2))",
                 Vec::new(),
             ),
@@ -104,6 +104,7 @@ impl Tasks for SqlUnit {
             Arg::Text(origin_name(a.origin).into()),
             Arg::OptTime(a.acted_at),
             Arg::Bool(was_breached(a)),
+            Arg::OptI64(turn_ms(a)),
         ];
         args.extend(task_keys);
         self.defer(Deferred::any(sql, args, Some(format!("assignments:{}", a.id.0))))
@@ -115,7 +116,7 @@ impl Tasks for SqlUnit {
         self.defer(Deferred {
             // The history only grows: a shorter one matches no row, reported as a conflict.
             sql: "UPDATE assignments SET status = $2, is_open = $3, warn_at = $4, target = $5, sla_warned = $6, \
-                  history_len = $7, version = $8, data = $9, acted_at = $11, breached = $12 \
+                  history_len = $7, version = $8, data = $9, acted_at = $11, breached = $12, turn_ms = $13 \
                   WHERE id = $1 AND version = $10 AND history_len <= $7"
                 .into(),
             args: vec![
@@ -131,6 +132,7 @@ impl Tasks for SqlUnit {
                 Arg::I64(i64::from(a.version) - 1),
                 Arg::OptTime(a.acted_at),
                 Arg::Bool(was_breached(a)),
+                Arg::OptI64(turn_ms(a)),
             ],
             expect: Expect::Versioned {
                 entity: "assignment",
@@ -159,6 +161,11 @@ impl Tasks for SqlUnit {
         );
         self.all_docs(sql, vec![Arg::Time(now), Arg::count(limit)]).await
     }
+}
+
+/// How long the turn lasted, in whole milliseconds, once it ended (the reports' durations).
+fn turn_ms(a: &Assignment) -> Option<i64> {
+    a.acted_at.map(|end| millis_between(a.assigned_at, end))
 }
 
 /// The wire name of an assignment's origin, as the `origin` column keeps it.

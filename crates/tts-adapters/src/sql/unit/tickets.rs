@@ -65,8 +65,8 @@ impl Tickets for SqlUnit {
         self.defer(Deferred::any(
             "INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, \
              category_key, department_key, is_task_allocated, search_text, created_at, updated_at, version, data, \
-             resolved_at, closed_at, done_at, is_unroutable) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             resolved_at, closed_at, done_at, is_unroutable, workflow_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
             vec![
                 Arg::I64(t.id.0),
                 Arg::I64(i64::from(t.ticket_id.year())),
@@ -88,6 +88,7 @@ impl Tickets for SqlUnit {
                 Arg::OptTime(t.closed_at),
                 Arg::OptTime(left_backlog_at(t)),
                 Arg::Bool(t.unroutable.is_some()),
+                Arg::OptText(t.workflow_id.map(|w| w.to_string())),
             ],
             Some(format!("tickets:{}", t.id.0)),
         ))
@@ -100,7 +101,8 @@ impl Tickets for SqlUnit {
         self.defer(Deferred {
             sql: "UPDATE tickets SET status = $2, priority = $3, priority_rank = $4, category_key = $5, \
                   department_key = $6, is_task_allocated = $7, search_text = $8, updated_at = $9, version = $10, \
-                  data = $11, resolved_at = $13, closed_at = $14, done_at = $15, is_unroutable = $16 \
+                  data = $11, resolved_at = $13, closed_at = $14, done_at = $15, is_unroutable = $16, \
+                  workflow_id = $17 \
                   WHERE id = $1 AND version = $12"
                 .into(),
             args: vec![
@@ -120,6 +122,7 @@ impl Tickets for SqlUnit {
                 Arg::OptTime(t.closed_at),
                 Arg::OptTime(left_backlog_at(t)),
                 Arg::Bool(t.unroutable.is_some()),
+                Arg::OptText(t.workflow_id.map(|w| w.to_string())),
             ],
             expect: Expect::Versioned {
                 entity: "ticket",

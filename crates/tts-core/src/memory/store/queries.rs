@@ -136,6 +136,21 @@ impl Queries for MemoryStore {
         Ok(by_queue.into_values().collect())
     }
 
+    async fn dead_letter_backlog(&self) -> Result<Vec<QueueBacklog>> {
+        let state = self.state.lock().await;
+        let mut by_queue: std::collections::BTreeMap<String, QueueBacklog> = Default::default();
+        for letter in state.dead_letters.values() {
+            let entry = by_queue.entry(letter.queue.clone()).or_insert_with(|| QueueBacklog {
+                queue: Some(letter.queue.clone()),
+                messages: 0,
+                oldest: None,
+            });
+            entry.messages += 1;
+            entry.oldest = Some(entry.oldest.map_or(letter.failed_at, |o| o.min(letter.failed_at)));
+        }
+        Ok(by_queue.into_values().collect())
+    }
+
     async fn list_comments(&self, query: &CommentQuery) -> Result<Page<Comment>> {
         Ok(comments(&*self.state.lock().await, query))
     }

@@ -145,7 +145,8 @@ pub struct CommentQuery {
     pub page: PageRequest,
 }
 
-/// The messages waiting in the outbox for one queue (`None`: events only a relay publishes).
+/// The messages waiting in the outbox for one queue (`None`: events only a relay publishes), or the
+/// dead letters of one queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueBacklog {
     /// The queue.
@@ -180,6 +181,8 @@ pub trait Queries: Send + Sync {
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
     /// A page of dead letters, newest first.
     async fn list_dead_letters(&self, page: PageRequest) -> Result<Page<DeadLetter>>;
+    /// Dead letters per queue, ordered by queue, `oldest` being the earliest failure (for metrics).
+    async fn dead_letter_backlog(&self) -> Result<Vec<QueueBacklog>>;
     /// A user's profile, read without a unit (checks a command makes before it opens one).
     async fn user(&self, id: UserId) -> Result<Option<User>>;
     /// Sessions that ended after `since`, with when (so that every server refuses their access tokens

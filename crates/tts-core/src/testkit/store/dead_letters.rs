@@ -66,3 +66,33 @@ pub async fn dead_letters_read_back_whole_until_deleted(store: &dyn Store) {
         "deleting it again finds nothing"
     );
 }
+
+/// Dead letters are counted per queue, ordered by queue, with each queue's earliest failure.
+pub async fn dead_letters_are_counted_per_queue(store: &dyn Store) {
+    assert!(
+        store.dead_letter_backlog().await.expect("count").is_empty(),
+        "none at first"
+    );
+    let mut tx = write(store).await;
+    for (queue, secs) in [("tickets", 30), ("mail", 20), ("tickets", 10)] {
+        tx.insert_dead_letter(&letter(queue, secs))
+            .await
+            .expect("keep a letter");
+    }
+    commit(tx, "three dead letters").await;
+    let counts: Vec<_> = store
+        .dead_letter_backlog()
+        .await
+        .expect("count")
+        .into_iter()
+        .map(|q| (q.queue, q.messages, q.oldest))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            (Some("mail".to_string()), 1, Some(at(20))),
+            (Some("tickets".to_string()), 2, Some(at(10))),
+        ],
+        "per queue, ordered, with the earliest failure"
+    );
+}

@@ -280,6 +280,7 @@ macro_rules! store_conformance {
             $crate::__store_conformance_cases! {
                 store dead_letters:
                     dead_letters_read_back_whole_until_deleted,
+                    dead_letters_are_counted_per_queue,
             }
             $crate::__store_conformance_cases! {
                 store notifications:

@@ -200,6 +200,7 @@ fn allocate(
         version: 1,
     };
     t.is_task_allocated = true;
+    t.workflow_id = Some(task.workflow_id);
     let (mut step, mut origin, mut clock) = (0usize, Origin::System, start);
     for _ in 0..5 {
         let target = (rng.below(5) != 0).then(|| clock + ms(HOUR + rng.below(3 * DAY)));
