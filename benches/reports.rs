@@ -62,14 +62,14 @@ impl Rng {
 
 /// The database under test: where it is and what keeps it alive.
 enum Db {
-    Sqlite(tempfile::TempDir),
+    Sqlite(std::path::PathBuf),
     Postgres(PgDb),
 }
 
 impl Db {
     fn url(&self) -> String {
         match self {
-            Db::Sqlite(dir) => format!("sqlite://{}/tts.db", dir.path().display()),
+            Db::Sqlite(dir) => format!("sqlite://{}/tts.db", dir.display()),
             Db::Postgres(db) => db.url.clone(),
         }
     }
@@ -418,8 +418,12 @@ async fn run(db: Db, tickets: usize, rounds: usize) {
         rss as f64 / 1024.0
     );
     drop(child);
-    if let Db::Postgres(pg) = db {
-        pg.drop_now().await;
+    match db {
+        Db::Postgres(pg) => pg.drop_now().await,
+        Db::Sqlite(dir) if std::env::var_os("TTS_BENCH_SQLITE_DIR").is_none() => {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        Db::Sqlite(dir) => println!("  kept {}", dir.display()),
     }
 }
 
@@ -442,7 +446,16 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         if wants("sqlite") {
-            run(Db::Sqlite(tempfile::tempdir().expect("temp dir")), tickets, rounds).await;
+            // `TTS_BENCH_SQLITE_DIR` keeps the loaded database there (to study its query plans).
+            let dir = match std::env::var_os("TTS_BENCH_SQLITE_DIR") {
+                Some(d) => tempfile::Builder::new()
+                    .prefix("reports-")
+                    .tempdir_in(d)
+                    .expect("dir")
+                    .keep(),
+                None => tempfile::tempdir().expect("temp dir").keep(),
+            };
+            run(Db::Sqlite(dir), tickets, rounds).await;
         }
         if wants("postgres") {
             run(Db::Postgres(PgDb::create().await), tickets, rounds).await;

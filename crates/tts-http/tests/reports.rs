@@ -298,6 +298,9 @@ async fn report_parameters_are_checked_and_named() {
         ("workflow=not-an-id", "workflow"),
         ("agent=42", "agent"),
         ("format=xml", "format"),
+        ("from=%2B12345-01-01", "from"),
+        ("to=0000-01-01", "to"),
+        ("table=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "table"),
     ] {
         let r = api.get(&format!("/reports/tickets/?{query}"), &admin).await.expect(400);
         assert!(r.body["fields"][field].is_array(), "{query}: {}", r.body);

@@ -101,18 +101,21 @@ impl Statement {
 
     /// The nearest-rank p90 of the turn durations (`a.turn_ms`) of the assignments matching
     /// `condition`, per group of `group` columns: rows of `g0, g1, ...` (the group) and `d`.
+    ///
+    /// The nearest rank is the smallest duration at least 90% of the group do not exceed, that is the
+    /// smallest whose `CUME_DIST()` (the share of the group at or below it) is at least 0.9: one window,
+    /// one sort. (`k / n >= 0.9` is exact in floating point: a share below 0.9 is below it by at least
+    /// `1 / 10n`.)
     fn p90(&self, group: &[&str], condition: &str) -> String {
-        let d = "a.turn_ms";
         let columns: Vec<String> = group.iter().enumerate().map(|(i, c)| format!("{c} AS g{i}")).collect();
-        let partition = group.join(", ");
         let names: Vec<String> = (0..group.len()).map(|i| format!("g{i}")).collect();
         format!(
-            "SELECT {names}, d FROM (SELECT {columns}, {d} AS d, \
-             ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {d}) AS rn, \
-             COUNT(*) OVER (PARTITION BY {partition}) AS n \
-             FROM assignments a{join} WHERE {condition}{filter}) x WHERE rn = (9 * n + 9) / 10",
+            "SELECT {names}, MIN(d) AS d FROM (SELECT {columns}, a.turn_ms AS d, \
+             CUME_DIST() OVER (PARTITION BY {partition} ORDER BY a.turn_ms) AS c \
+             FROM assignments a{join} WHERE {condition}{filter}) x WHERE c >= 0.9 GROUP BY {names}",
             names = names.join(", "),
             columns = columns.join(", "),
+            partition = group.join(", "),
             join = self.join,
             filter = self.assignments,
         )

@@ -84,14 +84,22 @@ pub struct ReportParams {
     pub table: Option<String>,
 }
 
-/// A time parameter: RFC 3339, or a date meaning its midnight UTC.
+/// A time parameter: RFC 3339, or a date meaning its midnight UTC; years 1 to 9999.
 fn instant(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.with_timezone(&Utc));
+    let bad = || ApiError::bad_field(field, format!("{raw:?} is not an RFC 3339 time or a YYYY-MM-DD date"));
+    if raw.len() > 64 {
+        return Err(bad());
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map(midnight)
-        .map_err(|_| ApiError::bad_field(field, format!("{raw:?} is not an RFC 3339 time or a YYYY-MM-DD date")))
+    let t = match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map(midnight)
+            .map_err(|_| bad())?,
+    };
+    if !(1..=9999).contains(&chrono::Datelike::year(&t)) {
+        return Err(ApiError::bad_field(field, "the year must be between 1 and 9999"));
+    }
+    Ok(t)
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -128,9 +136,13 @@ impl ReportParams {
             }
             other => ApiError::Core(other),
         })?;
-        for (field, value) in [("category", &self.category), ("department", &self.department)] {
-            if value.as_deref().is_some_and(|v| v.chars().count() > 255) {
-                return Err(ApiError::bad_field(field, "must be at most 255 characters"));
+        for (field, value, max) in [
+            ("category", &self.category, 255),
+            ("department", &self.department, 255),
+            ("table", &self.table, 32),
+        ] {
+            if value.as_deref().is_some_and(|v| v.chars().count() > max) {
+                return Err(ApiError::bad_field(field, format!("must be at most {max} characters")));
             }
         }
         Ok(ReportQuery {
