@@ -431,7 +431,7 @@ pub struct AgentReportOut {
 
 /// Time spent on one step of a workflow version.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StepOut {
+pub struct StepTimeOut {
     /// The workflow.
     #[schema(value_type = String, format = Uuid)]
     pub workflow_id: WorkflowId,
@@ -455,9 +455,9 @@ pub struct StepOut {
     pub p90_ms: Option<i64>,
 }
 
-impl From<StepFigures> for StepOut {
+impl From<StepFigures> for StepTimeOut {
     fn from(s: StepFigures) -> Self {
-        StepOut {
+        StepTimeOut {
             workflow_id: s.workflow,
             workflow_version: s.workflow_version,
             step_id: s.step,
@@ -476,7 +476,7 @@ pub struct StepReportOut {
     /// The range.
     pub range: RangeOut,
     /// One row per step of each workflow version (table `steps`).
-    pub steps: Vec<StepOut>,
+    pub steps: Vec<StepTimeOut>,
 }
 
 /// Waiting tickets of one category and department.
@@ -682,7 +682,7 @@ pub async fn step_report(
     let rows = state.engine.step_report(caller.actor(), query.clone()).await?;
     let body = StepReportOut {
         range: RangeOut::from(&query),
-        steps: rows.into_iter().map(StepOut::from).collect(),
+        steps: rows.into_iter().map(StepTimeOut::from).collect(),
     };
     respond(
         &params,
