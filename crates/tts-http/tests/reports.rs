@@ -297,6 +297,7 @@ async fn report_parameters_are_checked_and_named() {
         ("priority=urgent", "priority"),
         ("workflow=not-an-id", "workflow"),
         ("agent=42", "agent"),
+        ("workflow=", "workflow"),
         ("format=xml", "format"),
         ("from=%2B12345-01-01", "from"),
         ("to=0000-01-01", "to"),

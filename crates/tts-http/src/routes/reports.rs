@@ -106,8 +106,9 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|v| !v.is_empty())
 }
 
+/// An id parameter; an empty one is not an id (400), unlike an empty text filter.
 fn id_param<T: std::str::FromStr>(field: &str, v: &Option<String>) -> Result<Option<T>, ApiError> {
-    non_empty(v)
+    v.as_deref()
         .map(|raw| {
             raw.parse()
                 .map_err(|_| ApiError::bad_field(field, format!("{raw:?} is not an id")))
