@@ -355,6 +355,9 @@ async fn run(db: Db, tickets: usize, rounds: usize) {
         let store = db.store().await;
         load(store.as_ref(), tickets).await;
     }
+    if let Db::Postgres(pg) = &db {
+        pg.settle().await;
+    }
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let child = Running(

@@ -118,6 +118,18 @@ pub mod pg {
             }
         }
 
+        /// `VACUUM ANALYZE` on the database: what autovacuum does to a database in steady use (the
+        /// visibility map that index-only scans need, and the planner's statistics), done at once after
+        /// a bulk load.
+        pub async fn settle(&self) {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+            sqlx::query("VACUUM ANALYZE")
+                .execute(&mut conn)
+                .await
+                .expect("VACUUM ANALYZE");
+            let _ = conn.close().await;
+        }
+
         fn drop_sql(&self) -> String {
             format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
         }

@@ -2,11 +2,12 @@
 //! key columns (times, statuses, the copied workflow and step ids), each part of a `UNION ALL` reading
 //! the index of its own range; only the small grouped rows come back, and are summed per key here.
 //!
-//! The definitions are those of [`tts_core::domain::report`]; p90s are the nearest rank, picked with
-//! `ROW_NUMBER()` over each group. The conformance suite compares every report with a brute-force
+//! The definitions are those of [`tts_core::domain::report`]; p90s are the nearest rank, read per group
+//! by walking an index ordered by the group and then the duration (see `Statement::p90`), in the same
+//! read transaction as the counts. The conformance suite compares every report with a brute-force
 //! count.
 
-use super::dialect::{Dialect, Reader};
+use super::dialect::{Dialect, Reader, Snapshot};
 use super::values::{Arg, Row, storable};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use tts_core::domain::report::{
     AgentFigures, Count, Durations, FlowPoint, ReportQuery, SlaByStep, SlaByWorkflow, SlaCounts, SlaPoint, SlaReport,
-    StepFigures, TicketReport, UnroutableGroup, UnroutableReport,
+    StepFigures, TicketReport, UnroutableGroup, UnroutableReport, p90_rank,
 };
 use tts_core::ids::{StepId, UserId, WorkflowId};
 use tts_core::ports::store::Reports;
@@ -99,26 +100,37 @@ impl Statement {
         self.dialect.bucket_start(q.range.bucket(), column)
     }
 
-    /// The nearest-rank p90 of the turn durations (`a.turn_ms`) of the assignments matching
-    /// `condition`, per group of `group` columns: rows of `g0, g1, ...` (the group) and `d`.
-    ///
-    /// The nearest rank is the smallest duration at least 90% of the group do not exceed, that is the
-    /// smallest whose `CUME_DIST()` (the share of the group at or below it) is at least 0.9: one window,
-    /// one sort. (`k / n >= 0.9` is exact in floating point: a share below 0.9 is below it by at least
-    /// `1 / 10n`.)
-    fn p90(&self, group: &[&str], condition: &str) -> String {
-        let columns: Vec<String> = group.iter().enumerate().map(|(i, c)| format!("{c} AS g{i}")).collect();
-        let names: Vec<String> = (0..group.len()).map(|i| format!("g{i}")).collect();
-        format!(
-            "SELECT {names}, MIN(d) AS d FROM (SELECT {columns}, a.turn_ms AS d, \
-             CUME_DIST() OVER (PARTITION BY {partition} ORDER BY a.turn_ms) AS c \
-             FROM assignments a{join} WHERE {condition}{filter}) x WHERE c >= 0.9 GROUP BY {names}",
-            names = names.join(", "),
-            columns = columns.join(", "),
-            partition = group.join(", "),
+    /// The nearest-rank p90 of the turn durations (`a.turn_ms`) of one group's `n` assignments
+    /// matching `condition`: the [`p90_rank`]-th shortest, read by walking `index` (ordered by the
+    /// group's columns and then `turn_ms`) in order, so no sort and no window runs; `group` pairs each
+    /// grouping column with the group's value.
+    async fn p90(
+        &self,
+        snapshot: &mut Snapshot,
+        index: &str,
+        group: Vec<(&str, Arg)>,
+        condition: &str,
+        n: u64,
+    ) -> Result<Option<i64>> {
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut params = Params(self.params.0.clone());
+        let keys: Vec<String> = group
+            .into_iter()
+            .map(|(column, value)| format!("{column} = {}", params.bind(value)))
+            .collect();
+        let sql = format!(
+            "SELECT a.turn_ms FROM assignments a{indexed}{join} WHERE {keys} AND {condition}{filter} \
+             ORDER BY a.turn_ms LIMIT 1 OFFSET {offset}",
+            indexed = self.dialect.indexed_by(index),
             join = self.join,
+            keys = keys.join(" AND "),
             filter = self.assignments,
-        )
+            offset = p90_rank(n) - 1,
+        );
+        let found = snapshot.fetch(sql.into(), params.0, |r| r.opt_i64(0)).await?;
+        Ok(found.into_iter().next().flatten())
     }
 }
 
@@ -358,13 +370,12 @@ async fn agent_report(reader: Reader<'_>, q: &ReportQuery) -> Result<Vec<AgentFi
          FROM assignments a{join} WHERE {acted} AND a.status IN ('resolved', 'escalated', 'reassigned'){f} \
          GROUP BY a.user_id, a.status \
          UNION ALL SELECT a.user_id, 'origin:' || a.origin, COUNT(*), 0 FROM assignments a{join} \
-         WHERE a.origin <> 'system' AND {assigned}{f} GROUP BY a.user_id, a.origin \
-         UNION ALL SELECT g0, 'p90', 0, d FROM ({p90}) p",
+         WHERE a.origin <> 'system' AND {assigned}{f} GROUP BY a.user_id, a.origin",
         assigned = s.within("a.assigned_at"),
-        p90 = s.p90(&["a.user_id"], &format!("{acted} AND a.status = 'resolved'")),
     );
-    let rows = reader
-        .fetch(sql.into(), s.params.0, |r| {
+    let mut snapshot = reader.snapshot().await?;
+    let rows = snapshot
+        .fetch(sql.into(), s.params.0.clone(), |r| {
             Ok((
                 UserId(r.uuid(0)?),
                 r.text(1)?.to_string(),
@@ -387,10 +398,23 @@ async fn agent_report(reader: Reader<'_>, q: &ReportQuery) -> Result<Vec<AgentFi
             "status:reassigned" => f.transfers_out += n,
             "origin:escalated" => f.escalations_in += n,
             "origin:transferred" => f.transfers_in += n,
-            "p90" => f.time_to_act.p90_ms = Some(ms),
             _ => {}
         }
     }
+    let resolved = format!("a.status = 'resolved' AND {acted}");
+    for f in figures.values_mut() {
+        let group = vec![("a.user_id", Arg::Uuid(f.user.0))];
+        f.time_to_act.p90_ms = s
+            .p90(
+                &mut snapshot,
+                "assignments_agent_turns",
+                group,
+                &resolved,
+                f.time_to_act.count,
+            )
+            .await?;
+    }
+    snapshot.end().await?;
     Ok(figures.into_values().filter(|f| !f.is_empty()).collect())
 }
 
@@ -399,51 +423,52 @@ async fn step_report(reader: Reader<'_>, q: &ReportQuery) -> Result<Vec<StepFigu
     let s = Statement::new(reader.dialect(), q);
     let group = "a.workflow_id, a.workflow_version, a.step_id";
     let turn = format!(
-        "{} AND a.status IN ('resolved', 'escalated', 'reassigned')",
+        "a.status IN ('resolved', 'escalated', 'reassigned') AND {}",
         s.within("a.acted_at")
     );
     let sql = format!(
-        "SELECT {group}, 'n', COUNT(*), CAST(SUM(CASE WHEN a.status <> 'resolved' THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(a.turn_ms) AS BIGINT) FROM assignments a{join} WHERE {turn}{f} GROUP BY {group} \
-         UNION ALL SELECT g0, g1, g2, 'p90', 0, 0, d FROM ({p90}) p",
+        "SELECT {group}, COUNT(*), CAST(SUM(CASE WHEN a.status <> 'resolved' THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(a.turn_ms) AS BIGINT) FROM assignments a{join} WHERE {turn}{f} GROUP BY {group}",
         join = s.join,
         f = s.assignments,
-        p90 = s.p90(&["a.workflow_id", "a.workflow_version", "a.step_id"], &turn),
     );
-    let rows = reader
-        .fetch(sql.into(), s.params.0, |r| {
+    let mut snapshot = reader.snapshot().await?;
+    let rows = snapshot
+        .fetch(sql.into(), s.params.0.clone(), |r| {
             Ok((
                 parsed::<WorkflowId>(backend, r.opt_text(0)?, "no workflow")?,
-                r.opt_i64(1)?.unwrap_or(0) as u32,
+                r.opt_i64(1)?.unwrap_or(0),
                 parsed::<StepId>(backend, r.opt_text(2)?, "no step")?,
-                r.text(3)?.to_string(),
+                count(&r, 3)?,
                 count(&r, 4)?,
-                count(&r, 5)?,
-                r.opt_i64(6)?.unwrap_or(0),
+                r.opt_i64(5)?.unwrap_or(0),
             ))
         })
         .await?;
-    let mut steps: BTreeMap<(WorkflowId, u32, StepId), StepFigures> = BTreeMap::new();
-    for (workflow, workflow_version, step, kind, n, handed_on, ms) in rows {
-        let f = steps
-            .entry((workflow, workflow_version, step))
-            .or_insert_with(|| StepFigures {
-                workflow,
-                workflow_version,
-                step,
-                step_name: None,
-                handed_on: 0,
-                time: Durations::default(),
-            });
-        if kind == "p90" {
-            f.time.p90_ms = Some(ms);
-        } else {
-            f.handed_on += handed_on;
-            f.time.count += n;
-            f.time.total_ms += ms;
-        }
+    let mut steps = Vec::with_capacity(rows.len());
+    for (workflow, version, step, n, handed_on, total_ms) in rows {
+        let group = vec![
+            ("a.workflow_id", Arg::Text(workflow.to_string())),
+            ("a.workflow_version", Arg::I64(version)),
+            ("a.step_id", Arg::Text(step.to_string())),
+        ];
+        let p90_ms = s.p90(&mut snapshot, "assignments_step_turns", group, &turn, n).await?;
+        steps.push(StepFigures {
+            workflow,
+            workflow_version: version as u32,
+            step,
+            step_name: None,
+            handed_on,
+            time: Durations {
+                count: n,
+                total_ms,
+                p90_ms,
+            },
+        });
     }
-    Ok(steps.into_values().collect())
+    snapshot.end().await?;
+    steps.sort_by_key(|f| (f.workflow, f.workflow_version, f.step));
+    Ok(steps)
 }
 
 async fn unroutable_report(reader: Reader<'_>, q: &ReportQuery) -> Result<UnroutableReport> {

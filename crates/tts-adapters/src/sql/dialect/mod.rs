@@ -126,6 +126,21 @@ impl Dialect {
         }
     }
 
+    /// `INDEXED BY index` after a table name on SQLite, nothing on PostgreSQL: for a lookup that must
+    /// walk one index in its order (SQLite's planner, once it has statistics, may prefer a range index
+    /// and a sort; naming an index it cannot use is an error, not a slow plan).
+    pub(crate) fn indexed_by(self, index: &str) -> String {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => format!(" INDEXED BY {index}"),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                let _ = index;
+                String::new()
+            }
+        }
+    }
+
     /// Whether a batch of held-back writes must not write one row twice: PostgreSQL sends a batch as
     /// one statement, whose parts all see the same snapshot.
     pub(crate) fn one_write_per_row(self) -> bool {
@@ -273,6 +288,61 @@ impl Reader<'_> {
             Reader::Sqlite(pool) => sqlite::fetch(pool, sql, args, read).await,
             #[cfg(feature = "postgres")]
             Reader::Postgres(pool) => postgres::fetch(pool, sql, args, read).await,
+        }
+    }
+}
+
+impl<'p> Reader<'p> {
+    /// A read transaction on one pooled connection, for a read of several statements that must agree
+    /// with each other (a report's counts and the ranks picked from them).
+    pub(crate) async fn snapshot(self) -> Result<Snapshot> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            // Deferred: WAL mode fixes the snapshot at the transaction's first read.
+            Reader::Sqlite(pool) => Ok(Snapshot::Sqlite(pool.begin().await.map_err(|e| db_err("sqlite", e))?)),
+            #[cfg(feature = "postgres")]
+            Reader::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(|e| db_err("postgres", e))?;
+                sqlx::Executor::execute(&mut *tx, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await
+                    .map_err(|e| db_err("postgres", e))?;
+                Ok(Snapshot::Postgres(tx))
+            }
+        }
+    }
+}
+
+/// A read transaction (see [`Reader::snapshot`]): every statement in it sees the same committed state.
+pub(crate) enum Snapshot {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Snapshot {
+    /// Runs one query in the snapshot and reads every row with `read`.
+    pub(crate) async fn fetch<T>(
+        &mut self,
+        sql: Sql,
+        args: Vec<Arg>,
+        read: impl FnMut(Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Snapshot::Sqlite(tx) => sqlite::fetch(&mut **tx, sql, args, read).await,
+            #[cfg(feature = "postgres")]
+            Snapshot::Postgres(tx) => postgres::fetch(&mut **tx, sql, args, read).await,
+        }
+    }
+
+    /// Ends the read transaction (nothing was written).
+    pub(crate) async fn end(self) -> Result<()> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Snapshot::Sqlite(tx) => tx.commit().await.map_err(|e| db_err("sqlite", e)),
+            #[cfg(feature = "postgres")]
+            Snapshot::Postgres(tx) => tx.commit().await.map_err(|e| db_err("postgres", e)),
         }
     }
 }

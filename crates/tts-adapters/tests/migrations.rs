@@ -1,0 +1,191 @@
+//! Migrations that rewrite data, run on databases holding rows written before them: the report
+//! columns of migration 8 are filled from the documents (the tickets' end times, the tasks' workflow
+//! versions, the assignments' steps, origins, end times, breaches and turn lengths), on SQLite and on
+//! PostgreSQL.
+
+use sqlx::{Connection, Executor, Row};
+use std::borrow::Cow;
+use tts_adapters::testkit::TestDb;
+
+/// The first migration that rewrites rows for the reports.
+const REPORTS: i64 = 20261130000008;
+
+/// Rows as the store wrote them before migration 8: a user; a resolved ticket whose task ran version 2
+/// of a workflow and whose one assignment (escalated in, once breached) ended 1 h 30 min 0.25 s after
+/// it began; an unroutable open ticket; a rejected ticket. `{u}` is the user id, `{t}` the task id, in
+/// the dialect's literal form.
+const ROWS: &str = "
+INSERT INTO users (id, email, is_active, data) VALUES ({u}, 'a@example.com', TRUE, '{}');
+INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, category_key,
+    department_key, is_task_allocated, search_text, created_at, updated_at, version, data) VALUES
+  (1, 2026, 1, 'TX20260000001', {u}, 'resolved', 'high', 2, 'it', NULL, TRUE, '', {created}, {ended}, 3, '{\"id\": 1}'),
+  (2, 2026, 2, 'TX20260000002', {u}, 'open', 'low', 0, 'it', NULL, FALSE, '', {created}, {created}, 1,
+     '{\"id\": 2, \"unroutable\": {\"reason\": \"no workflow matches\"}}'),
+  (3, 2026, 3, 'TX20260000003', {u}, 'rejected', 'low', 0, 'it', NULL, FALSE, '', {created}, {ended}, 2, '{\"id\": 3}');
+INSERT INTO tasks (id, ticket_id, status, version, data) VALUES ({t}, 1, 'completed', 2,
+  '{\"workflow_id\": \"0190a000-0000-7000-8000-0000000000f1\", \"workflow_version\": 2}');
+INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, sla_warned,
+    history_len, version, data) VALUES ({a}, {t}, {u}, 'resolved', FALSE, {created}, NULL, NULL, FALSE, 2, 2,
+  '{\"step\": \"0190a000-0000-7000-8000-0000000000e1\", \"origin\": \"escalated\",
+    \"acted_at\": \"2026-01-10T11:30:00.250Z\", \"history\": [{\"status\": \"new\"}, {\"status\": \"breached\"}]}');
+";
+
+fn rows(u: &str, t: &str, a: &str, created: &str, ended: &str) -> String {
+    ROWS.replace("{u}", u)
+        .replace("{t}", t)
+        .replace("{a}", a)
+        .replace("{created}", created)
+        .replace("{ended}", ended)
+}
+
+/// `migrator` cut to the migrations before `version`.
+fn before(mut migrator: sqlx::migrate::Migrator, version: i64) -> sqlx::migrate::Migrator {
+    let kept: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect();
+    migrator.migrations = Cow::Owned(kept);
+    migrator
+}
+
+/// What the migration made of the rows, in one shape for both databases.
+#[derive(Debug, PartialEq)]
+struct Filled {
+    /// Per ticket: resolved, closed and done (as "set" flags), unroutable, workflow.
+    tickets: Vec<(i64, bool, bool, bool, bool, Option<String>)>,
+    /// The assignment: ticket, workflow, version, step, origin, breached, turn length.
+    assignment: (i64, String, i64, String, String, bool, i64),
+    /// Whether its end time is the document's.
+    acted_at_kept: bool,
+}
+
+fn expected() -> Filled {
+    let wf = "0190a000-0000-7000-8000-0000000000f1".to_string();
+    Filled {
+        tickets: vec![
+            (1, true, false, true, false, Some(wf.clone())),
+            (2, false, false, false, true, None),
+            (3, false, true, true, false, None),
+        ],
+        assignment: (
+            1,
+            wf,
+            2,
+            "0190a000-0000-7000-8000-0000000000e1".into(),
+            "escalated".into(),
+            true,
+            5_400_250,
+        ),
+        acted_at_kept: true,
+    }
+}
+
+const TICKETS: &str = "SELECT id, resolved_at IS NOT NULL, closed_at IS NOT NULL, done_at IS NOT NULL, \
+    is_unroutable, workflow_id FROM tickets ORDER BY id";
+
+#[tokio::test]
+async fn migration_8_fills_the_report_columns_of_existing_rows_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("tts.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
+    before(sqlx::migrate!("./migrations/sqlite"), REPORTS)
+        .run(&mut conn)
+        .await
+        .expect("migrations before 8");
+    let sql = rows(
+        "X'0190a0000000700080000000000000a1'",
+        "X'0190a0000000700080000000000000b1'",
+        "X'0190a0000000700080000000000000c1'",
+        "'2026-01-10T10:00:00+00:00'",
+        "'2026-01-10T12:00:00+00:00'",
+    );
+    conn.execute(sqlx::AssertSqlSafe(sql)).await.expect("old rows");
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&mut conn)
+        .await
+        .expect("migrate");
+
+    let tickets = sqlx::query(TICKETS)
+        .fetch_all(&mut conn)
+        .await
+        .expect("tickets")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect();
+    let a = sqlx::query(
+        "SELECT ticket_id, workflow_id, workflow_version, step_id, origin, breached, turn_ms, \
+         acted_at = '2026-01-10T11:30:00.250+00:00' FROM assignments",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("assignment");
+    let filled = Filled {
+        tickets,
+        assignment: (a.get(0), a.get(1), a.get(2), a.get(3), a.get(4), a.get(5), a.get(6)),
+        acted_at_kept: a.get(7),
+    };
+    assert_eq!(filled, expected());
+    let doc: String = sqlx::query_scalar("SELECT json_extract(data, '$.workflow_id') FROM tickets WHERE id = 1")
+        .fetch_one(&mut conn)
+        .await
+        .expect("document");
+    assert_eq!(
+        doc, "0190a000-0000-7000-8000-0000000000f1",
+        "the ticket's document names its workflow"
+    );
+}
+
+#[tokio::test]
+async fn migration_8_fills_the_report_columns_of_existing_rows_on_postgres() {
+    let db = TestDb::create().await;
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    before(sqlx::migrate!("./migrations/postgres"), REPORTS)
+        .run(&mut conn)
+        .await
+        .expect("migrations before 8");
+    let sql = rows(
+        "'0190a000-0000-7000-8000-0000000000a1'",
+        "'0190a000-0000-7000-8000-0000000000b1'",
+        "'0190a000-0000-7000-8000-0000000000c1'",
+        "'2026-01-10T10:00:00+00:00'",
+        "'2026-01-10T12:00:00+00:00'",
+    );
+    conn.execute(sqlx::AssertSqlSafe(sql)).await.expect("old rows");
+    sqlx::migrate!("./migrations/postgres")
+        .run(&mut conn)
+        .await
+        .expect("migrate");
+
+    let tickets = sqlx::query(TICKETS)
+        .fetch_all(&mut conn)
+        .await
+        .expect("tickets")
+        .iter()
+        .map(|r| (r.get::<i64, _>(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect();
+    let a = sqlx::query(
+        "SELECT ticket_id, workflow_id, workflow_version::bigint, step_id, origin, breached, turn_ms, \
+         acted_at = '2026-01-10T11:30:00.250+00:00'::timestamptz FROM assignments",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("assignment");
+    let filled = Filled {
+        tickets,
+        assignment: (a.get(0), a.get(1), a.get(2), a.get(3), a.get(4), a.get(5), a.get(6)),
+        acted_at_kept: a.get(7),
+    };
+    assert_eq!(filled, expected());
+    let doc: String = sqlx::query_scalar("SELECT data->>'workflow_id' FROM tickets WHERE id = 1")
+        .fetch_one(&mut conn)
+        .await
+        .expect("document");
+    assert_eq!(
+        doc, "0190a000-0000-7000-8000-0000000000f1",
+        "the ticket's document names its workflow"
+    );
+    let _ = conn.close().await;
+    drop(db);
+}
