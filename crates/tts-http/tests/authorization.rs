@@ -51,6 +51,10 @@ async fn every_route_with_an_object_id_refuses_other_users() {
         .as_str()
         .expect("workflow")
         .to_string();
+    let task_workflow = api.get(&format!("/tasks/{task}/"), &admin).await.expect(200).body["workflow_id"]
+        .as_str()
+        .expect("the task's workflow")
+        .to_string();
     let user = other_req["id"].as_str().expect("user").to_string();
     let attachment = api
         .upload(
@@ -342,6 +346,20 @@ async fn every_route_with_an_object_id_refuses_other_users() {
             format!("/workflows/{workflow}/validate/"),
             None,
             outsiders(200, shared),
+        ),
+        case(
+            Method::GET,
+            "/workflows/{id}/diagram/",
+            format!("/workflows/{workflow}/diagram/"),
+            None,
+            outsiders(200, shared),
+        ),
+        case(
+            Method::GET,
+            "/workflows/{id}/diagram/",
+            format!("/workflows/{task_workflow}/diagram/?task={task}"),
+            None,
+            outsiders(404, hidden),
         ),
         case(
             Method::POST,

@@ -2,6 +2,7 @@
 //! the transitions (actions) of a workflow.
 
 use crate::auth::Caller;
+use crate::diagram::{self, Diagram};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Body, Query, RawBody, from_json_value, parse_json_value};
 use crate::pagination::{PageParams, PageUrl, Paginated};
@@ -12,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tts_core::domain::matching::TicketKey;
-use tts_core::{Priority, Problem, RoleId, Workflow, WorkflowDefinition, WorkflowId, WorkflowStatus};
+use tts_core::{Priority, Problem, RoleId, TaskId, Workflow, WorkflowDefinition, WorkflowId, WorkflowStatus};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(validate_workflow))
         .routes(routes!(match_workflow))
         .routes(routes!(list_transitions))
+        .routes(routes!(workflow_diagram))
 }
 
 /// A workflow: `id`, `status` (`draft`, `active`, `paused`, `archived`), `version` (0 until published),
@@ -252,6 +254,32 @@ pub async fn archive_workflow(
     let actor = caller.require_admin()?;
     state.engine.archive_workflow(actor, workflow_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The parameters of `GET /workflows/{id}/diagram/`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiagramParams {
+    /// A task of this workflow to mark: each step's state for it and the moves it made.
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub task: Option<uuid::Uuid>,
+}
+
+/// The workflow's diagram: a box per step and an arrow per action, laid out top to bottom from the
+/// start step. `?task=` adds that task's progress (drawn on the version it is pinned to); a task the
+/// caller may not see, or of another workflow, is not found.
+#[utoipa::path(get, path = "/workflows/{id}/diagram/", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path), DiagramParams),
+    responses((status = 200, body = Diagram), (status = 404, body = ErrorBody)))]
+pub async fn workflow_diagram(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(params): Query<DiagramParams>,
+) -> ApiResult<Json<Diagram>> {
+    let w = state.engine.workflow(workflow_id(&id)?).await?;
+    let task = params.task.map(TaskId);
+    Ok(Json(diagram::diagram(&state.engine, caller.actor(), w, task).await?))
 }
 
 /// Validates and publishes (admin only): freezes a new version that new tickets match. A definition
