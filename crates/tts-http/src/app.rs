@@ -41,8 +41,17 @@ pub fn router(state: AppState) -> Router {
     let (api, doc) = api();
     let config = state.config.clone();
     let timeout = config.request_timeout;
-    api.merge(SwaggerUi::new("/api/docs/").url("/api/openapi.json", doc))
-        .fallback(|| async { ApiError::RouteNotFound })
+    let app = api.merge(SwaggerUi::new("/api/docs/").url("/api/openapi.json", doc));
+    #[cfg(feature = "ui")]
+    let app = {
+        let mut ui = crate::ui::UiConfig::new("/ui");
+        ui.secure_cookies = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        let home = axum::routing::get(|| async { axum::response::Redirect::to("/ui") });
+        app.nest("/ui", crate::ui::router(ui))
+            .route("/", home.clone())
+            .route("/ui/", home)
+    };
+    app.fallback(|| async { ApiError::RouteNotFound })
         .layer(middleware::from_fn_with_state(state.clone(), authenticate_and_limit))
         .layer(DefaultBodyLimit::max(config.body_limit))
         // tower-http answers a request that runs out of time with an empty 503; `json_errors` (outside
@@ -93,7 +102,12 @@ async fn json_errors(request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json || response.status().is_success() || response.status().is_redirection() {
+    // The web UI answers with its own HTML pages.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_json || is_page || response.status().is_success() || response.status().is_redirection() {
         return response;
     }
     match response.status() {

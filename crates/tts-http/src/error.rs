@@ -173,10 +173,13 @@ pub struct ErrorBody {
     pub fields: BTreeMap<String, Vec<String>>,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// What a client is told: the status, the code, the message and the reasons per field (the JSON
+    /// error body's content; the web UI shows the same next to its form fields). Internal and backend
+    /// errors are logged here and told in general words.
+    pub fn explain(&self) -> (StatusCode, ErrorBody) {
         let (status, code, field_errors) = self.parts();
-        let detail = match (status, &self) {
+        let detail = match (status, self) {
             (StatusCode::INTERNAL_SERVER_ERROR, _) => {
                 tracing::error!(error = %self, "internal error");
                 "internal error; the server log has the details".to_string()
@@ -194,7 +197,14 @@ impl IntoResponse for ApiError {
         for f in field_errors {
             fields.entry(f.field).or_default().push(f.message);
         }
-        let mut response = (status, axum::Json(ErrorBody { code, detail, fields })).into_response();
+        (status, ErrorBody { code, detail, fields })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.explain();
+        let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match self {
             ApiError::Unauthorized(_) => {

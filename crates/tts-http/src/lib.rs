@@ -50,6 +50,10 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod demo;
+/// The workflow diagram: a pure layout (the `dagre` crate behind our own types), a task's progress
+/// from its step history, and a pure SVG writer; the layout and marks are served as JSON by
+/// `GET /workflows/{id}/diagram/`, the SVG is for the web UI.
+pub mod diagram;
 pub mod error;
 pub mod extract;
 pub mod live;
@@ -62,6 +66,8 @@ pub mod schema;
 pub mod server;
 pub mod sniff;
 pub mod state;
+#[cfg(feature = "ui")]
+pub mod ui;
 
 pub use app::{openapi, probe_router, router};
 pub use config::{HttpConfig, Limit, RateLimits};

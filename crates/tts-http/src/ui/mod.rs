@@ -1,0 +1,86 @@
+//! The web UI: server-rendered pages of the helpdesk (DESIGN section 8).
+//!
+//! Pages are askama templates (compile-time checked, HTML-escaped) under `templates/ui/`, rendered by
+//! handlers that call the engine in process with the caller's [`tts_core::Actor`], so the UI has
+//! exactly the REST API's authorization. Every page and action works without JavaScript: links, and
+//! forms that answer `303 See Other` to a page (post, redirect, get). One small hand-written script
+//! (`assets/ui/ui.js`) only adds conveniences.
+//!
+//! Security: the session is an `HttpOnly`, `SameSite=Lax` cookie holding the session's refresh token
+//! (no token is readable by scripts; signing out or any event that ends the session ends the cookie's
+//! use at once); every form carries a per-session CSRF token (an HMAC of the session id, [`hmac`]) and
+//! every POST must come from the page's own origin when the browser says where it comes from; every
+//! answer has a strict Content-Security-Policy (`script-src 'self'`, no inline scripts or styles).
+//! Assets are embedded in the binary under content-hashed names and cached for a year.
+//!
+//! Mount with [`router`] under any base path (the base path itself is the home page, which leads to the
+//! ticket list):
+//!
+//! ```no_run
+//! # fn app(state: tts_http::AppState) -> axum::Router {
+//! let ui = tts_http::ui::router(tts_http::ui::UiConfig::new("/helpdesk"));
+//! axum::Router::new().nest("/helpdesk", ui).with_state(state)
+//! # }
+//! ```
+
+mod assets;
+mod guard;
+mod notifications;
+mod page;
+mod session;
+mod ticket;
+mod tickets;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+pub use page::UiError;
+pub use session::UiSession;
+
+/// How the UI is mounted.
+#[derive(Debug, Clone)]
+pub struct UiConfig {
+    /// The path the router is nested under (`/ui`), without a trailing slash; every link and asset
+    /// URL starts with it.
+    pub base_path: String,
+    /// Whether the session cookie is `Secure` (sent over HTTPS only). On by default; turn it off only
+    /// for plain-HTTP development on localhost.
+    pub secure_cookies: bool,
+}
+
+impl UiConfig {
+    /// The UI under `base_path` (`"/ui"`; a trailing slash is dropped), with secure cookies.
+    pub fn new(base_path: &str) -> Self {
+        UiConfig {
+            base_path: base_path.trim_end_matches('/').to_string(),
+            secure_cookies: true,
+        }
+    }
+}
+
+/// The UI's settings as its handlers see them.
+#[derive(Debug, Clone)]
+pub(crate) struct Ui(pub Arc<UiConfig>);
+
+/// The UI's pages and actions, to nest under `config.base_path`.
+pub fn router(config: UiConfig) -> Router<AppState> {
+    let ui = Ui(Arc::new(config));
+    Router::new()
+        .route("/", get(tickets::home))
+        .route("/signin", get(session::signin_page).post(session::signin))
+        .route("/signout", post(session::signout))
+        .route("/tickets/", get(tickets::list))
+        .route("/tickets/new", get(tickets::new_form).post(tickets::create))
+        .route("/tickets/{number}/", get(ticket::show))
+        .route("/tickets/{number}/act", post(ticket::act))
+        .route("/tickets/{number}/comments", post(ticket::comment))
+        .route("/notifications/", get(notifications::list))
+        .route("/notifications/read", post(notifications::mark_read))
+        .route("/assets/{name}", get(assets::serve))
+        .fallback(page::not_found)
+        .layer(middleware::from_fn_with_state(ui.clone(), guard::headers))
+        .layer(axum::Extension(ui))
+}

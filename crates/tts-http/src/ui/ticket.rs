@@ -1,0 +1,250 @@
+//! The ticket page: the ticket's fields and status, its task's step and SLA, the actions the core
+//! offers the user (act with notes, escalate with a reason), the comments with a form, and the history.
+
+use super::Ui;
+use super::page::{Chrome, UiError, render};
+use super::session::UiSession;
+use crate::state::AppState;
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use tts_core::TicketRef;
+use tts_core::domain::ticket_number::TicketNumber;
+use tts_core::ids::ActionId;
+use tts_core::ports::PageRequest;
+use tts_core::{NewComment, Ticket};
+
+/// One comment as shown.
+pub(crate) struct CommentRow {
+    author: String,
+    at: String,
+    content: String,
+    is_internal: bool,
+    is_deleted: bool,
+}
+
+/// One history line.
+pub(crate) struct HistoryRow {
+    at: String,
+    action: String,
+}
+
+/// An action button.
+pub(crate) struct ActionButton {
+    id: String,
+    name: String,
+    leads_to: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/ticket.html")]
+struct TicketPage {
+    chrome: Chrome,
+    t: Ticket,
+    number: String,
+    status: &'static str,
+    priority: &'static str,
+    created: String,
+    step: Option<String>,
+    /// `ok`, `warning` or `breached`, with the time left or over.
+    sla: Option<(&'static str, String)>,
+    can_act: bool,
+    actions: Vec<ActionButton>,
+    comments: Vec<CommentRow>,
+    history: Vec<HistoryRow>,
+    may_write_internal: bool,
+}
+
+fn parse_number(number: &str) -> Result<TicketRef, UiError> {
+    number.parse::<TicketNumber>().map(TicketRef::Number).map_err(|_| {
+        UiError::from_core(tts_core::Error::NotFound {
+            entity: "ticket",
+            id: number.to_string(),
+        })
+    })
+}
+
+/// Hours and minutes of a span, for the SLA countdown.
+fn span(minutes: i64) -> String {
+    let m = minutes.abs();
+    if m >= 60 * 24 {
+        format!("{} d {} h", m / (60 * 24), (m / 60) % 24)
+    } else {
+        format!("{} h {} min", m / 60, m % 60)
+    }
+}
+
+/// `GET /tickets/{number}/`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Extension(ui): Extension<Ui>,
+    session: UiSession,
+    Path(number): Path<String>,
+) -> Result<Response, UiError> {
+    let actor = session.actor();
+    let r = parse_number(&number)?;
+    let engine = &state.engine;
+    let t = engine.ticket(actor, r).await.map_err(UiError::from_core)?;
+    let task = engine.task_for_ticket(actor, r).await.map_err(UiError::from_core)?;
+    let (mut step, mut sla, mut can_act, mut actions) = (None, None, false, Vec::new());
+    if let Some(task) = &task {
+        if let Ok(available) = engine.available_actions(actor, task.id).await {
+            step = Some(available.current_step.name.clone());
+            can_act = available.can_act;
+            actions = available
+                .actions
+                .iter()
+                .map(|a| ActionButton {
+                    id: a.action_id.to_string(),
+                    name: a.name.clone(),
+                    leads_to: a.to_step_name.clone().unwrap_or_else(|| "done".into()),
+                })
+                .collect();
+        }
+        if let (Some(target), None) = (task.target_resolution, task.resolved_at) {
+            let left = (target - Utc::now()).num_minutes();
+            sla = Some(if left < 0 {
+                ("breached", format!("overdue by {}", span(left)))
+            } else if left < 60 {
+                ("warning", format!("{} left", span(left)))
+            } else {
+                ("ok", format!("{} left", span(left)))
+            });
+        }
+    }
+    let comments = engine
+        .comments(
+            actor,
+            r,
+            PageRequest {
+                page: 1,
+                page_size: 100,
+            },
+        )
+        .await
+        .map_err(UiError::from_core)?
+        .items
+        .into_iter()
+        .map(|c| CommentRow {
+            author: c.author_name,
+            at: c.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            is_deleted: c.deleted_at.is_some(),
+            content: c.content,
+            is_internal: c.is_internal,
+        })
+        .collect();
+    let history = engine
+        .ticket_history(actor, r)
+        .await
+        .map_err(UiError::from_core)?
+        .into_iter()
+        .map(|h| HistoryRow {
+            at: h.at.format("%Y-%m-%d %H:%M").to_string(),
+            action: h.action,
+        })
+        .collect();
+    let title = format!("{} {}", t.ticket_id, t.subject);
+    Ok(render(TicketPage {
+        chrome: Chrome::signed_in(&state, &ui, &session, &title).await?,
+        number: t.ticket_id.to_string(),
+        status: t.status.as_str(),
+        priority: t.priority.as_str(),
+        created: t.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        may_write_internal: actor.is_admin || actor.is_agent,
+        t,
+        step,
+        sla,
+        can_act,
+        actions,
+        comments,
+        history,
+    }))
+}
+
+/// The action form: act (`action` set) or escalate (`escalate` set), with notes or a reason.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActForm {
+    csrf: String,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    escalate: Option<String>,
+    #[serde(default)]
+    notes: String,
+}
+
+/// `POST /tickets/{number}/act`: performs the chosen action or escalates, then back to the ticket.
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    Extension(ui): Extension<Ui>,
+    session: UiSession,
+    Path(number): Path<String>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, UiError> {
+    session.check_csrf(&form.csrf)?;
+    let actor = session.actor();
+    let r = parse_number(&number)?;
+    let engine = &state.engine;
+    let task = engine
+        .task_for_ticket(actor, r)
+        .await
+        .map_err(UiError::from_core)?
+        .ok_or_else(|| {
+            UiError::from_core(tts_core::Error::NotFound {
+                entity: "task of ticket",
+                id: number.clone(),
+            })
+        })?;
+    if form.escalate.is_some() {
+        engine
+            .escalate(actor, task.id, &form.notes)
+            .await
+            .map_err(UiError::from_core)?;
+    } else {
+        let action = form
+            .action
+            .as_deref()
+            .and_then(|a| a.parse::<ActionId>().ok())
+            .ok_or_else(|| UiError::Api(crate::ApiError::invalid_field("action", "choose one of the actions")))?;
+        engine
+            .perform_action(actor, task.id, action, &form.notes)
+            .await
+            .map_err(UiError::from_core)?;
+    }
+    Ok(Redirect::to(&format!("{}/tickets/{number}/", ui.0.base_path)).into_response())
+}
+
+/// The comment form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CommentForm {
+    csrf: String,
+    content: String,
+    #[serde(default)]
+    internal: Option<String>,
+}
+
+/// `POST /tickets/{number}/comments`: adds a comment (or an internal note), then back to the ticket.
+pub(crate) async fn comment(
+    State(state): State<AppState>,
+    Extension(ui): Extension<Ui>,
+    session: UiSession,
+    Path(number): Path<String>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, UiError> {
+    session.check_csrf(&form.csrf)?;
+    let r = parse_number(&number)?;
+    let new = NewComment {
+        content: form.content,
+        is_internal: form.internal.is_some(),
+        parent_id: None,
+    };
+    state
+        .engine
+        .add_comment(session.actor(), r, new)
+        .await
+        .map_err(UiError::from_core)?;
+    Ok(Redirect::to(&format!("{}/tickets/{number}/#comments", ui.0.base_path)).into_response())
+}

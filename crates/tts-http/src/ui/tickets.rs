@@ -1,0 +1,287 @@
+//! The ticket list and the new-ticket form.
+
+use super::Ui;
+use super::page::{Chrome, UiError, render};
+use super::session::UiSession;
+use crate::state::AppState;
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Form, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use tts_core::domain::ticket::Employee;
+use tts_core::ports::PageRequest;
+use tts_core::ports::store::{TicketOrdering, TicketQuery};
+use tts_core::{NewTicket, Priority, Ticket, TicketStatus};
+
+/// Tickets per page.
+const PAGE_SIZE: u32 = 25;
+
+/// `GET {base}`: the signed-in user's start page (the ticket list).
+pub(crate) async fn home(Extension(ui): Extension<Ui>, _session: UiSession) -> Response {
+    Redirect::to(&format!("{}/tickets/", ui.0.base_path)).into_response()
+}
+
+/// The list's query string: filters, search, order and page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListParams {
+    #[serde(default)]
+    status: Option<TicketStatus>,
+    #[serde(default)]
+    priority: Option<Priority>,
+    #[serde(default)]
+    search: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+/// One row of the list.
+pub(crate) struct Row {
+    number: String,
+    subject: String,
+    status: &'static str,
+    priority: &'static str,
+    category: String,
+    created: String,
+}
+
+impl From<&Ticket> for Row {
+    fn from(t: &Ticket) -> Self {
+        Row {
+            number: t.ticket_id.to_string(),
+            subject: t.subject.clone(),
+            status: t.status.as_str(),
+            priority: t.priority.as_str(),
+            category: t.category.clone(),
+            created: t.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ui/tickets.html")]
+struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    total: u64,
+    page: u32,
+    pages: u32,
+    search: String,
+    order: String,
+    /// Each status and priority with whether it is the chosen filter.
+    statuses: Vec<(&'static str, bool)>,
+    priorities: Vec<(&'static str, bool)>,
+    /// The query string of the current filters without the page, for the pager's links.
+    filters: String,
+}
+
+/// `GET /tickets/`: the tickets the user may see (a requester's own, an agent's and an admin's as the
+/// API scopes them), filtered, searched, sorted and paged.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Extension(ui): Extension<Ui>,
+    session: UiSession,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, UiError> {
+    let params: ListParams = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| UiError::Api(crate::ApiError::bad_field("query", e.to_string())))?;
+    let search = params.search.filter(|s| !s.trim().is_empty());
+    if search.as_ref().is_some_and(|s| s.len() > 255) {
+        return Err(UiError::Api(crate::ApiError::bad_field(
+            "search",
+            "at most 255 characters",
+        )));
+    }
+    let ordering = match params.order.as_deref() {
+        None | Some("") | Some("newest") => TicketOrdering::NewestFirst,
+        Some("oldest") => TicketOrdering::OldestFirst,
+        Some("priority") => TicketOrdering::PriorityDesc,
+        Some("updated") => TicketOrdering::UpdatedDesc,
+        Some(_) => {
+            return Err(UiError::Api(crate::ApiError::bad_field(
+                "order",
+                "newest, oldest, priority or updated",
+            )));
+        }
+    };
+    let page = params.page.unwrap_or(1).max(1);
+    let query = TicketQuery {
+        status: params.status,
+        priority: params.priority,
+        search: search.clone(),
+        ordering,
+        page: PageRequest {
+            page,
+            page_size: PAGE_SIZE,
+        },
+        ..TicketQuery::default()
+    };
+    let found = state
+        .engine
+        .list_tickets(session.actor(), query)
+        .await
+        .map_err(UiError::from_core)?;
+    let status = params.status.map(|s| s.as_str()).unwrap_or("");
+    let priority = params.priority.map(|p| p.as_str()).unwrap_or("");
+    let order = params.order.unwrap_or_default();
+    let filters = {
+        let mut filters = url::form_urlencoded::Serializer::new(String::new());
+        let search = search.as_deref().unwrap_or("");
+        for (k, v) in [
+            ("status", status),
+            ("priority", priority),
+            ("search", search),
+            ("order", &order),
+        ] {
+            if !v.is_empty() {
+                filters.append_pair(k, v);
+            }
+        }
+        filters.finish()
+    };
+    let pages = found.total.div_ceil(u64::from(PAGE_SIZE)).max(1) as u32;
+    Ok(render(ListPage {
+        chrome: Chrome::signed_in(&state, &ui, &session, "Tickets").await?,
+        rows: found.items.iter().map(Row::from).collect(),
+        total: found.total,
+        page,
+        pages,
+        search: search.unwrap_or_default(),
+        order,
+        statuses: TicketStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.as_str() == status))
+            .collect(),
+        priorities: Priority::ALL
+            .iter()
+            .map(|p| (p.as_str(), p.as_str() == priority))
+            .collect(),
+        filters,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "ui/ticket_new.html")]
+struct NewPage {
+    chrome: Chrome,
+    form: NewTicketForm,
+    /// The API's reasons per field, shown next to the fields.
+    errors: BTreeMap<String, Vec<String>>,
+    detail: Option<String>,
+    /// Each priority with whether it is chosen.
+    priorities: Vec<(&'static str, bool)>,
+}
+
+fn priority_options(chosen: &str) -> Vec<(&'static str, bool)> {
+    Priority::ALL
+        .iter()
+        .map(|p| (p.as_str(), p.as_str() == chosen))
+        .collect()
+}
+
+/// The new-ticket form's fields (also what is shown again after a refusal).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct NewTicketForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    subcategory: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    priority: String,
+}
+
+impl NewTicketForm {
+    fn field_errors(&self, name: &str, errors: &BTreeMap<String, Vec<String>>) -> String {
+        errors.get(name).map(|e| e.join("; ")).unwrap_or_default()
+    }
+}
+
+/// `GET /tickets/new`.
+pub(crate) async fn new_form(
+    State(state): State<AppState>,
+    Extension(ui): Extension<Ui>,
+    session: UiSession,
+) -> Result<Response, UiError> {
+    Ok(render(NewPage {
+        chrome: Chrome::signed_in(&state, &ui, &session, "New ticket").await?,
+        form: NewTicketForm {
+            priority: "medium".into(),
+            ..Default::default()
+        },
+        errors: BTreeMap::new(),
+        detail: None,
+        priorities: priority_options("medium"),
+    }))
+}
+
+/// `POST /tickets/new`: opens the ticket and goes to its page, or shows the form again (422) with the
+/// API's reasons next to the fields.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Extension(ui): Extension<Ui>,
+    session: UiSession,
+    Form(form): Form<NewTicketForm>,
+) -> Result<Response, UiError> {
+    session.check_csrf(&form.csrf)?;
+    let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let priority = match form.priority.as_str() {
+        "" => Ok(Priority::default()),
+        p => p.parse::<Priority>().map_err(|_| "low, medium, high or critical"),
+    };
+    let result = match priority {
+        Err(why) => Err(crate::ApiError::invalid_field("priority", why)),
+        Ok(priority) => {
+            let new = NewTicket {
+                subject: form.subject.clone(),
+                description: form.description.clone(),
+                category: form.category.clone(),
+                subcategory: optional(&form.subcategory),
+                department: optional(&form.department),
+                priority,
+                employee: Employee {
+                    id: None,
+                    name: session.claims.full_name.clone(),
+                    email: session.claims.email.clone(),
+                },
+                attachments: Vec::new(),
+            };
+            state
+                .engine
+                .create_ticket(session.actor(), new, None)
+                .await
+                .map_err(crate::ApiError::Core)
+        }
+    };
+    match result {
+        Ok(created) => {
+            Ok(Redirect::to(&format!("{}/tickets/{}/", ui.0.base_path, created.ticket.ticket_id)).into_response())
+        }
+        Err(e) => {
+            let (status, body) = e.explain();
+            if status != axum::http::StatusCode::UNPROCESSABLE_ENTITY {
+                return Err(UiError::Api(e));
+            }
+            let mut response = render(NewPage {
+                chrome: Chrome::signed_in(&state, &ui, &session, "New ticket").await?,
+                priorities: priority_options(&form.priority),
+                form,
+                errors: body.fields,
+                detail: Some(body.detail),
+            });
+            *response.status_mut() = status;
+            Ok(response)
+        }
+    }
+}

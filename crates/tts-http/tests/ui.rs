@@ -1,0 +1,421 @@
+//! The web UI over HTTP, in-process: sign in and out, each page per role with the REST API's answer
+//! (200, 403 or 404), the no-JavaScript form flows (post, 303, get), CSRF and origin checks, the
+//! security and cache headers, escaping of user text, and no absolute URL in any page.
+
+#![cfg(feature = "ui")]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use common::{ADMIN, Api, EMPLOYEE, IT1, IT2, PASSWORD};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// A browser without JavaScript: one session cookie, forms as `application/x-www-form-urlencoded`.
+struct Browser<'a> {
+    api: &'a Api,
+    cookie: Option<String>,
+}
+
+/// One answer, its body as text.
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the first hidden `csrf` input.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+        self.body[at..at + 64].to_string()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(api: &'a Api) -> Self {
+        Browser { api, cookie: None }
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Page {
+        let res = self.api.app.clone().oneshot(req).await.expect("response");
+        let status = res.status();
+        let headers = res.headers().clone();
+        if let Some(set) = headers.get(header::SET_COOKIE).and_then(|c| c.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or("").to_string();
+            self.cookie = pair
+                .split_once('=')
+                .filter(|(_, v)| !v.is_empty())
+                .map(|_| pair.clone());
+        }
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let body = String::from_utf8(bytes.to_vec()).expect("utf-8");
+        assert!(status.as_u16() < 500, "server error {status}: {body}");
+        Page { status, headers, body }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let mut req = Request::builder().method(Method::GET).uri(path);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::empty()).expect("request")).await
+    }
+
+    async fn post_from(&mut self, origin: Option<&str>, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::HOST, "tts.test")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::from(body)).expect("request")).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_from(Some("http://tts.test"), path, fields).await
+    }
+
+    async fn sign_in(api: &'a Api, email: &str) -> Browser<'a> {
+        let mut b = Browser::new(api);
+        let p = b.post("/ui/signin", &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert!(b.cookie.is_some(), "a session cookie");
+        b
+    }
+
+    /// Files a ticket through the form; its number.
+    async fn file_ticket(&mut self, subject: &str) -> String {
+        let csrf = self.get("/ui/tickets/new").await.csrf();
+        let p = self
+            .post(
+                "/ui/tickets/new",
+                &[
+                    ("csrf", &csrf),
+                    ("subject", subject),
+                    ("category", "Technical Support"),
+                    ("priority", "high"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let number = p
+            .location()
+            .trim_start_matches("/ui/tickets/")
+            .trim_end_matches('/')
+            .to_string();
+        assert!(number.starts_with("TKT-"), "{}", p.location());
+        number
+    }
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_the_sign_in_page_says_why_a_sign_in_failed() {
+    let api = Api::new().await;
+    let mut b = Browser::new(&api);
+    let p = b.get("/ui/tickets/").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location(), "/ui/signin");
+    let p = b.get("/ui/signin").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("<form"), "{}", p.body);
+    let p = b
+        .post("/ui/signin", &[("email", EMPLOYEE), ("password", "wrong")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(
+        p.location().starts_with("/ui/signin?problem=invalid"),
+        "{}",
+        p.location()
+    );
+    assert!(b.cookie.is_none());
+    let p = b.get(p.location()).await;
+    assert!(p.body.contains("Invalid e-mail or password"), "{}", p.body);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_sign_out_ends_the_session() {
+    let api = Api::new().await;
+    let mut b = Browser::new(&api);
+    let p = b
+        .post("/ui/signin", &[("email", EMPLOYEE), ("password", PASSWORD)])
+        .await;
+    let cookie = p.headers[header::SET_COOKIE].to_str().expect("cookie").to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/ui"),
+        "{cookie}"
+    );
+    let kept = b.cookie.clone();
+    let home = b.get("/ui").await;
+    assert_eq!((home.status, home.location()), (StatusCode::SEE_OTHER, "/ui/tickets/"));
+    assert_eq!(b.get("/").await.location(), "/ui", "the server's root opens the UI");
+    assert_eq!(b.get("/ui/").await.location(), "/ui");
+    let page = b.get("/ui/tickets/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let p = b.post("/ui/signout", &[("csrf", &page.csrf())]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    b.cookie = kept;
+    let p = b.get("/ui/tickets/").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "the old cookie no longer works");
+}
+
+#[tokio::test]
+async fn a_requester_files_a_ticket_by_form_and_sees_it_listed_with_its_text_escaped() {
+    let api = Api::new().await;
+    let mut b = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = b.file_ticket("<script>alert(1)</script> printer").await;
+    let page = b.get(&format!("/ui/tickets/{number}/")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62; printer"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>alert"), "user text is never markup");
+    let list = b.get("/ui/tickets/?search=printer").await;
+    assert!(list.body.contains(&number), "{}", list.body);
+}
+
+#[tokio::test]
+async fn the_new_ticket_form_shows_the_api_reasons_next_to_the_fields() {
+    let api = Api::new().await;
+    let mut b = Browser::sign_in(&api, EMPLOYEE).await;
+    let csrf = b.get("/ui/tickets/new").await.csrf();
+    let p = b
+        .post(
+            "/ui/tickets/new",
+            &[
+                ("csrf", &csrf),
+                ("subject", ""),
+                ("category", "IT"),
+                ("priority", "urgent"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("class=\"field-error\""), "{}", p.body);
+    assert!(p.body.contains("value=\"IT\""), "what was typed stays: {}", p.body);
+}
+
+#[tokio::test]
+async fn forms_without_the_session_token_or_from_another_origin_are_refused() {
+    let api = Api::new().await;
+    let mut b = Browser::sign_in(&api, EMPLOYEE).await;
+    let fields = [("subject", "s"), ("category", "IT")];
+    let p = b.post("/ui/tickets/new", &fields).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let csrf = b.get("/ui/tickets/new").await.csrf();
+    let with = [("csrf", csrf.as_str()), ("subject", "s"), ("category", "IT")];
+    let p = b
+        .post_from(Some("https://evil.example"), "/ui/tickets/new", &with)
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = b
+        .post(
+            "/ui/tickets/new",
+            &[("csrf", "0".repeat(64).as_str()), ("subject", "s"), ("category", "IT")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "another session's token");
+    let p = b
+        .post_from(
+            Some("https://evil.example"),
+            "/ui/signin",
+            &[("email", EMPLOYEE), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "no sign-in from another site");
+}
+
+#[tokio::test]
+async fn every_page_has_the_strict_policy_and_no_absolute_url() {
+    let api = Api::new().await;
+    let mut b = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = b.file_ticket("headers").await;
+    for path in [
+        "/ui/signin",
+        "/ui/tickets/",
+        "/ui/tickets/new",
+        &format!("/ui/tickets/{number}/"),
+        "/ui/notifications/",
+        "/ui/nope",
+    ] {
+        let p = b.get(path).await;
+        let csp = p.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("csp");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(p.headers[header::CACHE_CONTROL], "no-store", "{path}");
+        assert_eq!(p.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert!(
+            !p.body.contains("http://") && !p.body.contains("https://"),
+            "{path} has an absolute URL"
+        );
+        assert!(
+            !p.body.contains(" style=") && !p.body.contains("<script>"),
+            "{path} has inline style or script"
+        );
+    }
+    assert_eq!(b.get("/ui/nope").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn assets_have_hashed_names_and_long_cache_lifetimes() {
+    let api = Api::new().await;
+    let mut b = Browser::new(&api);
+    let page = b.get("/ui/signin").await;
+    let at = page.body.find("/ui/assets/ui.").expect("stylesheet link");
+    let end = page.body[at..].find('"').expect("end") + at;
+    let css = page.body[at..end].to_string();
+    assert!(
+        css.ends_with(".css") && css.len() > "/ui/assets/ui..css".len() + 8,
+        "{css}"
+    );
+    let p = b.get(&css).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(p.headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert!(
+        p.headers[header::CONTENT_TYPE]
+            .to_str()
+            .expect("type")
+            .starts_with("text/css")
+    );
+    assert_eq!(
+        b.get("/ui/assets/ui.0000000000000000.css").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn ticket_pages_answer_as_the_rest_api_does_for_each_role() {
+    let api = Api::new().await;
+    let mut owner = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = owner.file_ticket("whose is it").await;
+    api.settle().await;
+    let t = api.login(EMPLOYEE).await;
+    let id = api.get(&format!("/tickets/{number}/"), &t).await.body["id"].clone();
+    for who in [ADMIN, IT1, IT2, EMPLOYEE] {
+        let token = api.login(who).await;
+        let rest = api.get(&format!("/tickets/{id}/"), &token).await.status;
+        let mut b = Browser::sign_in(&api, who).await;
+        let ui = b.get(&format!("/ui/tickets/{number}/")).await.status;
+        assert_eq!(ui, rest, "{who}: the UI and the API agree");
+    }
+    let mut b = Browser::sign_in(&api, EMPLOYEE).await;
+    assert_eq!(b.get("/ui/tickets/TKT-2099-9999/").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get("/ui/tickets/not-a-number/").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_agent_acts_on_a_ticket_by_form_and_the_step_moves() {
+    let api = Api::new().await;
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = requester.file_ticket("laptop broken").await;
+    api.settle().await;
+    // Whoever holds the task acts (the demo workflow's first step is the admins' triage).
+    let mut acted = false;
+    for who in [ADMIN, IT1, IT2] {
+        let mut agent = Browser::sign_in(&api, who).await;
+        let page = agent.get(&format!("/ui/tickets/{number}/")).await;
+        if page.status != StatusCode::OK || !page.body.contains("name=\"action\"") {
+            continue;
+        }
+        let at = page.body.find("name=\"action\" value=\"").expect("an action") + 21;
+        let action = page.body[at..at + 36].to_string();
+        let step_before = page
+            .body
+            .split("class=\"step\">")
+            .nth(1)
+            .map(|s| s[..s.find('<').unwrap_or(0)].to_string());
+        let p = agent
+            .post(
+                &format!("/ui/tickets/{number}/act"),
+                &[("csrf", &page.csrf()), ("action", &action), ("notes", "done")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        api.settle().await;
+        let after = agent.get(&format!("/ui/tickets/{number}/")).await;
+        let step_after = after
+            .body
+            .split("class=\"step\">")
+            .nth(1)
+            .map(|s| s[..s.find('<').unwrap_or(0)].to_string());
+        assert_ne!(step_before, step_after, "the step moved");
+        acted = true;
+        break;
+    }
+    assert!(acted, "someone held the task");
+}
+
+#[tokio::test]
+async fn comments_and_notifications_work_by_form() {
+    let api = Api::new().await;
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = requester.file_ticket("comment me").await;
+    let page = requester.get(&format!("/ui/tickets/{number}/")).await;
+    assert!(
+        !page.body.contains("name=\"internal\""),
+        "requesters cannot write internal notes"
+    );
+    let p = requester
+        .post(
+            &format!("/ui/tickets/{number}/comments"),
+            &[("csrf", &page.csrf()), ("content", "any news?")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let page = requester.get(&format!("/ui/tickets/{number}/")).await;
+    assert!(page.body.contains("any news?"), "{}", page.body);
+    api.settle().await;
+    let mut admin = Browser::sign_in(&api, ADMIN).await;
+    let page = admin.get(&format!("/ui/tickets/{number}/")).await;
+    let p = admin
+        .post(
+            &format!("/ui/tickets/{number}/comments"),
+            &[
+                ("csrf", &page.csrf()),
+                ("content", "@employee@demo.tts.example looking"),
+                ("internal", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = admin
+        .post(
+            &format!("/ui/tickets/{number}/comments"),
+            &[("csrf", &page.csrf()), ("content", "public reply")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    api.settle().await;
+    let page = requester.get(&format!("/ui/tickets/{number}/")).await;
+    assert!(!page.body.contains("looking"), "internal notes stay internal");
+    assert!(page.body.contains("public reply"));
+    let list = requester.get("/ui/notifications/").await;
+    assert!(list.body.contains("class=\"unread\""), "{}", list.body);
+    assert!(list.body.contains("class=\"badge\""), "the header's unread badge");
+    let p = requester
+        .post("/ui/notifications/read", &[("csrf", &list.csrf())])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let list = requester.get("/ui/notifications/").await;
+    assert!(!list.body.contains("class=\"unread\""), "all read");
+}
