@@ -248,6 +248,11 @@ async fn every_page_has_the_strict_policy_and_no_absolute_url() {
     let api = Api::new().await;
     let mut b = Browser::sign_in(&api, EMPLOYEE).await;
     let number = b.file_ticket("headers").await;
+    api.settle().await;
+    assert!(
+        b.get(&format!("/ui/tickets/{number}/")).await.body.contains("<svg"),
+        "the diagram is drawn"
+    );
     for path in [
         "/ui/signin",
         "/ui/tickets/",
@@ -359,6 +364,28 @@ async fn an_agent_acts_on_a_ticket_by_form_and_the_step_moves() {
             .nth(1)
             .map(|s| s[..s.find('<').unwrap_or(0)].to_string());
         assert_ne!(step_before, step_after, "the step moved");
+        let current = |body: &str| {
+            let at = body
+                .find(" current\" data-step-id=\"")
+                .expect("one current step in the diagram")
+                + 27;
+            assert_eq!(
+                body.matches(" current\" data-step-id=").count(),
+                1,
+                "exactly one current step"
+            );
+            body[at..at + 36].to_string()
+        };
+        assert_ne!(
+            current(&page.body),
+            current(&after.body),
+            "the diagram's current step moved"
+        );
+        assert!(after.body.contains("edge traversed"), "the move is drawn");
+        assert!(
+            after.body.contains("visited\" data-step-id="),
+            "the step left is visited"
+        );
         acted = true;
         break;
     }

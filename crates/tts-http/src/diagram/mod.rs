@@ -17,7 +17,7 @@ mod tests;
 
 pub use layout::{EdgePath, Layout, NodeBox, Point, layout};
 pub use marks::{Marks, StepMark, StepState, Traversal, marks};
-pub use svg::svg;
+pub use svg::{svg, svg_inline};
 
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -55,11 +55,21 @@ fn points(ps: &[Point]) -> String {
 /// every box gets its step's state as a class and every arrow of a move the task made gets
 /// `traversed`.
 pub fn svg(layout: &Layout, marks: Option<&Marks>) -> String {
+    draw(layout, marks, " xmlns=\"http://www.w3.org/2000/svg\"")
+}
+
+/// [`svg()`] for inlining in an HTML page, where the parser puts `<svg>` in the SVG namespace: without
+/// the `xmlns` attribute, so the page names no absolute URL.
+pub fn svg_inline(layout: &Layout, marks: Option<&Marks>) -> String {
+    draw(layout, marks, "")
+}
+
+fn draw(layout: &Layout, marks: Option<&Marks>, namespace: &str) -> String {
     let mut out = String::new();
     let (w, h) = (layout.width, layout.height);
     let _ = write!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"workflow-diagram\" viewBox=\"0 0 {w} {h}\" \
+        "<svg{namespace} class=\"workflow-diagram\" viewBox=\"0 0 {w} {h}\" \
          width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\" \
          aria-label=\"Workflow diagram\">"
     );

@@ -32,6 +32,12 @@ pub(crate) struct HistoryRow {
     action: String,
 }
 
+/// One step in the plain list beside the diagram, with its state for this ticket's task.
+pub(crate) struct StepItem {
+    name: String,
+    state: &'static str,
+}
+
 /// An action button.
 pub(crate) struct ActionButton {
     id: String,
@@ -56,6 +62,10 @@ struct TicketPage {
     comments: Vec<CommentRow>,
     history: Vec<HistoryRow>,
     may_write_internal: bool,
+    /// The workflow diagram with the task's visited, current and pending steps (our own SVG writer's
+    /// output: every text in it is escaped there), and the same steps as a list.
+    diagram: Option<String>,
+    steps: Vec<StepItem>,
 }
 
 fn parse_number(number: &str) -> Result<TicketRef, UiError> {
@@ -90,7 +100,24 @@ pub(crate) async fn show(
     let t = engine.ticket(actor, r).await.map_err(UiError::from_core)?;
     let task = engine.task_for_ticket(actor, r).await.map_err(UiError::from_core)?;
     let (mut step, mut sla, mut can_act, mut actions) = (None, None, false, Vec::new());
+    let (mut diagram, mut steps) = (None, Vec::new());
     if let Some(task) = &task {
+        let workflow = engine.workflow(task.workflow_id).await.map_err(UiError::from_core)?;
+        let drawn = crate::diagram::diagram(engine, actor, workflow, Some(task.id))
+            .await
+            .map_err(UiError::from_core)?;
+        if let Some(marks) = &drawn.marks {
+            steps = drawn
+                .layout
+                .nodes
+                .iter()
+                .map(|n| StepItem {
+                    name: n.name.clone(),
+                    state: marks.state(n.step_id).as_str(),
+                })
+                .collect();
+        }
+        diagram = Some(crate::diagram::svg_inline(&drawn.layout, drawn.marks.as_ref()));
         if let Ok(available) = engine.available_actions(actor, task.id).await {
             step = Some(available.current_step.name.clone());
             can_act = available.can_act;
@@ -161,6 +188,8 @@ pub(crate) async fn show(
         actions,
         comments,
         history,
+        diagram,
+        steps,
     }))
 }
 
