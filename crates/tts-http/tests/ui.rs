@@ -162,8 +162,8 @@ async fn the_session_cookie_is_http_only_and_sign_out_ends_the_session() {
         "{cookie}"
     );
     let kept = b.cookie.clone();
-    let home = b.get("/ui").await;
-    assert_eq!((home.status, home.location()), (StatusCode::SEE_OTHER, "/ui/tickets/"));
+    assert_eq!(p.location(), "/ui", "signed in, to the dashboard");
+    assert_eq!(b.get("/ui").await.status, StatusCode::OK);
     assert_eq!(b.get("/").await.location(), "/ui", "the server's root opens the UI");
     assert_eq!(b.get("/ui/").await.location(), "/ui");
     let page = b.get("/ui/tickets/").await;
@@ -445,4 +445,50 @@ async fn comments_and_notifications_work_by_form() {
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let list = requester.get("/ui/notifications/").await;
     assert!(!list.body.contains("class=\"unread\""), "all read");
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_each_role_its_figures_and_every_bar_leads_to_the_list() {
+    let api = Api::new().await;
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = requester.file_ticket("dashboard").await;
+    api.settle().await;
+    let mine = requester.get("/ui").await;
+    assert!(
+        mine.body.contains("My open tickets") && mine.body.contains(&number),
+        "{}",
+        mine.body
+    );
+    assert!(!mine.body.contains("class=\"card kpi"), "requesters get no KPIs");
+
+    let mut admin = Browser::sign_in(&api, ADMIN).await;
+    let page = admin.get("/ui").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for label in ["New", "Critical", "High", "Medium", "Low", "Unassigned", "Unroutable"] {
+        assert!(
+            page.body.contains(&format!("<span class=\"label\">{label}")),
+            "{label}: {}",
+            page.body
+        );
+    }
+    // The high-priority ticket is active: its bar, its card and its table row say 1 and lead to the list.
+    assert!(page.body.contains("<title>high: 1</title>"), "{}", page.body);
+    let at = page
+        .body
+        .find("<a href=\"/ui/tickets/?priority=high\" class=\"bar")
+        .expect("a bar link");
+    let href = &page.body[at + 9..page.body[at + 9..].find('"').expect("end") + at + 9];
+    let list = admin.get(&href.replace("&amp;", "&")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains(&number), "the drill-down lists the ticket");
+    assert!(page.body.contains("Resolved per day"));
+
+    let mut agent = Browser::sign_in(&api, IT1).await;
+    let page = agent.get("/ui").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<span class=\"label\">Critical") && !page.body.contains("Unassigned"),
+        "{}",
+        page.body
+    );
 }

@@ -13,8 +13,7 @@
 //! answer has a strict Content-Security-Policy (`script-src 'self'`, no inline scripts or styles).
 //! Assets are embedded in the binary under content-hashed names and cached for a year.
 //!
-//! Mount with [`router`] under any base path (the base path itself is the home page, which leads to the
-//! ticket list):
+//! Mount with [`router`] under any base path (the base path itself is the dashboard):
 //!
 //! ```no_run
 //! # fn app(state: tts_http::AppState) -> axum::Router {
@@ -24,6 +23,8 @@
 //! ```
 
 mod assets;
+mod chart;
+mod dashboard;
 mod guard;
 mod notifications;
 mod page;
@@ -69,7 +70,7 @@ pub(crate) struct Ui(pub Arc<UiConfig>);
 pub fn router(config: UiConfig) -> Router<AppState> {
     let ui = Ui(Arc::new(config));
     Router::new()
-        .route("/", get(tickets::home))
+        .route("/", get(dashboard::show))
         .route("/signin", get(session::signin_page).post(session::signin))
         .route("/signout", post(session::signout))
         .route("/tickets/", get(tickets::list))

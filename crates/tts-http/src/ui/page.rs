@@ -17,6 +17,8 @@ use tts_core::ports::PageRequest;
 pub(crate) struct Chrome {
     /// The UI's base path; every link starts with it.
     pub base: String,
+    /// The dashboard's URL (the base path, or `/` at the root).
+    pub home: String,
     /// The page's title.
     pub title: String,
     /// The signed-in user's name, when signed in.
@@ -38,6 +40,11 @@ impl Chrome {
     pub fn anonymous(ui: &Ui, title: &str) -> Self {
         Chrome {
             base: ui.0.base_path.clone(),
+            home: if ui.0.base_path.is_empty() {
+                "/".into()
+            } else {
+                ui.0.base_path.clone()
+            },
             title: title.into(),
             user: None,
             is_admin: false,

@@ -178,7 +178,7 @@ pub(crate) async fn signin(
         cookie_path(&ui),
         if ui.0.secure_cookies { "; Secure" } else { "" }
     );
-    let mut response = Redirect::to(&format!("{base}/tickets/")).into_response();
+    let mut response = Redirect::to(if base.is_empty() { "/" } else { base }).into_response();
     response
         .headers_mut()
         .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| UiError::Csrf)?);

@@ -18,11 +18,6 @@ use tts_core::{NewTicket, Priority, Ticket, TicketStatus};
 /// Tickets per page.
 const PAGE_SIZE: u32 = 25;
 
-/// `GET {base}`: the signed-in user's start page (the ticket list).
-pub(crate) async fn home(Extension(ui): Extension<Ui>, _session: UiSession) -> Response {
-    Redirect::to(&format!("{}/tickets/", ui.0.base_path)).into_response()
-}
-
 /// The list's query string: filters, search, order and page.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +30,8 @@ pub(crate) struct ListParams {
     search: Option<String>,
     #[serde(default)]
     order: Option<String>,
+    #[serde(default)]
+    allocated: Option<bool>,
     #[serde(default)]
     page: Option<u32>,
 }
@@ -113,6 +110,7 @@ pub(crate) async fn list(
         status: params.status,
         priority: params.priority,
         search: search.clone(),
+        is_task_allocated: params.allocated,
         ordering,
         page: PageRequest {
             page,
