@@ -492,3 +492,58 @@ async fn the_dashboard_shows_each_role_its_figures_and_every_bar_leads_to_the_li
         page.body
     );
 }
+
+#[tokio::test]
+async fn the_profile_changes_details_and_the_password_ending_only_the_other_sessions() {
+    let api = Api::new().await;
+    let mut here = Browser::sign_in(&api, EMPLOYEE).await;
+    let mut elsewhere = Browser::sign_in(&api, EMPLOYEE).await;
+    let page = here.get("/ui/profile").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(EMPLOYEE) && page.body.contains("name=\"email_notifications\" value=\"on\" checked"));
+    let p = here
+        .post("/ui/profile", &[("csrf", &page.csrf()), ("full_name", "Emma Ployee")])
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (StatusCode::SEE_OTHER, "/ui/profile?saved=details")
+    );
+    let page = here.get("/ui/profile?saved=details").await;
+    assert!(
+        page.body.contains("value=\"Emma Ployee\"") && !page.body.contains("value=\"on\" checked"),
+        "e-mail off"
+    );
+    let p = here
+        .post(
+            "/ui/profile/password",
+            &[
+                ("csrf", &page.csrf()),
+                ("current_password", "nope"),
+                ("new_password", "a-new-pass-456"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("class=\"field-error\">does not match"), "{}", p.body);
+    let p = here
+        .post(
+            "/ui/profile/password",
+            &[
+                ("csrf", &page.csrf()),
+                ("current_password", PASSWORD),
+                ("new_password", "a-new-pass-456"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(
+        here.get("/ui/profile").await.status,
+        StatusCode::OK,
+        "this session goes on"
+    );
+    assert_eq!(
+        elsewhere.get("/ui/profile").await.status,
+        StatusCode::SEE_OTHER,
+        "the other one ended"
+    );
+}

@@ -28,6 +28,7 @@ mod dashboard;
 mod guard;
 mod notifications;
 mod page;
+mod profile;
 mod session;
 mod ticket;
 mod tickets;
@@ -80,6 +81,8 @@ pub fn router(config: UiConfig) -> Router<AppState> {
         .route("/tickets/{number}/comments", post(ticket::comment))
         .route("/notifications/", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
+        .route("/profile", get(profile::show).post(profile::save_details))
+        .route("/profile/password", post(profile::change_password))
         .route("/assets/{name}", get(assets::serve))
         .fallback(page::not_found)
         .layer(middleware::from_fn_with_state(ui.clone(), guard::headers))
