@@ -547,3 +547,60 @@ async fn the_profile_changes_details_and_the_password_ending_only_the_other_sess
         "the other one ended"
     );
 }
+
+#[tokio::test]
+async fn reports_show_staff_their_figures_with_csv_downloads_and_refuse_requesters() {
+    let api = Api::new().await;
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    requester.file_ticket("report me").await;
+    api.settle().await;
+    assert_eq!(requester.get("/ui/reports/").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        requester.get("/ui/reports/tickets.csv?table=flow").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !requester.get("/ui").await.body.contains("/ui/reports/"),
+        "no menu entry for requesters"
+    );
+
+    let mut admin = Browser::sign_in(&api, ADMIN).await;
+    let page = admin.get("/ui/reports/?days=7").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for title in [
+        "Created and resolved per day",
+        "By status",
+        "By priority",
+        "SLA per workflow",
+        "Work per agent",
+        "Time per step",
+    ] {
+        assert!(page.body.contains(title), "{title}");
+    }
+    assert!(
+        page.body.contains("<td>high</td><td>1</td>"),
+        "the ticket is counted: {}",
+        page.body
+    );
+    let csv = admin.get("/ui/reports/tickets.csv?table=by_priority&days=7").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .expect("type")
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.body.starts_with("key,") && csv.body.contains("high,1"),
+        "{}",
+        csv.body
+    );
+    assert_eq!(admin.get("/ui/reports/?days=5").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        admin.get("/ui/reports/nope.csv?table=x").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let mut agent = Browser::sign_in(&api, IT1).await;
+    assert_eq!(agent.get("/ui/reports/").await.status, StatusCode::OK);
+}

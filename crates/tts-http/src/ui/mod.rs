@@ -29,6 +29,7 @@ mod guard;
 mod notifications;
 mod page;
 mod profile;
+mod reports;
 mod session;
 mod ticket;
 mod tickets;
@@ -81,6 +82,8 @@ pub fn router(config: UiConfig) -> Router<AppState> {
         .route("/tickets/{number}/comments", post(ticket::comment))
         .route("/notifications/", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
+        .route("/reports/", get(reports::show))
+        .route("/reports/{file}", get(reports::csv))
         .route("/profile", get(profile::show).post(profile::save_details))
         .route("/profile/password", post(profile::change_password))
         .route("/assets/{name}", get(assets::serve))
