@@ -604,3 +604,49 @@ async fn reports_show_staff_their_figures_with_csv_downloads_and_refuse_requeste
     let mut agent = Browser::sign_in(&api, IT1).await;
     assert_eq!(agent.get("/ui/reports/").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn workflows_are_listed_with_a_match_dry_run_and_each_shows_its_diagram_and_tables() {
+    let api = Api::new().await;
+    let mut admin = Browser::sign_in(&api, ADMIN).await;
+    let page = admin.get("/ui/workflows/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<span class=\"status active\">active</span>"),
+        "{}",
+        page.body
+    );
+    let run = admin
+        .get("/ui/workflows/?category=Technical+Support&priority=high")
+        .await;
+    assert!(run.body.contains("class=\"dry-run\"><strong>"), "{}", run.body);
+    assert!(
+        run.body.contains("value=\"Technical Support\""),
+        "the question stays in the form"
+    );
+    let bad = admin.get("/ui/workflows/?category=x&priority=nonsense").await;
+    assert!(bad.body.contains("priority: low, medium, high or critical"));
+    let view = page.body.find("/\">view</a>").expect("a view link");
+    let start = page.body[..view].rfind("href=\"").expect("href") + 6;
+    let link = format!("{}/", &page.body[start..view]);
+    let one = admin.get(&link).await;
+    assert_eq!(one.status, StatusCode::OK, "{link}");
+    assert!(one.body.contains("<svg class=\"workflow-diagram\""), "{}", one.body);
+    assert!(one.body.contains("<h2>Steps</h2>") && one.body.contains("<h2>Transitions</h2>"));
+    assert!(
+        one.body.contains("<h2>Validation</h2>"),
+        "admins see the validator's findings"
+    );
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    let theirs = requester.get(&link).await;
+    assert_eq!(
+        theirs.status,
+        StatusCode::OK,
+        "workflows are readable by everyone, as in the API"
+    );
+    assert!(!theirs.body.contains("<h2>Validation</h2>"));
+    assert_eq!(
+        requester.get("/ui/workflows/not-an-id/").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

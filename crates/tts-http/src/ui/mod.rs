@@ -33,6 +33,8 @@ mod reports;
 mod session;
 mod ticket;
 mod tickets;
+mod workflow;
+mod workflows;
 
 use crate::state::AppState;
 use axum::Router;
@@ -82,6 +84,8 @@ pub fn router(config: UiConfig) -> Router<AppState> {
         .route("/tickets/{number}/comments", post(ticket::comment))
         .route("/notifications/", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
+        .route("/workflows/", get(workflows::list))
+        .route("/workflows/{id}/", get(workflow::show))
         .route("/reports/", get(reports::show))
         .route("/reports/{file}", get(reports::csv))
         .route("/profile", get(profile::show).post(profile::save_details))
