@@ -650,3 +650,111 @@ async fn workflows_are_listed_with_a_match_dry_run_and_each_shows_its_diagram_an
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn admins_manage_users_and_role_members_by_form_and_nobody_else_may() {
+    let api = Api::new().await;
+    let mut agent = Browser::sign_in(&api, IT1).await;
+    assert_eq!(agent.get("/ui/users/").await.status, StatusCode::FORBIDDEN);
+    let csrf = agent.get("/ui").await.csrf();
+    let p = agent
+        .post(
+            "/ui/users/",
+            &[("csrf", &csrf), ("email", "x@example.com"), ("full_name", "X")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Browser::sign_in(&api, ADMIN).await;
+    let page = admin.get("/ui/users/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let p = admin
+        .post(
+            "/ui/users/",
+            &[
+                ("csrf", &csrf),
+                ("email", "new.agent@example.com"),
+                ("full_name", "New Agent"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "a too-short password");
+    assert!(p.body.contains("class=\"field-error\""), "{}", p.body);
+    let p = admin
+        .post(
+            "/ui/users/",
+            &[
+                ("csrf", &csrf),
+                ("email", "new.agent@example.com"),
+                ("full_name", "New Agent"),
+                ("password", "long-enough-pass"),
+            ],
+        )
+        .await;
+    assert_eq!((p.status, p.location()), (StatusCode::SEE_OTHER, "/ui/users/?saved=1"));
+    let dup = admin
+        .post(
+            "/ui/users/",
+            &[
+                ("csrf", &csrf),
+                ("email", "new.agent@example.com"),
+                ("full_name", "Again"),
+            ],
+        )
+        .await;
+    assert!(
+        dup.status == StatusCode::CONFLICT || dup.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        dup.status
+    );
+
+    // Add the new user to the first role, deactivate the membership, then remove it.
+    let page = admin.get("/ui/users/").await;
+    let at = page.body.find("name=\"role\" value=\"").expect("a role") + 19;
+    let role = page.body[at..at + 36].to_string();
+    let p = admin
+        .post(
+            "/ui/roles/members",
+            &[
+                ("csrf", &csrf),
+                ("role", &role),
+                ("op", "add"),
+                ("email", "new.agent@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = admin.get("/ui/users/").await;
+    let user_at = page.body.find("<td>new.agent@example.com</td>").expect("listed");
+    let id_at = page.body[user_at..].find("name=\"user\" value=\"").expect("user id") + user_at + 19;
+    let user = page.body[id_at..id_at + 36].to_string();
+    for op in ["deactivate", "activate", "remove"] {
+        let p = admin
+            .post(
+                "/ui/roles/members",
+                &[("csrf", &csrf), ("role", &role), ("op", op), ("user", &user)],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{op}: {}", p.body);
+    }
+    let p = admin
+        .post(
+            "/ui/users/active",
+            &[("csrf", &csrf), ("user", &user), ("active", "false")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let mut gone = Browser::new(&api);
+    let p = gone
+        .post(
+            "/ui/signin",
+            &[("email", "new.agent@example.com"), ("password", "long-enough-pass")],
+        )
+        .await;
+    assert!(
+        p.location().contains("problem=invalid"),
+        "a deactivated user cannot sign in"
+    );
+}

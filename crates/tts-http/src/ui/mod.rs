@@ -33,6 +33,7 @@ mod reports;
 mod session;
 mod ticket;
 mod tickets;
+mod users;
 mod workflow;
 mod workflows;
 
@@ -84,6 +85,9 @@ pub fn router(config: UiConfig) -> Router<AppState> {
         .route("/tickets/{number}/comments", post(ticket::comment))
         .route("/notifications/", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
+        .route("/users/", get(users::show).post(users::create))
+        .route("/users/active", post(users::set_active))
+        .route("/roles/members", post(users::membership))
         .route("/workflows/", get(workflows::list))
         .route("/workflows/{id}/", get(workflow::show))
         .route("/reports/", get(reports::show))

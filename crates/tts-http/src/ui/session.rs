@@ -40,6 +40,15 @@ impl UiSession {
         .actor()
     }
 
+    /// The actor, when an admin; others get the API's 403.
+    pub fn require_admin(&self) -> Result<Actor, UiError> {
+        Caller {
+            claims: self.claims.clone(),
+        }
+        .require_admin()
+        .map_err(UiError::Api)
+    }
+
     /// Refuses a form whose CSRF token is not this session's (403).
     pub fn check_csrf(&self, presented: &str) -> Result<(), UiError> {
         use subtle::ConstantTimeEq;
