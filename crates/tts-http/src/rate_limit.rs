@@ -199,9 +199,10 @@ fn ceil_secs(d: Duration) -> u64 {
 fn bucket_of(method: &Method, path: &str) -> Option<Bucket> {
     match (method, path) {
         (_, "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json") => None,
-        (_, p) if p.starts_with("/api/docs") => None,
-        (&Method::POST, "/api/v1/users/token/") => Some(Bucket::Token),
-        (&Method::POST, "/tickets/") => Some(Bucket::CreateTicket),
+        (_, p) if p.starts_with("/api/docs") || p.starts_with("/ui/assets/") => None,
+        // The web UI's sign-in and new-ticket forms count as the API's token and create requests.
+        (&Method::POST, "/api/v1/users/token/" | "/ui/signin") => Some(Bucket::Token),
+        (&Method::POST, "/tickets/" | "/ui/tickets/new") => Some(Bucket::CreateTicket),
         _ => Some(Bucket::Default),
     }
 }
@@ -216,10 +217,11 @@ fn set_headers(headers: &mut HeaderMap, d: Decision) {
 pub async fn authenticate_and_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let verified = verify_bearer(&parts, &state);
-    let user = verified
-        .as_ref()
-        .and_then(|v| v.as_ref().ok())
-        .map(|c| c.user_id.to_string());
+    let user = verified.as_ref().and_then(|v| v.as_ref().ok()).map(|c| c.user_id);
+    // A web UI request is keyed by its session's user, as an API request by its token's.
+    #[cfg(feature = "ui")]
+    let user = user.or_else(|| crate::ui::session_user(&parts.headers, &state));
+    let user = user.map(|u| u.to_string());
     if let Some(v) = verified {
         parts.extensions.insert(Verified(v));
     }

@@ -758,3 +758,28 @@ async fn admins_manage_users_and_role_members_by_form_and_nobody_else_may() {
         "a deactivated user cannot sign in"
     );
 }
+
+#[tokio::test]
+async fn the_forms_count_against_the_api_rate_limits_keyed_by_the_session_user() {
+    let api = Api::with(|c| {
+        c.rate_limits = tts_http::RateLimits::default();
+        c.rate_limits.create_ticket = tts_http::Limit {
+            requests: 1,
+            window: std::time::Duration::from_secs(3600),
+        };
+    })
+    .await;
+    let mut b = Browser::sign_in(&api, EMPLOYEE).await;
+    b.file_ticket("the one allowed").await;
+    let csrf = b.get("/ui/tickets/new").await.csrf();
+    let p = b
+        .post(
+            "/ui/tickets/new",
+            &[("csrf", &csrf), ("subject", "one too many"), ("category", "IT")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+    // Pages are keyed by the session's user, not by the shared address: another user is not held up.
+    let mut other = Browser::sign_in(&api, IT1).await;
+    assert_eq!(other.get("/ui/tickets/").await.status, StatusCode::OK);
+}

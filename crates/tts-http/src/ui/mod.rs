@@ -44,7 +44,7 @@ use axum::routing::{get, post};
 use std::sync::Arc;
 
 pub use page::UiError;
-pub use session::UiSession;
+pub use session::{UiSession, session_user};
 
 /// How the UI is mounted.
 #[derive(Debug, Clone)]

@@ -81,6 +81,13 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
+/// The user of a request's session cookie when its token is well signed and unexpired (not checked
+/// against the store: enough to key rate limits by user, not to authorize anything).
+pub fn session_user(headers: &HeaderMap, state: &AppState) -> Option<tts_core::UserId> {
+    let token = cookie_value(headers)?;
+    state.keys.verify(&token, TokenType::Refresh).ok().map(|c| c.user_id)
+}
+
 impl FromRequestParts<AppState> for UiSession {
     type Rejection = UiError;
 
