@@ -783,3 +783,49 @@ async fn the_forms_count_against_the_api_rate_limits_keyed_by_the_session_user()
     let mut other = Browser::sign_in(&api, IT1).await;
     assert_eq!(other.get("/ui/tickets/").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn ui_writes_on_another_users_ticket_are_refused_as_the_api_refuses_them() {
+    let api = Api::new().await;
+    let mut owner = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = owner.file_ticket("mine alone").await;
+    api.settle().await;
+    let id = api
+        .get(&format!("/tickets/{number}/"), &api.login(EMPLOYEE).await)
+        .await
+        .body["id"]
+        .clone();
+    for who in [common::ASSET1, IT2] {
+        let token = api.login(who).await;
+        let rest = api
+            .post(
+                &format!("/tickets/{id}/comments/"),
+                &token,
+                serde_json::json!({"content": "hi"}),
+            )
+            .await
+            .status;
+        let mut b = Browser::sign_in(&api, who).await;
+        let csrf = b.get("/ui").await.csrf();
+        let ui = b
+            .post(
+                &format!("/ui/tickets/{number}/comments"),
+                &[("csrf", &csrf), ("content", "hi")],
+            )
+            .await
+            .status;
+        let expected = if rest.is_success() { StatusCode::SEE_OTHER } else { rest };
+        assert_eq!(ui, expected, "{who}: commenting");
+        let acted = b
+            .post(
+                &format!("/ui/tickets/{number}/act"),
+                &[("csrf", &csrf), ("action", &uuid::Uuid::nil().to_string())],
+            )
+            .await
+            .status;
+        assert!(
+            acted == StatusCode::FORBIDDEN || acted == StatusCode::NOT_FOUND,
+            "{who}: acting gives {acted}"
+        );
+    }
+}
