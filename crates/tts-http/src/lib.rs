@@ -2,7 +2,8 @@
 //!
 //! The reference server of TTS: the documented REST API (the seed's wire contract) on axum, with JWT
 //! authentication, object-level authorization (delegated to the engine), keyed rate limits, OpenAPI and
-//! Swagger UI, and the `tts-server` binary.
+//! Swagger UI, the server-rendered web UI ([`ui`], feature `ui`, mounted at `/ui`), and the `tts-server`
+//! binary.
 //!
 //! Embedding: build an [`AppState`] from your [`tts_core::Engine`] (with a `Passwords` adapter), then mount
 //! [`router`]:
@@ -27,7 +28,12 @@
 //! - [`tower_http`]: the request timeout (`TimeoutLayer`, answered with the JSON 503 of
 //!   [`ApiError::Timeout`]), body limit, CORS, request ids and tracing;
 //! - [`url`]: parsing `TTS_PUBLIC_URL` (and, in tts-adapters, redacting database URLs);
-//! - [`jsonwebtoken`] for tokens, [`clap`] for the command line, [`utoipa_swagger_ui`] for the docs.
+//! - [`jsonwebtoken`] for tokens, [`clap`] for the command line, [`utoipa_swagger_ui`] for the docs;
+//! - `dagre` for the workflow diagram's layout ([`diagram`], behind our own types);
+//! - with the `ui` feature: `askama` for the web UI's compile-time checked, escaping templates and
+//!   `hmac` (with `sha2`) for its CSRF tokens ([`ui`]);
+//! - `tikv-jemallocator`: the `tts-server` binary's allocator (it returns freed memory that glibc's
+//!   per-thread heaps kept; see `src/main.rs`).
 //!
 //! Choices where the contract is silent (documented here so clients can rely on them):
 //! - `DELETE /tickets/{id}/` withdraws the ticket (tickets and their audit trail are never erased);
@@ -50,9 +56,6 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod demo;
-/// The workflow diagram: a pure layout (the `dagre` crate behind our own types), a task's progress
-/// from its step history, and a pure SVG writer; the layout and marks are served as JSON by
-/// `GET /workflows/{id}/diagram/`, the SVG is for the web UI.
 pub mod diagram;
 pub mod error;
 pub mod extract;
