@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 /// what it frees, so the SQLite reader connections' threads (sorts, grouping) grew the server by about
 /// 100 MB over a round of reports at 100,000 tickets; with jemalloc it stays under 100 MB, and
 /// mimalloc did no better than glibc (benches/README.md, "Session 10").
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
