@@ -829,3 +829,92 @@ async fn ui_writes_on_another_users_ticket_are_refused_as_the_api_refuses_them()
         );
     }
 }
+
+/// The agent of `candidates` whose ticket page offers actions, with that page.
+async fn holder<'a>(api: &'a Api, number: &str, candidates: &[&str]) -> Option<(Browser<'a>, Page)> {
+    for who in candidates {
+        let mut b = Browser::sign_in(api, who).await;
+        let page = b.get(&format!("/ui/tickets/{number}/")).await;
+        if page.body.contains("name=\"action\"") {
+            return Some((b, page));
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn the_holder_transfers_the_step_to_another_member_of_its_role() {
+    let api = Api::new().await;
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = requester.file_ticket("hand me on").await;
+    api.settle().await;
+    // The admin triages (the first action leads on to the IT agents' step).
+    let (mut admin, page) = holder(&api, &number, &[ADMIN]).await.expect("the admin triages");
+    let at = page.body.find("name=\"action\" value=\"").expect("an action") + 21;
+    let action = page.body[at..at + 36].to_string();
+    let p = admin
+        .post(
+            &format!("/ui/tickets/{number}/act"),
+            &[("csrf", &page.csrf()), ("action", &action), ("notes", "")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    api.settle().await;
+    let (mut from, page) = holder(&api, &number, &[IT1, IT2]).await.expect("an IT agent holds it");
+    assert!(page.body.contains("name=\"to\""), "a transfer form: {}", page.body);
+    let at = page.body.find("<option value=\"").expect("a member") + 15;
+    let to = page.body[at..at + 36].to_string();
+    let p = from
+        .post(
+            &format!("/ui/tickets/{number}/transfer"),
+            &[("csrf", &page.csrf()), ("to", &to), ("notes", "yours")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let after = from.get(&format!("/ui/tickets/{number}/")).await;
+    assert!(!after.body.contains("name=\"action\""), "the step left the first agent");
+    assert!(
+        holder(&api, &number, &[IT1, IT2]).await.is_some(),
+        "the other agent holds it"
+    );
+}
+
+#[tokio::test]
+async fn the_ticket_page_lists_its_files_and_downloads_them_with_the_api_rules() {
+    let api = Api::new().await;
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = requester.file_ticket("with a file").await;
+    let token = api.login(EMPLOYEE).await;
+    let up = api
+        .upload(
+            &format!("/tickets/{number}/attachments/"),
+            &token,
+            "notes.txt",
+            "text/plain",
+            b"hello file",
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    let page = requester.get(&format!("/ui/tickets/{number}/")).await;
+    let at = page.body.find("/attachments/").expect("a download link") + 13;
+    let aid = page.body[at..at + 36].to_string();
+    assert!(page.body.contains(">notes.txt</a>"));
+    let file = requester.get(&format!("/ui/tickets/{number}/attachments/{aid}")).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body, "hello file");
+    assert!(
+        file.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("disposition")
+            .starts_with("attachment")
+    );
+    let mut stranger = Browser::sign_in(&api, common::ASSET1).await;
+    let refused = stranger
+        .get(&format!("/ui/tickets/{number}/attachments/{aid}"))
+        .await
+        .status;
+    assert!(
+        refused == StatusCode::NOT_FOUND || refused == StatusCode::FORBIDDEN,
+        "{refused}"
+    );
+}

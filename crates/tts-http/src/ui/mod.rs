@@ -82,6 +82,8 @@ pub fn router(config: UiConfig) -> Router<AppState> {
         .route("/tickets/new", get(tickets::new_form).post(tickets::create))
         .route("/tickets/{number}/", get(ticket::show))
         .route("/tickets/{number}/act", post(ticket::act))
+        .route("/tickets/{number}/transfer", post(ticket::transfer))
+        .route("/tickets/{number}/attachments/{id}", get(ticket::download))
         .route("/tickets/{number}/comments", post(ticket::comment))
         .route("/notifications/", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))

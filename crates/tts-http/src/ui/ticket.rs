@@ -59,6 +59,11 @@ struct TicketPage {
     sla: Option<(&'static str, String)>,
     can_act: bool,
     actions: Vec<ActionButton>,
+    /// The files on the ticket the user may see: (id, name, size in KiB, internal).
+    files: Vec<(String, String, u64, bool)>,
+    /// Who the current step can be handed to: the step role's active members but the user, as
+    /// (id, name).
+    transfer_to: Vec<(String, String)>,
     comments: Vec<CommentRow>,
     history: Vec<HistoryRow>,
     may_write_internal: bool,
@@ -100,6 +105,7 @@ pub(crate) async fn show(
     let t = engine.ticket(actor, r).await.map_err(UiError::from_core)?;
     let task = engine.task_for_ticket(actor, r).await.map_err(UiError::from_core)?;
     let (mut step, mut sla, mut can_act, mut actions) = (None, None, false, Vec::new());
+    let mut transfer_to = Vec::new();
     let (mut diagram, mut steps) = (None, Vec::new());
     if let Some(task) = &task {
         let workflow = engine.workflow(task.workflow_id).await.map_err(UiError::from_core)?;
@@ -121,6 +127,21 @@ pub(crate) async fn show(
         if let Ok(available) = engine.available_actions(actor, task.id).await {
             step = Some(available.current_step.name.clone());
             can_act = available.can_act;
+            if can_act {
+                transfer_to = engine
+                    .role_members(actor, available.current_step.role_id)
+                    .await
+                    .map_err(UiError::from_core)?
+                    .into_iter()
+                    .filter(|m| m.is_active && m.user.is_active && m.user.id != actor.user)
+                    .map(|m| {
+                        (
+                            m.user.id.to_string(),
+                            format!("{} <{}>", m.user.full_name, m.user.email),
+                        )
+                    })
+                    .collect();
+            }
             actions = available
                 .actions
                 .iter()
@@ -173,6 +194,13 @@ pub(crate) async fn show(
             action: h.action,
         })
         .collect();
+    let files = engine
+        .attachments(actor, r)
+        .await
+        .map_err(UiError::from_core)?
+        .into_iter()
+        .map(|a| (a.id.to_string(), a.file_name, a.size.div_ceil(1024), a.is_internal))
+        .collect();
     let title = format!("{} {}", t.ticket_id, t.subject);
     Ok(render(TicketPage {
         chrome: Chrome::signed_in(&state, &ui, &session, &title).await?,
@@ -186,6 +214,8 @@ pub(crate) async fn show(
         sla,
         can_act,
         actions,
+        transfer_to,
+        files,
         comments,
         history,
         diagram,
@@ -276,4 +306,59 @@ pub(crate) async fn comment(
         .await
         .map_err(UiError::from_core)?;
     Ok(Redirect::to(&format!("{}/tickets/{number}/#comments", ui.0.base_path)).into_response())
+}
+
+/// The transfer form: to whom, with optional notes.
+#[derive(Debug, Deserialize)]
+pub(crate) struct TransferForm {
+    csrf: String,
+    to: String,
+    #[serde(default)]
+    notes: String,
+}
+
+/// `POST /tickets/{number}/transfer`: hands the current step to another member of its role.
+pub(crate) async fn transfer(
+    State(state): State<AppState>,
+    Extension(ui): Extension<Ui>,
+    session: UiSession,
+    Path(number): Path<String>,
+    Form(form): Form<TransferForm>,
+) -> Result<Response, UiError> {
+    session.check_csrf(&form.csrf)?;
+    let actor = session.actor();
+    let r = parse_number(&number)?;
+    let engine = &state.engine;
+    let task = engine
+        .task_for_ticket(actor, r)
+        .await
+        .map_err(UiError::from_core)?
+        .ok_or_else(|| {
+            UiError::from_core(tts_core::Error::NotFound {
+                entity: "task of ticket",
+                id: number.clone(),
+            })
+        })?;
+    let to = form
+        .to
+        .parse()
+        .map_err(|_| UiError::Api(crate::ApiError::invalid_field("to", "choose a member of the role")))?;
+    engine
+        .transfer(actor, task.id, to, &form.notes)
+        .await
+        .map_err(UiError::from_core)?;
+    Ok(Redirect::to(&format!("{}/tickets/{number}/", ui.0.base_path)).into_response())
+}
+
+/// `GET /tickets/{number}/attachments/{id}`: a file, streamed by the REST download handler for the
+/// session's user (same access rules, same headers: attachment disposition, sniffed type, nosniff).
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    session: UiSession,
+    Path((number, id)): Path<(String, String)>,
+) -> Result<Response, UiError> {
+    let caller = crate::auth::Caller { claims: session.claims };
+    crate::routes::attachments::download_attachment(State(state), caller, Path((number, id)))
+        .await
+        .map_err(UiError::Api)
 }
