@@ -33,12 +33,16 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// A bar chart of `bars` titled `title` (for screen readers), to inline in a page.
+/// A bar chart of `bars` titled `title` (for screen readers), to inline in a page. Many bars get
+/// narrower slots and every few a label, so a month of days stays readable.
 pub fn bars(title: &str, bars: &[Bar]) -> String {
     const HEIGHT: u64 = 140;
-    const SLOT: usize = 44;
+    let many = bars.len() > 12;
+    let slot: usize = if many { 22 } else { 44 };
+    let bar_width = slot - if many { 6 } else { 12 };
+    let label_every = bars.len().div_ceil(10).max(1);
     let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
-    let width = (bars.len() * SLOT).max(SLOT);
+    let width = (bars.len() * slot).max(slot);
     let mut out = String::new();
     let _ = write!(
         out,
@@ -49,23 +53,35 @@ pub fn bars(title: &str, bars: &[Bar]) -> String {
     );
     for (i, b) in bars.iter().enumerate() {
         let height = b.value * HEIGHT / max;
-        let x = i * SLOT + 6;
+        let x = i * slot + (slot - bar_width) / 2;
         let y = HEIGHT - height + 14;
+        let cx = x + bar_width / 2;
         let _ = write!(
             out,
             "<a href=\"{href}\" class=\"bar {class}\"><title>{label}: {value}</title>\
-             <rect x=\"{x}\" y=\"{y}\" width=\"32\" height=\"{height}\"/>\
-             <text class=\"value\" x=\"{cx}\" y=\"{vy}\" text-anchor=\"middle\">{value}</text>\
-             <text class=\"label\" x=\"{cx}\" y=\"{ly}\" text-anchor=\"middle\">{short}</text></a>",
+             <rect x=\"{x}\" y=\"{y}\" width=\"{bar_width}\" height=\"{height}\"/>",
             href = escape(&b.href),
             class = escape(&b.class),
             label = escape(&b.label),
             value = b.value,
-            cx = x + 16,
-            vy = y.saturating_sub(3).max(10),
-            ly = HEIGHT + 30,
-            short = escape(&b.label.chars().take(6).collect::<String>()),
         );
+        if b.value > 0 || !many {
+            let _ = write!(
+                out,
+                "<text class=\"value\" x=\"{cx}\" y=\"{vy}\" text-anchor=\"middle\">{}</text>",
+                b.value,
+                vy = y.saturating_sub(3).max(10),
+            );
+        }
+        if i % label_every == 0 {
+            let _ = write!(
+                out,
+                "<text class=\"label\" x=\"{cx}\" y=\"{ly}\" text-anchor=\"middle\">{}</text>",
+                escape(&b.label.chars().take(8).collect::<String>()),
+                ly = HEIGHT + 30,
+            );
+        }
+        out.push_str("</a>");
     }
     out.push_str("</svg>");
     out
@@ -110,6 +126,15 @@ mod tests {
         );
         assert!(!svg.contains("<script>") && svg.contains("&lt;script&gt;"));
         assert!(svg.contains("href=\"/a?b=1&amp;c=&quot;\""));
+    }
+
+    #[test]
+    fn a_month_of_days_gets_narrow_slots_and_a_label_every_few_bars() {
+        let days: Vec<Bar> = (0..30).map(|d| bar(&format!("d{d:02}"), d % 3)).collect();
+        let svg = bars("month", &days);
+        assert!(svg.contains("width=\"660\""), "22 units a day");
+        assert_eq!(svg.matches("class=\"label\"").count(), 10);
+        assert_eq!(svg.matches("<a href=").count(), 30, "every bar is still a link");
     }
 
     #[test]
