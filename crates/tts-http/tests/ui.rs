@@ -88,6 +88,39 @@ impl<'a> Browser<'a> {
         self.send(req.body(Body::from(body)).expect("request")).await
     }
 
+    /// Posts a multipart form: `fields` first, then `file` named `name` with `bytes`.
+    async fn post_file(&mut self, path: &str, fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> Page {
+        let boundary = "tts-ui-boundary-5e2a";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::HOST, "tts.test")
+            .header(header::ORIGIN, "http://tts.test")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            );
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::from(body)).expect("request")).await
+    }
+
     async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.post_from(Some("http://tts.test"), path, fields).await
     }
@@ -916,5 +949,46 @@ async fn the_ticket_page_lists_its_files_and_downloads_them_with_the_api_rules()
     assert!(
         refused == StatusCode::NOT_FOUND || refused == StatusCode::FORBIDDEN,
         "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn files_are_uploaded_from_the_ticket_page_with_the_session_token_first() {
+    let api = Api::new().await;
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    let number = requester.file_ticket("upload here").await;
+    let page = requester.get(&format!("/ui/tickets/{number}/")).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    let path = format!("/ui/tickets/{number}/attachments");
+    let refused = requester.post_file(&path, &[], "a.txt", b"no token").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let refused = requester
+        .post_file(&path, &[("csrf", &"0".repeat(64))], "a.txt", b"bad token")
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let p = requester
+        .post_file(&path, &[("csrf", &page.csrf())], "report.txt", b"the report")
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let big = vec![b'a'; 3 * 1024 * 1024];
+    let p = requester
+        .post_file(&path, &[("csrf", &page.csrf())], "big.txt", &big)
+        .await;
+    assert_eq!(
+        p.status,
+        StatusCode::SEE_OTHER,
+        "files go up to the upload limit, past the form limit"
+    );
+    let page = requester.get(&format!("/ui/tickets/{number}/")).await;
+    assert!(page.body.contains(">report.txt</a>"), "{}", page.body);
+    let mut stranger = Browser::sign_in(&api, common::ASSET1).await;
+    let csrf = stranger.get("/ui").await.csrf();
+    let theirs = stranger
+        .post_file(&path, &[("csrf", &csrf)], "x.txt", b"not yours")
+        .await;
+    assert!(
+        theirs.status == StatusCode::NOT_FOUND || theirs.status == StatusCode::FORBIDDEN,
+        "{}",
+        theirs.status
     );
 }

@@ -28,7 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// Room for the multipart framing around the file, beyond the upload limit.
-const FRAMING: u64 = 64 * 1024;
+pub(crate) const FRAMING: u64 = 64 * 1024;
 
 /// The routes of this module. The upload sets its own limit (`HttpConfig::max_upload_bytes`) instead of
 /// the JSON body limit.
@@ -187,7 +187,7 @@ pub async fn upload_attachment(
 }
 
 /// Streams one file part to the blob store, records it, then keeps the bytes.
-async fn store_file(
+pub(crate) async fn store_file(
     state: &AppState,
     blobs: &dyn BlobStore,
     actor: Actor,
@@ -263,7 +263,7 @@ async fn store_file(
 
 /// A short text field, read with a cap (the upload route has no body limit of its own beyond the
 /// file's): at most 256 bytes.
-async fn small_field(mut field: Field<'_>, name: &str) -> ApiResult<String> {
+pub(crate) async fn small_field(mut field: Field<'_>, name: &str) -> ApiResult<String> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field
         .chunk()
@@ -290,7 +290,7 @@ async fn next_chunk(field: &mut Field<'_>) -> ApiResult<Option<axum::body::Bytes
         .map_err(|e| ApiError::bad_field("file", e.body_text()))
 }
 
-fn blob_store(state: &AppState) -> ApiResult<Arc<dyn BlobStore>> {
+pub(crate) fn blob_store(state: &AppState) -> ApiResult<Arc<dyn BlobStore>> {
     state.blobs.clone().ok_or_else(|| {
         ApiError::Core(tts_core::Error::Backend {
             backend: "blobs",

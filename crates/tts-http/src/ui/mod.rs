@@ -83,6 +83,11 @@ pub fn router(config: UiConfig) -> Router<AppState> {
         .route("/tickets/{number}/", get(ticket::show))
         .route("/tickets/{number}/act", post(ticket::act))
         .route("/tickets/{number}/transfer", post(ticket::transfer))
+        // Files stream to the blob store under the upload limit, not the 1 MiB body limit of forms.
+        .route(
+            "/tickets/{number}/attachments",
+            post(ticket::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/tickets/{number}/attachments/{id}", get(ticket::download))
         .route("/tickets/{number}/comments", post(ticket::comment))
         .route("/notifications/", get(notifications::list))

@@ -362,3 +362,59 @@ pub(crate) async fn download(
         .await
         .map_err(UiError::Api)
 }
+
+/// `POST /tickets/{number}/attachments` (`multipart/form-data`: `csrf` first, then `file`): stores the
+/// file on the ticket with the API's rules (size limit, sniffed type, who may attach), then back to the
+/// ticket. The token is read before a byte of the file is kept.
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    Extension(ui): Extension<Ui>,
+    session: UiSession,
+    Path(number): Path<String>,
+    headers: axum::http::HeaderMap,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, UiError> {
+    use crate::routes::attachments::{FRAMING, blob_store, small_field, store_file};
+    let api = UiError::Api;
+    let r = parse_number(&number)?;
+    let limit = state.config.max_upload_bytes;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit.saturating_add(FRAMING)) {
+        return Err(api(crate::ApiError::FileTooLarge { limit }));
+    }
+    let mut multipart = multipart.map_err(|e| api(crate::ApiError::bad_field("file", e.body_text())))?;
+    let csrf = match next_field(&mut multipart).await? {
+        Some(field) if field.name() == Some("csrf") => small_field(field, "csrf").await.map_err(api)?,
+        _ => return Err(UiError::Csrf),
+    };
+    session.check_csrf(&csrf)?;
+    let actor = session.actor();
+    state
+        .engine
+        .may_attach(actor, r, None)
+        .await
+        .map_err(UiError::from_core)?;
+    let blobs = blob_store(&state).map_err(api)?;
+    match next_field(&mut multipart).await? {
+        Some(field) if field.name() == Some("file") => {
+            store_file(&state, blobs.as_ref(), actor, r, None, field, limit)
+                .await
+                .map_err(api)?;
+        }
+        _ => return Err(api(crate::ApiError::invalid_field("file", "choose a file"))),
+    }
+    Ok(Redirect::to(&format!("{}/tickets/{number}/", ui.0.base_path)).into_response())
+}
+
+/// The next part of a multipart form.
+async fn next_field(
+    multipart: &mut axum::extract::Multipart,
+) -> Result<Option<axum::extract::multipart::Field<'_>>, UiError> {
+    multipart
+        .next_field()
+        .await
+        .map_err(|e| UiError::Api(crate::ApiError::bad_field("file", e.body_text())))
+}
