@@ -251,10 +251,14 @@ pub async fn authenticate_and_limit(State(state): State<AppState>, request: Requ
     let mut response = if decision.allowed {
         next.run(Request::from_parts(parts, body)).await
     } else {
-        ApiError::RateLimited {
+        let refusal = ApiError::RateLimited {
             retry_after: decision.reset_after,
+        };
+        #[cfg(feature = "ui")]
+        if parts.uri.path().starts_with("/ui/") {
+            return crate::ui::too_many_requests(refusal);
         }
-        .into_response()
+        refusal.into_response()
     };
     set_headers(response.headers_mut(), decision);
     response

@@ -812,6 +812,12 @@ async fn the_forms_count_against_the_api_rate_limits_keyed_by_the_session_user()
         )
         .await;
     assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        p.body.contains("<h1>Too many requests</h1>"),
+        "a page, not JSON: {}",
+        p.body
+    );
+    assert!(p.headers.contains_key(header::RETRY_AFTER));
     // Pages are keyed by the session's user, not by the shared address: another user is not held up.
     let mut other = Browser::sign_in(&api, IT1).await;
     assert_eq!(other.get("/ui/tickets/").await.status, StatusCode::OK);

@@ -43,7 +43,7 @@ use axum::middleware;
 use axum::routing::{get, post};
 use std::sync::Arc;
 
-pub use page::UiError;
+pub use page::{UiError, too_many_requests};
 pub use session::{UiSession, session_user};
 
 /// How the UI is mounted.

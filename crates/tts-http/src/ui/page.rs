@@ -179,3 +179,27 @@ impl IntoResponse for UiError {
 pub(crate) async fn not_found(Extension(ui): Extension<Ui>) -> Response {
     error_page(&ui, StatusCode::NOT_FOUND, "There is no such page.".into())
 }
+
+/// The page a browser gets when the rate limiter refuses a UI request (the limiter runs outside the
+/// UI's router, so this page carries the UI's headers itself): 429 with `Retry-After`.
+pub fn too_many_requests(refusal: ApiError) -> Response {
+    use axum::http::{HeaderValue, header};
+    let retry = match &refusal {
+        ApiError::RateLimited { retry_after } => *retry_after,
+        _ => 1,
+    };
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Too many requests</title>\
+         <h1>Too many requests</h1><p>{}</p><p>Try again in {retry} s.</p></html>",
+        refusal
+    );
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::RETRY_AFTER, HeaderValue::from(retry.max(1)));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(super::guard::CONTENT_SECURITY_POLICY),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
