@@ -256,7 +256,7 @@ pub async fn authenticate_and_limit(State(state): State<AppState>, request: Requ
         };
         #[cfg(feature = "ui")]
         if parts.uri.path().starts_with("/ui/") {
-            return crate::ui::too_many_requests(refusal);
+            return crate::ui::too_many_requests(&refusal);
         }
         refusal.into_response()
     };

@@ -182,9 +182,9 @@ pub(crate) async fn not_found(Extension(ui): Extension<Ui>) -> Response {
 
 /// The page a browser gets when the rate limiter refuses a UI request (the limiter runs outside the
 /// UI's router, so this page carries the UI's headers itself): 429 with `Retry-After`.
-pub fn too_many_requests(refusal: ApiError) -> Response {
+pub fn too_many_requests(refusal: &ApiError) -> Response {
     use axum::http::{HeaderValue, header};
-    let retry = match &refusal {
+    let retry = match refusal {
         ApiError::RateLimited { retry_after } => *retry_after,
         _ => 1,
     };
