@@ -190,8 +190,7 @@ pub fn too_many_requests(refusal: &ApiError) -> Response {
     };
     let body = format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Too many requests</title>\
-         <h1>Too many requests</h1><p>{}</p><p>Try again in {retry} s.</p></html>",
-        refusal
+         <h1>Too many requests</h1><p>{refusal}</p><p>Try again in {retry} s.</p></html>"
     );
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response();
     let h = response.headers_mut();
