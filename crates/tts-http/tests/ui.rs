@@ -515,6 +515,12 @@ async fn the_dashboard_shows_each_role_its_figures_and_every_bar_leads_to_the_li
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains(&number), "the drill-down lists the ticket");
     assert!(page.body.contains("Resolved per day"));
+    let due = &page.body[page.body.find("<ul class=\"due\">").expect("due soon")..];
+    let due = &due[..due.find("</ul>").expect("end")];
+    assert!(
+        due.contains(&number) && due.contains("sla warning"),
+        "the admin's triage falls due: {due}"
+    );
 
     let mut agent = Browser::sign_in(&api, IT1).await;
     let page = agent.get("/ui").await;

@@ -34,6 +34,15 @@ pub(crate) struct MyTicket {
     status: &'static str,
 }
 
+/// One of the user's open assignments that falls due within a day (or is overdue).
+pub(crate) struct DueItem {
+    number: String,
+    subject: String,
+    /// `overdue` or `due`.
+    state: &'static str,
+    when: String,
+}
+
 /// A chart with its numbers.
 pub(crate) struct Chart {
     title: String,
@@ -48,6 +57,51 @@ struct DashboardPage {
     cards: Vec<Card>,
     charts: Vec<Chart>,
     mine: Vec<MyTicket>,
+    due: Vec<DueItem>,
+}
+
+/// The user's open assignments due within 24 hours or overdue, soonest first (at most 10).
+async fn due_soon(engine: &Engine, actor: Actor) -> Result<Vec<DueItem>, UiError> {
+    let now = Utc::now();
+    let open = engine
+        .assignments(
+            actor,
+            true,
+            false,
+            PageRequest {
+                page: 1,
+                page_size: 200,
+            },
+        )
+        .await
+        .map_err(UiError::from_core)?;
+    let mut soon: Vec<_> = open
+        .items
+        .into_iter()
+        .filter_map(|a| a.target_resolution.map(|t| (t, a.task)))
+        .filter(|(t, _)| *t <= now + Duration::hours(24))
+        .collect();
+    soon.sort_by_key(|(t, _)| *t);
+    let mut items = Vec::new();
+    for (target, task) in soon.into_iter().take(10) {
+        let view = engine.task(actor, task).await.map_err(UiError::from_core)?;
+        let t = engine
+            .ticket(actor, tts_core::TicketRef::Id(view.task.ticket))
+            .await
+            .map_err(UiError::from_core)?;
+        let minutes = (target - now).num_minutes();
+        items.push(DueItem {
+            number: t.ticket_id.to_string(),
+            subject: t.subject,
+            state: if minutes < 0 { "overdue" } else { "due" },
+            when: if minutes < 0 {
+                format!("{} h {} min overdue", -minutes / 60, -minutes % 60)
+            } else {
+                format!("in {} h {} min", minutes / 60, minutes % 60)
+            },
+        });
+    }
+    Ok(items)
 }
 
 /// Visible tickets matching `query`, counted.
@@ -73,8 +127,9 @@ pub(crate) async fn show(
     let engine = &state.engine;
     let base = &ui.0.base_path;
     let list = |query: &str| format!("{base}/tickets/?{query}");
-    let (mut cards, mut charts, mut mine) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cards, mut charts, mut mine, mut due) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     if actor.is_admin || actor.is_agent {
+        due = due_soon(engine, actor).await?;
         let new = count(
             engine,
             actor,
@@ -200,6 +255,7 @@ pub(crate) async fn show(
         cards,
         charts,
         mine,
+        due,
     }))
 }
 
