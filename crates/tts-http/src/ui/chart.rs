@@ -2,6 +2,7 @@
 //! the filtered ticket list and carries its number in a `<title>`; the page shows the same numbers in a
 //! table beside the chart, so nothing is only in the picture.
 
+use crate::diagram::svg::escape;
 use std::fmt::Write;
 
 /// One bar: its label, value and the page it links to.
@@ -15,22 +16,6 @@ pub struct Bar {
     pub href: String,
     /// A class for its colour (e.g. the priority).
     pub class: String,
-}
-
-/// Escapes text for XML and HTML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A bar chart of `bars` titled `title` (for screen readers), to inline in a page. Many bars get

@@ -247,16 +247,7 @@ pub(crate) async fn act(
     let actor = session.actor();
     let r = parse_number(&number)?;
     let engine = &state.engine;
-    let task = engine
-        .task_for_ticket(actor, r)
-        .await
-        .map_err(UiError::from_core)?
-        .ok_or_else(|| {
-            UiError::from_core(tts_core::Error::NotFound {
-                entity: "task of ticket",
-                id: number.clone(),
-            })
-        })?;
+    let task = task_of(engine, actor, r, &number).await?;
     if form.escalate.is_some() {
         engine
             .escalate(actor, task.id, &form.notes)
@@ -329,16 +320,7 @@ pub(crate) async fn transfer(
     let actor = session.actor();
     let r = parse_number(&number)?;
     let engine = &state.engine;
-    let task = engine
-        .task_for_ticket(actor, r)
-        .await
-        .map_err(UiError::from_core)?
-        .ok_or_else(|| {
-            UiError::from_core(tts_core::Error::NotFound {
-                entity: "task of ticket",
-                id: number.clone(),
-            })
-        })?;
+    let task = task_of(engine, actor, r, &number).await?;
     let to = form
         .to
         .parse()
@@ -417,4 +399,23 @@ async fn next_field(
         .next_field()
         .await
         .map_err(|e| UiError::Api(crate::ApiError::bad_field("file", e.body_text())))
+}
+
+/// The task of ticket `r` (shown to the user as `number`), which must have one by now.
+async fn task_of(
+    engine: &tts_core::Engine,
+    actor: tts_core::Actor,
+    r: TicketRef,
+    number: &str,
+) -> Result<tts_core::Task, UiError> {
+    engine
+        .task_for_ticket(actor, r)
+        .await
+        .map_err(UiError::from_core)?
+        .ok_or_else(|| {
+            UiError::from_core(tts_core::Error::NotFound {
+                entity: "task of ticket",
+                id: number.to_string(),
+            })
+        })
 }
