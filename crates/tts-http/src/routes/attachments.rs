@@ -172,7 +172,8 @@ pub async fn upload_attachment(
                 state.engine.may_attach(actor, r, comment_id).await?;
             }
             Some("file") => {
-                let meta = store_file(&state, blobs.as_ref(), actor, r, comment_id, field, limit).await?;
+                let file = stage_file(blobs.as_ref(), field, limit).await?;
+                let meta = record_file(&state, actor, r, comment_id, &mut multipart, file).await?;
                 return Ok((StatusCode::CREATED, Json(meta.into())));
             }
             other => {
@@ -186,16 +187,58 @@ pub async fn upload_attachment(
     }
 }
 
-/// Streams one file part to the blob store, records it, then keeps the bytes.
-pub(crate) async fn store_file(
+/// A file streamed to the blob store, not yet recorded.
+pub(crate) struct StagedFile {
+    blob: Box<dyn tts_core::ports::blob::StagedBlob>,
+    file_name: String,
+    content_type: String,
+}
+
+/// Records `file` on the ticket once the rest of the form is known to be empty (a field after the file
+/// could only be read after the file is recorded, so it is refused rather than ignored), then keeps the
+/// bytes. Whatever fails before the record leaves nothing behind (a dropped staged blob is removed).
+pub(crate) async fn record_file(
     state: &AppState,
-    blobs: &dyn BlobStore,
     actor: Actor,
     r: TicketRef,
     comment_id: Option<CommentId>,
-    mut field: Field<'_>,
-    limit: u64,
+    multipart: &mut Multipart,
+    file: StagedFile,
 ) -> ApiResult<AttachmentMeta> {
+    let StagedFile {
+        blob: staged,
+        file_name,
+        content_type,
+    } = file;
+    let trailing = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_field("file", e.body_text()))?;
+    if let Some(next) = trailing {
+        return Err(ApiError::invalid_field(
+            next.name().unwrap_or("").to_string(),
+            "nothing may follow `file` in the form: send `comment_id` before it",
+        ));
+    }
+    let upload = Upload {
+        blob: staged.blob().clone(),
+        file_name,
+        content_type,
+        comment_id,
+    };
+    let meta = state.engine.attach(actor, r, upload).await?;
+    if let Err(e) = staged.keep().await {
+        // Recorded but not stored: take the record back rather than list a file that is not there.
+        if let Err(undo) = state.engine.remove_attachment(actor, r, meta.id).await {
+            tracing::error!(error = %undo, attachment = %meta.id, "could not undo an attachment whose bytes failed to store");
+        }
+        return Err(e.into());
+    }
+    Ok(meta)
+}
+
+/// Streams one file part to the blob store under `limit`, its type sniffed from its first bytes.
+pub(crate) async fn stage_file(blobs: &dyn BlobStore, mut field: Field<'_>, limit: u64) -> ApiResult<StagedFile> {
     let file_name = field.file_name().unwrap_or("attachment").to_string();
     let mut head: Vec<u8> = Vec::with_capacity(HEAD);
     let mut rest = None;
@@ -243,22 +286,11 @@ pub(crate) async fn store_file(
         }
         writer.write(&chunk).await?;
     }
-    let staged = writer.finish().await?;
-    let upload = Upload {
-        blob: staged.blob().clone(),
+    Ok(StagedFile {
+        blob: writer.finish().await?,
         file_name,
         content_type: content_type.to_string(),
-        comment_id,
-    };
-    let meta = state.engine.attach(actor, r, upload).await?;
-    if let Err(e) = staged.keep().await {
-        // Recorded but not stored: take the record back rather than list a file that is not there.
-        if let Err(undo) = state.engine.remove_attachment(actor, r, meta.id).await {
-            tracing::error!(error = %undo, attachment = %meta.id, "could not undo an attachment whose bytes failed to store");
-        }
-        return Err(e.into());
-    }
-    Ok(meta)
+    })
 }
 
 /// A short text field, read with a cap (the upload route has no body limit of its own beyond the

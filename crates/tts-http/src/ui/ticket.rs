@@ -356,7 +356,7 @@ pub(crate) async fn upload(
     headers: axum::http::HeaderMap,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, UiError> {
-    use crate::routes::attachments::{FRAMING, blob_store, small_field, store_file};
+    use crate::routes::attachments::{FRAMING, blob_store, record_file, small_field, stage_file};
     let api = UiError::Api;
     let r = parse_number(&number)?;
     let limit = state.config.max_upload_bytes;
@@ -382,7 +382,8 @@ pub(crate) async fn upload(
     let blobs = blob_store(&state).map_err(api)?;
     match next_field(&mut multipart).await? {
         Some(field) if field.name() == Some("file") => {
-            store_file(&state, blobs.as_ref(), actor, r, None, field, limit)
+            let file = stage_file(blobs.as_ref(), field, limit).await.map_err(api)?;
+            record_file(&state, actor, r, None, &mut multipart, file)
                 .await
                 .map_err(api)?;
         }
