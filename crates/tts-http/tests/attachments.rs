@@ -311,3 +311,33 @@ async fn form_fields_beside_the_file_are_bounded() {
     assert_eq!(unknown.status.as_u16(), 422);
     assert!(unknown.body["fields"]["html"].is_array(), "{}", unknown.body);
 }
+
+#[tokio::test]
+async fn a_field_after_the_file_is_refused_and_nothing_is_kept() {
+    let api = Api::new().await;
+    let employee = api.login(common::EMPLOYEE).await;
+    let t = api.open_ticket(&employee, "trailing field").await;
+    let id = t["id"].clone();
+    let boundary = "tts-trailing-7a1f";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"comment_id\"\r\n\r\nnot-an-id\r\n--{boundary}--\r\n"
+    );
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!("/tickets/{id}/attachments/"))
+        .header("authorization", format!("Bearer {employee}"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    let reply = api.send(req).await;
+    assert_eq!(reply.status.as_u16(), 422, "{}", reply.body);
+    assert!(reply.body["fields"]["comment_id"].is_array(), "{}", reply.body);
+    let listed = api.get(&format!("/tickets/{id}/attachments/"), &employee).await;
+    assert_eq!(listed.body["count"], 0, "nothing was recorded");
+    assert!(
+        api.blob_files().is_empty(),
+        "no bytes were kept: {:?}",
+        api.blob_files()
+    );
+}
