@@ -1,7 +1,7 @@
 //! Migrations that rewrite data, run on databases holding rows written before them: the report
 //! columns of migration 8 are filled from the documents (the tickets' end times, the tasks' workflow
-//! versions, the assignments' steps, origins, end times, breaches and turn lengths), on SQLite and on
-//! PostgreSQL.
+//! versions, the assignments' steps, origins, end times, breaches and turn lengths), and migration 10's
+//! `ended_by_holder` of the assignments (the ticket list's `acted` scope), on SQLite and on PostgreSQL.
 
 use sqlx::{Connection, Executor, Row};
 use std::borrow::Cow;
@@ -186,6 +186,109 @@ async fn migration_8_fills_the_report_columns_of_existing_rows_on_postgres() {
         doc, "0190a000-0000-7000-8000-0000000000f1",
         "the ticket's document names its workflow"
     );
+    let _ = conn.close().await;
+    drop(db);
+}
+
+/// The migration that adds the ticket list's scope column.
+const SCOPES: i64 = 20261202000010;
+
+/// Turns as the store wrote them before migration 10, on one ticket's task, with whether their holder's
+/// own move ended them: acted (yes), cancelled by the holder (yes), escalated by the SLA sweep (no),
+/// transferred by someone else (no), open (no, even when the holder started it). `{u}`, `{v}`, `{t}` and
+/// `{a1}`..`{a5}` are ids in the dialect's literal form, `{U}` and `{V}` the users' ids as text.
+const TURNS: &str = "
+INSERT INTO users (id, email, is_active, data) VALUES ({u}, 'u@example.com', TRUE, '{}'), ({v}, 'v@example.com', TRUE, '{}');
+INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, category_key,
+    department_key, is_task_allocated, search_text, created_at, updated_at, version, data) VALUES
+  (1, 2026, 1, 'TX20260000001', {u}, 'in_progress', 'high', 2, 'it', NULL, TRUE, '', {at}, {at}, 2, '{\"id\": 1}');
+INSERT INTO tasks (id, ticket_id, status, version, data) VALUES ({t}, 1, 'in_progress', 2, '{}');
+INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, sla_warned,
+    history_len, version, data, ticket_id) VALUES
+  ({a1}, {t}, {u}, 'resolved', FALSE, {at}, NULL, NULL, FALSE, 2, 2,
+     '{\"user\": \"{U}\", \"history\": [{\"status\": \"new\", \"by\": null}, {\"status\": \"resolved\", \"by\": \"{U}\"}]}', 1),
+  ({a2}, {t}, {u}, 'cancelled', FALSE, {at}, NULL, NULL, FALSE, 2, 2,
+     '{\"user\": \"{U}\", \"history\": [{\"status\": \"new\", \"by\": null}, {\"status\": \"cancelled\", \"by\": \"{U}\"}]}', 1),
+  ({a3}, {t}, {u}, 'escalated', FALSE, {at}, NULL, NULL, FALSE, 3, 3,
+     '{\"user\": \"{U}\", \"history\": [{\"status\": \"new\", \"by\": null}, {\"status\": \"in_progress\", \"by\": \"{U}\"},
+       {\"status\": \"escalated\", \"by\": null}]}', 1),
+  ({a4}, {t}, {u}, 'reassigned', FALSE, {at}, NULL, NULL, FALSE, 2, 2,
+     '{\"user\": \"{U}\", \"history\": [{\"status\": \"new\", \"by\": null}, {\"status\": \"reassigned\", \"by\": \"{V}\"}]}', 1),
+  ({a5}, {t}, {v}, 'in_progress', TRUE, {at}, NULL, NULL, FALSE, 2, 2,
+     '{\"user\": \"{V}\", \"history\": [{\"status\": \"new\", \"by\": null}, {\"status\": \"in_progress\", \"by\": \"{V}\"}]}', 1);
+";
+
+/// The ids of [`TURNS`], as text.
+const U: &str = "0190a000-0000-7000-8000-0000000000a1";
+const V: &str = "0190a000-0000-7000-8000-0000000000a2";
+const T: &str = "0190a000-0000-7000-8000-0000000000b1";
+
+fn assignment_id(n: u8) -> String {
+    format!("0190a000-0000-7000-8000-0000000000c{n}")
+}
+
+/// [`TURNS`] with ids written by `literal` (a uuid's text to the dialect's literal).
+fn turns(literal: impl Fn(&str) -> String, at: &str) -> String {
+    let mut sql = TURNS
+        .replace("{U}", U)
+        .replace("{V}", V)
+        .replace("{u}", &literal(U))
+        .replace("{v}", &literal(V))
+        .replace("{t}", &literal(T))
+        .replace("{at}", at);
+    for n in 1..=5 {
+        sql = sql.replace(&format!("{{a{n}}}"), &literal(&assignment_id(n)));
+    }
+    sql
+}
+
+/// Which of the turns their holder ended, in the order of their ids.
+const ENDED_BY_HOLDER: [bool; 5] = [true, true, false, false, false];
+
+#[tokio::test]
+async fn migration_10_marks_the_turns_their_holder_ended_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("tts.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
+    before(sqlx::migrate!("./migrations/sqlite"), SCOPES)
+        .run(&mut conn)
+        .await
+        .expect("migrations before 10");
+    let sql = turns(
+        |id| format!("X'{}'", id.replace('-', "")),
+        "'2026-01-10T10:00:00+00:00'",
+    );
+    conn.execute(sqlx::AssertSqlSafe(sql)).await.expect("old rows");
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&mut conn)
+        .await
+        .expect("migrate");
+    let marks: Vec<bool> = sqlx::query_scalar("SELECT ended_by_holder FROM assignments ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .expect("assignments");
+    assert_eq!(marks, ENDED_BY_HOLDER);
+}
+
+#[tokio::test]
+async fn migration_10_marks_the_turns_their_holder_ended_on_postgres() {
+    let db = TestDb::create().await;
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    before(sqlx::migrate!("./migrations/postgres"), SCOPES)
+        .run(&mut conn)
+        .await
+        .expect("migrations before 10");
+    let sql = turns(|id| format!("'{id}'"), "'2026-01-10T10:00:00+00:00'");
+    conn.execute(sqlx::AssertSqlSafe(sql)).await.expect("old rows");
+    sqlx::migrate!("./migrations/postgres")
+        .run(&mut conn)
+        .await
+        .expect("migrate");
+    let marks: Vec<bool> = sqlx::query_scalar("SELECT ended_by_holder FROM assignments ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .expect("assignments");
+    assert_eq!(marks, ENDED_BY_HOLDER);
     let _ = conn.close().await;
     drop(db);
 }

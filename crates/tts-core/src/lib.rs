@@ -48,6 +48,7 @@ pub use domain::login::{Credential, Throttle, ThrottleKey, ThrottlePolicy};
 pub use domain::matching::{Match, MatchIndex, TicketKey, Tier};
 pub use domain::notification::{Notification, NotificationRequest, NotificationType};
 pub use domain::priority::Priority;
+pub use domain::scope::TicketScope;
 pub use domain::session::{EndSessions, RefreshSession, RefreshVerdict, Rotation};
 pub use domain::task::{Assignment, AssignmentStatus, Origin, Task, TaskStatus};
 pub use domain::ticket::{Employee, NewTicket, Ticket, TicketEdit, TicketStatus};

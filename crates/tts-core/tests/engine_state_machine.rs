@@ -5,7 +5,9 @@
 //! agree, and the invariants hold: every open task has exactly one open assignment, on its current step,
 //! held by the predicted user; completed tasks have resolved tickets; cancelled ones withdrawn tickets;
 //! every successful command leaves exactly one audit entry and at least one outbox message, a failed
-//! one leaves neither.
+//! one leaves neither. The ticket list's scopes follow the model for every user: what they created,
+//! hold, acted on (their own action, escalation or transfer: not an admin's on their behalf), done
+//! tickets, all they may see, and (admins only) the unallocated ones, with the counts per priority.
 
 use chrono::{DateTime, Duration};
 use proptest::prelude::*;
@@ -13,6 +15,7 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use tts_core::memory::ManualClock;
+use tts_core::ports::store::{PageRequest, PriorityCounts, TicketOrdering, TicketQuery};
 use tts_core::testkit::fixture::{Fixture, three_step};
 use tts_core::*;
 
@@ -86,6 +89,8 @@ struct MTask {
     holder_role: usize,
     status: TaskStatus,
     participants: BTreeSet<usize>,
+    /// Users who ended a turn of theirs by their own move (the `acted` scope).
+    acted: BTreeSet<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -250,6 +255,7 @@ fn step(mut s: Model, cmd: &Cmd) -> Model {
                         holder_role: 0,
                         status: TaskStatus::Pending,
                         participants: [holder].into(),
+                        acted: BTreeSet::new(),
                     });
                     Expect::Alloc("allocated")
                 }
@@ -271,6 +277,7 @@ fn step(mut s: Model, cmd: &Cmd) -> Model {
                     Fail(vec![ErrorKind::Invalid])
                 } else {
                     let mut task = task;
+                    task.acted.insert(who);
                     match ACTIONS[*action].1 {
                         Some(next) => {
                             let holder = s.pick(STEP_ROLE[next], None).expect("members exist");
@@ -305,6 +312,9 @@ fn step(mut s: Model, cmd: &Cmd) -> Model {
                     match s.pick(ROLE_SENIOR, Some(task.holder)) {
                         None => Fail(vec![ErrorKind::Conflict]),
                         Some(senior) => {
+                            if *who == task.holder {
+                                task.acted.insert(*who);
+                            }
                             task.holder = senior;
                             task.holder_role = ROLE_SENIOR;
                             task.participants.insert(senior);
@@ -328,6 +338,9 @@ fn step(mut s: Model, cmd: &Cmd) -> Model {
                 } else if *to == task.holder || !members(task.holder_role).contains(to) {
                     Fail(vec![ErrorKind::Invalid])
                 } else {
+                    if *who == task.holder {
+                        task.acted.insert(*who);
+                    }
                     task.holder = *to;
                     task.participants.insert(*to);
                     s.tickets[i].task = Some(task);
@@ -401,6 +414,68 @@ impl Sut {
             None => 0,
         };
         (audit, self.events.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Every scope of the ticket list, for every user, lists (oldest first) and counts per priority what
+    /// the model says: the scope's tickets among those the user may see; `unassigned` is refused to
+    /// non-admins.
+    async fn check_scopes(&self, model: &Model) {
+        for u in 0..USERS {
+            let actor = self.actor(u);
+            let sees = |m: &MTicket| {
+                is_admin(u) || u == REQUESTER || m.task.as_ref().is_some_and(|t| t.participants.contains(&u))
+            };
+            for scope in TicketScope::ALL {
+                let admits = |m: &MTicket| match scope {
+                    TicketScope::Mine => u == REQUESTER,
+                    TicketScope::Assigned => m.task.as_ref().is_some_and(|t| !t.status.is_closed() && t.holder == u),
+                    TicketScope::Acted => m.task.as_ref().is_some_and(|t| t.acted.contains(&u)),
+                    TicketScope::Closed => m.status.is_done(),
+                    TicketScope::All => true,
+                    TicketScope::Unassigned => m.task.is_none() && !m.status.is_done(),
+                };
+                let query = TicketQuery {
+                    ordering: TicketOrdering::OldestFirst,
+                    page: PageRequest::new(1, 100).expect("page"),
+                    ..TicketQuery::default()
+                };
+                let listed = self.engine.list_tickets_in(actor, scope, query.clone()).await;
+                let counted = self.engine.count_tickets_by_priority(actor, scope, query).await;
+                if !is_admin(u) && scope == TicketScope::Unassigned {
+                    assert_eq!(
+                        listed.map(|_| ()).unwrap_err().kind(),
+                        ErrorKind::Forbidden,
+                        "user {u}: {scope}"
+                    );
+                    assert_eq!(
+                        counted.map(|_| ()).unwrap_err().kind(),
+                        ErrorKind::Forbidden,
+                        "user {u}: {scope}"
+                    );
+                    continue;
+                }
+                let expected: Vec<&Ticket> = self
+                    .tickets
+                    .iter()
+                    .zip(&model.tickets)
+                    .filter(|(_, m)| sees(m) && admits(m))
+                    .map(|(t, _)| t)
+                    .collect();
+                let listed = listed.expect("list");
+                assert_eq!(
+                    listed.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+                    expected.iter().map(|t| t.id).collect::<Vec<_>>(),
+                    "user {u}: the {scope} list follows the model"
+                );
+                let mut counts = PriorityCounts::default();
+                expected.iter().for_each(|t| counts.add(t.priority, 1));
+                assert_eq!(
+                    counted.expect("count"),
+                    counts,
+                    "user {u}: {scope} counted per priority"
+                );
+            }
+        }
     }
 
     async fn task_id(&self, ticket: TicketId) -> TaskId {
@@ -603,6 +678,7 @@ impl StateMachineTest for EngineTest {
                     assert_eq!(a.history[0].status, AssignmentStatus::New);
                 }
             }
+            sut.check_scopes(model).await;
         });
     }
 }

@@ -35,6 +35,13 @@ wire_enum!(
     TicketStatus: tts_core::TicketStatus { Open, InProgress, OnHold, Pending, Resolved, Closed, Rejected, Withdrawn }
 );
 wire_enum!(
+    /// Which tickets a ticket list shows: `all` (default: every ticket the caller may see), `mine` (created
+    /// by the caller), `assigned` (the caller holds an open assignment on its task), `acted` (the caller
+    /// acted on, escalated or transferred an assignment of theirs on its task), `closed` (resolved,
+    /// closed, rejected or withdrawn), `unassigned` (admins only: not allocated to a workflow, not closed).
+    TicketScope: tts_core::TicketScope { Mine, Assigned, Acted, Closed, All, Unassigned }
+);
+wire_enum!(
     /// A workflow's life-cycle status.
     WorkflowStatus: tts_core::WorkflowStatus { Draft, Active, Paused, Archived }
 );
@@ -230,6 +237,10 @@ mod tests {
             assert_eq!(wire(doc), wire(core));
         }
         assert_eq!(TicketStatus::ALL.len(), tts_core::TicketStatus::ALL.len());
+        for v in TicketScope::ALL {
+            assert_eq!(wire(v), wire(tts_core::TicketScope::from(*v)));
+        }
+        assert_eq!(TicketScope::ALL.len(), tts_core::TicketScope::ALL.len());
         for v in WorkflowStatus::ALL {
             assert_eq!(wire(v), wire(tts_core::WorkflowStatus::from(*v)));
         }

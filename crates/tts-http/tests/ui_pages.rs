@@ -1,13 +1,14 @@
 //! The web UI's pages over HTTP, in-process: sign in and out, each page per role with the REST API's
 //! answer (200, 403 or 404), the security and cache headers on every page, no absolute URL, hashed
-//! assets, the dashboard, reports, workflows, and the rate limits.
+//! assets, the dashboard, reports, workflows, the ticket list's scope and priority tabs, and the rate
+//! limits.
 
 #![cfg(feature = "ui")]
 
 mod common;
 
 use axum::http::{StatusCode, header};
-use common::browser::Browser;
+use common::browser::{Browser, holder};
 use common::{ADMIN, Api, EMPLOYEE, IT1, IT2, PASSWORD};
 
 #[tokio::test]
@@ -329,4 +330,111 @@ async fn the_forms_count_against_the_api_rate_limits_keyed_by_the_session_user()
     // Pages are keyed by the session's user, not by the shared address: another user is not held up.
     let mut other = Browser::sign_in(&api, IT1).await;
     assert_eq!(other.get("/ui/tickets/").await.status, StatusCode::OK);
+}
+
+/// The ticket rows of a list page (their number links).
+fn rows(body: &str) -> usize {
+    body.matches("<tr><td><a href=\"/ui/tickets/TKT-").count()
+}
+
+/// A page's text with the escaped ampersands of its links written plainly.
+fn unescaped(body: &str) -> String {
+    body.replace("&#38;", "&").replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn the_ticket_list_offers_each_role_its_scopes_and_priority_tabs_that_keep_the_other_choices() {
+    let api = Api::new().await;
+    let mut requester = Browser::sign_in(&api, EMPLOYEE).await;
+    let moved = requester.file_ticket("moved on to IT").await;
+    let waiting = requester.file_ticket("still in triage").await;
+    api.settle().await;
+    // The admin triages one of them on to an IT agent.
+    let (mut admin, page) = holder(&api, &moved, &[ADMIN]).await.expect("the admin triages");
+    let at = page.body.find("name=\"action\" value=\"").expect("an action") + 21;
+    let action = page.body[at..at + 36].to_string();
+    let p = admin
+        .post(
+            &format!("/ui/tickets/{moved}/act"),
+            &[("csrf", &page.csrf()), ("action", &action), ("notes", "")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    api.settle().await;
+
+    let (mut agent, _) = holder(&api, &moved, &[IT1, IT2]).await.expect("an IT agent holds it");
+    let list = agent.get("/ui/tickets/?scope=assigned").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        rows(&list.body) == 1 && list.body.contains(&moved) && !list.body.contains(&waiting),
+        "the agent's assigned tab lists exactly the ticket they hold: {}",
+        list.body
+    );
+    assert!(
+        list.body
+            .contains("id=\"scope-assigned\" href=\"/ui/tickets/?scope=assigned\" class=\"current\""),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("id=\"scope-acted\"") && !list.body.contains("scope-unassigned"));
+    // The priority tabs keep the scope, the search and the order, and count the scope's tickets; the
+    // scope tabs keep the priority.
+    let list = agent
+        .get("/ui/tickets/?scope=assigned&search=moved&order=oldest&priority=critical")
+        .await;
+    assert_eq!(rows(&list.body), 0, "no critical ticket");
+    let body = unescaped(&list.body);
+    let high = "/ui/tickets/?scope=assigned&priority=high&search=moved&order=oldest";
+    for tab in [
+        "id=\"priority-critical\" href=\"/ui/tickets/?scope=assigned&priority=critical&search=moved&order=oldest\" \
+         class=\"current\" aria-current=\"page\">Critical <span class=\"count\">(0)</span>",
+        &format!("id=\"priority-high\" href=\"{high}\">High <span class=\"count\">(1)</span>"),
+        "id=\"priority-any\" href=\"/ui/tickets/?scope=assigned&search=moved&order=oldest\">All \
+         <span class=\"count\">(1)</span>",
+        "id=\"scope-all\" href=\"/ui/tickets/?priority=critical&search=moved&order=oldest\">All",
+        "<input type=\"hidden\" name=\"scope\" value=\"assigned\">",
+    ] {
+        assert!(body.contains(tab), "{tab} in {body}");
+    }
+    let list = agent.get(high).await;
+    assert!(
+        rows(&list.body) == 1 && list.body.contains(&moved),
+        "the high tab lists it"
+    );
+    assert_eq!(
+        agent.get("/ui/tickets/?scope=unassigned").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let all = requester.get("/ui/tickets/").await;
+    assert!(
+        all.body
+            .contains("id=\"scope-all\" href=\"/ui/tickets/\" class=\"current\"")
+            && all.body.contains("id=\"scope-mine\"")
+            && all.body.contains("id=\"scope-closed\""),
+        "{}",
+        all.body
+    );
+    assert!(
+        !all.body.contains("scope-unassigned") && !all.body.contains("scope-assigned"),
+        "a requester gets no unassigned (nor assigned) tab"
+    );
+    assert!(all.body.contains("High <span class=\"count\">(2)</span>") && rows(&all.body) == 2);
+    let refused = requester.get("/ui/tickets/?scope=unassigned").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("<h1>"), "the error page, not JSON");
+    assert_eq!(
+        requester.get("/ui/tickets/?scope=everything").await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let acted = admin.get("/ui/tickets/?scope=acted").await;
+    assert!(
+        rows(&acted.body) == 1 && acted.body.contains(&moved),
+        "the admin acted on the one they triaged: {}",
+        acted.body
+    );
+    let unassigned = admin.get("/ui/tickets/?scope=unassigned").await;
+    assert_eq!(unassigned.status, StatusCode::OK);
+    assert!(unassigned.body.contains("id=\"scope-unassigned\"") && rows(&unassigned.body) == 0);
 }

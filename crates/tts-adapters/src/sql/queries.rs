@@ -12,10 +12,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use tts_core::ports::store::{
-    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, Queries, QueueBacklog, TicketOrdering,
-    TicketQuery,
+    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, PriorityCounts, Queries, QueueBacklog,
+    TicketOrdering, TicketQuery,
 };
-use tts_core::{Assignment, Comment, DeadLetter, Notification, Result, SessionId, Ticket, User, UserId};
+use tts_core::{
+    Assignment, Comment, DeadLetter, Error, ErrorKind, Notification, Priority, Result, SessionId, Ticket, TicketStatus,
+    User, UserId,
+};
 
 /// A `WHERE` clause built condition by condition, with numbered placeholders.
 #[derive(Debug, Default)]
@@ -30,6 +33,18 @@ impl Filter {
         self.args.push(arg);
         let placeholder = format!("${}", self.args.len());
         self.conditions.push(sql.replace('?', &placeholder));
+    }
+
+    /// Adds `{column} IN (...)`, or `NOT IN` when `negated`, with a placeholder per value.
+    fn add_in(&mut self, column: &str, negated: bool, values: impl IntoIterator<Item = Arg>) {
+        let mut placeholders = Vec::new();
+        for value in values {
+            self.args.push(value);
+            placeholders.push(format!("${}", self.args.len()));
+        }
+        let not = if negated { "NOT " } else { "" };
+        self.conditions
+            .push(format!("{column} {not}IN ({})", placeholders.join(", ")));
     }
 
     /// Adds a condition without arguments.
@@ -97,7 +112,11 @@ async fn page<T: DeserializeOwned>(
     })
 }
 
-async fn list_tickets(reader: Reader<'_>, q: &TicketQuery) -> Result<Page<Ticket>> {
+/// The `WHERE` of the tickets matching `q` (without its priority unless `with_priority`).
+///
+/// The scopes' assignment conditions are `EXISTS` on the user's assignments of the ticket, answered
+/// from the index `assignments_user_tickets (user_id, ticket_id, is_open, ended_by_holder)`.
+fn ticket_filter(q: &TicketQuery, with_priority: bool) -> Filter {
     let mut f = Filter::default();
     if let Some(u) = q.visible_to {
         f.add(
@@ -106,10 +125,30 @@ async fn list_tickets(reader: Reader<'_>, q: &TicketQuery) -> Result<Page<Ticket
             Arg::Uuid(u.0),
         );
     }
+    if let Some(u) = q.created_by {
+        f.add("created_by = ?", Arg::Uuid(u.0));
+    }
+    if let Some(u) = q.assigned_to {
+        f.add(
+            "EXISTS (SELECT 1 FROM assignments a WHERE a.ticket_id = tickets.id AND a.user_id = ? AND a.is_open)",
+            Arg::Uuid(u.0),
+        );
+    }
+    if let Some(u) = q.acted_by {
+        f.add(
+            "EXISTS (SELECT 1 FROM assignments a WHERE a.ticket_id = tickets.id AND a.user_id = ? \
+             AND a.ended_by_holder)",
+            Arg::Uuid(u.0),
+        );
+    }
+    if let Some(done) = q.is_done {
+        let statuses = TicketStatus::DONE.map(|s| Arg::Text(s.as_str().into()));
+        f.add_in("status", !done, statuses);
+    }
     if let Some(s) = q.status {
         f.add("status = ?", Arg::Text(s.as_str().into()));
     }
-    if let Some(p) = q.priority {
+    if let Some(p) = q.priority.filter(|_| with_priority) {
         f.add("priority = ?", Arg::Text(p.as_str().into()));
     }
     if let Some(c) = &q.category {
@@ -124,13 +163,39 @@ async fn list_tickets(reader: Reader<'_>, q: &TicketQuery) -> Result<Page<Ticket
     if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
         f.add("search_text LIKE ? ESCAPE '\\'", Arg::Text(like_pattern(s)));
     }
+    f
+}
+
+async fn list_tickets(reader: Reader<'_>, q: &TicketQuery) -> Result<Page<Ticket>> {
     let order = match q.ordering {
         TicketOrdering::NewestFirst => "created_at DESC, id DESC",
         TicketOrdering::OldestFirst => "created_at ASC, id ASC",
         TicketOrdering::PriorityDesc => "priority_rank DESC, created_at DESC, id DESC",
         TicketOrdering::UpdatedDesc => "updated_at DESC, id DESC",
     };
-    page(reader, "tickets", f, order, q.page).await
+    page(reader, "tickets", ticket_filter(q, true), order, q.page).await
+}
+
+async fn count_tickets_by_priority(reader: Reader<'_>, q: &TicketQuery) -> Result<PriorityCounts> {
+    let backend = reader.dialect().backend();
+    let f = ticket_filter(q, false);
+    let sql = format!(
+        "SELECT priority, COUNT(*) FROM tickets{} GROUP BY priority",
+        f.where_clause()
+    );
+    let rows = reader
+        .fetch(sql.into(), f.args, |r| Ok((r.text(0)?.to_string(), r.i64(1)?)))
+        .await?;
+    let mut counts = PriorityCounts::default();
+    for (priority, n) in rows {
+        let priority: Priority = priority.parse().map_err(|_| Error::Backend {
+            backend,
+            kind: ErrorKind::Internal,
+            message: format!("a ticket row has the unknown priority {priority:?}"),
+        })?;
+        counts.add(priority, n.max(0) as u64);
+    }
+    Ok(counts)
 }
 
 async fn list_assignments(reader: Reader<'_>, q: &AssignmentQuery) -> Result<Page<Assignment>> {
@@ -226,6 +291,10 @@ impl Queries for super::sqlite::SqliteStore {
         list_tickets(self.reader(), query).await
     }
 
+    async fn count_tickets_by_priority(&self, query: &TicketQuery) -> Result<PriorityCounts> {
+        count_tickets_by_priority(self.reader(), query).await
+    }
+
     async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>> {
         list_assignments(self.reader(), query).await
     }
@@ -268,6 +337,10 @@ impl Queries for super::sqlite::SqliteStore {
 impl Queries for super::postgres::PgStore {
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>> {
         list_tickets(self.reader(), query).await
+    }
+
+    async fn count_tickets_by_priority(&self, query: &TicketQuery) -> Result<PriorityCounts> {
+        count_tickets_by_priority(self.reader(), query).await
     }
 
     async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>> {
@@ -320,6 +393,19 @@ mod tests {
         f.add("c = ?", Arg::I64(2));
         assert_eq!(f.where_clause(), " WHERE (a = $1 OR b = $1) AND open AND c = $2");
         assert_eq!(f.args.len(), 2);
+    }
+
+    #[test]
+    fn lists_get_a_placeholder_per_value_after_the_others() {
+        let mut f = Filter::default();
+        f.add("a = ?", Arg::I64(1));
+        f.add_in("status", true, [Arg::I64(2), Arg::I64(3)]);
+        f.add_in("kind", false, [Arg::I64(4)]);
+        assert_eq!(
+            f.where_clause(),
+            " WHERE a = $1 AND status NOT IN ($2, $3) AND kind IN ($4)"
+        );
+        assert_eq!(f.args.len(), 4);
     }
 
     #[test]

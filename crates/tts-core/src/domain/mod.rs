@@ -12,6 +12,7 @@ pub mod matching;
 pub mod notification;
 pub mod priority;
 pub mod report;
+pub mod scope;
 pub mod session;
 pub mod sla;
 pub mod task;

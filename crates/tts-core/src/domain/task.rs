@@ -290,6 +290,14 @@ impl Assignment {
         self.version += 1;
         Ok(())
     }
+
+    /// Whether the holder's own move ended the assignment: they acted, escalated it, transferred it
+    /// away, or cancelled it by changing the ticket's status. An assignment still open, or ended by the
+    /// system (an SLA escalation) or by someone else (an admin's transfer), is not. The ticket list's
+    /// `acted` scope lists the tickets of such assignments.
+    pub fn ended_by_holder(&self) -> bool {
+        !self.status.is_open() && self.history.last().is_some_and(|c| c.by == Some(self.user))
+    }
 }
 
 #[cfg(test)]
@@ -339,5 +347,47 @@ mod tests {
                 prop_assert!(closed.is_none_or(|i| i == a.history.len() - 1), "nothing follows a closing status");
             }
         }
+    }
+
+    #[test]
+    fn only_the_holders_own_closing_move_counts_as_theirs() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let (holder, admin) = (UserId(Uuid::from_u128(1)), UserId(Uuid::from_u128(2)));
+        let fresh = || {
+            let id = Uuid::nil();
+            Assignment::new(
+                AssignmentId(id),
+                TaskId(id),
+                holder,
+                RoleId(id),
+                StepId(id),
+                Origin::System,
+                now,
+                None,
+            )
+        };
+        let ended = |status, by| {
+            let mut a = fresh();
+            a.move_to(status, by, now).expect("close");
+            a.ended_by_holder()
+        };
+        assert!(!fresh().ended_by_holder(), "open");
+        let mut started = fresh();
+        started
+            .move_to(AssignmentStatus::InProgress, Some(holder), now)
+            .expect("start");
+        assert!(!started.ended_by_holder(), "started by the holder, still open");
+        assert!(ended(AssignmentStatus::Resolved, Some(holder)), "acted");
+        assert!(ended(AssignmentStatus::Escalated, Some(holder)), "escalated by hand");
+        assert!(ended(AssignmentStatus::Reassigned, Some(holder)), "transferred away");
+        assert!(!ended(AssignmentStatus::Escalated, None), "escalated by the SLA sweep");
+        assert!(
+            !ended(AssignmentStatus::Reassigned, Some(admin)),
+            "transferred by an admin"
+        );
+        assert!(
+            !ended(AssignmentStatus::Cancelled, Some(admin)),
+            "cancelled by someone else"
+        );
     }
 }

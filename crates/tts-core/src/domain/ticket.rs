@@ -74,6 +74,22 @@ impl TicketStatus {
         self.allowed_next().is_empty()
     }
 
+    /// The statuses a helpdesk user calls closed: no more work is expected on the ticket. Resolved (the
+    /// work is done, only the confirming close may follow) and the terminal ones: closed, rejected,
+    /// withdrawn. The ticket list's `closed` scope lists these; the reports' `done_at` is when a ticket
+    /// first entered one of them.
+    pub const DONE: [TicketStatus; 4] = [
+        TicketStatus::Resolved,
+        TicketStatus::Closed,
+        TicketStatus::Rejected,
+        TicketStatus::Withdrawn,
+    ];
+
+    /// Whether the status is one of [`TicketStatus::DONE`] (resolved or terminal).
+    pub fn is_done(self) -> bool {
+        self == TicketStatus::Resolved || self.is_terminal()
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         use TicketStatus::*;
@@ -363,6 +379,18 @@ mod tests {
         assert_eq!(names, ["subject", "category"]);
         assert!(NewTicket::new("x".repeat(256), "c").validated().is_err());
         assert!(NewTicket::new("x".repeat(255), "c").validated().is_ok());
+    }
+
+    #[test]
+    fn done_is_resolved_or_terminal_and_only_closing_leaves_it() {
+        let done: Vec<_> = TicketStatus::ALL.into_iter().filter(|s| s.is_done()).collect();
+        assert_eq!(done, TicketStatus::DONE);
+        for s in TicketStatus::DONE {
+            assert!(
+                s.allowed_next().iter().all(|n| n.is_done()),
+                "{s}: a done ticket never goes back to work"
+            );
+        }
     }
 
     #[test]

@@ -7,12 +7,13 @@ use super::tickets::{TicketRef, summary_for, visible_ticket, visible_ticket_as};
 use super::views::TaskView;
 use crate::domain::audit::AuditEntry;
 use crate::domain::notification::{Notification, NotificationRequest};
+use crate::domain::scope::TicketScope;
 use crate::domain::task::{Assignment, Task};
 use crate::domain::ticket::Ticket;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::ids::{NotificationId, TaskId, UserId};
-use crate::ports::store::{AssignmentQuery, NotificationQuery, Page, PageRequest, TicketQuery};
+use crate::ports::store::{AssignmentQuery, NotificationQuery, Page, PageRequest, PriorityCounts, TicketQuery};
 use std::collections::HashMap;
 
 impl Engine {
@@ -31,6 +32,27 @@ impl Engine {
         let mut page = self.store.list_tickets(&query).await?;
         page.items = page.items.into_iter().map(|t| summary_for(actor, t)).collect();
         Ok(page)
+    }
+
+    /// A filtered page of the tickets the actor may see, narrowed to `scope` (see
+    /// [`TicketScope`]); `unassigned` is forbidden to non-admins.
+    pub async fn list_tickets_in(&self, actor: Actor, scope: TicketScope, query: TicketQuery) -> Result<Page<Ticket>> {
+        scope.check(actor)?;
+        self.list_tickets(actor, query.in_scope(scope, actor.user)).await
+    }
+
+    /// The tickets the actor may see in `scope` matching `query`'s filters but its priority, counted per
+    /// priority (the ticket list's priority tabs); `unassigned` is forbidden to non-admins.
+    pub async fn count_tickets_by_priority(
+        &self,
+        actor: Actor,
+        scope: TicketScope,
+        query: TicketQuery,
+    ) -> Result<PriorityCounts> {
+        scope.check(actor)?;
+        let mut query = query.in_scope(scope, actor.user);
+        query.visible_to = (!actor.is_admin).then_some(actor.user);
+        self.store.count_tickets_by_priority(&query).await
     }
 
     /// The task of a ticket, if it has one and the actor may see the ticket.

@@ -33,8 +33,8 @@ use crate::ids::{
 use crate::ports::store::{
     AssignmentQuery, Audit, BlobRefs, Bookkeeping, Claimed, CommentQuery, Comments, Credentials, Cursors, DeadLetters,
     Directory, Idempotency, IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page, PageRequest,
-    PickState, Queries, QueueBacklog, Reports, Sessions, Store, Tasks, TicketQuery, Tickets, UnitOfWork, UnitOptions,
-    Workflows,
+    PickState, PriorityCounts, Queries, QueueBacklog, Reports, Sessions, Store, Tasks, TicketQuery, Tickets,
+    UnitOfWork, UnitOptions, Workflows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -139,6 +139,9 @@ impl Reports for FaultyStore {
 impl Queries for FaultyStore {
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>> {
         self.inner.list_tickets(query).await
+    }
+    async fn count_tickets_by_priority(&self, query: &TicketQuery) -> Result<PriorityCounts> {
+        self.inner.count_tickets_by_priority(query).await
     }
     async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>> {
         self.inner.list_assignments(query).await

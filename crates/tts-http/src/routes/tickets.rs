@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tts_core::domain::audit::AuditEntry;
 use tts_core::ports::store::{TicketOrdering, TicketQuery};
-use tts_core::{Employee, IdempotencyKey, NewTicket, Priority, Ticket, TicketEdit, TicketRef, TicketStatus, UserId};
+use tts_core::{
+    Employee, IdempotencyKey, NewTicket, Priority, Ticket, TicketEdit, TicketRef, TicketScope, TicketStatus, UserId,
+};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -311,6 +313,13 @@ impl From<Ordering> for TicketOrdering {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TicketFilters {
+    /// Which of the tickets the caller may see (default `all`): `mine` (created by the caller),
+    /// `assigned` (the caller holds an open assignment on its task: new, in progress or breached),
+    /// `acted` (an assignment of the caller on its task ended by the caller's own action, escalation or
+    /// transfer), `closed` (resolved, closed, rejected or withdrawn), `all`, or `unassigned` (not
+    /// allocated to a workflow and not closed; admins only, others get 403).
+    #[param(value_type = Option<schema::TicketScope>, inline)]
+    pub scope: Option<TicketScope>,
     /// Only tickets with this status.
     #[param(value_type = Option<schema::TicketStatus>, inline)]
     pub status: Option<TicketStatus>,
@@ -341,11 +350,12 @@ fn at_most_255(name: &str, v: Option<String>) -> Result<Option<String>, ApiError
     }
 }
 
-/// The tickets the caller may see, filtered and paginated.
+/// The tickets the caller may see, narrowed to a scope, filtered and paginated.
 #[utoipa::path(get, path = "/tickets/", tag = "tickets", security(("bearer" = [])),
     params(PageParams, TicketFilters),
     responses((status = 200, body = Paginated<TicketOut>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "`scope=unassigned` asked by a non-admin")))]
 pub async fn list_tickets(
     State(state): State<AppState>,
     caller: Caller,
@@ -355,7 +365,6 @@ pub async fn list_tickets(
 ) -> ApiResult<Json<Paginated<TicketOut>>> {
     let page = paging.request()?;
     let query = TicketQuery {
-        visible_to: None,
         status: filters.status,
         priority: filters.priority,
         category: at_most_255("category", filters.category)?,
@@ -364,8 +373,10 @@ pub async fn list_tickets(
         search: at_most_255("search", filters.search)?,
         ordering: filters.ordering.unwrap_or_default().into(),
         page,
+        ..TicketQuery::default()
     };
-    let tickets = state.engine.list_tickets(caller.actor(), query).await?;
+    let scope = filters.scope.unwrap_or_default();
+    let tickets = state.engine.list_tickets_in(caller.actor(), scope, query).await?;
     Ok(Json(Paginated::from_page(tickets, page, &url, TicketOut::from)))
 }
 

@@ -17,7 +17,7 @@ use chrono::{Duration, Utc};
 use tts_core::domain::report::{Bucket, ReportFilter, ReportQuery, ReportRange};
 use tts_core::ports::PageRequest;
 use tts_core::ports::store::TicketQuery;
-use tts_core::{Actor, Engine, Priority, TicketStatus};
+use tts_core::{Actor, Engine, Priority, TicketScope, TicketStatus};
 
 /// A KPI card: a number with a label and the list it links to.
 pub(crate) struct Card {
@@ -194,19 +194,17 @@ pub(crate) async fn show(
         charts.push(chart("Resolved per day, last 30 days", resolved));
     }
     if actor.is_admin {
+        // The ticket list's `unassigned` tab: not allocated and not closed.
         let unassigned = count(
             engine,
             actor,
-            TicketQuery {
-                is_task_allocated: Some(false),
-                ..Default::default()
-            },
+            TicketQuery::default().in_scope(TicketScope::Unassigned, actor.user),
         )
         .await?;
         cards.push(Card {
             label: "Unassigned".into(),
             value: unassigned,
-            href: list("allocated=false"),
+            href: list("scope=unassigned"),
             class: "unassigned",
         });
         let now = Utc::now();

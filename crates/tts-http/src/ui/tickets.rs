@@ -13,15 +13,17 @@ use std::collections::BTreeMap;
 use tts_core::domain::ticket::Employee;
 use tts_core::ports::PageRequest;
 use tts_core::ports::store::{TicketOrdering, TicketQuery};
-use tts_core::{NewTicket, Priority, Ticket, TicketStatus};
+use tts_core::{NewTicket, Priority, Ticket, TicketScope, TicketStatus};
 
 /// Tickets per page.
 const PAGE_SIZE: u32 = 25;
 
-/// The list's query string: filters, search, order and page.
+/// The list's query string: scope, filters, search, order and page.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListParams {
+    #[serde(default)]
+    scope: Option<TicketScope>,
     #[serde(default)]
     status: Option<TicketStatus>,
     #[serde(default)]
@@ -59,6 +61,82 @@ impl From<&Ticket> for Row {
     }
 }
 
+/// A tab above the list: a link to the list with one choice changed, the others kept.
+pub(crate) struct Tab {
+    label: &'static str,
+    /// Its name in the page (`scope-assigned`, `priority-high`, `priority-any`), for styling and tests.
+    key: String,
+    href: String,
+    current: bool,
+    /// Tickets behind the tab, when known.
+    count: Option<u64>,
+}
+
+/// The list's choices, written back into the links of the tabs and the pager (which go back to the first
+/// page, and keep everything else).
+#[derive(Debug, Clone)]
+struct Choices {
+    scope: TicketScope,
+    status: Option<TicketStatus>,
+    priority: Option<Priority>,
+    search: Option<String>,
+    order: String,
+    allocated: Option<bool>,
+}
+
+impl Choices {
+    /// The query string of these choices (the default scope and empty choices left out).
+    fn query(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if self.scope != TicketScope::All {
+            q.append_pair("scope", self.scope.as_str());
+        }
+        let allocated = self.allocated.map(|a| if a { "true" } else { "false" });
+        for (k, v) in [
+            ("status", self.status.map(TicketStatus::as_str)),
+            ("priority", self.priority.map(Priority::as_str)),
+            ("search", self.search.as_deref()),
+            ("order", Some(self.order.as_str()).filter(|o| !o.is_empty())),
+            ("allocated", allocated),
+        ] {
+            if let Some(v) = v {
+                q.append_pair(k, v);
+            }
+        }
+        q.finish()
+    }
+
+    /// The list's URL under `base` with these choices.
+    fn href(&self, base: &str) -> String {
+        match self.query() {
+            q if q.is_empty() => format!("{base}/tickets/"),
+            q => format!("{base}/tickets/?{q}"),
+        }
+    }
+}
+
+/// How the web UI names a scope on its tab.
+fn scope_label(scope: TicketScope) -> &'static str {
+    match scope {
+        TicketScope::All => "All",
+        TicketScope::Mine => "Created by me",
+        TicketScope::Assigned => "Assigned to me",
+        TicketScope::Acted => "Acted on",
+        TicketScope::Closed => "Closed",
+        TicketScope::Unassigned => "Unassigned",
+    }
+}
+
+/// How the web UI names a priority on its tab.
+fn priority_label(priority: Priority) -> &'static str {
+    match priority {
+        Priority::Critical => "Critical",
+        Priority::High => "High",
+        Priority::Medium => "Medium",
+        Priority::Low => "Low",
+    }
+}
+
 #[derive(Template)]
 #[template(path = "ui/tickets.html")]
 struct ListPage {
@@ -69,15 +147,25 @@ struct ListPage {
     pages: u32,
     search: String,
     order: String,
-    /// Each status and priority with whether it is the chosen filter.
+    /// The scopes offered to the user (none when there is only one).
+    scopes: Vec<Tab>,
+    /// All, then each priority from the most urgent, with their counts in the scope.
+    priority_tabs: Vec<Tab>,
+    /// The scope and the allocation filter, kept by the filter form as hidden fields.
+    scope: &'static str,
+    allocated: &'static str,
+    /// The priority tab, kept by the filter form as a hidden field.
+    priority: &'static str,
+    /// Each status with whether it is the chosen filter.
     statuses: Vec<(&'static str, bool)>,
-    priorities: Vec<(&'static str, bool)>,
-    /// The query string of the current filters without the page, for the pager's links.
+    /// The query string of the current choices without the page, for the pager's links.
     filters: String,
 }
 
 /// `GET /tickets/`: the tickets the user may see (a requester's own, an agent's and an admin's as the
-/// API scopes them), filtered, searched, sorted and paged.
+/// API scopes them) in a scope (tabs: all, created by me, assigned to me, acted on, closed, and for
+/// admins unassigned), by priority (tabs with their counts in the scope), filtered, searched, sorted and
+/// paged. A scope the user may not list (`unassigned` for non-admins) is the API's 403.
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(ui): Extension<Ui>,
@@ -105,6 +193,8 @@ pub(crate) async fn list(
             )));
         }
     };
+    let actor = session.actor();
+    let scope = params.scope.unwrap_or_default();
     let page = params.page.unwrap_or(1).max(1);
     let query = TicketQuery {
         status: params.status,
@@ -120,27 +210,67 @@ pub(crate) async fn list(
     };
     let found = state
         .engine
-        .list_tickets(session.actor(), query)
+        .list_tickets_in(actor, scope, query.clone())
         .await
         .map_err(UiError::from_core)?;
-    let status = params.status.map(|s| s.as_str()).unwrap_or("");
-    let priority = params.priority.map(|p| p.as_str()).unwrap_or("");
-    let order = params.order.unwrap_or_default();
-    let filters = {
-        let mut filters = url::form_urlencoded::Serializer::new(String::new());
-        let search = search.as_deref().unwrap_or("");
-        for (k, v) in [
-            ("status", status),
-            ("priority", priority),
-            ("search", search),
-            ("order", &order),
-        ] {
-            if !v.is_empty() {
-                filters.append_pair(k, v);
-            }
-        }
-        filters.finish()
+    let counts = state
+        .engine
+        .count_tickets_by_priority(actor, scope, query)
+        .await
+        .map_err(UiError::from_core)?;
+    let choices = Choices {
+        scope,
+        status: params.status,
+        priority: params.priority,
+        search: search.clone(),
+        order: params.order.unwrap_or_default(),
+        allocated: params.allocated,
     };
+    let base = &ui.0.base_path;
+    let offered = TicketScope::offered_to(actor);
+    let scopes = if offered.len() > 1 {
+        offered
+            .into_iter()
+            .map(|s| Tab {
+                label: scope_label(s),
+                key: format!("scope-{s}"),
+                href: Choices {
+                    scope: s,
+                    ..choices.clone()
+                }
+                .href(base),
+                current: s == scope,
+                count: None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut priority_tabs = vec![Tab {
+        label: "All",
+        key: "priority-any".into(),
+        href: Choices {
+            priority: None,
+            ..choices.clone()
+        }
+        .href(base),
+        current: params.priority.is_none(),
+        count: Some(counts.total()),
+    }];
+    priority_tabs.extend(Priority::ALL.iter().rev().map(|&p| {
+        Tab {
+            label: priority_label(p),
+            key: format!("priority-{p}"),
+            href: Choices {
+                priority: Some(p),
+                ..choices.clone()
+            }
+            .href(base),
+            current: params.priority == Some(p),
+            count: Some(counts.get(p)),
+        }
+    }));
+    let status = params.status.map(|s| s.as_str()).unwrap_or("");
     let pages = found.total.div_ceil(u64::from(PAGE_SIZE)).max(1) as u32;
     Ok(render(ListPage {
         chrome: Chrome::signed_in(&state, &ui, &session, "Tickets").await?,
@@ -149,16 +279,21 @@ pub(crate) async fn list(
         page,
         pages,
         search: search.unwrap_or_default(),
-        order,
+        filters: choices.query(),
+        order: choices.order,
+        scopes,
+        priority_tabs,
+        scope: if scope == TicketScope::All { "" } else { scope.as_str() },
+        allocated: match params.allocated {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "",
+        },
+        priority: params.priority.map(Priority::as_str).unwrap_or(""),
         statuses: TicketStatus::ALL
             .iter()
             .map(|s| (s.as_str(), s.as_str() == status))
             .collect(),
-        priorities: Priority::ALL
-            .iter()
-            .map(|p| (p.as_str(), p.as_str() == priority))
-            .collect(),
-        filters,
     }))
 }
 

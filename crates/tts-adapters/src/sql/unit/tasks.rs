@@ -73,17 +73,17 @@ impl Tasks for SqlUnit {
         let (sql, task_keys) = match self.task_keys.get(&a.task) {
             Some(&(ticket, ref workflow, version)) => (
                 "INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, \
-                 sla_warned, history_len, version, data, step_id, origin, acted_at, breached, turn_ms, ticket_id, \
-                 workflow_id, workflow_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                 $15, $16, $17, $18, $19, $20)",
+                 sla_warned, history_len, version, data, step_id, origin, acted_at, breached, turn_ms, \
+                 ended_by_holder, ticket_id, workflow_id, workflow_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
                 vec![Arg::I64(ticket), Arg::Text(workflow.clone()), Arg::I64(version)],
             ),
             None => (
                 "INSERT INTO assignments (id, task_id, user_id, status, is_open, assigned_at, warn_at, target, \
-                 sla_warned, history_len, version, data, step_id, origin, acted_at, breached, turn_ms, ticket_id, \
-                 workflow_id, workflow_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                 $15, $16, $17, (SELECT ticket_id FROM tasks WHERE id = $2), (SELECT workflow_id FROM tasks WHERE id = $2), \
-                 (SELECT workflow_version FROM tasks WHERE id = $2))",
+                 sla_warned, history_len, version, data, step_id, origin, acted_at, breached, turn_ms, \
+                 ended_by_holder, ticket_id, workflow_id, workflow_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, (SELECT ticket_id FROM tasks WHERE id = $2), \
+                 (SELECT workflow_id FROM tasks WHERE id = $2), (SELECT workflow_version FROM tasks WHERE id = $2))",
                 Vec::new(),
             ),
         };
@@ -105,6 +105,7 @@ impl Tasks for SqlUnit {
             Arg::OptTime(a.acted_at),
             Arg::Bool(was_breached(a)),
             Arg::OptI64(turn_ms(a)),
+            Arg::Bool(a.ended_by_holder()),
         ];
         args.extend(task_keys);
         self.defer(Deferred::any(sql, args, Some(format!("assignments:{}", a.id.0))))
@@ -116,8 +117,8 @@ impl Tasks for SqlUnit {
         self.defer(Deferred {
             // The history only grows: a shorter one matches no row, reported as a conflict.
             sql: "UPDATE assignments SET status = $2, is_open = $3, warn_at = $4, target = $5, sla_warned = $6, \
-                  history_len = $7, version = $8, data = $9, acted_at = $11, breached = $12, turn_ms = $13 \
-                  WHERE id = $1 AND version = $10 AND history_len <= $7"
+                  history_len = $7, version = $8, data = $9, acted_at = $11, breached = $12, turn_ms = $13, \
+                  ended_by_holder = $14 WHERE id = $1 AND version = $10 AND history_len <= $7"
                 .into(),
             args: vec![
                 Arg::Uuid(a.id.0),
@@ -133,6 +134,7 @@ impl Tasks for SqlUnit {
                 Arg::OptTime(a.acted_at),
                 Arg::Bool(was_breached(a)),
                 Arg::OptI64(turn_ms(a)),
+                Arg::Bool(a.ended_by_holder()),
             ],
             expect: Expect::Versioned {
                 entity: "assignment",

@@ -10,8 +10,8 @@ use crate::domain::user::User;
 use crate::error::Result;
 use crate::ids::{SessionId, TicketId, UserId};
 use crate::ports::store::{
-    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, Queries, QueueBacklog, TicketOrdering,
-    TicketQuery,
+    AssignmentQuery, CommentQuery, NotificationQuery, Page, PageRequest, PriorityCounts, Queries, QueueBacklog,
+    TicketOrdering, TicketQuery,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,28 +21,40 @@ fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     haystack.to_lowercase().contains(needle_lower)
 }
 
-fn tickets(s: &State, q: &TicketQuery) -> Page<Ticket> {
-    let visible: Option<HashSet<TicketId>> = q.visible_to.map(|u| {
-        s.user_assignments
-            .get(&u)
-            .into_iter()
-            .flatten()
-            .filter_map(|a| s.assignments.get(a).map(|a| &**a))
-            .filter_map(|a| s.tasks.get(&a.task).map(|t| &**t))
-            .map(|t| t.ticket)
-            .collect()
-    });
+/// The tickets of `user`'s assignments that pass `keep`.
+fn tickets_of_assignments(s: &State, user: UserId, keep: impl Fn(&Assignment) -> bool) -> HashSet<TicketId> {
+    s.user_assignments
+        .get(&user)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| s.assignments.get(a).map(|a| &**a))
+        .filter(|a| keep(a))
+        .filter_map(|a| s.tasks.get(&a.task).map(|t| t.ticket))
+        .collect()
+}
+
+/// The tickets matching every filter of `q` (but `priority` when `with_priority` is false), unordered.
+fn matching<'s>(s: &'s State, q: &TicketQuery, with_priority: bool) -> Vec<&'s Ticket> {
+    let held =
+        |user: Option<UserId>, keep: fn(&Assignment) -> bool| user.map(|u| (u, tickets_of_assignments(s, u, keep)));
+    let visible = held(q.visible_to, |_| true);
+    let assigned = held(q.assigned_to, |a| a.status.is_open());
+    let acted = held(q.acted_by, Assignment::ended_by_holder);
     let search = q.search.as_deref().map(str::to_lowercase);
-    let mut rows: Vec<&Ticket> = s
-        .tickets
+    s.tickets
         .values()
         .map(|t| &**t)
-        .filter(|t| match (&visible, q.visible_to) {
-            (Some(set), Some(u)) => t.created_by == u || set.contains(&t.id),
-            _ => true,
+        .filter(|t| {
+            visible
+                .as_ref()
+                .is_none_or(|(u, set)| t.created_by == *u || set.contains(&t.id))
         })
+        .filter(|t| q.created_by.is_none_or(|u| t.created_by == u))
+        .filter(|t| assigned.as_ref().is_none_or(|(_, set)| set.contains(&t.id)))
+        .filter(|t| acted.as_ref().is_none_or(|(_, set)| set.contains(&t.id)))
+        .filter(|t| q.is_done.is_none_or(|x| t.status.is_done() == x))
         .filter(|t| q.status.is_none_or(|x| t.status == x))
-        .filter(|t| q.priority.is_none_or(|x| t.priority == x))
+        .filter(|t| !with_priority || q.priority.is_none_or(|x| t.priority == x))
         .filter(|t| q.is_task_allocated.is_none_or(|x| t.is_task_allocated == x))
         .filter(|t| {
             q.category
@@ -61,7 +73,11 @@ fn tickets(s: &State, q: &TicketQuery) -> Page<Ticket> {
                 contains_ci(&t.subject, n) || contains_ci(&t.description, n) || contains_ci(&t.ticket_id.to_string(), n)
             })
         })
-        .collect();
+        .collect()
+}
+
+fn tickets(s: &State, q: &TicketQuery) -> Page<Ticket> {
+    let mut rows = matching(s, q, true);
     match q.ordering {
         TicketOrdering::NewestFirst => rows.sort_by_key(|x| std::cmp::Reverse((x.created_at, x.id))),
         TicketOrdering::OldestFirst => rows.sort_by_key(|a| (a.created_at, a.id)),
@@ -71,6 +87,14 @@ fn tickets(s: &State, q: &TicketQuery) -> Page<Ticket> {
         TicketOrdering::UpdatedDesc => rows.sort_by_key(|x| std::cmp::Reverse((x.updated_at, x.id))),
     }
     Page::slice(rows.into_iter().cloned().collect(), q.page)
+}
+
+fn priority_counts(s: &State, q: &TicketQuery) -> PriorityCounts {
+    let mut counts = PriorityCounts::default();
+    for t in matching(s, q, false) {
+        counts.add(t.priority, 1);
+    }
+    counts
 }
 
 fn assignments(s: &State, q: &AssignmentQuery) -> Page<Assignment> {
@@ -157,6 +181,10 @@ impl Queries for MemoryStore {
 
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>> {
         Ok(tickets(&*self.state.lock().await, query))
+    }
+
+    async fn count_tickets_by_priority(&self, query: &TicketQuery) -> Result<PriorityCounts> {
+        Ok(priority_counts(&*self.state.lock().await, query))
     }
 
     async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>> {

@@ -52,8 +52,8 @@ pub use idempotency::{Idempotency, IdempotencyRecord};
 pub use notifications::Notifications;
 pub use outbox::{Bookkeeping, Claimed, Outbox};
 pub use queries::{
-    AssignmentQuery, CommentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, Queries, QueueBacklog,
-    TicketOrdering, TicketQuery,
+    AssignmentQuery, CommentQuery, MAX_PAGE_SIZE, NotificationQuery, Page, PageRequest, PriorityCounts, Queries,
+    QueueBacklog, TicketOrdering, TicketQuery,
 };
 pub use reports::Reports;
 pub use sessions::Sessions;

@@ -4,6 +4,7 @@ use crate::domain::comment::Comment;
 use crate::domain::delivery::DeadLetter;
 use crate::domain::notification::Notification;
 use crate::domain::priority::Priority;
+use crate::domain::scope::TicketScope;
 use crate::domain::task::Assignment;
 use crate::domain::ticket::{Ticket, TicketStatus};
 use crate::domain::user::User;
@@ -90,10 +91,25 @@ pub enum TicketOrdering {
 }
 
 /// Filters of the ticket list. Every set filter must hold.
+///
+/// The scope filters (`created_by`, `assigned_to`, `acted_by`, `is_done`) are what a
+/// [`TicketScope`] narrows a list to ([`TicketQuery::in_scope`]); they are separate fields so that a
+/// store implements each as one condition and the conformance suite checks each alone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TicketQuery {
     /// Only tickets this user created or holds/held an assignment on (non-admin visibility).
     pub visible_to: Option<UserId>,
+    /// Only tickets this user created (the `mine` scope).
+    pub created_by: Option<UserId>,
+    /// Only tickets whose task this user holds an open assignment on now (`new`, `in_progress` or
+    /// `breached`: the `assigned` scope).
+    pub assigned_to: Option<UserId>,
+    /// Only tickets whose task has an assignment of this user that their own move ended
+    /// ([`Assignment::ended_by_holder`]: the `acted` scope).
+    pub acted_by: Option<UserId>,
+    /// Whether the status is a done one ([`TicketStatus::is_done`]: resolved, closed, rejected,
+    /// withdrawn), for the `closed` scope (`true`) and the `unassigned` one (`false`).
+    pub is_done: Option<bool>,
     /// Status equals.
     pub status: Option<TicketStatus>,
     /// Priority equals.
@@ -110,6 +126,66 @@ pub struct TicketQuery {
     pub ordering: TicketOrdering,
     /// Page.
     pub page: PageRequest,
+}
+
+impl TicketQuery {
+    /// This query narrowed to `scope` for `user` (the scope's filters set, the others kept). Who may
+    /// use which scope, and the visibility every non-admin list keeps, are the engine's to add.
+    pub fn in_scope(mut self, scope: TicketScope, user: UserId) -> Self {
+        match scope {
+            TicketScope::Mine => self.created_by = Some(user),
+            TicketScope::Assigned => self.assigned_to = Some(user),
+            TicketScope::Acted => self.acted_by = Some(user),
+            TicketScope::Closed => self.is_done = Some(true),
+            TicketScope::All => {}
+            TicketScope::Unassigned => {
+                self.is_task_allocated = Some(false);
+                self.is_done = Some(false);
+            }
+        }
+        self
+    }
+}
+
+/// Tickets per priority: the counts of the ticket list's priority tabs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorityCounts {
+    /// Low-priority tickets.
+    pub low: u64,
+    /// Medium-priority tickets.
+    pub medium: u64,
+    /// High-priority tickets.
+    pub high: u64,
+    /// Critical tickets.
+    pub critical: u64,
+}
+
+impl PriorityCounts {
+    /// The count of `priority`.
+    pub fn get(&self, priority: Priority) -> u64 {
+        match priority {
+            Priority::Low => self.low,
+            Priority::Medium => self.medium,
+            Priority::High => self.high,
+            Priority::Critical => self.critical,
+        }
+    }
+
+    /// Adds `n` to the count of `priority`.
+    pub fn add(&mut self, priority: Priority, n: u64) {
+        let count = match priority {
+            Priority::Low => &mut self.low,
+            Priority::Medium => &mut self.medium,
+            Priority::High => &mut self.high,
+            Priority::Critical => &mut self.critical,
+        };
+        *count += n;
+    }
+
+    /// All priorities together.
+    pub fn total(&self) -> u64 {
+        self.low + self.medium + self.high + self.critical
+    }
 }
 
 /// Filters of the assignment list.
@@ -169,6 +245,9 @@ pub struct QueueBacklog {
 pub trait Queries: Send + Sync {
     /// A filtered, ordered page of tickets.
     async fn list_tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>>;
+    /// The tickets matching every filter of `query` but `priority`, counted per priority (in one
+    /// grouped count: the ticket list's priority tabs); the page and the order do not matter.
+    async fn count_tickets_by_priority(&self, query: &TicketQuery) -> Result<PriorityCounts>;
     /// A filtered page of assignments, newest first.
     async fn list_assignments(&self, query: &AssignmentQuery) -> Result<Page<Assignment>>;
     /// A filtered page of notifications, newest first.

@@ -18,6 +18,7 @@
 //! | [`credentials`] | [`Credentials`](crate::ports::store::Credentials) |
 //! | [`sessions`] | [`Sessions`](crate::ports::store::Sessions) and `Queries::sessions_ended_since` |
 //! | [`queries`] | [`Queries`](crate::ports::store::Queries) |
+//! | [`scopes`] | the ticket list's scope filters and priority counts of [`Queries`](crate::ports::store::Queries), against the rule |
 //! | [`reports`] | [`Reports`](crate::ports::store::Reports), against a brute-force count |
 //! | [`units`] | [`Store`](crate::ports::store::Store) itself: commit, drop, held-back writes, flush |
 //! | [`locking`] | the locking rules, raced on two handles on one database |
@@ -138,6 +139,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod queries;
 pub mod reports;
+pub mod scopes;
 pub mod sessions;
 pub mod story;
 mod support;
@@ -336,6 +338,11 @@ macro_rules! store_conformance {
                     dead_letter_list_is_newest_first_with_totals,
             }
             $crate::__store_conformance_cases! {
+                store scopes:
+                    ticket_scope_filters_each_hold_and_count_the_total,
+                    ticket_scopes_equal_the_rule_over_a_generated_history,
+            }
+            $crate::__store_conformance_cases! {
                 store reports:
                     every_report_equals_a_brute_force_count,
                     reports_of_an_empty_store_are_zeros,
@@ -435,6 +442,7 @@ mod tests {
             ("credentials", include_str!("credentials.rs")),
             ("sessions", include_str!("sessions.rs")),
             ("queries", include_str!("queries.rs")),
+            ("scopes", include_str!("scopes.rs")),
             ("units", include_str!("units.rs")),
             ("locking", include_str!("locking.rs")),
             ("story", include_str!("story.rs")),

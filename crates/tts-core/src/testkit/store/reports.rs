@@ -10,7 +10,7 @@
 //! The brute force walks the history once per bucket and per key, straight from the definitions in
 //! [`crate::domain::report`].
 
-use super::support::{commit, id, insert_users, new_ticket_in, write};
+use super::support::{Rng, commit, id, insert_users, new_ticket_in, write};
 use crate::domain::priority::Priority;
 use crate::domain::report::{
     AgentFigures, AgentMarks, Bucket, Count, Durations, FlowPoint, ReportFilter, ReportQuery, ReportRange, SlaByStep,
@@ -35,27 +35,6 @@ fn ms(n: u64) -> Duration {
 
 const HOUR: u64 = 3_600_000;
 const DAY: u64 = 24 * HOUR;
-
-/// splitmix64: a fixed, dependency-free sequence, so every backend sees the same history.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// The generated history: what the store holds, as the domain sees it.
 struct History {

@@ -69,6 +69,30 @@ pub(crate) async fn write_error(tx: &mut dyn UnitOfWork, written: Result<()>, ru
     }
 }
 
+/// splitmix64: a fixed, dependency-free sequence, so every backend sees the same generated history.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    /// The next number.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// One of `items`.
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
 /// A user with a unique e-mail, active.
 pub(crate) fn user(name: &str) -> User {
     User {
