@@ -2,7 +2,7 @@
 # One-time set-up of a development machine for TTS: the Rust toolchain must already be installed
 # (rustup); this makes sure PostgreSQL is installed and running on 127.0.0.1:5432 for the postgres
 # tests, RabbitMQ on 127.0.0.1:5672 (guest/guest) for the amqp tests, aiosmtpd for the SMTP tests, that python3 can import `requests` (the seed's Python client test) and that schemathesis is
-# installed for scripts/api-fuzz.sh, then builds everything once.
+# installed for scripts/api-fuzz.sh, installs Debian's Chromium and ChromeDriver for the web UI's browser tests, then builds everything once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +53,12 @@ if ! target/py-venv/bin/python -c 'import aiosmtpd' >/dev/null 2>&1; then
   echo "installing aiosmtpd $AIOSMTPD_VERSION into target/py-venv"
   python3 -m venv target/py-venv
   target/py-venv/bin/python -m pip install -q "aiosmtpd==$AIOSMTPD_VERSION"
+fi
+# The web UI's browser tests (feature `browser-tests`, on with --all-features) drive Debian's Chromium.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  echo "installing Chromium and ChromeDriver (Debian packages)"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium chromium-driver
 fi
 st_version=$(sed -n 's/^SCHEMATHESIS_VERSION=//p' scripts/api-fuzz.sh)
 if ! target/schemathesis-venv/bin/schemathesis --version 2>/dev/null | grep -q "$st_version"; then

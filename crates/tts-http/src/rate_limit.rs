@@ -3,8 +3,9 @@
 //! `X-RateLimit-*` headers. State lives in this process: with several servers, each counts its own.
 //!
 //! A limit of `N` per `window` lets a burst of `N` through and then one request every `window / N`.
-//! Keys are the user id for authenticated requests and the client address ([`crate::client::client_key`])
-//! for the token endpoint and anonymous requests. Idle keys are dropped every minute
+//! Keys are the user id for authenticated requests (the bearer token's, or for the web UI, its pages
+//! and its live feed's handshake, the session cookie's) and the client address
+//! ([`crate::client::client_key`]) for the token endpoint and anonymous requests. Idle keys are dropped every minute
 //! (`retain_recent` + `shrink_to_fit`), so memory follows the number of recently active clients.
 
 use crate::auth::caller::{Verified, verify_bearer};
@@ -196,6 +197,11 @@ fn ceil_secs(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
+/// The web UI's live feed under the `/ui` mount: limited per session user like its pages, refused with
+/// the API's JSON 429 rather than a page.
+#[cfg(feature = "ui")]
+const UI_LIVE: &str = "/ui/live";
+
 fn bucket_of(method: &Method, path: &str) -> Option<Bucket> {
     match (method, path) {
         (_, "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json") => None,
@@ -254,9 +260,15 @@ pub async fn authenticate_and_limit(State(state): State<AppState>, request: Requ
         let refusal = ApiError::RateLimited {
             retry_after: decision.reset_after,
         };
+        // A page (the dashboard at `/ui` too) gets a page; the UI's live feed handshake (counted like
+        // any request of the session's user, so a reconnecting script is held to the user's limit) is
+        // read by a script: JSON, as `/ws/` answers.
         #[cfg(feature = "ui")]
-        if parts.uri.path().starts_with("/ui/") {
-            return crate::ui::too_many_requests(&refusal);
+        {
+            let path = parts.uri.path();
+            if (path == "/ui" || path.starts_with("/ui/")) && path != UI_LIVE {
+                return crate::ui::too_many_requests(&refusal);
+            }
         }
         refusal.into_response()
     };

@@ -3,6 +3,14 @@
 //!
 //! The hub is the engine's [`EventFeed`](tts_core::ports::EventFeed): it gets the events of every unit
 //! this process commits, right after the commit; with a broker, the other servers' events too.
+//!
+//! Two doors lead to the same feed. `GET /ws/` ([`live`]) authenticates with an access token (the
+//! `Authorization` header, or the `tts.bearer` protocol from a browser script that holds a token). The
+//! web UI's `GET {base}/live` authenticates with the session cookie, which holds the session's refresh
+//! token (scripts cannot read it), after checking that the handshake comes from the UI's own origin
+//! (see `crate::ui`). Both then call `open_feed`: the same slots and caps, the same feed loop, the same
+//! close codes. A feed ends when its token expires (`4001`: an access token's short life, or the UI
+//! session's refresh expiry) and when its session ends (`4003`, checked every second).
 
 mod hub;
 mod socket;
@@ -10,11 +18,13 @@ mod socket;
 pub use hub::{LiveHub, SOCKETS_PER_PROCESS, SOCKETS_PER_USER};
 pub use socket::{CHECK_EVERY, IDLE_TIMEOUT, PING_EVERY, SEND_TIMEOUT};
 
+use crate::auth::Claims;
 use crate::auth::caller::verify_bearer;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use hub::Full;
 use utoipa_axum::router::OpenApiRouter;
@@ -44,7 +54,7 @@ pub const TOKEN_PROTOCOL: &str = "tts.bearer";
         (status = 400, body = ErrorBody, description = "not a WebSocket upgrade request, or a token in the URL"),
         (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn live(State(state): State<AppState>, request: Request) -> Response {
-    let (mut parts, _) = request.into_parts();
+    let (parts, _) = request.into_parts();
     let query = parts.uri.query().unwrap_or("");
     if query
         .split('&')
@@ -67,6 +77,19 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
         Ok(true) => return ApiError::Unauthorized("the session has ended; log in again".into()).into_response(),
         Err(e) => return ApiError::Core(e).into_response(),
     }
+    open_feed(state, parts, claims).await
+}
+
+/// Upgrades an authenticated request to a live feed for the user of `claims`: the part of opening a
+/// feed that does not depend on how the user proved who they are, shared by `GET /ws/` and the web UI's
+/// cookie-authenticated feed so both get the same caps, feed loop and close codes.
+///
+/// The caller has verified `claims` (signature, token type, expiry) and checked that their session has
+/// not ended. The feed closes with `4001` at `claims.exp` (the access token's expiry, or the refresh
+/// expiry of a UI session) and with `4003` within [`CHECK_EVERY`] of the session ending. Answers 503
+/// when this server runs no live feed, 400 for a request that is not a WebSocket upgrade, and 429 past
+/// the per-user or per-process cap.
+pub(crate) async fn open_feed(state: AppState, mut parts: Parts, claims: Claims) -> Response {
     let Some(hub) = state.live.clone() else {
         return ApiError::Core(tts_core::Error::Backend {
             backend: "live",
@@ -119,7 +142,7 @@ pub const READ_BUFFER: usize = 4 * 1024;
 pub const MAX_WRITE_BUFFER: usize = 256 * 1024;
 
 /// The token offered as `Sec-WebSocket-Protocol: tts.bearer, <token>`, verified.
-fn protocol_token(parts: &axum::http::request::Parts, state: &AppState) -> Option<Result<crate::auth::Claims, String>> {
+fn protocol_token(parts: &Parts, state: &AppState) -> Option<Result<Claims, String>> {
     let offered: Vec<String> = parts
         .headers
         .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)

@@ -1,6 +1,7 @@
 //! One open feed: events the user may see, pings, and closing with a code that says why.
 //!
-//! Close codes: `1001` the server is shutting down; `4001` the access token expired; `4003` the session
+//! Close codes: `1001` the server is shutting down; `4001` the token expired (the access token of
+//! `GET /ws/`, or the refresh token a web UI session's cookie holds); `4003` the session
 //! ended (logout, password change, deactivation, a role change); `4008` no answer to pings for
 //! [`IDLE_TIMEOUT`]; `4029` the client fell more than the hub's capacity behind, or took longer than
 //! [`SEND_TIMEOUT`] to take one message (a slow client is dropped; memory stays bounded).
@@ -27,7 +28,8 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) struct Viewer {
     pub actor: Actor,
     pub session: SessionId,
-    /// Token expiry, seconds since the epoch.
+    /// Expiry of the token that opened the feed, seconds since the epoch: an access token's, or for the
+    /// web UI's feed the session cookie's refresh token's (its session check still ends it on sign-out).
     pub expires: i64,
     /// Holds the user's place in the hub's counts.
     pub _slot: Slot,
@@ -59,7 +61,7 @@ pub(super) async fn feed(
             _ = closed.changed() => {}
             _ = check.tick() => {
                 if chrono::Utc::now().timestamp() >= viewer.expires {
-                    return close(&mut socket, 4001, "the access token expired").await;
+                    return close(&mut socket, 4001, "the token expired").await;
                 }
                 if !matches!(state.engine.session_ended(viewer.session).await, Ok(false)) {
                     return close(&mut socket, 4003, "the session ended").await;

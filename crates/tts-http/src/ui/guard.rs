@@ -4,7 +4,7 @@
 use super::Ui;
 use super::page::{Pending, UiError, error_page};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -21,10 +21,21 @@ fn is_cross_origin(request: &Request) -> bool {
     if request.method() == Method::GET || request.method() == Method::HEAD {
         return false;
     }
-    let Some(origin) = request.headers().get(header::ORIGIN) else {
+    request.headers().contains_key(header::ORIGIN) && !from_own_origin(request.headers(), request.uri())
+}
+
+/// Whether the request's `Origin` header names the host the request was sent to (its `Host` header, or
+/// the authority of an HTTP/2 request's URI): false when the origin is missing, unreadable or another
+/// host. Form posts are checked with it when the browser sends `Origin`; the live feed's WebSocket
+/// handshake, which browsers always send with `Origin` and which no CSRF token protects, must pass it.
+pub(crate) fn from_own_origin(headers: &HeaderMap, uri: &Uri) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
     };
-    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
     let origin_host = origin
         .to_str()
         .ok()
@@ -36,8 +47,8 @@ fn is_cross_origin(request: &Request) -> bool {
             })
         });
     match (origin_host, host) {
-        (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
-        _ => true,
+        (Some(o), Some(h)) => o.eq_ignore_ascii_case(h),
+        _ => false,
     }
 }
 

@@ -13,6 +13,14 @@
 //! answer has a strict Content-Security-Policy (`script-src 'self'`, no inline scripts or styles).
 //! Assets are embedded in the binary under content-hashed names and cached for a year.
 //!
+//! Live updates: `GET {base}/live` is the live feed of [`crate::live`] authenticated by the same
+//! session cookie (sent there because it lies under the cookie's path) instead of an access token. Its
+//! WebSocket handshake is refused (403) unless its `Origin` names the request's own host, since no CSRF
+//! token can protect a handshake; without a live session it answers 401 JSON, not the sign-in redirect.
+//! The feed closes with `4003` within a second of sign-out. The script uses it to refresh the regions of
+//! a ticket page an event concerns and the header's unread badge; without the script nothing changes
+//! but the need to reload.
+//!
 //! Mount with [`router`] under any base path (the base path itself is the dashboard):
 //!
 //! ```no_run
@@ -26,6 +34,7 @@ mod assets;
 mod chart;
 mod dashboard;
 mod guard;
+mod live;
 mod notifications;
 mod page;
 mod profile;
@@ -35,6 +44,8 @@ mod ticket;
 mod tickets;
 mod users;
 mod workflow;
+mod workflow_edit;
+mod workflow_form;
 mod workflows;
 
 use crate::state::AppState;
@@ -78,6 +89,7 @@ pub fn router(config: UiConfig) -> Router<AppState> {
         .route("/", get(dashboard::show))
         .route("/signin", get(session::signin_page).post(session::signin))
         .route("/signout", post(session::signout))
+        .route("/live", get(live::feed))
         .route("/tickets/", get(tickets::list))
         .route("/tickets/new", get(tickets::new_form).post(tickets::create))
         .route("/tickets/{number}/", get(ticket::show))
@@ -95,8 +107,12 @@ pub fn router(config: UiConfig) -> Router<AppState> {
         .route("/users/", get(users::show).post(users::create))
         .route("/users/active", post(users::set_active))
         .route("/roles/members", post(users::membership))
-        .route("/workflows/", get(workflows::list))
+        .route("/workflows/", get(workflows::list).post(workflow_edit::create))
         .route("/workflows/{id}/", get(workflow::show))
+        .route("/workflows/{id}/details", post(workflow_edit::details))
+        .route("/workflows/{id}/steps", post(workflow_edit::steps))
+        .route("/workflows/{id}/transitions", post(workflow_edit::transitions))
+        .route("/workflows/{id}/status", post(workflow_edit::status))
         .route("/reports/", get(reports::show))
         .route("/reports/{file}", get(reports::csv))
         .route("/profile", get(profile::show).post(profile::save_details))

@@ -51,6 +51,9 @@ struct TicketPage {
     chrome: Chrome,
     t: Ticket,
     number: String,
+    /// The ticket's task id (empty before allocation): the live script also refreshes the page on the
+    /// events that name only the task (escalation, transfer).
+    task_id: String,
     status: &'static str,
     priority: &'static str,
     created: String,
@@ -205,6 +208,7 @@ pub(crate) async fn show(
     Ok(render(TicketPage {
         chrome: Chrome::signed_in(&state, &ui, &session, &title).await?,
         number: t.ticket_id.to_string(),
+        task_id: task.as_ref().map(|task| task.id.to_string()).unwrap_or_default(),
         status: t.status.as_str(),
         priority: t.priority.as_str(),
         created: t.created_at.format("%Y-%m-%d %H:%M").to_string(),
