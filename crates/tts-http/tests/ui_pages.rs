@@ -438,3 +438,46 @@ async fn the_ticket_list_offers_each_role_its_scopes_and_priority_tabs_that_keep
     assert_eq!(unassigned.status, StatusCode::OK);
     assert!(unassigned.body.contains("id=\"scope-unassigned\"") && rows(&unassigned.body) == 0);
 }
+
+#[tokio::test]
+async fn the_users_page_pages_through_every_user() {
+    let api = Api::new().await;
+    let token = api.login(ADMIN).await;
+    for i in 0..55 {
+        api.post(
+            "/api/v1/users/",
+            &token,
+            serde_json::json!({"email": format!("user{i:02}@example.com"), "full_name": format!("User {i}"), "password": PASSWORD}),
+        )
+        .await
+        .expect(201);
+    }
+    let mut admin = Browser::sign_in(&api, ADMIN).await;
+    let mut seen = String::new();
+    let mut path = "/ui/users/".to_string();
+    for _ in 0..5 {
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let users = page.body.split("<h2>Roles</h2>").next().unwrap_or_default().to_string();
+        seen.push_str(&users);
+        match users.find("rel=\"next\"") {
+            Some(at) => {
+                let href = users[..at].rfind("href=\"").expect("a link") + 6;
+                path = users[href..]
+                    .split('"')
+                    .next()
+                    .unwrap_or_default()
+                    .replace("&amp;", "&");
+            }
+            None => break,
+        }
+    }
+    for i in 0..55 {
+        assert_eq!(
+            seen.matches(&format!(">user{i:02}@example.com<")).count(),
+            1,
+            "user{i:02} on exactly one page"
+        );
+    }
+    assert_eq!(admin.get("/ui/users/?page=0").await.status, StatusCode::BAD_REQUEST);
+}

@@ -42,7 +42,15 @@ struct UsersPage {
     form: NewUserForm,
     errors: BTreeMap<String, Vec<String>>,
     saved: bool,
+    /// This page of the users, the previous and next page numbers, and the total.
+    page: u32,
+    previous: Option<u32>,
+    next: Option<u32>,
+    total: u64,
 }
+
+/// Users per page.
+const PAGE_SIZE: u32 = 50;
 
 impl UsersPage {
     fn error(&self, field: &str) -> String {
@@ -63,11 +71,13 @@ pub(crate) struct NewUserForm {
     password: String,
 }
 
-/// `?saved=1` after a change.
+/// `?saved=1` after a change, `?page=` of the users.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Saved {
     #[serde(default)]
     saved: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
 }
 
 async fn page(
@@ -77,6 +87,7 @@ async fn page(
     form: NewUserForm,
     errors: BTreeMap<String, Vec<String>>,
     saved: bool,
+    page_number: u32,
 ) -> Result<Response, UiError> {
     let actor = session.actor();
     let engine = &state.engine;
@@ -87,20 +98,18 @@ async fn page(
         name: u.full_name.clone(),
         active,
     };
-    let users = engine
+    let listed = engine
         .list_users(
             actor,
             PageRequest {
-                page: 1,
-                page_size: 500,
+                page: page_number,
+                page_size: PAGE_SIZE,
             },
         )
         .await
-        .map_err(err)?
-        .items
-        .iter()
-        .map(|u| row(u, u.is_active))
-        .collect();
+        .map_err(err)?;
+    let users = listed.items.iter().map(|u| row(u, u.is_active)).collect();
+    let pages = listed.total.div_ceil(u64::from(PAGE_SIZE)).max(1);
     let mut roles = Vec::new();
     for role in engine.roles().await.map_err(err)? {
         let members = engine.role_members(actor, role.id).await.map_err(err)?;
@@ -117,6 +126,10 @@ async fn page(
         form,
         errors,
         saved,
+        page: page_number,
+        previous: (page_number > 1).then(|| page_number - 1),
+        next: (u64::from(page_number) < pages).then(|| page_number + 1),
+        total: listed.total,
     }))
 }
 
@@ -128,6 +141,14 @@ pub(crate) async fn show(
     Query(q): Query<Saved>,
 ) -> Result<Response, UiError> {
     session.require_admin()?;
+    let number = match q.page.as_deref() {
+        None | Some("") => 1,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or_else(|| UiError::Api(crate::ApiError::bad_field("page", "a page number from 1")))?,
+    };
     page(
         &state,
         &ui,
@@ -135,6 +156,7 @@ pub(crate) async fn show(
         NewUserForm::default(),
         BTreeMap::new(),
         q.saved.is_some(),
+        number,
     )
     .await
 }
@@ -173,7 +195,7 @@ pub(crate) async fn create(
                 password: String::new(),
                 ..form
             };
-            let mut response = page(&state, &ui, &session, form, errors, false).await?;
+            let mut response = page(&state, &ui, &session, form, errors, false, 1).await?;
             *response.status_mut() = status;
             Ok(response)
         }
