@@ -251,7 +251,7 @@ impl Conn {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => tx.commit().await,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(tx) => tx.commit().await.map_err(|e| db_err("postgres", e)),
+            Conn::Postgres(tx) => postgres::commit_to_the_end(tx).await,
         }
     }
 }
@@ -342,7 +342,7 @@ impl Snapshot {
             #[cfg(feature = "sqlite")]
             Snapshot::Sqlite(tx) => tx.commit().await.map_err(|e| db_err("sqlite", e)),
             #[cfg(feature = "postgres")]
-            Snapshot::Postgres(tx) => tx.commit().await.map_err(|e| db_err("postgres", e)),
+            Snapshot::Postgres(tx) => postgres::commit_to_the_end(tx).await,
         }
     }
 }

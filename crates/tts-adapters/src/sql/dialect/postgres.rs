@@ -36,6 +36,22 @@ fn query(sql: Sql, args: Vec<Arg>) -> Query<'static> {
     q
 }
 
+/// Commits `tx` on a task of its own, so the commit finishes even when the caller's future is dropped
+/// halfway (a client that hangs up, a request timeout): sqlx's `Transaction` rolls back on drop while
+/// its commit is in flight, which sent a `ROLLBACK` after the `COMMIT` and made PostgreSQL warn "there
+/// is no transaction in progress", and left it to chance whether a cancelled command's unit was kept.
+/// Once a unit starts committing it now always ends committed (or failed by the database).
+pub(super) async fn commit_to_the_end(tx: sqlx::Transaction<'static, Postgres>) -> Result<()> {
+    match tokio::spawn(tx.commit()).await {
+        Ok(done) => done.map_err(|e| db_err("postgres", e)),
+        Err(e) => Err(tts_core::Error::Backend {
+            backend: "postgres",
+            kind: tts_core::ErrorKind::Internal,
+            message: format!("the commit task failed: {e}"),
+        }),
+    }
+}
+
 pub(super) async fn execute(conn: &mut PgConnection, sql: Sql, args: Vec<Arg>) -> Result<u64, sqlx::Error> {
     query(sql, args).execute(conn).await.map(|done| done.rows_affected())
 }
