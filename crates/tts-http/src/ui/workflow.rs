@@ -16,7 +16,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use tts_core::domain::workflow::{AssignmentStrategy, WorkflowStatus};
-use tts_core::{Priority, WorkflowId};
+use tts_core::WorkflowId;
 
 /// A step row: names for reading, ids for the editor's selects.
 pub(crate) struct StepRow {
@@ -185,16 +185,7 @@ pub(crate) async fn page(
     let drawn = crate::diagram::layout(def, &roles);
     let status = workflow.status;
     let k = &def.match_key;
-    let match_key = [
-        Some(k.category.as_str()),
-        k.subcategory.as_deref(),
-        k.department.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .chain(k.priority.map(Priority::as_str))
-    .collect::<Vec<_>>()
-    .join(" / ");
+    let match_key = super::workflows::match_key_text(k);
     let (code, fault) = match fault {
         Some((code, fault)) => (code, Some(fault)),
         None => (StatusCode::OK, None),

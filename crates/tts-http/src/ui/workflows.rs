@@ -55,6 +55,20 @@ struct WorkflowsPage {
     problem: Option<String>,
 }
 
+/// A match key in words: category / subcategory / department / priority, the parts that are set.
+pub(crate) fn match_key_text(k: &tts_core::domain::workflow::MatchKey) -> String {
+    [
+        Some(k.category.as_str()),
+        k.subcategory.as_deref(),
+        k.department.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(k.priority.map(Priority::as_str))
+    .collect::<Vec<_>>()
+    .join(" / ")
+}
+
 /// `GET /workflows/`, with `?category=...` a dry run.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -71,16 +85,7 @@ pub(crate) async fn list(
         .map_err(UiError::from_core)?
         .into_iter()
         .map(|w| {
-            let k = &w.definition.match_key;
-            let match_key = [
-                Some(k.category.as_str()),
-                k.subcategory.as_deref(),
-                k.department.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" / ");
+            let match_key = match_key_text(&w.definition.match_key);
             Row {
                 id: w.id.to_string(),
                 name: w.definition.name.clone(),
