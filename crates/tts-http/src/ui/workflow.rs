@@ -15,8 +15,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use tts_core::domain::workflow::{AssignmentStrategy, WorkflowStatus};
 use tts_core::WorkflowId;
+use tts_core::domain::workflow::{AssignmentStrategy, WorkflowStatus};
 
 /// A step row: names for reading, ids for the editor's selects.
 pub(crate) struct StepRow {
