@@ -9,9 +9,11 @@ use tokio_tungstenite::tungstenite::Message;
 use tts_http::server::{Durability, open_backends, serve_on};
 use tts_http::{HttpConfig, RateLimits};
 
-const PASSWORD: &str = "live-pass-123";
+mod feed;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use feed::next_event;
+
+const PASSWORD: &str = "live-pass-123";
 
 async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
     let r: Value = client
@@ -24,19 +26,6 @@ async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
         .await
         .unwrap();
     r["access"].as_str().unwrap().to_string()
-}
-
-async fn next_event(ws: &mut Socket) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
-            .await
-            .expect("an event within 20 s")
-            .expect("open socket")
-            .expect("frame");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
 }
 
 /// A request for `/ws/` on `addr` with `header: value`.

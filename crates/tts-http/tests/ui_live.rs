@@ -16,12 +16,14 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tts_http::server::{Durability, open_backends, serve_on};
 use tts_http::{HttpConfig, Limit, RateLimits};
 
+mod feed;
+
+use feed::{Socket, next_event};
+
 const PASSWORD: &str = "ui-live-pass-123";
 const EMPLOYEE: &str = "employee@demo.tts.example";
 const ADMIN: &str = "admin@demo.tts.example";
 const STRANGER: &str = "budget.manager@demo.tts.example";
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A server on a real port with the demo data, its workers running.
 struct Server {
@@ -180,20 +182,6 @@ async fn refused(request: Request) -> (u16, Option<String>, Value) {
         }
         Err(other) => panic!("expected an HTTP refusal, got {other:?}"),
         Ok(_) => panic!("the handshake was accepted"),
-    }
-}
-
-/// The next JSON message, within 20 s.
-async fn next_event(ws: &mut Socket) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
-            .await
-            .expect("an event within 20 s")
-            .expect("open socket")
-            .expect("frame");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
     }
 }
 
