@@ -21,14 +21,12 @@ use axum::http::{HeaderMap, Request};
 use axum::routing::post;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
-use tts_core::memory::MemoryPasswords;
-use tts_core::{Actor, Engine, LoginAttempt, NewSession, NewUser, SessionId, TokenId};
-use tts_http::auth::{Caller, TokenType};
-use tts_http::{AppState, HttpConfig};
+use tts_benches::auth_echo::{authenticated_router, signed_in};
+use tts_http::AppState;
+use tts_http::auth::TokenType;
 
 const BODY: &str = r#"{"subject":"Login issue","description":"Cannot access system","category":"Technical Support","priority":"high"}"#;
 
@@ -42,54 +40,6 @@ async fn jwt_only(State(state): State<AppState>, headers: HeaderMap, body: axum:
     body
 }
 
-async fn with_gate(_caller: Caller, body: axum::Json<Value>) -> axum::Json<Value> {
-    body
-}
-
-struct Setup {
-    state: AppState,
-    token: String,
-    sid: SessionId,
-}
-
-async fn setup() -> Setup {
-    let engine = Arc::new(
-        Engine::in_memory()
-            .passwords(Arc::new(MemoryPasswords::new()))
-            .build()
-            .expect("engine"),
-    );
-    let new = NewUser {
-        email: "ada@example.com".into(),
-        full_name: "Ada".into(),
-        password: Some("a long secret".into()),
-    };
-    engine.create_user(Actor::system(), new).await.expect("user");
-    let now = chrono::Utc::now();
-    let state = AppState::new(engine.clone(), HttpConfig::new(vec![7u8; 32]));
-    let s = NewSession {
-        id: SessionId(uuid::Uuid::now_v7()),
-        refresh: TokenId(uuid::Uuid::now_v7()),
-        expires_at: now + chrono::Duration::days(1),
-    };
-    let attempt = LoginAttempt {
-        email: "ada@example.com".into(),
-        password: "a long secret".into(),
-        client: String::new(),
-    };
-    let session = engine.login(attempt, Some(s)).await.expect("login");
-    let token = state
-        .keys
-        .issue(&session, s.id, TokenType::Access, now)
-        .expect("token")
-        .token;
-    Setup {
-        state,
-        token,
-        sid: s.id,
-    }
-}
-
 fn request(token: &str) -> Request<Body> {
     Request::post("/echo")
         .header("authorization", format!("Bearer {token}"))
@@ -100,11 +50,9 @@ fn request(token: &str) -> Request<Body> {
 
 fn bench(c: &mut Criterion) {
     let rt = Runtime::new().expect("runtime");
-    let s = rt.block_on(setup());
+    let s = rt.block_on(signed_in());
     let plain = Router::new().route("/echo", post(jwt_only)).with_state(s.state.clone());
-    let gated = Router::new()
-        .route("/echo", post(with_gate))
-        .with_state(s.state.clone());
+    let gated = authenticated_router(&s);
     let mut group = c.benchmark_group("auth");
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(5));

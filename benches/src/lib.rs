@@ -1,5 +1,7 @@
 //! Benchmarks of TTS, and what the benches that drive a real `tts-server` share.
 
+pub mod auth_echo;
+
 pub mod server {
     //! Finding (or building) the release `tts-server`, free ports and a process's resident memory.
 

@@ -30,6 +30,26 @@ tts_core::store_conformance! {
     }
 }
 
+/// `Store::traffic` counts what a unit sends: `BEGIN`, each statement, `COMMIT`, one call each.
+#[tokio::test]
+async fn traffic_counts_every_call_and_commit() {
+    use tts_core::ports::Store;
+    use tts_core::ports::store::UnitOptions;
+    let db = TestDb::create().await;
+    let store = store(&db, 2).await;
+    let before = store.traffic().expect("a SQL store counts");
+    let mut unit = store.begin(UnitOptions::write()).await.expect("begin");
+    let id = tts_core::MessageId(tts_core::uuid::Uuid::now_v7());
+    let now = tts_core::chrono::Utc::now();
+    assert!(unit.record_processed("bench", id, now).await.expect("insert"));
+    unit.commit().await.expect("commit");
+    let after = store.traffic().expect("a SQL store counts");
+    assert_eq!(after.units - before.units, 1);
+    assert_eq!(after.round_trips - before.round_trips, 3, "{before:?} -> {after:?}");
+    assert_eq!(after.statements - before.statements, 3, "{before:?} -> {after:?}");
+    assert_eq!(after.commits - before.commits, 1, "{before:?} -> {after:?}");
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent() {
     let db = TestDb::create().await;

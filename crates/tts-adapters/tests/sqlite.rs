@@ -160,3 +160,22 @@ async fn group_commit_keeps_units_atomic_and_durable() {
         .expect("list");
     assert_eq!(page.total, 64);
 }
+
+/// `Store::traffic` counts what a unit sends: a grouped write unit opens with one call of three
+/// statements (`BEGIN IMMEDIATE; SAVEPOINT; SELECT` the outbox watermark), each write is one call, and
+/// the group's `COMMIT` is one more call and one commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traffic_counts_calls_statements_and_the_group_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store(&dir).await;
+    let before = store.traffic().expect("a SQL store counts");
+    let mut unit = store.begin(UnitOptions::write()).await.expect("begin");
+    let id = tts_core::MessageId(tts_core::uuid::Uuid::now_v7());
+    assert!(unit.record_processed("bench", id, Utc::now()).await.expect("insert"));
+    unit.commit().await.expect("commit");
+    let after = store.traffic().expect("a SQL store counts");
+    assert_eq!(after.units - before.units, 1);
+    assert_eq!(after.round_trips - before.round_trips, 3, "{before:?} -> {after:?}");
+    assert_eq!(after.statements - before.statements, 5, "{before:?} -> {after:?}");
+    assert_eq!(after.commits - before.commits, 1, "{before:?} -> {after:?}");
+}

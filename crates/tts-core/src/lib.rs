@@ -60,9 +60,9 @@ pub use domain::workflow::{
 };
 pub use engine::tickets::{Created, IdempotencyKey, TicketRef};
 pub use engine::{
-    ActionOutcome, Allocation, ConsumeOutcome, Consumer, Engine, EngineBuilder, EngineConfig, EngineStats,
-    LoginAttempt, NewSession, NewUser, ProfileChange, PruneReport, QueueNames, Retention, Session, SessionGateConfig,
-    Upload, UserChange,
+    ActionOutcome, Allocation, ConsumeOutcome, Consumer, CreateRequest, Engine, EngineBuilder, EngineConfig,
+    EngineStats, LoginAttempt, NewSession, NewUser, ProfileChange, PruneReport, QueueNames, Retention, Session,
+    SessionGateConfig, Upload, UserChange,
 };
 pub use error::{Error, ErrorKind, FieldError, Result};
 pub use ids::*;

@@ -20,6 +20,7 @@
 //! | `tts_dead_letters` | gauge | `queue` |
 //! | `tts_live_feeds` | gauge | |
 //! | `tts_db_pool_connections` | gauge | `pool`, `state` (`busy`, `idle`, `max`) |
+//! | `tts_db_traffic_total` | counter (what the store's units sent: `Store::traffic`) | `kind` (`statements`, `round_trips`, `commits`, `units`) |
 //!
 //! Event metrics count what this process committed or, with a broker, what its live feed hears.
 
@@ -107,6 +108,7 @@ pub struct Metrics {
     dead_letters: Family<QueueLabel, Gauge>,
     live_feeds: Gauge,
     pools: Family<PoolLabels, Gauge>,
+    traffic: Family<Kind, Counter>,
     scrape: tokio::sync::Mutex<()>,
 }
 
@@ -189,6 +191,12 @@ impl Metrics {
             "Database connections by pool and state",
             pools.clone(),
         );
+        let traffic = Family::<Kind, Counter>::default();
+        registry.register(
+            "tts_db_traffic",
+            "Statements, calls (round trips), commits and units of work the store sent to its database",
+            traffic.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -204,6 +212,7 @@ impl Metrics {
             dead_letters,
             live_feeds,
             pools,
+            traffic,
             scrape: tokio::sync::Mutex::new(()),
         }
     }
@@ -291,6 +300,18 @@ impl Metrics {
                     state: state.into(),
                 };
                 self.pools.get_or_create(&labels).set(i64::from(value));
+            }
+        }
+        if let Some(t) = engine.store().traffic() {
+            let counts = [
+                ("statements", t.statements),
+                ("round_trips", t.round_trips),
+                ("commits", t.commits),
+                ("units", t.units),
+            ];
+            for (kind, total) in counts {
+                let counter = self.traffic.get_or_create(&Kind { kind: kind.into() });
+                counter.inc_by(total.saturating_sub(counter.get()));
             }
         }
         let mut text = String::new();

@@ -177,6 +177,16 @@ async fn metrics_are_guarded_and_plausible_under_load() {
     let max = value(&text, r#"tts_db_pool_connections{pool="reader",state="max"}"#).unwrap_or(0.0);
     assert!(max >= 1.0, "the SQLite reader pool is reported: {text}");
     assert!(value(&text, r#"tts_db_pool_connections{pool="writer",state="idle"}"#).is_some());
+    let traffic = |kind: &str| value(&text, &format!(r#"tts_db_traffic_total{{kind="{kind}"}}"#)).unwrap_or(0.0);
+    let (statements, calls, commits, units) = (
+        traffic("statements"),
+        traffic("round_trips"),
+        traffic("commits"),
+        traffic("units"),
+    );
+    assert!(units >= n && commits >= 1.0, "every create is a unit: {text}");
+    // A group opens with three statements in one call, and a command's held-back writes go in one call.
+    assert!(statements > calls && calls > commits, "{text}");
     assert!(!text.contains(&employee), "no token in the metrics");
 
     stop.send(()).unwrap();

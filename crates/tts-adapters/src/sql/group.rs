@@ -18,6 +18,7 @@
 //! writer pool, so other users of that pool take turns with the groups.
 
 use super::error::db_err;
+use super::traffic::Traffic;
 use sqlx::pool::PoolConnection;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use std::sync::Arc;
@@ -60,7 +61,7 @@ pub(crate) struct GroupWriter {
     waiting: Arc<Waiting>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct GroupState {
     /// The writer connection while an outer transaction is open.
     conn: Option<PoolConnection<Sqlite>>,
@@ -70,6 +71,8 @@ struct GroupState {
     release_pending: bool,
     /// Units whose savepoints were released, waiting for the outer commit.
     members: Vec<oneshot::Sender<Result<()>>>,
+    /// The store's counts of calls and commits.
+    traffic: Arc<Traffic>,
     /// The highest outbox sequence number when the group began: rows up to it are durable.
     durable_outbox_seq: i64,
     /// A foreground unit is among the members: commit as soon as no other request waits.
@@ -77,11 +80,20 @@ struct GroupState {
 }
 
 impl GroupWriter {
-    /// A group writer over the one-connection writer pool.
-    pub(crate) fn new(pool: SqlitePool) -> Self {
+    /// A group writer over the one-connection writer pool, counting its calls in `traffic`.
+    pub(crate) fn new(pool: SqlitePool, traffic: Arc<Traffic>) -> Self {
+        let state = GroupState {
+            conn: None,
+            unit_open: false,
+            release_pending: false,
+            members: Vec::new(),
+            traffic,
+            durable_outbox_seq: 0,
+            has_foreground: false,
+        };
         GroupWriter {
             pool,
-            state: Arc::default(),
+            state: Arc::new(Mutex::new(state)),
             waiting: Arc::default(),
         }
     }
@@ -134,6 +146,7 @@ async fn open_unit(pool: &SqlitePool, state: &mut GroupState) -> Result<()> {
         // A new group: one round trip opens it, opens the unit's savepoint and reads the watermark.
         None => {
             let mut conn = pool.acquire().await.map_err(err)?;
+            state.traffic.call(3);
             let row = sqlx::raw_sql("BEGIN IMMEDIATE; SAVEPOINT unit; SELECT COALESCE(MAX(seq), 0) FROM outbox")
                 .fetch_one(&mut *conn)
                 .await;
@@ -149,11 +162,12 @@ async fn open_unit(pool: &SqlitePool, state: &mut GroupState) -> Result<()> {
         }
         // Releasing the previous unit's savepoint rides along with opening this one.
         Some(conn) => {
-            let sql = if state.release_pending {
-                "RELEASE unit; SAVEPOINT unit"
+            let (sql, statements) = if state.release_pending {
+                ("RELEASE unit; SAVEPOINT unit", 2)
             } else {
-                "SAVEPOINT unit"
+                ("SAVEPOINT unit", 1)
             };
+            state.traffic.call(statements);
             sqlx::raw_sql(sql).execute(&mut **conn).await.map_err(err)?;
             state.release_pending = false;
         }
@@ -204,6 +218,8 @@ async fn flush(state: &mut GroupState) {
     };
     state.release_pending = false;
     state.has_foreground = false;
+    state.traffic.call(1);
+    state.traffic.commit();
     let result = sqlx::raw_sql("COMMIT")
         .execute(&mut *conn)
         .await

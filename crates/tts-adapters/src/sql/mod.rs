@@ -15,6 +15,7 @@
 //! | `values.rs` | what both share: statement text, bound arguments (`Arg`), result rows read by column (`Row`) |
 //! | `sqlite.rs`, `postgres.rs` | opening each store, its pools and migrations |
 //! | `group.rs` | SQLite group commit |
+//! | `traffic.rs` | counts of the statements, calls and commits the units send (`Store::traffic`) |
 //!
 //! Locking: a write unit on SQLite starts with `BEGIN IMMEDIATE` (or joins a group commit: one writer at
 //! a time, readers go on under WAL); on PostgreSQL every row a write unit reads is read `FOR UPDATE` (the
@@ -32,6 +33,7 @@ mod queries;
 mod reports;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod traffic;
 mod unit;
 mod values;
 

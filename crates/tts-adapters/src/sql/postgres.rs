@@ -2,6 +2,7 @@
 
 use super::dialect::{Conn, Reader};
 use super::error::db_err;
+use super::traffic::Traffic;
 use super::unit::{SqlUnit, VersionCache};
 use crate::redact::redact_url;
 use async_trait::async_trait;
@@ -53,6 +54,7 @@ impl PgConfig {
 pub struct PgStore {
     pool: PgPool,
     versions: Arc<VersionCache>,
+    traffic: Arc<Traffic>,
 }
 
 impl fmt::Debug for PgStore {
@@ -83,6 +85,7 @@ impl PgStore {
         let store = PgStore {
             pool,
             versions: Default::default(),
+            traffic: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -118,12 +121,19 @@ impl Store for PgStore {
         vec![super::pool_use("connections", &self.pool)]
     }
 
+    fn traffic(&self) -> Option<tts_core::ports::StoreTraffic> {
+        Some(self.traffic.totals())
+    }
+
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
         let tx = self.pool.begin().await.map_err(|e| db_err("postgres", e))?;
+        self.traffic.unit();
+        self.traffic.call(1);
         Ok(Box::new(SqlUnit::new(
             Conn::Postgres(tx),
             options.writes(),
             Arc::clone(&self.versions),
+            Arc::clone(&self.traffic),
         )))
     }
 }

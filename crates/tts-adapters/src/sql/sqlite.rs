@@ -4,6 +4,7 @@ use super::dialect::sqlite::SqliteTx;
 use super::dialect::{Conn, Reader};
 use super::error::db_err;
 use super::group::{GroupWriter, Priority};
+use super::traffic::Traffic;
 use super::unit::{SqlUnit, VersionCache};
 use crate::redact::redact_url;
 use async_trait::async_trait;
@@ -96,6 +97,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     group: Option<Arc<GroupWriter>>,
     versions: Arc<VersionCache>,
+    traffic: Arc<Traffic>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -138,11 +140,15 @@ impl SqliteStore {
             .connect_with(options.pragma("cache_size", format!("-{}", config.reader_cache_kib.max(64))))
             .await
             .map_err(|e| unavailable(e.to_string()))?;
+        let traffic = Arc::new(Traffic::default());
         let store = SqliteStore {
             pool,
-            group: config.group_commit.then(|| Arc::new(GroupWriter::new(writer.clone()))),
+            group: config
+                .group_commit
+                .then(|| Arc::new(GroupWriter::new(writer.clone(), Arc::clone(&traffic)))),
             writer,
             versions: Default::default(),
+            traffic,
         };
         store.migrate().await?;
         Ok(store)
@@ -182,21 +188,31 @@ impl Store for SqliteStore {
         ]
     }
 
+    fn traffic(&self) -> Option<tts_core::ports::StoreTraffic> {
+        Some(self.traffic.totals())
+    }
+
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
         let err = |e| db_err("sqlite", e);
         let priority = match options.priority {
             UnitPriority::Foreground => Priority::Foreground,
             UnitPriority::Background => Priority::Background,
         };
+        // The group counts the call that opens a grouped unit.
         let tx = match (&self.group, options.writes()) {
             (Some(group), true) => SqliteTx::Grouped(Box::new(group.begin(priority).await?)),
             (None, true) => SqliteTx::Own(self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(err)?),
             (_, false) => SqliteTx::Own(self.pool.begin().await.map_err(err)?),
         };
+        if let SqliteTx::Own(_) = tx {
+            self.traffic.call(1);
+        }
+        self.traffic.unit();
         Ok(Box::new(SqlUnit::new(
             Conn::Sqlite(tx),
             options.writes(),
             Arc::clone(&self.versions),
+            Arc::clone(&self.traffic),
         )))
     }
 }

@@ -279,9 +279,15 @@ async fn replay(cmd: &mut Cmd<'_>, actor: Actor, key: &IdempotencyKey) -> Result
 
 /// The ticket as the actor may file it: a requester's own profile fills the `employee` they left out,
 /// and naming somebody else is refused unless an admin or agent files on their behalf.
-async fn on_behalf(engine: &Engine, actor: Actor, mut new: NewTicket) -> Result<NewTicket> {
-    let Some(me) = engine.store.user(actor.user).await? else {
-        // An identity the directory does not know (an embedder's own users): nothing to compare with.
+async fn on_behalf(engine: &Engine, actor: Actor, new: NewTicket) -> Result<NewTicket> {
+    for_requester(engine.store.user(actor.user).await?, new)
+}
+
+/// A requester's ticket checked against their profile `me`: they file for themselves only, and their
+/// name and e-mail fill what the request left blank. An identity the directory does not know (`None`:
+/// an embedder's own users) has nothing to compare with.
+pub(super) fn for_requester(me: Option<crate::domain::user::User>, mut new: NewTicket) -> Result<NewTicket> {
+    let Some(me) = me else {
         return Ok(new);
     };
     let email = new.employee.email.trim().to_lowercase();
@@ -300,8 +306,19 @@ async fn on_behalf(engine: &Engine, actor: Actor, mut new: NewTicket) -> Result<
 }
 
 async fn insert_new_ticket(cmd: &mut Cmd<'_>, actor: Actor, new: &NewTicket) -> Result<Ticket> {
+    let keys = cmd.tx.take_ticket_keys(cmd.now.year()).await?;
+    insert_ticket_with(cmd, actor, new, keys).await
+}
+
+/// Inserts a new ticket under keys already taken (`take_ticket_keys` of the command's year), with its
+/// audit entry and its `ticket.created` event.
+pub(super) async fn insert_ticket_with(
+    cmd: &mut Cmd<'_>,
+    actor: Actor,
+    new: &NewTicket,
+    (id, seq): (TicketId, u32),
+) -> Result<Ticket> {
     let year = cmd.now.year();
-    let (id, seq) = cmd.tx.take_ticket_keys(year).await?;
     let ticket = new
         .clone()
         .into_ticket(id, TicketNumber::new(year, seq)?, actor.user, cmd.now);

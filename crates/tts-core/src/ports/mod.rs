@@ -20,6 +20,6 @@ pub use queue::{Delivery, Queue, QueueMessage};
 pub use store::{
     Access, AssignmentQuery, Audit, BlobRefs, Bookkeeping, Claimed, CommentQuery, Comments, Credentials, Cursors,
     DeadLetters, Directory, Idempotency, IdempotencyRecord, Member, NotificationQuery, Notifications, Outbox, Page,
-    PageRequest, PickState, PoolUse, PriorityCounts, Queries, QueueBacklog, Reports, Sessions, Store, Tasks,
-    TicketOrdering, TicketQuery, Tickets, UnitOfWork, UnitOptions, UnitPriority, Workflows,
+    PageRequest, PickState, PoolUse, PriorityCounts, Queries, QueueBacklog, Reports, Sessions, Store, StoreTraffic,
+    Tasks, TicketOrdering, TicketQuery, Tickets, UnitOfWork, UnitOptions, UnitPriority, Workflows,
 };

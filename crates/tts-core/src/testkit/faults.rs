@@ -108,6 +108,10 @@ impl Store for FaultyStore {
         self.inner.pools()
     }
 
+    fn traffic(&self) -> Option<crate::ports::StoreTraffic> {
+        self.inner.traffic()
+    }
+
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
         Ok(Box::new(FaultyUnit {
             inner: self.inner.begin(options).await?,

@@ -74,23 +74,36 @@ impl Dialect {
         }
     }
 
-    /// Moves the year's ticket counter (`$1` names it) and takes a new ticket id, in one statement that
-    /// returns two rows `(name, value)`: the year's counter and `ticket_id`. The year's counter row stays
-    /// locked until the unit ends, so concurrent units take consecutive numbers. PostgreSQL takes ids from
-    /// a sequence (never locked); SQLite from a second counter row.
+    /// Moves the year's ticket counter (`$1` names it) by `$2` and takes `$2` new ticket ids, in one
+    /// statement returning rows `(name, value)`: the year's counter (its new value, the last number
+    /// taken) and the ids under `ticket_id`. The year's counter row stays locked until the unit ends, so
+    /// concurrent units take consecutive numbers. PostgreSQL takes ids from a sequence (never locked),
+    /// one row each; SQLite from a second counter row, whose new value is the last id of the range.
     pub(crate) fn take_ticket_keys(self) -> &'static str {
         match self {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => {
-                "INSERT INTO counters (name, value) VALUES ($1, 1), ('ticket_id', 1) \
-                 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value"
+                "INSERT INTO counters (name, value) VALUES ($1, $2), ('ticket_id', $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING name, value"
             }
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
-                "WITH c AS (INSERT INTO counters (name, value) VALUES ($1, 1) \
-                 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value) \
-                 SELECT name, value FROM c UNION ALL SELECT 'ticket_id', nextval('ticket_ids')"
+                "WITH c AS (INSERT INTO counters (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING name, value) \
+                 SELECT name, value FROM c \
+                 UNION ALL SELECT 'ticket_id', nextval('ticket_ids') FROM generate_series(1, $2)"
             }
+        }
+    }
+
+    /// Whether [`Self::take_ticket_keys`] returns one row per id (a sequence) rather than the last id
+    /// of a consecutive range (a counter row).
+    pub(crate) fn ids_one_row_each(self) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => true,
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => false,
         }
     }
 
@@ -245,6 +258,17 @@ impl Conn {
         }
     }
 
+    /// Whether [`Conn::commit`] sends a `COMMIT` of this unit's own (not so for a unit of a SQLite group,
+    /// which its group commits).
+    pub(crate) fn commits_alone(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(tx) => !matches!(tx, sqlite::SqliteTx::Grouped(_)),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => true,
+        }
+    }
+
     /// Commits (and, in a SQLite group, waits until the group is durable).
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
@@ -349,7 +373,7 @@ impl Snapshot {
 
 /// `sql` with every placeholder `$n` renumbered to `$(n + by)`, to place it after other statements'
 /// arguments in one batch.
-fn shift_placeholders(sql: &str, by: usize) -> String {
+pub(crate) fn shift_placeholders(sql: &str, by: usize) -> String {
     if by == 0 {
         return sql.to_string();
     }

@@ -36,27 +36,55 @@ impl TicketKeys {
     }
 }
 
+/// The counter statement did not return what it must: a bug or a damaged database, not the caller's fault.
+fn counters_stuck(backend: &'static str) -> Error {
+    Error::Backend {
+        backend,
+        kind: ErrorKind::Internal,
+        message: "the ticket counters did not both move".into(),
+    }
+}
+
 #[async_trait]
 impl Tickets for SqlUnit {
     async fn take_ticket_keys(&mut self, year: i32) -> Result<(TicketId, u32)> {
+        let mut keys = self.take_ticket_keys_many(year, 1).await?;
+        keys.pop().ok_or_else(|| counters_stuck(self.backend()))
+    }
+
+    async fn take_ticket_keys_many(&mut self, year: i32, n: u32) -> Result<Vec<(TicketId, u32)>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
         let year_key = format!("ticket_seq:{year}");
         let sql = self.dialect.take_ticket_keys();
         let rows = self
-            .fetch(sql, vec![Arg::Text(year_key.clone())], |r| {
+            .fetch(sql, vec![Arg::Text(year_key), Arg::I64(i64::from(n))], |r| {
                 Ok((r.text(0)? == "ticket_id", r.i64(1)?))
             })
             .await?;
-        let id = rows.iter().find(|(is_id, _)| *is_id).map(|(_, v)| *v);
-        let seq = rows.iter().find(|(is_id, _)| !*is_id).map(|(_, v)| *v);
-        let (Some(id), Some(seq)) = (id, seq) else {
-            return Err(Error::Backend {
-                backend: self.backend(),
-                kind: ErrorKind::Internal,
-                message: "the ticket counters did not both move".into(),
-            });
+        let mut ids: Vec<i64> = rows.iter().filter(|(is_id, _)| *is_id).map(|(_, v)| *v).collect();
+        let last_seq = rows.iter().find(|(is_id, _)| !*is_id).map(|(_, v)| *v);
+        let n = i64::from(n);
+        if !self.dialect.ids_one_row_each()
+            && let [last] = ids[..]
+        {
+            ids = (last - n + 1..=last).collect();
+        }
+        let Some(last_seq) = last_seq.filter(|_| ids.len() as i64 == n) else {
+            return Err(counters_stuck(self.backend()));
         };
-        let seq = u32::try_from(seq).map_err(|_| Error::conflict("the year's ticket sequence is exhausted"))?;
-        Ok((TicketId(id), seq))
+        let exhausted = || Error::conflict("the year's ticket sequence is exhausted");
+        let last_seq = u32::try_from(last_seq).map_err(|_| exhausted())?;
+        let first_seq = last_seq
+            .checked_add(1)
+            .and_then(|next| next.checked_sub(n as u32))
+            .ok_or_else(|| counters_stuck(self.backend()))?;
+        Ok(ids
+            .into_iter()
+            .zip(first_seq..=last_seq)
+            .map(|(id, seq)| (TicketId(id), seq))
+            .collect())
     }
 
     async fn insert_ticket(&mut self, t: &Ticket) -> Result<()> {

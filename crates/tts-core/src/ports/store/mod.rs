@@ -151,6 +151,27 @@ pub trait Store: Queries + Reports + Send + Sync + Debug + 'static {
     fn pools(&self) -> Vec<PoolUse> {
         Vec::new()
     }
+
+    /// What the store has sent to its database since it opened, for metrics and for measuring what a
+    /// command costs (statements per ticket); stores without a database report nothing.
+    fn traffic(&self) -> Option<StoreTraffic> {
+        None
+    }
+}
+
+/// Counts of what a store's units of work sent to the database (see [`Store::traffic`]). Queries outside
+/// a unit (the paginated lists and the reports on the read pool) are not counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreTraffic {
+    /// SQL statements, each statement of a multi-statement call counted.
+    pub statements: u64,
+    /// Calls to the database: one statement alone or several sent together. On PostgreSQL one network
+    /// round trip each; on SQLite one hop to the connection's worker thread and back.
+    pub round_trips: u64,
+    /// Transactions committed (on SQLite with group commit: one per group, however many units shared it).
+    pub commits: u64,
+    /// Units of work opened (read and write).
+    pub units: u64,
 }
 
 /// How many connections of one pool exist and how many wait idle.

@@ -14,6 +14,8 @@ use async_trait::async_trait;
 ///   sequences start at 1, years are independent, and committed numbers have no gaps and no duplicates
 ///   (a unit dropped without commit gives its number back); a write unit holds the year's counter until
 ///   it ends, so concurrent units take consecutive numbers;
+/// - `take_ticket_keys_many(year, n)` gives `n` such keys at once: distinct ids and the next `n`
+///   numbers of the sequence, in increasing order, exactly as `n` calls of `take_ticket_keys` would;
 /// - a ticket reads back equal to what was written, by id and by number; a duplicate number is a
 ///   conflict; `update_ticket` checks the version (see `Store`);
 /// - in a write unit, `ticket`, `ticket_by_number` and `ticket_with_task` lock the ticket's row.
@@ -21,6 +23,15 @@ use async_trait::async_trait;
 pub trait Tickets: Send {
     /// A new ticket's id and its number in `year`'s sequence, taken together.
     async fn take_ticket_keys(&mut self, year: i32) -> Result<(TicketId, u32)>;
+    /// `n` new tickets' ids and numbers, taken together: what a batch of creates needs, in one call where
+    /// the store can (one counter move instead of `n`). The default takes them one at a time.
+    async fn take_ticket_keys_many(&mut self, year: i32, n: u32) -> Result<Vec<(TicketId, u32)>> {
+        let mut keys = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            keys.push(self.take_ticket_keys(year).await?);
+        }
+        Ok(keys)
+    }
     /// Inserts a ticket.
     async fn insert_ticket(&mut self, ticket: &Ticket) -> Result<()>;
     /// Replaces a ticket (version check).

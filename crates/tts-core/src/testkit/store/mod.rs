@@ -214,6 +214,7 @@ macro_rules! store_conformance {
             $crate::__store_conformance_cases! {
                 store tickets:
                     ticket_keys_count_per_year_from_one_with_fresh_ids,
+                    ticket_keys_in_batches_continue_the_sequence,
                     committed_ticket_keys_continue_in_the_next_unit,
                     tickets_read_back_equal_by_id_and_number,
                     ticket_with_task_brings_the_task,

@@ -35,6 +35,47 @@ pub async fn ticket_keys_count_per_year_from_one_with_fresh_ids(store: &dyn Stor
     commit(tx, "ticket keys").await;
 }
 
+/// `take_ticket_keys_many(year, n)`: `n` fresh ids and the next `n` numbers in order, continuing from and
+/// continued by single takes, years independent, and `n = 0` takes nothing; committed, the next unit
+/// goes on after the batch.
+pub async fn ticket_keys_in_batches_continue_the_sequence(store: &dyn Store) {
+    let mut tx = write(store).await;
+    let mut ids = HashSet::new();
+    let (tid, seq) = tx.take_ticket_keys(2033).await.expect("take keys");
+    assert_eq!(seq, 1);
+    ids.insert(tid);
+    let batch = tx.take_ticket_keys_many(2033, 5).await.expect("take five keys");
+    let seqs: Vec<u32> = batch.iter().map(|(_, seq)| *seq).collect();
+    assert_eq!(seqs, [2, 3, 4, 5, 6], "a batch takes the next numbers in order");
+    for (tid, _) in &batch {
+        assert!(ids.insert(*tid), "every id of a batch is new: {tid} again");
+    }
+    assert!(tx.take_ticket_keys_many(2033, 0).await.expect("take none").is_empty());
+    let other = tx.take_ticket_keys_many(2034, 2).await.expect("another year");
+    assert_eq!(
+        other.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+        [1, 2],
+        "years are independent"
+    );
+    for (tid, _) in &other {
+        assert!(ids.insert(*tid), "ids are unique across years");
+    }
+    let (tid, seq) = tx.take_ticket_keys(2033).await.expect("take keys");
+    assert_eq!(seq, 7, "a single take continues after the batch");
+    assert!(ids.insert(tid));
+    commit(tx, "ticket keys in batches").await;
+    let mut tx = write(store).await;
+    let next = tx.take_ticket_keys_many(2033, 3).await.expect("take three keys");
+    assert_eq!(
+        next.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+        [8, 9, 10],
+        "committed batches persist"
+    );
+    for (tid, _) in &next {
+        assert!(ids.insert(*tid), "a committed id is never given again");
+    }
+}
+
 /// Committed ticket numbers persist: the next unit continues the year's sequence, with new ticket ids.
 pub async fn committed_ticket_keys_continue_in_the_next_unit(store: &dyn Store) {
     let mut tx = write(store).await;
