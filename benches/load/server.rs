@@ -38,8 +38,10 @@ pub enum Backend {
 pub struct Database {
     /// The `--database-url`.
     pub url: String,
-    /// The PostgreSQL database, dropped by [`Server::finish`].
+    /// The PostgreSQL database, dropped by [`Database::drop_now`].
     pg: Option<PgDb>,
+    /// The SQLite database, data dir and log; removed when dropped.
+    _dir: Option<TempDir>,
 }
 
 /// A running `tts-server`, killed when dropped.
@@ -51,8 +53,8 @@ pub struct Server {
     /// Its database.
     pub db: Database,
     log: PathBuf,
-    /// The SQLite database, data dir and log; removed after the child is gone.
-    _dir: TempDir,
+    /// The directory of the SQLite database, data dir and log, until [`Server::stop`] hands it over.
+    dir: Option<TempDir>,
 }
 
 impl Drop for Server {
@@ -74,7 +76,7 @@ impl Server {
         let (db, sync) = match backend {
             Backend::Sqlite(sync) => {
                 let url = format!("sqlite://{}", dir.path().join("tts.db").display());
-                (Database { url, pg: None }, sync)
+                (Database { url, pg: None, _dir: None }, sync)
             }
             Backend::Postgres => {
                 let pg = PgDb::create().await;
@@ -82,6 +84,7 @@ impl Server {
                     Database {
                         url: pg.url.clone(),
                         pg: Some(pg),
+                        _dir: None,
                     },
                     "full",
                 )
@@ -106,7 +109,7 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             db,
             log,
-            _dir: dir,
+            dir: Some(dir),
         };
         let probe = client(1);
         let start = Instant::now();
@@ -137,6 +140,7 @@ impl Server {
         let db = Database {
             url: self.db.url.clone(),
             pg: self.db.pg.take(),
+            _dir: self.dir.take(),
         };
         (db, problems)
     }

@@ -139,6 +139,10 @@ pub struct ServeArgs {
     /// The bearer token Prometheus sends to `GET /metrics`; unset: no metrics endpoint.
     #[arg(long, env = "TTS_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Most tickets concurrent creates share in one command (1: every create is its own command).
+    #[arg(long, env = "TTS_CREATE_BATCH", default_value_t = 64,
+        value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub create_batch: u16,
     /// Most live feeds (WebSockets) one user may hold.
     #[arg(long, env = "TTS_LIVE_FEEDS_PER_USER", default_value_t = crate::live::SOCKETS_PER_USER)]
     pub live_feeds_per_user: usize,
@@ -305,6 +309,7 @@ impl Cli {
         http.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
         http.live_feeds_per_user = args.live_feeds_per_user;
         http.live_feeds_per_process = args.live_feeds_per_process;
+        http.create_batch = usize::from(args.create_batch);
         http.validate()?;
         server::serve(b, http, args.bind, !args.no_worker, server::shutdown_signal()).await?;
         Ok(())

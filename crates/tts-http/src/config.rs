@@ -45,6 +45,9 @@ pub struct HttpConfig {
     /// The URL clients reach the API at (`TTS_PUBLIC_URL`, e.g. `https://tts.example.com`), used for
     /// the absolute `next` / `previous` links of lists; unset = from the request's `Host` header.
     pub public_url: Option<String>,
+    /// Most tickets one batch of concurrent creates writes in one command (`TTS_CREATE_BATCH`, default
+    /// 64; 1 = every create is its own command). See [`crate::batch`].
+    pub create_batch: usize,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -64,6 +67,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("cors_origins", &self.cors_origins)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("public_url", &self.public_url)
+            .field("create_batch", &self.create_batch)
             .finish_non_exhaustive()
     }
 }
@@ -73,7 +77,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 
 impl HttpConfig {
     /// Defaults: access tokens 15 min, refresh tokens 7 days, 30 s leeway, the seed's rate limits,
-    /// 1 MiB bodies, 10 MiB uploads, 30 s timeout, no CORS.
+    /// 1 MiB bodies, 10 MiB uploads, 30 s timeout, no CORS, creates in batches of up to 64.
     pub fn new(jwt_secret: impl Into<Vec<u8>>) -> Self {
         HttpConfig {
             jwt_secret: jwt_secret.into(),
@@ -91,6 +95,7 @@ impl HttpConfig {
             cors_origins: Vec::new(),
             trusted_proxies: TrustedProxies::none(),
             public_url: None,
+            create_batch: 64,
         }
     }
 

@@ -52,6 +52,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod batch;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -1,12 +1,13 @@
-//! What every handler shares: the engine, the token keys, the rate limiter, the live hub and the blob
-//! store.
+//! What every handler shares: the engine, the token keys, the rate limiter, the live hub, the blob
+//! store and the create batcher.
 
 use crate::auth::TokenKeys;
+use crate::batch::CreateBatcher;
 use crate::config::HttpConfig;
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tts_core::Engine;
 use tts_core::ports::BlobStore;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub blobs: Option<Arc<dyn BlobStore>>,
     /// The process's metrics (see [`crate::metrics`]); without them nothing is counted.
     pub metrics: Option<Arc<Metrics>>,
+    /// The create batch task, started by the first create (see [`crate::batch`]).
+    creates: Arc<OnceLock<CreateBatcher>>,
 }
 
 impl AppState {
@@ -40,7 +43,14 @@ impl AppState {
             live: None,
             blobs: None,
             metrics: None,
+            creates: Arc::default(),
         }
+    }
+
+    /// The create batcher, started on first use (it needs the runtime the server runs on).
+    pub fn creates(&self) -> &CreateBatcher {
+        self.creates
+            .get_or_init(|| CreateBatcher::start(Arc::clone(&self.engine), self.config.create_batch))
     }
 
     /// Counts requests into `metrics` and serves them at `GET /metrics` (see [`crate::metrics`]).

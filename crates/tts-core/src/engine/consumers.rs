@@ -209,14 +209,15 @@ async fn allocate_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) 
         }
     }
     wanted.sort_unstable_by_key(|(ticket, i, _)| (*ticket, *i));
+    let ids: Vec<MessageId> = wanted.iter().map(|(_, _, message)| *message).collect();
+    let fresh_ids = cmd
+        .tx
+        .record_processed_many(Consumer::Allocation.name(), &ids, cmd.now)
+        .await?;
     let mut handled = vec![false; messages.len()];
     let mut ready: Vec<Routed> = Vec::with_capacity(wanted.len());
     let mut seen: Vec<TicketId> = Vec::with_capacity(wanted.len());
-    for (ticket, i, message) in wanted {
-        let fresh = cmd
-            .tx
-            .record_processed(Consumer::Allocation.name(), message, cmd.now)
-            .await?;
+    for ((ticket, i, _), fresh) in wanted.into_iter().zip(fresh_ids) {
         handled[i] = fresh;
         // A second message for a ticket already routed in this batch is settled by the first.
         if fresh && !seen.contains(&ticket) {
@@ -236,16 +237,16 @@ async fn allocate_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) 
 /// Writes the in-app notifications of several messages, and asks for their e-mails (when e-mail is on
 /// and the recipient wants it) in the same unit.
 async fn notify_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) -> Result<Vec<bool>> {
-    let mut handled = Vec::with_capacity(messages.len());
-    for (message, event) in messages {
+    let ids: Vec<MessageId> = messages.iter().map(|(id, _)| *id).collect();
+    let handled = cmd
+        .tx
+        .record_processed_many(Consumer::Notifications.name(), &ids, cmd.now)
+        .await?;
+    for ((_, event), fresh) in messages.iter().zip(&handled) {
         let DomainEvent::NotificationRequested { request } = event else {
             return Err(not_handled(Consumer::Notifications, event));
         };
-        let fresh = cmd
-            .tx
-            .record_processed(Consumer::Notifications.name(), *message, cmd.now)
-            .await?;
-        if fresh {
+        if *fresh {
             let notification = Notification::from_request(cmd.id(), request.clone(), cmd.now);
             cmd.tx.insert_notification(&notification).await?;
             if cmd.engine.config.email_notifications
@@ -263,7 +264,6 @@ async fn notify_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) ->
                 });
             }
         }
-        handled.push(fresh);
     }
     Ok(handled)
 }

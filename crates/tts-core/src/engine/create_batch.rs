@@ -7,7 +7,7 @@ use super::Engine;
 use super::tickets::{for_requester, insert_ticket_with};
 use crate::domain::ticket::{NewTicket, Ticket};
 use crate::domain::user::{Actor, User};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::ids::UserId;
 use crate::ports::store::UnitOptions;
 use chrono::Datelike;
@@ -31,8 +31,11 @@ impl Engine {
     /// A request that fails its own checks (validation, a requester filing for someone else) gets its
     /// error and the others go on. The rest share one unit: one `take_ticket_keys_many`, their rows,
     /// audit entries and `ticket.created` events, one commit; every `Ok` is durable when this returns.
-    /// If that unit fails for any reason, each of those tickets is created again alone, so one ticket's
-    /// failure is never its neighbours' (their answers are then exactly what `create_ticket` gives).
+    /// If the database refuses that unit (a constraint, a conflict: the unit is surely rolled back),
+    /// each of those tickets is created again alone, so one ticket's failure is never its neighbours'
+    /// (their answers are then exactly what `create_ticket` gives). If the unit fails for want of the
+    /// database (unavailable: the outcome of a commit may be unknown), nothing is run again and each of
+    /// those requests gets that error, as a lone create would.
     pub async fn create_tickets(&self, requests: Vec<CreateRequest>) -> Vec<Result<Ticket>> {
         let mut results: Vec<Option<Result<Ticket>>> = Vec::with_capacity(requests.len());
         let mut ready: Vec<(usize, Actor, NewTicket)> = Vec::with_capacity(requests.len());
@@ -67,9 +70,22 @@ impl Engine {
                         results[*i] = Some(Ok(ticket));
                     }
                 }
-                Err(_) => {
+                // The database refused something of the batch, and the unit is surely rolled back: find out
+                // whose ticket it was by creating each alone.
+                Err(e) if refused(&e) => {
                     for (i, actor, new) in shared.iter() {
                         results[*i] = Some(self.create_ticket(*actor, new.clone(), None).await.map(|c| c.ticket));
+                    }
+                }
+                // An outage (or a commit whose outcome is unknown): running the creates again could
+                // write them twice, so every request of the batch gets the error, as a lone create would.
+                Err(e) => {
+                    for (i, _, _) in shared.iter() {
+                        results[*i] = Some(Err(Error::Backend {
+                            backend: "engine",
+                            kind: e.kind(),
+                            message: e.to_string(),
+                        }));
                     }
                 }
             }
@@ -80,7 +96,7 @@ impl Engine {
                 r.unwrap_or_else(|| {
                     Err(Error::Backend {
                         backend: "engine",
-                        kind: crate::error::ErrorKind::Internal,
+                        kind: ErrorKind::Internal,
                         message: "a batched create was not answered".into(),
                     })
                 })
@@ -110,6 +126,15 @@ impl Engine {
         };
         for_requester(me, new)
     }
+}
+
+/// Whether a failed batch was refused by the rules or the database's constraints (so its unit is surely
+/// rolled back, and one of its tickets is to blame), rather than cut off by an outage.
+fn refused(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+    )
 }
 
 /// A batch's size as the store takes it.

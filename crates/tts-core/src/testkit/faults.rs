@@ -38,7 +38,7 @@ use crate::ports::store::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -46,7 +46,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone)]
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
-    armed: Arc<Mutex<HashSet<&'static str>>>,
+    armed: Arc<Mutex<HashMap<&'static str, ErrorKind>>>,
 }
 
 impl fmt::Debug for FaultyStore {
@@ -69,33 +69,48 @@ impl FaultyStore {
     /// Makes the next call of the unit-of-work method `method` (its name, e.g. `"update_user"`) fail
     /// with an unavailable-backend error, once.
     pub fn fail_next(&self, method: &'static str) {
-        self.armed.lock().unwrap_or_else(|p| p.into_inner()).insert(method);
+        self.fail_next_as(method, ErrorKind::Unavailable);
+    }
+
+    /// Makes the next call of `method` fail once with a backend error of `kind`: `Invalid` or
+    /// `Internal` stand for a database refusing a row, `Unavailable` for an outage. (A backend
+    /// `Conflict` is a lost race: the engine runs the command again.)
+    pub fn fail_next_as(&self, method: &'static str, kind: ErrorKind) {
+        self.armed.lock().unwrap_or_else(|p| p.into_inner()).insert(method, kind);
     }
 
     /// Whether an armed failure has not fired yet.
     pub fn armed(&self, method: &'static str) -> bool {
-        self.armed.lock().unwrap_or_else(|p| p.into_inner()).contains(method)
+        self.armed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(method)
     }
 }
 
-/// The error an armed method returns: not retryable, so the command fails at once.
+/// The error an armed method returns by default: not retryable, so the command fails at once.
 pub fn injected(method: &str) -> Error {
+    injected_as(method, ErrorKind::Unavailable)
+}
+
+/// The error of `kind` an armed method returns.
+fn injected_as(method: &str, kind: ErrorKind) -> Error {
     Error::Backend {
         backend: "faulty",
-        kind: ErrorKind::Unavailable,
+        kind,
         message: format!("injected failure in {method}"),
     }
 }
 
 struct FaultyUnit {
     inner: Box<dyn UnitOfWork>,
-    armed: Arc<Mutex<HashSet<&'static str>>>,
+    armed: Arc<Mutex<HashMap<&'static str, ErrorKind>>>,
 }
 
 impl FaultyUnit {
     fn check(&self, method: &'static str) -> Result<()> {
-        if self.armed.lock().unwrap_or_else(|p| p.into_inner()).remove(method) {
-            Err(injected(method))
+        if let Some(kind) = self.armed.lock().unwrap_or_else(|p| p.into_inner()).remove(method) {
+            Err(injected_as(method, kind))
         } else {
             Ok(())
         }
@@ -207,6 +222,7 @@ macro_rules! delegate {
 delegate! {
     Tickets {
         take_ticket_keys(year: i32) -> (TicketId, u32);
+        take_ticket_keys_many(year: i32, n: u32) -> Vec<(TicketId, u32)>;
         insert_ticket(ticket: &Ticket) -> ();
         update_ticket(ticket: &Ticket) -> ();
         ticket(id: TicketId) -> Option<Ticket>;
@@ -282,6 +298,7 @@ delegate! {
         lease_outbox(id: MessageId, until: DateTime<Utc>) -> ();
         finish_outbox(ids: &[MessageId]) -> ();
         record_processed(consumer: &str, id: MessageId, at: DateTime<Utc>) -> bool;
+        record_processed_many(consumer: &str, ids: &[MessageId], at: DateTime<Utc>) -> Vec<bool>;
         processed(consumer: &str, id: MessageId) -> bool;
         prune(kind: Bookkeeping, before: DateTime<Utc>, limit: usize) -> u64;
     }

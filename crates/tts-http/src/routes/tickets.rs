@@ -428,7 +428,18 @@ pub async fn create_ticket(
         key,
         fingerprint: tts_core::ports::blob::sha256_hex(&body),
     });
-    let created = state.engine.create_ticket(caller.actor(), new, key).await?;
+    let created = match key {
+        // Without a key, concurrent creates share one command (see `crate::batch`).
+        None if state.config.create_batch > 1 => {
+            let request = tts_core::CreateRequest {
+                actor: caller.actor(),
+                new,
+            };
+            let ticket = state.creates().create(request).await?;
+            tts_core::Created { ticket, created: true }
+        }
+        key => state.engine.create_ticket(caller.actor(), new, key).await?,
+    };
     let status = if created.created {
         StatusCode::CREATED
     } else {

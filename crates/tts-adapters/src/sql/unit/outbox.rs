@@ -111,6 +111,25 @@ impl Outbox for SqlUnit {
         Ok(self.execute(sql, args).await? == 1)
     }
 
+    /// One `INSERT ... ON CONFLICT DO NOTHING RETURNING` per chunk of ids: the ids it returns are the
+    /// fresh ones.
+    async fn record_processed_many(&mut self, consumer: &str, ids: &[MessageId], at: DateTime<Utc>) -> Result<Vec<bool>> {
+        let mut inserted = std::collections::HashSet::with_capacity(ids.len());
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, $2)", i + 3)).collect();
+            let sql = format!(
+                "INSERT INTO processed (consumer, message_id, processed_at) VALUES {} \
+                 ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id",
+                rows.join(", ")
+            );
+            let mut args = vec![Arg::Text(consumer.to_string()), Arg::Time(at)];
+            args.extend(chunk.iter().map(|id| Arg::Uuid(id.0)));
+            inserted.extend(self.fetch(sql, args, |r| r.uuid(0)).await?);
+        }
+        // A repeated id was inserted (at most) once: only its first place is fresh.
+        Ok(ids.iter().map(|id| inserted.remove(&id.0)).collect())
+    }
+
     async fn processed(&mut self, consumer: &str, id: MessageId) -> Result<bool> {
         let sql = "SELECT COUNT(*) FROM processed WHERE consumer = $1 AND message_id = $2";
         let args = vec![Arg::Text(consumer.to_string()), Arg::Uuid(id.0)];

@@ -72,6 +72,16 @@ pub trait Outbox: Send {
     async fn finish_outbox(&mut self, ids: &[MessageId]) -> Result<()>;
     /// Records that `consumer` handled message `id` at `at`; false if it already had.
     async fn record_processed(&mut self, consumer: &str, id: MessageId, at: DateTime<Utc>) -> Result<bool>;
+    /// Records that `consumer` handled each of `ids` at `at`; per id, in order, false if it already had
+    /// (also when the same id came earlier in `ids`). What a batch of deliveries records, in one call
+    /// where the store can; the default records them one at a time.
+    async fn record_processed_many(&mut self, consumer: &str, ids: &[MessageId], at: DateTime<Utc>) -> Result<Vec<bool>> {
+        let mut fresh = Vec::with_capacity(ids.len());
+        for id in ids {
+            fresh.push(self.record_processed(consumer, *id, at).await?);
+        }
+        Ok(fresh)
+    }
     /// Whether `consumer` recorded message `id`.
     async fn processed(&mut self, consumer: &str, id: MessageId) -> Result<bool>;
     /// Deletes up to `limit` records of `kind` older than `before`; returns how many went.

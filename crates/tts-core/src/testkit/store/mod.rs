@@ -273,6 +273,7 @@ macro_rules! store_conformance {
                     a_retried_message_counts_its_failures_and_waits_until_due,
                     a_leased_message_waits_without_counting_a_failure,
                     record_processed_is_true_only_the_first_time_per_consumer,
+                    record_processed_many_answers_per_id_in_order,
                     prune_deletes_old_dedup_records_up_to_the_limit,
                     prune_deletes_old_idempotency_records,
                     prune_deletes_expired_sessions,

@@ -215,6 +215,45 @@ pub async fn a_leased_message_waits_without_counting_a_failure(store: &dyn Store
     );
 }
 
+/// `record_processed_many` answers per id in order like `record_processed` one by one: true the first
+/// time, false for an id recorded before (in this call, this unit or a committed one), per consumer;
+/// every id is then `processed`.
+pub async fn record_processed_many_answers_per_id_in_order(store: &dyn Store) {
+    let (a, b, c) = (id::<MessageId>(), id::<MessageId>(), id::<MessageId>());
+    let mut tx = write(store).await;
+    assert!(tx.record_processed("allocation", b, t0()).await.expect("record"));
+    commit(tx, "one record").await;
+    let mut tx = write(store).await;
+    assert!(tx.record_processed("allocation", c, t0()).await.expect("record in this unit"));
+    let fresh = tx
+        .record_processed_many("allocation", &[a, b, a, c], t0())
+        .await
+        .expect("record many");
+    assert_eq!(
+        fresh,
+        [true, false, false, false],
+        "new, committed before, repeated in the call, recorded earlier in the unit"
+    );
+    assert_eq!(
+        tx.record_processed_many("notifications", &[b, c], t0())
+            .await
+            .expect("another consumer"),
+        [true, true],
+        "consumers are independent"
+    );
+    assert!(
+        tx.record_processed_many("allocation", &[], t0())
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    commit(tx, "many records").await;
+    let mut tx = write(store).await;
+    for m in [a, b, c] {
+        assert!(tx.processed("allocation", m).await.expect("read"), "every id is recorded");
+    }
+}
+
 /// `record_processed` is true the first time a consumer records a message id and false after, in the
 /// same unit and in later ones; consumers are independent; `processed` reads the record.
 pub async fn record_processed_is_true_only_the_first_time_per_consumer(store: &dyn Store) {

@@ -1,0 +1,69 @@
+//! Creates in batches: `POST /tickets/` requests that arrive while a batch is being written wait for the
+//! next one, and each batch is one engine command ([`tts_core::Engine::create_tickets`]: one unit, one
+//! move of the year's counter, one commit), so concurrent creates share the database's work the way a
+//! group commit shares an fsync. Each request still gets its own answer (its ticket, or its own error),
+//! and only after the batch's commit is durable.
+//!
+//! **Hand-off.** A request puts its ticket on a bounded channel (tokio's `mpsc`) and waits for its
+//! answer on a `oneshot`. One task owns the batches: it takes whatever waits (up to
+//! [`crate::HttpConfig::create_batch`] tickets), runs the command, and answers. A client that goes away
+//! only drops its own wait: a batch, once taken, runs to its end in that task, so a cancelled request
+//! never leaves a batch half written (its ticket is then created, like a create whose answer was lost on
+//! the network). Creates under an `Idempotency-Key` do not go through here (their replay rules need a
+//! command each).
+
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tts_core::{CreateRequest, Engine, Error, ErrorKind, Result, Ticket};
+
+/// One waiting create.
+struct Job {
+    request: CreateRequest,
+    answer: oneshot::Sender<Result<Ticket>>,
+}
+
+/// The sending side of the batch task; dropping every clone ends the task once its batch is done.
+#[derive(Debug, Clone)]
+pub struct CreateBatcher {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl CreateBatcher {
+    /// Starts the batch task on the current tokio runtime: batches of at most `max` tickets.
+    pub fn start(engine: Arc<Engine>, max: usize) -> Self {
+        let max = max.max(1);
+        let (jobs, mut waiting) = mpsc::channel::<Job>(max * 4);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(max);
+            while waiting.recv_many(&mut batch, max).await > 0 {
+                let (requests, answers): (Vec<_>, Vec<_>) = batch.drain(..).map(|j| (j.request, j.answer)).unzip();
+                let results = engine.create_tickets(requests).await;
+                for (answer, result) in answers.into_iter().zip(results) {
+                    // A client that went away no longer waits; its ticket stays created.
+                    let _ = answer.send(result);
+                }
+            }
+        });
+        CreateBatcher { jobs }
+    }
+
+    /// Creates one ticket in the next batch; its own answer once the batch is durable.
+    pub async fn create(&self, request: CreateRequest) -> Result<Ticket> {
+        let (answer, answered) = oneshot::channel();
+        self.jobs
+            .send(Job { request, answer })
+            .await
+            .map_err(|_| stopped("the create batch task has stopped"))?;
+        answered
+            .await
+            .map_err(|_| stopped("the create batch task stopped before answering"))?
+    }
+}
+
+fn stopped(message: &str) -> Error {
+    Error::Backend {
+        backend: "http",
+        kind: ErrorKind::Unavailable,
+        message: message.into(),
+    }
+}
