@@ -76,7 +76,14 @@ impl Server {
         let (db, sync) = match backend {
             Backend::Sqlite(sync) => {
                 let url = format!("sqlite://{}", dir.path().join("tts.db").display());
-                (Database { url, pg: None, _dir: None }, sync)
+                (
+                    Database {
+                        url,
+                        pg: None,
+                        _dir: None,
+                    },
+                    sync,
+                )
             }
             Backend::Postgres => {
                 let pg = PgDb::create().await;

@@ -56,15 +56,28 @@ async fn each_request_gets_its_own_answer_and_bad_ones_fail_alone() {
     for t in &created {
         let read = engine.ticket(admin, TicketRef::Id(t.id)).await.expect("stored");
         assert_eq!(&&read, t, "the answer is what was stored");
-        let history = engine.ticket_history(admin, TicketRef::Id(t.id)).await.expect("history");
-        let entry = history.iter().find(|e| e.action == "ticket.created").expect("an audit entry");
-        assert_eq!(entry.actor, Some(t.created_by), "the audit names each ticket's own requester");
+        let history = engine
+            .ticket_history(admin, TicketRef::Id(t.id))
+            .await
+            .expect("history");
+        let entry = history
+            .iter()
+            .find(|e| e.action == "ticket.created")
+            .expect("an audit entry");
+        assert_eq!(
+            entry.actor,
+            Some(t.created_by),
+            "the audit names each ticket's own requester"
+        );
     }
     let allocated = engine.drain(Consumer::Allocation).await.expect("allocate");
     assert_eq!(allocated, 3, "one ticket.created per batched ticket");
     for t in &created {
         let read = engine.ticket(admin, TicketRef::Id(t.id)).await.expect("stored");
-        assert!(read.is_task_allocated, "every batched ticket's event reached allocation");
+        assert!(
+            read.is_task_allocated,
+            "every batched ticket's event reached allocation"
+        );
     }
     let single = engine
         .create_ticket(requester, NewTicket::new("After the batch", "Asset Check In"), None)
@@ -96,13 +109,21 @@ async fn a_refused_batch_unit_falls_back_to_one_command_per_ticket() {
     assert!(!store.armed("insert_audit"), "the batch unit hit the fault");
     let seqs: Vec<u32> = results
         .iter()
-        .map(|r| r.as_ref().expect("created alone after the batch failed").ticket_id.seq())
+        .map(|r| {
+            r.as_ref()
+                .expect("created alone after the batch failed")
+                .ticket_id
+                .seq()
+        })
         .collect();
     assert_eq!(seqs, [1, 2, 3, 4], "the failed unit gave its numbers back");
     let admin = fx.actor(&fx.admins[0]);
     for r in &results {
         let t = r.as_ref().expect("created");
-        let history = engine.ticket_history(admin, TicketRef::Id(t.id)).await.expect("history");
+        let history = engine
+            .ticket_history(admin, TicketRef::Id(t.id))
+            .await
+            .expect("history");
         let created = history.iter().filter(|e| e.action == "ticket.created").count();
         assert_eq!(created, 1, "one audit entry per ticket, none left from the failed unit");
     }

@@ -24,7 +24,11 @@ async fn numbers(api: &Api) -> Vec<u32> {
         .iter()
         .map(|t| {
             let number = t["ticket_id"].as_str().expect("ticket_id");
-            number.rsplit('-').next().and_then(|n| n.parse().ok()).expect("TKT-YYYY-NNNN")
+            number
+                .rsplit('-')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("TKT-YYYY-NNNN")
         })
         .collect();
     seqs.sort_unstable();
@@ -38,14 +42,24 @@ async fn concurrent_creates_share_commands_and_each_gets_its_own_answer() {
     let before = api.engine.stats().commands_ok;
     // Every fourth request has a blank subject: it alone gets 422.
     let subjects: Vec<String> = (0..40)
-        .map(|i| if i % 4 == 3 { "  ".to_string() } else { format!("Batched {i}") })
+        .map(|i| {
+            if i % 4 == 3 {
+                "  ".to_string()
+            } else {
+                format!("Batched {i}")
+            }
+        })
         .collect();
     let replies = join_all(subjects.iter().map(|s| api.post("/tickets/", &employee, body(s)))).await;
     let commands = api.engine.stats().commands_ok - before;
     for (subject, reply) in subjects.iter().zip(&replies) {
         if subject.trim().is_empty() {
             assert_eq!(reply.status, 422, "{}", reply.body);
-            assert!(reply.body.to_string().contains("subject"), "the field is named: {}", reply.body);
+            assert!(
+                reply.body.to_string().contains("subject"),
+                "the field is named: {}",
+                reply.body
+            );
         } else {
             assert_eq!(reply.status, 201, "{}", reply.body);
             assert_eq!(&reply.body["subject"], subject, "each request gets its own ticket");
@@ -56,7 +70,11 @@ async fn concurrent_creates_share_commands_and_each_gets_its_own_answer() {
         commands < 30,
         "30 tickets were created by fewer commands when they arrived together ({commands})"
     );
-    assert_eq!(numbers(&api).await, (1..=30).collect::<Vec<u32>>(), "no gap, no duplicate");
+    assert_eq!(
+        numbers(&api).await,
+        (1..=30).collect::<Vec<u32>>(),
+        "no gap, no duplicate"
+    );
     api.settle().await;
     let admin = api.login(ADMIN).await;
     let unallocated = api
@@ -92,7 +110,11 @@ async fn clients_that_go_away_leave_no_half_written_batch() {
     for i in 0..20 {
         let (api, token) = (Arc::clone(&api), employee.clone());
         let task = tokio::spawn(async move { api.post("/tickets/", &token, body(&format!("Maybe {i}"))).await });
-        if i % 2 == 0 { kept.push(task) } else { dropped.push(task) }
+        if i % 2 == 0 {
+            kept.push(task);
+        } else {
+            dropped.push(task);
+        }
     }
     tokio::task::yield_now().await;
     for task in &dropped {
@@ -116,7 +138,10 @@ async fn clients_that_go_away_leave_no_half_written_batch() {
     assert_eq!(seqs, (1..=n).collect::<Vec<u32>>(), "no gap, no duplicate");
     let next = api.post("/tickets/", &employee, body("After")).await.expect(201).body;
     assert!(
-        next["ticket_id"].as_str().expect("number").ends_with(&format!("{:04}", n + 1)),
+        next["ticket_id"]
+            .as_str()
+            .expect("number")
+            .ends_with(&format!("{:04}", n + 1)),
         "the sequence goes on: {next}"
     );
 }

@@ -11,9 +11,10 @@ use crate::domain::event::{DomainEvent, OutboxMessage};
 use crate::domain::notification::NotificationRequest;
 use crate::domain::user::Actor;
 use crate::error::Result;
-use crate::ids::{AuditId, MessageId, SessionId, TaskId, TicketId, UserId};
-use crate::ports::store::{UnitOfWork, UnitOptions};
+use crate::ids::{AuditId, MessageId, RoleId, SessionId, TaskId, TicketId, UserId};
+use crate::ports::store::{PickState, UnitOfWork, UnitOptions};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// An open unit of work plus the command's time and actor.
@@ -30,6 +31,17 @@ pub(crate) struct Cmd<'e> {
     pending: Vec<OutboxMessage>,
     /// Sessions this command ended, announced to the session gate after commit.
     ended: Vec<SessionId>,
+    /// While a batch of allocations runs: each role's pick state, read and locked once for the whole
+    /// batch and carried forward in memory (see `assign::pick`); `None` otherwise.
+    pub(crate) picks: Option<HashMap<RoleId, Picks>>,
+}
+
+/// A role's pick state held through a batch of allocations.
+pub(crate) struct Picks {
+    /// The candidates (with their open assignments, when `with_load`) and the last user picked.
+    pub(crate) state: PickState,
+    /// Whether the candidates' open assignments were read.
+    pub(crate) with_load: bool,
 }
 
 impl<'e> Cmd<'e> {
@@ -43,6 +55,7 @@ impl<'e> Cmd<'e> {
             actor,
             pending: Vec::new(),
             ended: Vec::new(),
+            picks: None,
         })
     }
 

@@ -7,6 +7,7 @@
 
 use super::Engine;
 use super::allocation::{Route, Routed, assign_routed, route};
+use super::assign::write_picked_cursors;
 use super::command::Cmd;
 use crate::domain::event::DomainEvent;
 use crate::domain::notification::Notification;
@@ -228,9 +229,12 @@ async fn allocate_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) 
         }
     }
     ready.sort_by_key(|r| (r.role, r.ticket_id()));
+    // Each role's pick state is read and locked once for the batch (see `assign::pick`).
+    cmd.picks = Some(Default::default());
     for routed in ready {
         assign_routed(cmd, routed).await?;
     }
+    write_picked_cursors(cmd).await?;
     Ok(handled)
 }
 

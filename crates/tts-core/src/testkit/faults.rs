@@ -76,7 +76,10 @@ impl FaultyStore {
     /// `Internal` stand for a database refusing a row, `Unavailable` for an outage. (A backend
     /// `Conflict` is a lost race: the engine runs the command again.)
     pub fn fail_next_as(&self, method: &'static str, kind: ErrorKind) {
-        self.armed.lock().unwrap_or_else(|p| p.into_inner()).insert(method, kind);
+        self.armed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(method, kind);
     }
 
     /// Whether an armed failure has not fired yet.

@@ -113,7 +113,12 @@ impl Outbox for SqlUnit {
 
     /// One `INSERT ... ON CONFLICT DO NOTHING RETURNING` per chunk of ids: the ids it returns are the
     /// fresh ones.
-    async fn record_processed_many(&mut self, consumer: &str, ids: &[MessageId], at: DateTime<Utc>) -> Result<Vec<bool>> {
+    async fn record_processed_many(
+        &mut self,
+        consumer: &str,
+        ids: &[MessageId],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<bool>> {
         let mut inserted = std::collections::HashSet::with_capacity(ids.len());
         for chunk in ids.chunks(INSERT_CHUNK) {
             let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, $2)", i + 3)).collect();

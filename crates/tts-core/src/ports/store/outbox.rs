@@ -75,7 +75,12 @@ pub trait Outbox: Send {
     /// Records that `consumer` handled each of `ids` at `at`; per id, in order, false if it already had
     /// (also when the same id came earlier in `ids`). What a batch of deliveries records, in one call
     /// where the store can; the default records them one at a time.
-    async fn record_processed_many(&mut self, consumer: &str, ids: &[MessageId], at: DateTime<Utc>) -> Result<Vec<bool>> {
+    async fn record_processed_many(
+        &mut self,
+        consumer: &str,
+        ids: &[MessageId],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<bool>> {
         let mut fresh = Vec::with_capacity(ids.len());
         for id in ids {
             fresh.push(self.record_processed(consumer, *id, at).await?);

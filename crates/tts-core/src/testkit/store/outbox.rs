@@ -224,7 +224,11 @@ pub async fn record_processed_many_answers_per_id_in_order(store: &dyn Store) {
     assert!(tx.record_processed("allocation", b, t0()).await.expect("record"));
     commit(tx, "one record").await;
     let mut tx = write(store).await;
-    assert!(tx.record_processed("allocation", c, t0()).await.expect("record in this unit"));
+    assert!(
+        tx.record_processed("allocation", c, t0())
+            .await
+            .expect("record in this unit")
+    );
     let fresh = tx
         .record_processed_many("allocation", &[a, b, a, c], t0())
         .await
@@ -250,7 +254,10 @@ pub async fn record_processed_many_answers_per_id_in_order(store: &dyn Store) {
     commit(tx, "many records").await;
     let mut tx = write(store).await;
     for m in [a, b, c] {
-        assert!(tx.processed("allocation", m).await.expect("read"), "every id is recorded");
+        assert!(
+            tx.processed("allocation", m).await.expect("read"),
+            "every id is recorded"
+        );
     }
 }
 
