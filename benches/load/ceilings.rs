@@ -94,11 +94,5 @@ pub async fn one_row_commits(backend: Backend, url: &str, tasks: usize, duration
             samples
         });
     }
-    let mut all = Samples::default();
-    while let Some(worker) = workers.join_next().await {
-        all.merge(worker.expect("a commit worker"));
-    }
-    all.elapsed = start.elapsed();
-    all.sort();
-    all
+    crate::stats::gather(workers, start).await
 }

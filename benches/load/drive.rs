@@ -1,10 +1,11 @@
 //! Driving load: HTTP clients, the closed and open loops, and create → assignment samples.
 
-use crate::stats::{Samples, percentile, send};
+use crate::stats::{Samples, gather, percentile, send};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, RequestBuilder};
 use serde_json::Value;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
@@ -48,14 +49,33 @@ pub fn post_payload(url: String, token: String) -> MakeRequest {
 
 /// Closed loop: one worker per client, each sending requests back to back until `duration` has passed.
 pub async fn closed_loop(clients: &[Client], make: &MakeRequest, duration: Duration) -> Samples {
+    let deadline = Instant::now() + duration;
+    closed_loop_while(clients, make, move || Instant::now() < deadline).await
+}
+
+/// Closed loop until `count` requests have been sent (any answer): how the bench fills a database.
+pub async fn closed_loop_count(clients: &[Client], make: &MakeRequest, count: u64) -> Samples {
+    let left = Arc::new(AtomicU64::new(count));
+    let take = move || {
+        left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    };
+    closed_loop_while(clients, make, take).await
+}
+
+/// One worker per client, each sending requests back to back while `go()` says so.
+async fn closed_loop_while(
+    clients: &[Client],
+    make: &MakeRequest,
+    go: impl Fn() -> bool + Clone + Send + 'static,
+) -> Samples {
     let start = Instant::now();
-    let deadline = start + duration;
     let mut workers = JoinSet::new();
     for c in clients {
-        let (c, make) = (c.clone(), Arc::clone(make));
+        let (c, make, go) = (c.clone(), Arc::clone(make), go.clone());
         workers.spawn(async move {
             let mut samples = Samples::default();
-            while Instant::now() < deadline {
+            while go() {
                 let sent = Instant::now();
                 let outcome = send(make(&c)).await;
                 samples.record(outcome, sent.elapsed());
@@ -63,13 +83,7 @@ pub async fn closed_loop(clients: &[Client], make: &MakeRequest, duration: Durat
             samples
         });
     }
-    let mut all = Samples::default();
-    while let Some(worker) = workers.join_next().await {
-        all.merge(worker.expect("a load worker"));
-    }
-    all.elapsed = start.elapsed();
-    all.sort();
-    all
+    gather(workers, start).await
 }
 
 /// An open-loop run: the results and how late the sends left.
@@ -189,38 +203,4 @@ async fn create_to_assignment(client: &Client, base: &str, token: &str) -> Resul
     }
     let done = Instant::now();
     Ok((done - sent, done - created))
-}
-
-/// Closed loop until `count` requests have been answered (any status): how the bench fills a database.
-pub async fn closed_loop_count(clients: &[Client], make: &MakeRequest, count: u64) -> Samples {
-    let left = Arc::new(std::sync::atomic::AtomicU64::new(count));
-    let start = Instant::now();
-    let mut workers = JoinSet::new();
-    for c in clients {
-        let (c, make, left) = (c.clone(), Arc::clone(make), Arc::clone(&left));
-        workers.spawn(async move {
-            let mut samples = Samples::default();
-            let take = |n: u64| n.checked_sub(1);
-            while left
-                .fetch_update(
-                    std::sync::atomic::Ordering::Relaxed,
-                    std::sync::atomic::Ordering::Relaxed,
-                    take,
-                )
-                .is_ok()
-            {
-                let sent = Instant::now();
-                let outcome = send(make(&c)).await;
-                samples.record(outcome, sent.elapsed());
-            }
-            samples
-        });
-    }
-    let mut all = Samples::default();
-    while let Some(worker) = workers.join_next().await {
-        all.merge(worker.expect("a load worker"));
-    }
-    all.elapsed = start.elapsed();
-    all.sort();
-    all
 }

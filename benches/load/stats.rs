@@ -97,6 +97,17 @@ impl Samples {
     }
 }
 
+/// Waits for every worker of a phase that began at `start` and merges their samples, sorted.
+pub async fn gather(mut workers: tokio::task::JoinSet<Samples>, start: std::time::Instant) -> Samples {
+    let mut all = Samples::default();
+    while let Some(worker) = workers.join_next().await {
+        all.merge(worker.expect("a load worker"));
+    }
+    all.elapsed = start.elapsed();
+    all.sort();
+    all
+}
+
 /// The nearest-rank `p`-quantile of sorted durations (zero when empty).
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
