@@ -3,7 +3,8 @@
 //!
 //! - **bare echo**: an axum `POST /echo` that parses the JSON body and returns it;
 //! - **authenticated echo**: the same behind tts-http's `Caller` extractor (token check and session
-//!   gate; `tts_benches::auth_echo`);
+//!   gate; `tts_benches::auth_echo`); the two take turns over several rounds ([`echo_pair`]), since
+//!   the bare echo alone moved by half between runs;
 //! - **one-row commits**: units of work of the store the server used, opened on its database after it
 //!   stopped, each inserting one row (`record_processed`) and committing, from as many concurrent
 //!   tasks as the closed loop had connections: the pool, the SQLite group commit and the fsync policy
@@ -29,22 +30,64 @@ pub async fn serve(router: Router) -> String {
     format!("http://{addr}/echo")
 }
 
-/// Measures an echo server like the closed-loop create phase (same body, same headers).
-pub async fn echo(
-    name: &str,
-    url: String,
+/// Rounds of the echo pair: the bare and the authenticated echo take turns, each round a third of the
+/// phase, so a machine that is slower for a while slows both alike.
+pub const ECHO_ROUNDS: usize = 3;
+
+/// Both echoes, alternating for [`ECHO_ROUNDS`] rounds of `duration / ECHO_ROUNDS` each (one warm-up
+/// each first).
+pub async fn echo_pair(
+    bare_url: String,
+    auth_url: String,
     token: String,
     connections: usize,
     warm_up: Duration,
     duration: Duration,
-) -> Samples {
-    eprintln!("{name}: {url}, closed loop, {connections} connections, {duration:?}");
+) -> Echoes {
     let clients = clients(connections);
-    let make: MakeRequest = post_payload(url, token);
-    closed_loop(&clients, &make, warm_up).await;
-    let samples = closed_loop(&clients, &make, duration).await;
-    eprintln!("{name}: {:.0} requests/s", samples.rate());
-    samples
+    let bare_make: MakeRequest = post_payload(bare_url, token.clone());
+    let auth_make: MakeRequest = post_payload(auth_url, token);
+    closed_loop(&clients, &bare_make, warm_up).await;
+    closed_loop(&clients, &auth_make, warm_up).await;
+    let round = duration / ECHO_ROUNDS as u32;
+    let (mut bare, mut auth, mut shares) = (Samples::default(), Samples::default(), Vec::new());
+    for r in 0..ECHO_ROUNDS {
+        let b = closed_loop(&clients, &bare_make, round).await;
+        let a = closed_loop(&clients, &auth_make, round).await;
+        let share = a.rate() / b.rate().max(1e-9);
+        eprintln!(
+            "echo round {}: bare {:.0}, authenticated {:.0} requests/s, share {share:.2}",
+            r + 1,
+            b.rate(),
+            a.rate()
+        );
+        shares.push(share);
+        for (all, one) in [(&mut bare, b), (&mut auth, a)] {
+            all.elapsed += one.elapsed;
+            all.merge(one);
+        }
+    }
+    Echoes { bare, auth, shares }
+}
+
+/// The echo ceilings of a run.
+#[derive(Debug)]
+pub struct Echoes {
+    /// The bare echo, all rounds.
+    pub bare: Samples,
+    /// The authenticated echo, all rounds.
+    pub auth: Samples,
+    /// The authenticated echo's share of the bare one, per round.
+    pub shares: Vec<f64>,
+}
+
+impl Echoes {
+    /// The median of the rounds' shares.
+    pub fn share(&self) -> f64 {
+        let mut s = self.shares.clone();
+        s.sort_by(f64::total_cmp);
+        s.get(s.len() / 2).copied().unwrap_or(0.0)
+    }
 }
 
 /// One-row commits per second through a store on `url` (see the module docs), with their latencies.

@@ -1,5 +1,6 @@
 //! The result tables, in Markdown, and whatever went wrong.
 
+use crate::ceilings::Echoes;
 use crate::server::Backend;
 use crate::stats::{Samples, mib, ms, percentile, thousands};
 use crate::{ModeReport, Settings};
@@ -52,13 +53,15 @@ fn target(r: &ModeReport) -> Option<f64> {
 }
 
 /// Prints every table.
-pub fn print(settings: &Settings, bare: &Samples, auth: &Samples, reports: &[ModeReport]) {
+pub fn print(settings: &Settings, echoes: Option<&Echoes>, reports: &[ModeReport]) {
     let conns = settings.connections.to_string();
     println!();
     println!("| Run | Connections | 2xx | Non-2xx | Errors | Requests/s | p50 ms | p99 ms | max ms |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    latency_row("bare echo (axum, in-process), closed loop", &conns, bare);
-    latency_row("authenticated echo (tts-http `Caller`), closed loop", &conns, auth);
+    if let Some(e) = echoes {
+        latency_row("bare echo (axum, in-process), closed loop", &conns, &e.bare);
+        latency_row("authenticated echo (tts-http `Caller`), closed loop", &conns, &e.auth);
+    }
     for r in reports {
         latency_row(&format!("create, {}, closed loop", r.name), &conns, &r.create);
         latency_row(
@@ -149,16 +152,20 @@ pub fn print(settings: &Settings, bare: &Samples, auth: &Samples, reports: &[Mod
         );
     }
 
-    println!();
-    let share = auth.rate() / bare.rate().max(1e-9);
-    println!(
-        "Authenticated echo {} / bare echo {} requests/s = {:.2} (target ≥ {TARGET_AUTH_SHARE}: {})",
-        thousands(auth.rate()),
-        thousands(bare.rate()),
-        share,
-        verdict(share >= TARGET_AUTH_SHARE),
-    );
-
+    if let Some(e) = echoes {
+        println!();
+        let share = e.share();
+        let rounds: Vec<String> = e.shares.iter().map(|s| format!("{s:.2}")).collect();
+        println!(
+            "Authenticated echo {} / bare echo {} requests/s; share per round {}, median {:.2} (target ≥ \
+             {TARGET_AUTH_SHARE}: {})",
+            thousands(e.auth.rate()),
+            thousands(e.bare.rate()),
+            rounds.join(", "),
+            share,
+            verdict(share >= TARGET_AUTH_SHARE),
+        );
+    }
     println!();
     println!(
         "| Mode | Backlog after closed loop | Drain s | Backlog after half rate | Create → assigned p50 / p99 ms \
@@ -187,13 +194,15 @@ pub fn print(settings: &Settings, bare: &Samples, auth: &Samples, reports: &[Mod
         );
     }
     println!();
-    problems(bare, auth, reports);
+    problems(echoes, reports);
 }
 
 /// Non-2xx answers, errors, failed samples and server log lines, or one line saying there were none.
-fn problems(bare: &Samples, auth: &Samples, reports: &[ModeReport]) {
+fn problems(echoes: Option<&Echoes>, reports: &[ModeReport]) {
     let mut quiet = true;
-    let runs = [("bare echo", bare), ("authenticated echo", auth)];
+    let runs = echoes
+        .into_iter()
+        .flat_map(|e| [("bare echo", &e.bare), ("authenticated echo", &e.auth)]);
     let modes = reports
         .iter()
         .flat_map(|r| [(r.name, &r.create), (r.name, &r.half.samples), (r.name, &r.commits)]);

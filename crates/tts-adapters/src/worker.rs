@@ -184,12 +184,14 @@ async fn relay(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receive
 
 async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
     let queue = engine.consumer_queue(consumer).to_string();
+    // Woken only by commits that wrote to this queue, one waiting loop per commit (see `OutboxSignal`).
+    let wakeup = engine.outbox_signal().queue(&queue);
     let mut backoff = config.backoff;
     // `consume_batch` decides whether a batch shares a unit (notifications only without e-mail).
     let batch = config.consumer_batch.max(1);
     while !stopped(&rx) {
         // Read before consuming, so a commit during the step is not missed while waiting below.
-        let seen = engine.outbox_signal().current();
+        let seen = wakeup.current();
         let step = {
             let engine = Arc::clone(&engine);
             guarded(async move { engine.consume_batch(consumer, batch).await })
@@ -205,7 +207,7 @@ async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, 
                 let woken = async {
                     match engine.queue() {
                         Some(q) => q.wait(&queue).await,
-                        None => engine.outbox_signal().after(seen).await,
+                        None => wakeup.after(seen).await,
                     }
                 };
                 tokio::select! {

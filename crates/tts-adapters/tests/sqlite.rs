@@ -179,3 +179,65 @@ async fn traffic_counts_calls_statements_and_the_group_commit() {
     assert_eq!(after.statements - before.statements, 5, "{before:?} -> {after:?}");
     assert_eq!(after.commits - before.commits, 1, "{before:?} -> {after:?}");
 }
+
+/// Writes `units` units of 2,000 dedup records each (about 10 MB of WAL for 50 units).
+async fn fill_wal(store: &SqliteStore, units: usize) {
+    for _ in 0..units {
+        let ids: Vec<tts_core::MessageId> = (0..2_000)
+            .map(|_| tts_core::MessageId(tts_core::uuid::Uuid::now_v7()))
+            .collect();
+        let mut unit = store.begin(UnitOptions::write()).await.expect("begin");
+        unit.record_processed_many("checkpoint-test", &ids, Utc::now())
+            .await
+            .expect("insert");
+        unit.commit().await.expect("commit");
+    }
+}
+
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// With a checkpoint interval no commit checkpoints: the database file stays as it was however large
+/// the WAL grows, until the background task copies the WAL into it, which it does within a few
+/// intervals of the writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_in_the_background_not_by_commits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (db, wal) = (dir.path().join("tts.db"), dir.path().join("tts.db-wal"));
+    let mut config = SqliteConfig::new(url(&dir));
+    config.checkpoint_interval = Some(std::time::Duration::from_secs(3_600));
+    let idle = SqliteStore::connect(&config).await.expect("open sqlite");
+    let migrated = file_len(&db);
+    fill_wal(&idle, 50).await;
+    assert!(
+        file_len(&wal) > 8 << 20,
+        "the WAL grew past SQLite's 1,000-page checkpoint: {}",
+        file_len(&wal)
+    );
+    assert_eq!(
+        file_len(&db),
+        migrated,
+        "no commit copied the WAL into the database file"
+    );
+    idle.close().await;
+    drop(idle);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("tts.db");
+    let mut config = SqliteConfig::new(url(&dir));
+    config.checkpoint_interval = Some(std::time::Duration::from_millis(50));
+    let store = SqliteStore::connect(&config).await.expect("open sqlite");
+    let migrated = file_len(&db);
+    fill_wal(&store, 50).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file_len(&db) < migrated + (8 << 20) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        file_len(&db) >= migrated + (8 << 20),
+        "the background checkpoint copied the WAL into the database file: {} -> {} bytes",
+        migrated,
+        file_len(&db)
+    );
+}

@@ -6,7 +6,8 @@ use tracing_subscriber::EnvFilter;
 /// jemalloc instead of glibc's malloc: glibc keeps a heap per thread that allocated and returns little of
 /// what it frees, so the SQLite reader connections' threads (sorts, grouping) grew the server by about
 /// 100 MB over a round of reports at 100,000 tickets; with jemalloc it stays under 100 MB, and
-/// mimalloc did no better than glibc (benches/README.md, "Session 10").
+/// mimalloc did no better than glibc (benches/README.md, "Session 10"). Its options are compiled in
+/// from `.cargo/config.toml` (`percpu_arena`: one arena per CPU; "Session 13").
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -219,7 +219,7 @@ async fn flush(state: &mut GroupState) {
     state.release_pending = false;
     state.has_foreground = false;
     state.traffic.call(1);
-    state.traffic.commit();
+    state.traffic.commit(true);
     let result = sqlx::raw_sql("COMMIT")
         .execute(&mut *conn)
         .await

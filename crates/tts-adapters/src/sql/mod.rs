@@ -23,6 +23,8 @@
 //! is claimed with `FOR UPDATE SKIP LOCKED`. Frozen workflow versions are immutable, so each store
 //! caches them.
 
+#[cfg(feature = "sqlite")]
+mod checkpoint;
 mod dialect;
 mod error;
 #[cfg(feature = "sqlite")]

@@ -1,5 +1,6 @@
 //! The SQLite store: the embedded default (one file, WAL, no server).
 
+use super::checkpoint::Checkpointer;
 use super::dialect::sqlite::SqliteTx;
 use super::dialect::{Conn, Reader};
 use super::error::db_err;
@@ -37,8 +38,14 @@ pub struct SqliteConfig {
     pub durability: Durability,
     /// How long a writer waits for the write lock before failing.
     pub busy_timeout: Duration,
-    /// Connections in the pool (readers run in parallel; writers take turns).
+    /// Reader connections at most (readers run in parallel; writes have a connection of their own).
+    /// Each holds a thread, a parsed schema, prepared statements and a page cache.
     pub max_connections: u32,
+    /// How long a reader connection may sit unused before it is closed (the pool keeps one open).
+    pub idle_timeout: Duration,
+    /// How often, at most, a background task checkpoints the WAL (see `sql/checkpoint.rs`); `None`
+    /// leaves it to SQLite, which checkpoints inside the commit that fills the WAL past 1,000 pages.
+    pub checkpoint_interval: Option<Duration>,
     /// How long to wait for a free connection.
     pub acquire_timeout: Duration,
     /// Let concurrent write units share one durable commit (see [`SqliteStore`]); on by default.
@@ -57,6 +64,8 @@ impl fmt::Debug for SqliteConfig {
             .field("durability", &self.durability)
             .field("busy_timeout", &self.busy_timeout)
             .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("checkpoint_interval", &self.checkpoint_interval)
             .field("group_commit", &self.group_commit)
             .field("reader_cache_kib", &self.reader_cache_kib)
             .finish()
@@ -64,14 +73,18 @@ impl fmt::Debug for SqliteConfig {
 }
 
 impl SqliteConfig {
-    /// The defaults for a database file: durable commits, 5 s busy timeout, 8 connections, 512 KiB of
-    /// page cache per reader.
+    /// The defaults for a database file: durable commits, 5 s busy timeout, two reader connections per
+    /// CPU (at least 2, at most 8: a reader is a thread busy on the CPU, so more than two per core only
+    /// add memory), closed after a minute unused, 512 KiB of page cache per reader.
     pub fn new(url: impl Into<String>) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(4, |n| n.get());
         SqliteConfig {
             url: url.into(),
             durability: Durability::Full,
             busy_timeout: Duration::from_secs(5),
-            max_connections: 8,
+            max_connections: u32::try_from(cpus * 2).unwrap_or(8).clamp(2, 8),
+            idle_timeout: Duration::from_secs(60),
+            checkpoint_interval: Some(Duration::from_millis(100)),
             acquire_timeout: Duration::from_secs(10),
             group_commit: true,
             reader_cache_kib: 512,
@@ -98,6 +111,8 @@ pub struct SqliteStore {
     group: Option<Arc<GroupWriter>>,
     versions: Arc<VersionCache>,
     traffic: Arc<Traffic>,
+    /// Stops with the last clone of the store.
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -128,6 +143,11 @@ impl SqliteStore {
             })
             .busy_timeout(config.busy_timeout)
             .foreign_keys(true);
+        // With a checkpoint task, no commit checkpoints on its own.
+        let options = match config.checkpoint_interval {
+            Some(_) => options.pragma("wal_autocheckpoint", "0"),
+            None => options,
+        };
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(config.acquire_timeout)
@@ -136,12 +156,18 @@ impl SqliteStore {
             .map_err(|e| unavailable(e.to_string()))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections.max(1))
+            .min_connections(1)
+            .idle_timeout(config.idle_timeout)
             .acquire_timeout(config.acquire_timeout)
             .connect_with(options.pragma("cache_size", format!("-{}", config.reader_cache_kib.max(64))))
             .await
             .map_err(|e| unavailable(e.to_string()))?;
         let traffic = Arc::new(Traffic::default());
+        let checkpointer = config
+            .checkpoint_interval
+            .map(|every| Arc::new(Checkpointer::start(pool.clone(), Arc::clone(&traffic), every)));
         let store = SqliteStore {
+            checkpointer,
             pool,
             group: config
                 .group_commit
@@ -174,6 +200,9 @@ impl SqliteStore {
 
     /// Closes every connection.
     pub async fn close(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop();
+        }
         self.writer.close().await;
         self.pool.close().await;
     }

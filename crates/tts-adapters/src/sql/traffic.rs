@@ -12,6 +12,8 @@ pub(crate) struct Traffic {
     round_trips: AtomicU64,
     commits: AtomicU64,
     units: AtomicU64,
+    /// Commits of write units (a SQLite group's `COMMIT` once): what the WAL checkpointer watches.
+    write_commits: AtomicU64,
 }
 
 impl Traffic {
@@ -21,9 +23,18 @@ impl Traffic {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A `COMMIT` sent (its call is counted by [`Traffic::call`]).
-    pub(crate) fn commit(&self) {
+    /// A `COMMIT` sent (its call is counted by [`Traffic::call`]), of a unit that may have written.
+    pub(crate) fn commit(&self, writes: bool) {
         self.commits.fetch_add(1, Ordering::Relaxed);
+        if writes {
+            self.write_commits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Commits of write units so far.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) fn write_commits(&self) -> u64 {
+        self.write_commits.load(Ordering::Relaxed)
     }
 
     /// A unit of work opened.

@@ -87,11 +87,16 @@ pub(crate) async fn allocate_in(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Resul
 
 /// Locks and loads a ticket and finds the workflow it goes to.
 pub(crate) async fn route(cmd: &mut Cmd<'_>, ticket_id: TicketId) -> Result<Route> {
-    let (ticket, task) = cmd
+    let loaded = cmd
         .tx
         .ticket_with_task(ticket_id)
         .await?
         .ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+    route_loaded(cmd, loaded).await
+}
+
+/// Finds the workflow of a ticket read (and locked) with its task.
+pub(crate) async fn route_loaded(cmd: &mut Cmd<'_>, (ticket, task): (Ticket, Option<Task>)) -> Result<Route> {
     if let Some(task) = task {
         return Ok(Route::Settled(Allocation::AlreadyAllocated { task }));
     }

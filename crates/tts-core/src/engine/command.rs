@@ -121,12 +121,21 @@ impl<'e> Cmd<'e> {
         };
         let outbox: Vec<OutboxMessage> = outbox.into_iter().filter(|m| relayed || m.queue.is_some()).collect();
         let wrote_outbox = !outbox.is_empty();
+        // Which queues' consumers to wake (without a broker; with one, the broker wakes them).
+        let mut queues: Vec<String> = Vec::new();
+        for q in outbox.iter().filter_map(|m| m.queue.as_ref()) {
+            if !queues.contains(q) {
+                queues.push(q.clone());
+            }
+        }
         if wrote_outbox {
             self.tx.insert_outbox(outbox).await?;
         }
         self.tx.commit().await?;
         if wrote_outbox {
-            self.engine.outbox_signal.notify();
+            self.engine
+                .outbox_signal
+                .notify_queues(queues.iter().map(String::as_str));
         }
         if let Some(feed) = &self.engine.feed
             && !events.is_empty()

@@ -6,7 +6,7 @@
 //! `delivery_mail`; this module is the effect.
 
 use super::Engine;
-use super::allocation::{Route, Routed, assign_routed, route};
+use super::allocation::{Route, Routed, assign_routed, route_loaded};
 use super::assign::write_picked_cursors;
 use super::command::Cmd;
 use crate::domain::event::DomainEvent;
@@ -216,16 +216,23 @@ async fn allocate_all(cmd: &mut Cmd<'_>, messages: &[(MessageId, DomainEvent)]) 
         .record_processed_many(Consumer::Allocation.name(), &ids, cmd.now)
         .await?;
     let mut handled = vec![false; messages.len()];
-    let mut ready: Vec<Routed> = Vec::with_capacity(wanted.len());
-    let mut seen: Vec<TicketId> = Vec::with_capacity(wanted.len());
+    // The tickets to route, ascending, each once: a second message for a ticket is settled by the first.
+    let mut tickets: Vec<TicketId> = Vec::with_capacity(wanted.len());
     for ((ticket, i, _), fresh) in wanted.into_iter().zip(fresh_ids) {
         handled[i] = fresh;
-        // A second message for a ticket already routed in this batch is settled by the first.
-        if fresh && !seen.contains(&ticket) {
-            seen.push(ticket);
-            if let Route::Ready(routed) = route(cmd, ticket).await? {
-                ready.push(routed);
-            }
+        if fresh && tickets.last() != Some(&ticket) {
+            tickets.push(ticket);
+        }
+    }
+    // One read (and lock, in id order) for the whole batch.
+    let mut loaded = cmd.tx.tickets_with_tasks(&tickets).await?.into_iter().peekable();
+    let mut ready: Vec<Routed> = Vec::with_capacity(tickets.len());
+    for ticket in tickets {
+        let found = loaded
+            .next_if(|(t, _)| t.id == ticket)
+            .ok_or_else(|| Error::not_found("ticket", ticket))?;
+        if let Route::Ready(routed) = route_loaded(cmd, found).await? {
+            ready.push(routed);
         }
     }
     ready.sort_by_key(|r| (r.role, r.ticket_id()));

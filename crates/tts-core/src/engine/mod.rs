@@ -58,7 +58,7 @@ pub use create_batch::CreateRequest;
 pub use delivery_mail::MAIL_LEASE;
 pub use retention::PruneReport;
 pub use session_gate::SessionGateConfig;
-pub use signal::OutboxSignal;
+pub use signal::{OutboxSignal, Wakeup};
 pub use stats::EngineStats;
 pub use users::{ProfileChange, UserChange, check_password};
 pub use views::{

@@ -267,11 +267,13 @@ impl UnitOfWork for SqlUnit {
 
     async fn commit(mut self: Box<Self>) -> Result<()> {
         self.send_deferred().await?;
-        let SqlUnit { conn, traffic, .. } = *self;
+        let SqlUnit {
+            conn, traffic, write, ..
+        } = *self;
         // A unit of a SQLite group commits with its group: the group counts that `COMMIT` (group.rs).
         if conn.commits_alone() {
             traffic.call(1);
-            traffic.commit();
+            traffic.commit(write);
         }
         conn.commit().await
     }

@@ -191,4 +191,36 @@ impl Tickets for SqlUnit {
         self.revision_seen = Some(revision.unwrap_or(0).max(0) as u64);
         Ok(Some((ticket, task)))
     }
+
+    /// One statement per [`READ_CHUNK`] ids; `ORDER BY` before `FOR UPDATE`, so PostgreSQL locks the rows
+    /// in id order.
+    async fn tickets_with_tasks(&mut self, ids: &[TicketId]) -> Result<Vec<(Ticket, Option<Task>)>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(READ_CHUNK) {
+            let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT t.data, k.data, (SELECT value FROM counters WHERE name = 'workflows_revision') \
+                 FROM tickets t LEFT JOIN tasks k ON k.ticket_id = t.id WHERE t.id IN ({}) ORDER BY t.id{}",
+                list.join(", "),
+                self.dialect.row_lock_of(self.write, "t")
+            );
+            let args = chunk.iter().map(|id| Arg::I64(id.0)).collect();
+            let rows = self
+                .fetch(sql, args, |r| {
+                    Ok((r.json::<Ticket>(0)?, r.opt_json::<Task>(1)?, r.opt_i64(2)?))
+                })
+                .await?;
+            for (ticket, task, revision) in rows {
+                self.revision_seen = Some(revision.unwrap_or(0).max(0) as u64);
+                found.push((ticket, task));
+            }
+        }
+        Ok(found)
+    }
 }
+
+/// Most ids in one `IN` list (SQLite allows 32,766 parameters; PostgreSQL 65,535).
+const READ_CHUNK: usize = 500;

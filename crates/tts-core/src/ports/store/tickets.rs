@@ -42,4 +42,18 @@ pub trait Tickets: Send {
     async fn ticket_by_number(&mut self, number: TicketNumber) -> Result<Option<Ticket>>;
     /// A ticket and its task, if it has one: what an allocation reads first, in one call.
     async fn ticket_with_task(&mut self, id: TicketId) -> Result<Option<(Ticket, Option<Task>)>>;
+    /// Several tickets, each with its task if it has one, in ascending id order, each id once; unknown ids
+    /// are left out. A write unit locks the tickets in that order (the order every batch of allocations
+    /// locks in, so two batches never deadlock). What a batch of allocations reads first, in one call
+    /// where the backend can.
+    async fn tickets_with_tasks(&mut self, ids: &[TicketId]) -> Result<Vec<(Ticket, Option<Task>)>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.extend(self.ticket_with_task(id).await?);
+        }
+        Ok(found)
+    }
 }

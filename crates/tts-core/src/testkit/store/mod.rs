@@ -218,6 +218,7 @@ macro_rules! store_conformance {
                     committed_ticket_keys_continue_in_the_next_unit,
                     tickets_read_back_equal_by_id_and_number,
                     ticket_with_task_brings_the_task,
+                    tickets_with_tasks_read_in_id_order_each_once,
                     duplicate_ticket_number_is_a_conflict,
                     update_ticket_requires_the_next_version,
                     update_of_a_missing_ticket_is_not_found,

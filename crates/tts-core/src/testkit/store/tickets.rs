@@ -139,6 +139,34 @@ pub async fn tickets_read_back_equal_by_id_and_number(store: &dyn Store) {
     );
 }
 
+/// `tickets_with_tasks` reads several tickets with their tasks in ascending id order, each once, and
+/// leaves unknown ids out; in a write unit too (where it locks them).
+pub async fn tickets_with_tasks_read_in_id_order_each_once(store: &dyn Store) {
+    let seeded = seed_task(store).await;
+    let plain = insert_ticket(store, NewTicket::new("Batch read", "Hardware"), id(), t0()).await;
+    let unknown = TicketId(plain.id.0.max(seeded.ticket.id.0) + 1_000);
+    let ids = [unknown, plain.id, seeded.ticket.id, plain.id];
+    let mut expected = vec![
+        (plain.clone(), None),
+        (seeded.ticket.clone(), Some(seeded.task.clone())),
+    ];
+    expected.sort_by_key(|(t, _)| t.id);
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.tickets_with_tasks(&ids).await.expect("read a batch"),
+        expected,
+        "known ids once each, ascending, with their tasks"
+    );
+    assert_eq!(tx.tickets_with_tasks(&[]).await.expect("read nothing"), Vec::new());
+    drop(tx);
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.tickets_with_tasks(&ids).await.expect("read and lock a batch"),
+        expected,
+        "the same in a write unit"
+    );
+}
+
 /// `ticket_with_task` brings the ticket's task along once it has one.
 pub async fn ticket_with_task_brings_the_task(store: &dyn Store) {
     let seeded = seed_task(store).await;
