@@ -5,7 +5,8 @@
 //! and only after the batch's commit is durable.
 //!
 //! **Hand-off.** A request puts its ticket on a bounded channel (tokio's `mpsc`) and waits for its
-//! answer on a `oneshot`. One task gathers the batches: once one of [`IN_FLIGHT`] slots is free it takes
+//! answer on a `oneshot`. One task gathers the batches: once a slot is free (one by default,
+//! [`crate::HttpConfig::create_batches_in_flight`]) it takes
 //! whatever waits (up to [`crate::HttpConfig::create_batch`] tickets) and hands the batch to a task of
 //! its own, which runs the command and answers. A client that goes away only drops its own wait: a
 //! batch, once taken, runs to its end in its task, so a cancelled request never leaves a batch half
@@ -13,11 +14,10 @@
 //! that panics answers its own requests with 503 and leaves the next batches alone. Creates under an
 //! `Idempotency-Key` do not go through here (their replay rules need a command each).
 //!
-//! **One in flight.** A batch is gathered only when the last one has answered. Two in flight (the
-//! next batch reading and preparing while the last one commits) were measured once: p99 at half the
-//! closed-loop rate fell (sqlite-full 15.4 → 9.9 ms, PostgreSQL 28.3 → 20.9 ms) but the closed loop
-//! lost 5–15% (smaller batches, more calls per ticket), within the spread of single runs either way;
-//! benches/README.md, "Session 13". [`IN_FLIGHT`] is where to change it.
+//! **One in flight by default.** A batch is gathered only when the last one has answered. With two in
+//! flight the next batch reads and prepares while the last one commits: in three runs the closed loop
+//! was never faster (smaller batches, more calls per ticket) and p99 at half rate stayed within the
+//! runs' spread; benches/README.md, "Session 13", has the runs.
 
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -29,9 +29,6 @@ struct Job {
     answer: oneshot::Sender<Result<Ticket>>,
 }
 
-/// Batches being written at once.
-pub const IN_FLIGHT: usize = 1;
-
 /// The sending side of the batch task; dropping every clone ends the task (the batches already taken
 /// run to their end).
 #[derive(Debug, Clone)]
@@ -40,11 +37,12 @@ pub struct CreateBatcher {
 }
 
 impl CreateBatcher {
-    /// Starts the batch task on the current tokio runtime: batches of at most `max` tickets.
-    pub fn start(engine: Arc<Engine>, max: usize) -> Self {
+    /// Starts the batch task on the current tokio runtime: batches of at most `max` tickets, at most
+    /// `in_flight` of them being written at once.
+    pub fn start(engine: Arc<Engine>, max: usize, in_flight: usize) -> Self {
         let max = max.max(1);
         let (jobs, mut waiting) = mpsc::channel::<Job>(max * 4);
-        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+        let slots = Arc::new(Semaphore::new(in_flight.max(1)));
         tokio::spawn(async move {
             loop {
                 // A free slot first, so that requests keep gathering while every slot is busy.

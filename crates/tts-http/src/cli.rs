@@ -143,6 +143,10 @@ pub struct ServeArgs {
     #[arg(long, env = "TTS_CREATE_BATCH", default_value_t = 64,
         value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub create_batch: u16,
+    /// Batches of creates written at once (2: the next batch prepares while the last one commits).
+    #[arg(long, env = "TTS_CREATE_BATCHES_IN_FLIGHT", default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub create_batches_in_flight: u8,
     /// Most live feeds (WebSockets) one user may hold.
     #[arg(long, env = "TTS_LIVE_FEEDS_PER_USER", default_value_t = crate::live::SOCKETS_PER_USER)]
     pub live_feeds_per_user: usize,
@@ -310,6 +314,7 @@ impl Cli {
         http.live_feeds_per_user = args.live_feeds_per_user;
         http.live_feeds_per_process = args.live_feeds_per_process;
         http.create_batch = usize::from(args.create_batch);
+        http.create_batches_in_flight = usize::from(args.create_batches_in_flight);
         http.validate()?;
         server::serve(b, http, args.bind, !args.no_worker, server::shutdown_signal()).await?;
         Ok(())

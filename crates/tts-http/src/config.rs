@@ -48,6 +48,9 @@ pub struct HttpConfig {
     /// Most tickets one batch of concurrent creates writes in one command (`TTS_CREATE_BATCH`, default
     /// 64; 1 = every create is its own command). See [`crate::batch`].
     pub create_batch: usize,
+    /// Batches of creates written at once (`TTS_CREATE_BATCHES_IN_FLIGHT`, default 1): with 2 the next
+    /// batch reads and prepares while the last one commits. See [`crate::batch`].
+    pub create_batches_in_flight: usize,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -68,6 +71,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("public_url", &self.public_url)
             .field("create_batch", &self.create_batch)
+            .field("create_batches_in_flight", &self.create_batches_in_flight)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +100,7 @@ impl HttpConfig {
             trusted_proxies: TrustedProxies::none(),
             public_url: None,
             create_batch: 64,
+            create_batches_in_flight: 1,
         }
     }
 

@@ -16,8 +16,9 @@ use tts_core::ports::BlobStore;
 pub struct AppState {
     /// The engine every command goes through.
     pub engine: Arc<Engine>,
-    /// Token signing and checking.
-    pub keys: TokenKeys,
+    /// Token signing and checking (behind an `Arc`: axum clones the state for every request, and the
+    /// keys and their validation rules are several allocations).
+    pub keys: Arc<TokenKeys>,
     /// Per-key request counters.
     pub limiter: Arc<RateLimiter>,
     /// The settings the router was built with.
@@ -36,7 +37,12 @@ impl AppState {
     /// Shared state from the engine (which keeps users, credentials and sessions) and the settings.
     pub fn new(engine: Arc<Engine>, config: HttpConfig) -> Self {
         AppState {
-            keys: TokenKeys::new(&config.jwt_secret, config.access_ttl, config.refresh_ttl, config.leeway),
+            keys: Arc::new(TokenKeys::new(
+                &config.jwt_secret,
+                config.access_ttl,
+                config.refresh_ttl,
+                config.leeway,
+            )),
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
             engine,
             config: Arc::new(config),
@@ -49,8 +55,13 @@ impl AppState {
 
     /// The create batcher, started on first use (it needs the runtime the server runs on).
     pub fn creates(&self) -> &CreateBatcher {
-        self.creates
-            .get_or_init(|| CreateBatcher::start(Arc::clone(&self.engine), self.config.create_batch))
+        self.creates.get_or_init(|| {
+            CreateBatcher::start(
+                Arc::clone(&self.engine),
+                self.config.create_batch,
+                self.config.create_batches_in_flight,
+            )
+        })
     }
 
     /// Counts requests into `metrics` and serves them at `GET /metrics` (see [`crate::metrics`]).

@@ -1,6 +1,7 @@
 //! `POST /tickets/` in batches (`tts_http::batch`): concurrent creates share commands, and still each
 //! gets its own answer: its own ticket, or its own error naming its field; a client that goes away
-//! leaves no half-written batch; `create_batch = 1` turns batching off.
+//! leaves no half-written batch; `create_batch = 1` turns batching off; two batches in flight keep the
+//! numbers whole.
 
 mod common;
 
@@ -143,5 +144,29 @@ async fn clients_that_go_away_leave_no_half_written_batch() {
             .expect("number")
             .ends_with(&format!("{:04}", n + 1)),
         "the sequence goes on: {next}"
+    );
+}
+
+/// With two batches in flight, batches commit while the next one prepares: every create still gets its
+/// own ticket and the numbers have no gap and no duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_batches_in_flight_keep_the_numbers_whole() {
+    let api = Api::with(|c| {
+        c.rate_limits = tts_http::RateLimits::disabled();
+        c.create_batch = 4;
+        c.create_batches_in_flight = 2;
+    })
+    .await;
+    let employee = api.login(EMPLOYEE).await;
+    let subjects: Vec<String> = (0..40).map(|i| format!("In flight {i}")).collect();
+    let replies = join_all(subjects.iter().map(|s| api.post("/tickets/", &employee, body(s)))).await;
+    for (subject, reply) in subjects.iter().zip(&replies) {
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        assert_eq!(&reply.body["subject"], subject, "each request gets its own ticket");
+    }
+    assert_eq!(
+        numbers(&api).await,
+        (1..=40).collect::<Vec<u32>>(),
+        "no gap, no duplicate"
     );
 }
