@@ -174,26 +174,12 @@ impl Tickets for SqlUnit {
     }
 
     async fn ticket_with_task(&mut self, id: TicketId) -> Result<Option<(Ticket, Option<Task>)>> {
-        // The workflow revision comes along: an allocation asks for it next (see `revision_seen`).
-        let sql = format!(
-            "SELECT t.data, k.data, (SELECT value FROM counters WHERE name = 'workflows_revision') \
-             FROM tickets t LEFT JOIN tasks k ON k.ticket_id = t.id WHERE t.id = $1{}",
-            self.dialect.row_lock_of(self.write, "t")
-        );
-        let found = self
-            .fetch_optional(sql, vec![Arg::I64(id.0)], |r| {
-                Ok((r.json::<Ticket>(0)?, r.opt_json::<Task>(1)?, r.opt_i64(2)?))
-            })
-            .await?;
-        let Some((ticket, task, revision)) = found else {
-            return Ok(None);
-        };
-        self.revision_seen = Some(revision.unwrap_or(0).max(0) as u64);
-        Ok(Some((ticket, task)))
+        Ok(self.tickets_with_tasks(&[id]).await?.pop())
     }
 
     /// One statement per [`READ_CHUNK`] ids; `ORDER BY` before `FOR UPDATE`, so PostgreSQL locks the rows
-    /// in id order.
+    /// in id order. The workflow revision comes along: an allocation asks for it next (see
+    /// `revision_seen`).
     async fn tickets_with_tasks(&mut self, ids: &[TicketId]) -> Result<Vec<(Ticket, Option<Task>)>> {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
