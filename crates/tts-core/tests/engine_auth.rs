@@ -119,6 +119,41 @@ async fn a_user_and_their_password_commit_together() {
 }
 
 #[tokio::test]
+async fn e_mails_are_checked_as_sent_and_stored_trimmed_in_lower_case() {
+    let w = world();
+    let padded = format!("  {}  ", "Ada@Example.com");
+    let user = w
+        .engine
+        .create_user(Actor::system(), new_user(&padded))
+        .await
+        .expect("spaces around an address are trimmed");
+    assert_eq!(user.email, "ada@example.com");
+    // 254 characters as sent is the limit, spaces included: a long address does not pass by leading
+    // whitespace (here U+0085, which `trim` removes) that brings it under the limit once trimmed.
+    let long = format!("{}{}@example.com", "\u{85}".repeat(8), "a".repeat(240));
+    let refused = [
+        long.as_str(),
+        "ada\u{15}@example.com",
+        "ada lovelace@example.com",
+        "ada@example",
+        "@example.com",
+        "ada@.example.com",
+    ];
+    for email in refused {
+        let err = w
+            .engine
+            .create_user(Actor::system(), new_user(email))
+            .await
+            .expect_err(email);
+        assert!(
+            matches!(&err, Error::Validation(f) if f.iter().any(|f| f.field == "email")),
+            "{email:?}: {err:?}"
+        );
+    }
+    assert_eq!(user_count(&w).await, 1, "no refused address was stored");
+}
+
+#[tokio::test]
 async fn a_failed_hash_writes_nothing() {
     let w = world_on(FaultyStore::new(Arc::new(MemoryStore::new())), Arc::new(BrokenHasher));
     w.engine

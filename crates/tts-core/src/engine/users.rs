@@ -35,15 +35,23 @@ fn password_problem(p: &mut Problems, field: &str, password: &str) {
     }
 }
 
-fn check_email(p: &mut Problems, email: &str) {
-    let ok = email.len() <= 254
+/// Longest e-mail address in characters, as sent (RFC 5321's path limit less the angle brackets).
+const MAX_EMAIL_CHARS: usize = 254;
+
+/// The e-mail address as stored (trimmed, lower case), recording a problem when the address as sent is
+/// too long (the documented `maxLength` counts what the client sent, spaces included) or is not an
+/// address: one `@`-separated local part and dotted domain, no spaces or control characters.
+fn normalized_email(p: &mut Problems, sent: &str) -> String {
+    let email = sent.trim().to_lowercase();
+    let ok = sent.chars().count() <= MAX_EMAIL_CHARS
         && email
             .split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
-        && !email.chars().any(char::is_whitespace);
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if !ok {
         p.push("email", "must be a valid e-mail address");
     }
+    email
 }
 
 /// Records a problem when a name is blank or longer than `max` characters.
@@ -103,9 +111,8 @@ impl Engine {
     /// never left without the password they were created with.
     pub async fn create_user(&self, actor: Actor, new: NewUser) -> Result<User> {
         require_admin(actor)?;
-        let email = new.email.trim().to_lowercase();
         let mut p = Problems::default();
-        check_email(&mut p, &email);
+        let email = normalized_email(&mut p, &new.email);
         check_name(&mut p, "full_name", &new.full_name, 150);
         if let Some(pw) = &new.password {
             password_problem(&mut p, "password", pw);
@@ -163,10 +170,7 @@ impl Engine {
         if let Some(n) = &change.full_name {
             check_name(&mut p, "full_name", n, 150);
         }
-        let email = change.email.as_ref().map(|e| e.trim().to_lowercase());
-        if let Some(e) = &email {
-            check_email(&mut p, e);
-        }
+        let email = change.email.as_deref().map(|e| normalized_email(&mut p, e));
         if let Some(pw) = &change.password {
             password_problem(&mut p, "password", pw);
         }

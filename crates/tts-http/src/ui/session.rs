@@ -163,7 +163,7 @@ pub(crate) async fn signin(
         let email: String = url::form_urlencoded::byte_serialize(form.email.as_bytes()).collect();
         Redirect::to(&format!("{base}/signin?problem={problem}&email={email}")).into_response()
     };
-    if form.email.len() > 254 || form.password.len() > 1024 {
+    if form.email.chars().count() > 254 || form.password.len() > 1024 {
         return Ok(back("invalid"));
     }
     let now = Utc::now();
