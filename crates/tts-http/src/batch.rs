@@ -18,14 +18,20 @@
 //! flight the next batch reads and prepares while the last one commits: in three runs the closed loop
 //! was never faster (smaller batches, more calls per ticket) and p99 at half rate stayed within the
 //! runs' spread; benches/README.md, "Session 13", has the runs.
+//!
+//! **Timings.** At `debug` level each batch logs its size, how long its oldest request waited for it and
+//! how long it took to answer (`create batch answered`).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tts_core::{CreateRequest, Engine, Error, ErrorKind, Result, Ticket};
 
 /// One waiting create.
 struct Job {
     request: CreateRequest,
+    /// When the request joined the queue (for the debug log).
+    queued: Instant,
     answer: oneshot::Sender<Result<Ticket>>,
 }
 
@@ -56,9 +62,18 @@ impl CreateBatcher {
                 let engine = Arc::clone(&engine);
                 tokio::spawn(async move {
                     let _slot = slot;
+                    let started = Instant::now();
+                    let oldest = batch.iter().map(|j| j.queued).min().unwrap_or(started);
                     let (requests, answers): (Vec<_>, Vec<_>) =
                         batch.into_iter().map(|j| (j.request, j.answer)).unzip();
+                    let size = requests.len();
                     let results = engine.create_tickets(requests).await;
+                    tracing::debug!(
+                        size,
+                        waited_us = micros(started.duration_since(oldest)),
+                        took_us = micros(started.elapsed()),
+                        "create batch answered"
+                    );
                     for (answer, result) in answers.into_iter().zip(results) {
                         // A client that went away no longer waits; its ticket stays created.
                         let _ = answer.send(result);
@@ -73,13 +88,22 @@ impl CreateBatcher {
     pub async fn create(&self, request: CreateRequest) -> Result<Ticket> {
         let (answer, answered) = oneshot::channel();
         self.jobs
-            .send(Job { request, answer })
+            .send(Job {
+                request,
+                queued: Instant::now(),
+                answer,
+            })
             .await
             .map_err(|_| stopped("the create batch task has stopped"))?;
         answered
             .await
             .map_err(|_| stopped("the create batch task stopped before answering"))?
     }
+}
+
+/// A duration in whole microseconds, for the debug log.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 fn stopped(message: &str) -> Error {

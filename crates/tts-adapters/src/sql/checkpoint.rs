@@ -4,7 +4,8 @@
 //! checkpoints (`wal_autocheckpoint=0`); a task checkpoints from a reader connection instead, at most
 //! once per interval and only after write commits, in `PASSIVE` mode: it copies what no reader still
 //! needs and never waits for, or blocks, the writer or the readers. Durability is unchanged: a commit is
-//! durable once its WAL frames are synced, which the writer still does.
+//! durable once its WAL frames are synced, which the writer still does. Each checkpoint logs how long it
+//! took at `debug` level.
 
 use super::traffic::Traffic;
 use sqlx::SqlitePool;
@@ -34,7 +35,13 @@ impl Checkpointer {
                     continue;
                 }
                 seen = now;
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&readers).await
+                let started = tokio::time::Instant::now();
+                let done = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&readers).await;
+                tracing::debug!(
+                    took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    "WAL checkpoint"
+                );
+                if let Err(e) = done
                     && !readers.is_closed()
                 {
                     tracing::warn!(error = %e, "SQLite WAL checkpoint failed; retrying at the next interval");

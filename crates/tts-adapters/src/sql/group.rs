@@ -16,6 +16,12 @@
 //! where that could leak out, the outbox relay publishing messages, only sees outbox rows that were
 //! durable when the group began. Between groups the connection goes back to the
 //! writer pool, so other users of that pool take turns with the groups.
+//!
+//! **Timings.** At `debug` level each unit logs how long it waited for the writer (`writer taken`), how
+//! long it held it and then waited for the durable commit (`unit committed`), and each group its units,
+//! how long it was open and how long its `COMMIT` took (`group committed`); with the create batches' and
+//! the checkpoints' lines, `TTS_LOG=tts_adapters::sql=debug,tts_http::batch=debug` shows where a
+//! request's time goes (DEVELOPERS.md).
 
 use super::error::db_err;
 use super::traffic::Traffic;
@@ -23,7 +29,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 use tts_core::{Error, Result};
 
@@ -77,6 +83,8 @@ struct GroupState {
     durable_outbox_seq: i64,
     /// A foreground unit is among the members: commit as soon as no other request waits.
     has_foreground: bool,
+    /// When the open group began (for the debug log of each commit).
+    opened: Option<Instant>,
 }
 
 impl GroupWriter {
@@ -90,6 +98,7 @@ impl GroupWriter {
             traffic,
             durable_outbox_seq: 0,
             has_foreground: false,
+            opened: None,
         };
         GroupWriter {
             pool,
@@ -119,7 +128,9 @@ impl GroupWriter {
             if foreground {
                 waiting.foreground.fetch_add(1, Ordering::SeqCst);
             }
+            let asked = Instant::now();
             let mut guard = state.lock_owned().await;
+            tracing::debug!(?priority, waited_us = micros(asked.elapsed()), "writer taken");
             waiting.all.fetch_sub(1, Ordering::SeqCst);
             if foreground && waiting.foreground.fetch_sub(1, Ordering::SeqCst) == 1 {
                 waiting.foreground_gone.notify_waiters();
@@ -132,6 +143,7 @@ impl GroupWriter {
                 guard: Some(guard),
                 waiting,
                 foreground,
+                taken: Instant::now(),
             })
         })
         .await
@@ -159,6 +171,7 @@ async fn open_unit(pool: &SqlitePool, state: &mut GroupState) -> Result<()> {
             };
             state.durable_outbox_seq = seq;
             state.conn = Some(conn);
+            state.opened = Some(Instant::now());
         }
         // Releasing the previous unit's savepoint rides along with opening this one.
         Some(conn) => {
@@ -220,11 +233,18 @@ async fn flush(state: &mut GroupState) {
     state.has_foreground = false;
     state.traffic.call(1);
     state.traffic.commit(true);
+    let committing = Instant::now();
     let result = sqlx::raw_sql("COMMIT")
         .execute(&mut *conn)
         .await
         .map(|_| ())
         .map_err(|e| db_err("sqlite", e));
+    tracing::debug!(
+        units = state.members.len(),
+        open_us = state.opened.take().map_or(0, |t| micros(committing.duration_since(t))),
+        commit_us = micros(committing.elapsed()),
+        "group committed"
+    );
     if result.is_err() {
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
     }
@@ -235,6 +255,11 @@ async fn flush(state: &mut GroupState) {
             Err(e) => Err(copy_error(e)),
         });
     }
+}
+
+/// A duration in whole microseconds, for the debug log.
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 fn copy_error(e: &Error) -> Error {
@@ -266,6 +291,8 @@ pub(crate) struct GroupUnit {
     guard: Option<OwnedMutexGuard<GroupState>>,
     waiting: Arc<Waiting>,
     foreground: bool,
+    /// When the unit got the writer (for the debug log).
+    taken: Instant,
 }
 
 impl GroupUnit {
@@ -302,7 +329,15 @@ impl GroupUnit {
         })
         .await
         .map_err(|_| lost())??;
-        rx.await.unwrap_or_else(|_| Err(lost()))
+        let released = Instant::now();
+        let result = rx.await.unwrap_or_else(|_| Err(lost()));
+        tracing::debug!(
+            foreground,
+            held_us = micros(released.duration_since(self.taken)),
+            durable_us = micros(released.elapsed()),
+            "unit committed"
+        );
+        result
     }
 }
 
