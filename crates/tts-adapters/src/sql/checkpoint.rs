@@ -7,6 +7,7 @@
 //! durable once its WAL frames are synced, which the writer still does. Each checkpoint logs how long it
 //! took at `debug` level.
 
+use super::group::micros;
 use super::traffic::Traffic;
 use sqlx::SqlitePool;
 use std::sync::Arc;
@@ -37,10 +38,7 @@ impl Checkpointer {
                 seen = now;
                 let started = tokio::time::Instant::now();
                 let done = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&readers).await;
-                tracing::debug!(
-                    took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                    "WAL checkpoint"
-                );
+                tracing::debug!(took_us = micros(started.elapsed()), "WAL checkpoint");
                 if let Err(e) = done
                     && !readers.is_closed()
                 {

@@ -257,8 +257,8 @@ async fn flush(state: &mut GroupState) {
     }
 }
 
-/// A duration in whole microseconds, for the debug log.
-fn micros(d: std::time::Duration) -> u64 {
+/// A duration in whole microseconds, for the debug logs.
+pub(super) fn micros(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
