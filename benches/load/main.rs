@@ -33,7 +33,7 @@
 //! 5. **half rate, open loop**: creates at a constant arrival rate of half the closed loop's for
 //!    `TTS_LOAD_OPEN_SECS` (default 5 s); latency counts from each request's scheduled send time (no
 //!    coordinated omission; tokio's 1 ms timer makes sends up to ~2 ms late, the *send lag*, which is
-//!    inside the latency); then drained;
+//!    inside the latency); then drained; its traffic and CPU per ticket are read as in phase 3;
 //! 6. **memory under data**: creates until the requester has `TTS_LOAD_FILL` tickets (default
 //!    100,000), drained, then resident memory 2 s later;
 //! 7. **one-row commits** (after the server stopped, on its database; see `ceilings.rs`).
@@ -159,10 +159,10 @@ fn load_average() -> String {
     )
 }
 
-/// What the closed loop and its drain cost, per ticket.
+/// What a load phase and its drain cost, per ticket.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Cost {
-    /// Tickets created in the closed loop.
+    /// Tickets created in the phase.
     pub tickets: u64,
     /// What the store sent meanwhile.
     pub traffic: StoreTraffic,
@@ -170,6 +170,41 @@ pub struct Cost {
     pub server_cpu: f64,
     /// CPU seconds of every `postgres` process (PostgreSQL modes).
     pub db_cpu: Option<f64>,
+}
+
+/// The counters a [`Cost`] is the difference of: the store's traffic and the CPU ticks so far.
+struct Meter {
+    traffic: StoreTraffic,
+    server_ticks: u64,
+    db_ticks: u64,
+}
+
+impl Meter {
+    /// Reads the server's store traffic (`/metrics`) and the CPU ticks of the server and of PostgreSQL.
+    async fn read(server: &Server, client: &reqwest::Client) -> Meter {
+        Meter {
+            traffic: server.traffic(client).await,
+            server_ticks: Cpu::Pid(server.pid()).ticks(),
+            db_ticks: Cpu::Named("postgres").ticks(),
+        }
+    }
+
+    /// What happened between `before` and this reading, for `tickets` tickets.
+    fn cost_since(&self, before: &Meter, tickets: u64, backend: Backend) -> Cost {
+        let (now, then) = (&self.traffic, &before.traffic);
+        let hz = ticks_per_second();
+        Cost {
+            tickets,
+            traffic: StoreTraffic {
+                statements: now.statements - then.statements,
+                round_trips: now.round_trips - then.round_trips,
+                commits: now.commits - then.commits,
+                units: now.units - then.units,
+            },
+            server_cpu: (self.server_ticks - before.server_ticks) as f64 / hz,
+            db_cpu: (backend == Backend::Postgres).then(|| self.db_ticks.saturating_sub(before.db_ticks) as f64 / hz),
+        }
+    }
 }
 
 /// Resident memory of the server at the points the issue names, KiB.
@@ -206,6 +241,8 @@ pub struct ModeReport {
     pub half: OpenLoop,
     /// The backlog after it.
     pub half_drain: Drain,
+    /// The open loop's and its drain's cost.
+    pub half_cost: Cost,
     /// Resident memory.
     pub memory: Memory,
     /// One-row commits on the server's database after it stopped.
@@ -259,11 +296,7 @@ async fn bench_mode(binary: &Path, name: &'static str, backend: Backend, setting
     server.drain(&shared, &token).await;
     eprintln!("{name}: warm-up {:.0} creates/s", warm.rate());
 
-    let (traffic0, cpu0, db0) = (
-        server.traffic(&shared).await,
-        Cpu::Pid(server.pid()).ticks(),
-        Cpu::Named("postgres").ticks(),
-    );
+    let before = Meter::read(&server, &shared).await;
     let created = closed_loop(&conns, &create, settings.duration).await;
     eprintln!(
         "{name}: {:.0} creates/s, p50 {} ms, p99 {} ms; draining",
@@ -272,23 +305,9 @@ async fn bench_mode(binary: &Path, name: &'static str, backend: Backend, setting
         stats::ms(created.pct(0.99))
     );
     let create_drain = server.drain(&shared, &token).await;
-    let (traffic1, cpu1, db1) = (
-        server.traffic(&shared).await,
-        Cpu::Pid(server.pid()).ticks(),
-        Cpu::Named("postgres").ticks(),
-    );
-    let hz = ticks_per_second();
-    let cost = Cost {
-        tickets: created.latencies.len() as u64,
-        traffic: StoreTraffic {
-            statements: traffic1.statements - traffic0.statements,
-            round_trips: traffic1.round_trips - traffic0.round_trips,
-            commits: traffic1.commits - traffic0.commits,
-            units: traffic1.units - traffic0.units,
-        },
-        server_cpu: (cpu1 - cpu0) as f64 / hz,
-        db_cpu: (backend == Backend::Postgres).then(|| (db1.saturating_sub(db0)) as f64 / hz),
-    };
+    let cost = Meter::read(&server, &shared)
+        .await
+        .cost_since(&before, created.latencies.len() as u64, backend);
 
     eprintln!(
         "{name}: create → assignment, {} at {}/s",
@@ -300,8 +319,13 @@ async fn bench_mode(binary: &Path, name: &'static str, backend: Backend, setting
 
     let rate = (created.rate() / 2.0).max(1.0);
     eprintln!("{name}: open loop at {rate:.0}/s for {:?}", settings.open_duration);
+    let before = Meter::read(&server, &shared).await;
     let half = open_loop(&shared, &create, rate, settings.open_duration).await;
     let half_drain = server.drain(&shared, &token).await;
+    let half_cost =
+        Meter::read(&server, &shared)
+            .await
+            .cost_since(&before, half.samples.latencies.len() as u64, backend);
     memory.loaded = server.rss_kib();
 
     let have = ticket_count(&shared, &server.base, &token).await;
@@ -341,6 +365,7 @@ async fn bench_mode(binary: &Path, name: &'static str, backend: Backend, setting
         assignment,
         half,
         half_drain,
+        half_cost,
         memory,
         commits,
         server_problems,

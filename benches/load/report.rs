@@ -3,7 +3,7 @@
 use crate::ceilings::Echoes;
 use crate::server::Backend;
 use crate::stats::{Samples, mib, ms, percentile, thousands};
-use crate::{ModeReport, Settings};
+use crate::{Cost, ModeReport, Settings};
 use std::time::Duration;
 
 /// Created and assigned tickets/s the issue asks for on fully durable SQLite.
@@ -40,6 +40,22 @@ fn latency_row(run: &str, connections: &str, s: &Samples) {
         ms(s.pct(0.5)),
         ms(s.pct(0.99)),
         ms(s.latencies.last().copied().unwrap_or_default()),
+    );
+}
+
+/// One row of the cost table: a phase's traffic and CPU per ticket, then `rest` (the last columns).
+fn cost_row(name: &str, c: &Cost, rest: &str) {
+    let per = |x: u64| format!("{:.2}", x as f64 / c.tickets.max(1) as f64);
+    let cpu = |s: f64| format!("{:.3}", s * 1e3 / c.tickets.max(1) as f64);
+    println!(
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {rest} |",
+        thousands(c.tickets as f64),
+        per(c.traffic.statements),
+        per(c.traffic.round_trips),
+        per(c.traffic.commits),
+        per(c.traffic.units),
+        cpu(c.server_cpu),
+        c.db_cpu.map_or("-".into(), cpu),
     );
 }
 
@@ -105,22 +121,13 @@ pub fn print(settings: &Settings, echoes: Option<&Echoes>, reports: &[ModeReport
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in reports {
-        let c = &r.cost;
-        let per = |x: u64| format!("{:.2}", x as f64 / c.tickets.max(1) as f64);
-        let cpu = |s: f64| format!("{:.3}", s * 1e3 / c.tickets.max(1) as f64);
-        println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}% |",
-            r.name,
-            thousands(c.tickets as f64),
-            per(c.traffic.statements),
-            per(c.traffic.round_trips),
-            per(c.traffic.commits),
-            per(c.traffic.units),
-            cpu(c.server_cpu),
-            c.db_cpu.map_or("-".into(), cpu),
+        let ceiling = format!(
+            "{} | {:.1}%",
             thousands(r.commits.rate()),
-            100.0 * r.end_to_end() / r.commits.rate().max(1e-9),
+            100.0 * r.end_to_end() / r.commits.rate().max(1e-9)
         );
+        cost_row(r.name, &r.cost, &ceiling);
+        cost_row(&format!("{}, half rate", r.name), &r.half_cost, "| ");
     }
 
     println!();

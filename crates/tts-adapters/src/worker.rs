@@ -13,6 +13,9 @@ use tokio::task::JoinSet;
 use tts_core::ports::BlobStore;
 use tts_core::{Consumer, Engine};
 
+/// The default of [`WorkerConfig::consumers_per_queue`].
+pub const CONSUMERS_PER_QUEUE: usize = 4;
+
 /// Timings of the worker loops.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -48,7 +51,7 @@ impl Default for WorkerConfig {
             prune_interval: Duration::from_secs(60 * 60),
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
-            consumers_per_queue: 4,
+            consumers_per_queue: CONSUMERS_PER_QUEUE,
             consumer_batch: 32,
             blobs: None,
         }
@@ -197,11 +200,18 @@ async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, 
             guarded(async move { engine.consume_batch(consumer, batch).await })
         };
         match step.await {
-            Ok(outcomes) if !outcomes.is_empty() => {
+            // A full batch: more may be waiting.
+            Ok(outcomes) if outcomes.len() >= batch => {
                 tracing::debug!(consumer = consumer.name(), ?outcomes, "messages handled");
                 backoff = config.backoff;
             }
-            Ok(_) => {
+            // Fewer than a batch: the queue had no more ready for this loop, so it waits instead of
+            // looking again (a commit during the step has moved `seen`, and then it looks at once).
+            Ok(outcomes) => {
+                if !outcomes.is_empty() {
+                    tracing::debug!(consumer = consumer.name(), ?outcomes, "messages handled");
+                    backoff = config.backoff;
+                }
                 // Woken by a message for this queue (a broker's, or a commit in this process writing the
                 // outbox); the poll catches other processes' writes and retries falling due.
                 let woken = async {

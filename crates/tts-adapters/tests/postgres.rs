@@ -50,6 +50,46 @@ async fn traffic_counts_every_call_and_commit() {
     assert_eq!(after.commits - before.commits, 1, "{before:?} -> {after:?}");
 }
 
+/// A read unit is a pooled connection without a transaction: its statements are its only calls (no
+/// `BEGIN`, no `ROLLBACK`), and a write sent in it is refused before it reaches the database, since
+/// nothing would hold it back until a commit.
+#[tokio::test]
+async fn a_read_unit_sends_only_its_statements_and_refuses_writes() {
+    use tts_core::ports::Store;
+    use tts_core::ports::store::UnitOptions;
+    let db = TestDb::create().await;
+    let store = store(&db, 2).await;
+    let before = store.traffic().expect("a SQL store counts");
+    let mut unit = store.begin(UnitOptions::read()).await.expect("begin");
+    let id = tts_core::MessageId(tts_core::uuid::Uuid::now_v7());
+    assert!(!unit.processed("bench", id).await.expect("a read"));
+    drop(unit);
+    let after = store.traffic().expect("a SQL store counts");
+    assert_eq!(
+        (
+            after.units - before.units,
+            after.round_trips - before.round_trips,
+            after.commits - before.commits
+        ),
+        (1, 1, 0),
+        "{before:?} -> {after:?}"
+    );
+
+    let mut unit = store.begin(UnitOptions::read()).await.expect("begin");
+    let now = tts_core::chrono::Utc::now();
+    let refused = unit
+        .record_processed("bench", id, now)
+        .await
+        .expect_err("a write in a read unit");
+    assert_eq!(refused.kind(), tts_core::ErrorKind::Internal, "{refused}");
+    drop(unit);
+    let mut unit = store.begin(UnitOptions::read()).await.expect("begin");
+    assert!(
+        !unit.processed("bench", id).await.expect("a read"),
+        "the refused write left nothing"
+    );
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent() {
     let db = TestDb::create().await;

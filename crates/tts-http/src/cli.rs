@@ -60,6 +60,16 @@ pub struct Cli {
     /// Escalate a breached assignment automatically when its step names an escalation role.
     #[arg(long, env = "TTS_SLA_AUTO_ESCALATE", global = true)]
     pub sla_auto_escalate: bool,
+    /// Worker loops per consumer queue (allocation, notifications, e-mail), 1-64: more work on several
+    /// messages at once under load; fewer gather more messages into each transaction at low load.
+    #[arg(
+        long,
+        env = "TTS_CONSUMERS_PER_QUEUE",
+        default_value_t = tts_adapters::worker::CONSUMERS_PER_QUEUE as u8,
+        value_parser = clap::value_parser!(u8).range(1..=64),
+        global = true
+    )]
+    pub consumers_per_queue: u8,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -224,6 +234,7 @@ impl Cli {
             smtp_url: self.smtp_url.clone().filter(|u| !u.is_empty()),
             mail_from: self.mail_from.clone(),
             blob_dir: Some(self.data_dir.join("blobs")),
+            consumers_per_queue: usize::from(self.consumers_per_queue),
         })
         .await
     }

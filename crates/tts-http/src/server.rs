@@ -28,6 +28,8 @@ pub struct Backends {
     /// Where attachment bytes are kept (`BackendConfig::blob_dir`); none when this process keeps no
     /// files (the attachment routes then answer 503).
     pub blobs: Option<Arc<dyn BlobStore>>,
+    /// Worker loops per consumer queue ([`BackendConfig::consumers_per_queue`]).
+    pub consumers_per_queue: usize,
     closer: Closer,
     #[cfg(feature = "amqp")]
     broker: Option<Arc<tts_adapters::amqp::AmqpQueue>>,
@@ -57,6 +59,9 @@ pub struct BackendConfig {
     pub mail_from: String,
     /// The directory of attachment blobs (`<data dir>/blobs` for `tts-server`); none keeps no files.
     pub blob_dir: Option<std::path::PathBuf>,
+    /// Worker loops per consumer queue (`WorkerConfig::consumers_per_queue`, default 4): more take
+    /// several messages at once under load; fewer gather more messages per transaction at low load.
+    pub consumers_per_queue: usize,
 }
 
 impl BackendConfig {
@@ -72,6 +77,7 @@ impl BackendConfig {
             smtp_url: None,
             mail_from: "TTS <tts@localhost>".into(),
             blob_dir: None,
+            consumers_per_queue: tts_adapters::worker::CONSUMERS_PER_QUEUE,
         }
     }
 }
@@ -189,6 +195,7 @@ pub async fn open(config: &BackendConfig) -> Result<Backends> {
         live,
         metrics,
         blobs,
+        consumers_per_queue: config.consumers_per_queue.max(1),
         closer,
         #[cfg(feature = "amqp")]
         broker,
@@ -227,6 +234,7 @@ impl Backends {
     pub fn worker_config(&self) -> WorkerConfig {
         WorkerConfig {
             blobs: self.blobs.clone(),
+            consumers_per_queue: self.consumers_per_queue,
             ..WorkerConfig::default()
         }
     }

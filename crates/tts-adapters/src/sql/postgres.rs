@@ -125,12 +125,19 @@ impl Store for PgStore {
         Some(self.traffic.totals())
     }
 
+    /// A write unit is a transaction; a read unit is a pooled connection without one (see
+    /// `Conn::PostgresRead`): one round trip per read instead of three.
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
-        let tx = self.pool.begin().await.map_err(|e| db_err("postgres", e))?;
+        let conn = if options.writes() {
+            let tx = self.pool.begin().await.map_err(|e| db_err("postgres", e))?;
+            self.traffic.call(1);
+            Conn::Postgres(tx)
+        } else {
+            Conn::PostgresRead(self.pool.acquire().await.map_err(|e| db_err("postgres", e))?)
+        };
         self.traffic.unit();
-        self.traffic.call(1);
         Ok(Box::new(SqlUnit::new(
-            Conn::Postgres(tx),
+            conn,
             options.writes(),
             Arc::clone(&self.versions),
             Arc::clone(&self.traffic),

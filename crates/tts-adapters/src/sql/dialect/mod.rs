@@ -154,15 +154,21 @@ impl Dialect {
         }
     }
 
-    /// Whether a batch of held-back writes must not write one row twice: PostgreSQL sends a batch as
-    /// one statement, whose parts all see the same snapshot.
-    pub(crate) fn one_write_per_row(self) -> bool {
+    /// Whether a batch of held-back writes travels as one statement whose parts all see the same
+    /// snapshot and run in no set order (PostgreSQL), rather than as statements run in order (SQLite).
+    pub(crate) fn batch_is_one_statement(self) -> bool {
         match self {
             #[cfg(feature = "postgres")]
             Dialect::Postgres => true,
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => false,
         }
+    }
+
+    /// Whether a batch of held-back writes must not write one row twice: so on PostgreSQL, where a
+    /// batch is one statement (see [`Self::batch_is_one_statement`]).
+    pub(crate) fn one_write_per_row(self) -> bool {
+        self.batch_is_one_statement()
     }
 }
 
@@ -171,9 +177,14 @@ pub(crate) enum Conn {
     /// A SQLite transaction of its own, or a savepoint of a group commit.
     #[cfg(feature = "sqlite")]
     Sqlite(sqlite::SqliteTx),
-    /// A PostgreSQL transaction.
+    /// A PostgreSQL transaction (a write unit).
     #[cfg(feature = "postgres")]
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    /// A PostgreSQL read unit: a pooled connection with no transaction. At PostgreSQL's `READ COMMITTED`
+    /// every statement sees its own snapshot inside a transaction too, so `BEGIN` and its `ROLLBACK`
+    /// would only add two round trips. It refuses writes (they would not wait for a commit).
+    #[cfg(feature = "postgres")]
+    PostgresRead(sqlx::pool::PoolConnection<sqlx::Postgres>),
 }
 
 impl Conn {
@@ -182,7 +193,7 @@ impl Conn {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(_) => Dialect::Postgres,
+            Conn::Postgres(_) | Conn::PostgresRead(_) => Dialect::Postgres,
         }
     }
 
@@ -193,6 +204,8 @@ impl Conn {
             Conn::Sqlite(tx) => sqlite::execute(tx.conn(), sql, args).await,
             #[cfg(feature = "postgres")]
             Conn::Postgres(tx) => postgres::execute(tx, sql, args).await,
+            #[cfg(feature = "postgres")]
+            Conn::PostgresRead(_) => return Err(read_only()),
         };
         result.map_err(|e| db_err(self.dialect().backend(), e))
     }
@@ -209,6 +222,8 @@ impl Conn {
             Conn::Sqlite(tx) => sqlite::fetch(tx.conn(), sql, args, read).await,
             #[cfg(feature = "postgres")]
             Conn::Postgres(tx) => postgres::fetch(&mut **tx, sql, args, read).await,
+            #[cfg(feature = "postgres")]
+            Conn::PostgresRead(conn) => postgres::fetch(&mut **conn, sql, args, read).await,
         }
     }
 
@@ -224,6 +239,8 @@ impl Conn {
             Conn::Sqlite(tx) => sqlite::fetch_optional(tx.conn(), sql, args, read).await,
             #[cfg(feature = "postgres")]
             Conn::Postgres(tx) => postgres::fetch_optional(tx, sql, args, read).await,
+            #[cfg(feature = "postgres")]
+            Conn::PostgresRead(conn) => postgres::fetch_optional(conn, sql, args, read).await,
         }
     }
 
@@ -236,6 +253,8 @@ impl Conn {
             Conn::Sqlite(tx) => sqlite::batch(tx.conn(), writes).await,
             #[cfg(feature = "postgres")]
             Conn::Postgres(tx) => postgres::batch(tx, writes).await,
+            #[cfg(feature = "postgres")]
+            Conn::PostgresRead(_) => Err(read_only()),
         }?;
         if touched.len() != expected {
             return Err(Error::Backend {
@@ -254,18 +273,20 @@ impl Conn {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => tx.outbox_watermark(),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(_) => None,
+            Conn::Postgres(_) | Conn::PostgresRead(_) => None,
         }
     }
 
     /// Whether [`Conn::commit`] sends a `COMMIT` of this unit's own (not so for a unit of a SQLite group,
-    /// which its group commits).
+    /// which its group commits, nor for a PostgreSQL read unit, which has no transaction).
     pub(crate) fn commits_alone(&self) -> bool {
         match self {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => !matches!(tx, sqlite::SqliteTx::Grouped(_)),
             #[cfg(feature = "postgres")]
             Conn::Postgres(_) => true,
+            #[cfg(feature = "postgres")]
+            Conn::PostgresRead(_) => false,
         }
     }
 
@@ -276,7 +297,19 @@ impl Conn {
             Conn::Sqlite(tx) => tx.commit().await,
             #[cfg(feature = "postgres")]
             Conn::Postgres(tx) => postgres::commit_to_the_end(tx).await,
+            #[cfg(feature = "postgres")]
+            Conn::PostgresRead(_) => Ok(()),
         }
+    }
+}
+
+/// The error of a write sent in a read unit: a bug in the caller, refused before it reaches the database.
+#[cfg(feature = "postgres")]
+fn read_only() -> Error {
+    Error::Backend {
+        backend: "postgres",
+        kind: ErrorKind::Internal,
+        message: "a read unit cannot write; open a write unit".into(),
     }
 }
 

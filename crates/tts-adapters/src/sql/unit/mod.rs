@@ -223,7 +223,10 @@ impl SqlUnit {
         if self.deferred.is_empty() {
             return Ok(());
         }
-        let ops = merge_inserts(std::mem::take(&mut self.deferred));
+        let ops = merge_inserts(
+            std::mem::take(&mut self.deferred),
+            self.dialect.batch_is_one_statement(),
+        );
         let mut writes = Vec::with_capacity(ops.len());
         let mut expects = Vec::with_capacity(ops.len());
         for op in ops {
@@ -282,30 +285,40 @@ impl UnitOfWork for SqlUnit {
 /// Most arguments one merged insert carries (SQLite allows 32,766 per statement, PostgreSQL 65,535).
 const MAX_MERGED_ARGS: usize = 16_000;
 
-/// Held-back writes with adjacent plain inserts of the same statement joined into one multi-row
-/// `INSERT`: a batch of creates writes its tickets and audit rows as one statement each instead of one
-/// per row (fewer statements to prepare and step on SQLite, less to parse on PostgreSQL). Order is kept;
-/// only writes that must touch nothing in particular (`Expect::Any`) are joined.
-fn merge_inserts(ops: Vec<Deferred>) -> Vec<Deferred> {
+/// Held-back writes with plain inserts of the same statement joined into one multi-row `INSERT`: a
+/// batch of creates writes its tickets and audit rows as one statement each instead of one per row
+/// (fewer statements to prepare and step on SQLite, less to parse and plan on PostgreSQL). Only writes
+/// that must touch nothing in particular (`Expect::Any`) are joined.
+///
+/// With `any_order` (PostgreSQL, which sends a batch as one statement whose parts all see one snapshot
+/// and run in no set order, with foreign keys checked at its end) every insert joins the first of its
+/// statement, so a command that writes a ticket and its audit row per ticket still sends one part per
+/// table. Without it (SQLite runs the batch in order) only adjacent inserts are joined and the order
+/// is kept.
+fn merge_inserts(ops: Vec<Deferred>, any_order: bool) -> Vec<Deferred> {
     let mut out: Vec<Deferred> = Vec::with_capacity(ops.len());
-    // The statement text the last output op was made from, while it can take more rows.
-    let mut open: Option<(Sql, usize)> = None;
+    // Per statement text, the output op that takes its further rows.
+    let mut open: HashMap<String, usize> = HashMap::new();
     for op in ops {
-        let values_at = plain_insert_values(&op.sql).filter(|_| matches!(op.expect, Expect::Any));
-        if let (Some(at), Some((sql, _)), Some(last)) = (values_at, &open, out.last_mut())
-            && sql.as_ref() == op.sql.as_ref()
-            && last.args.len() + op.args.len() <= MAX_MERGED_ARGS
+        let Some(at) = plain_insert_values(&op.sql).filter(|_| matches!(op.expect, Expect::Any)) else {
+            out.push(op);
+            continue;
+        };
+        if let Some(&i) = open.get(op.sql.as_ref())
+            && (any_order || i + 1 == out.len())
+            && out[i].args.len() + op.args.len() <= MAX_MERGED_ARGS
         {
-            let tuple = super::dialect::shift_placeholders(&op.sql[at..], last.args.len());
-            let mut text = last.sql.as_ref().to_string();
+            let into = &mut out[i];
+            let tuple = super::dialect::shift_placeholders(&op.sql[at..], into.args.len());
+            let mut text = into.sql.as_ref().to_string();
             text.push_str(", ");
             text.push_str(&tuple);
-            last.sql = Sql::Owned(text);
-            last.args.extend(op.args);
-            last.row = None;
+            into.sql = Sql::Owned(text);
+            into.args.extend(op.args);
+            into.row = None;
             continue;
         }
-        open = values_at.map(|at| (op.sql.clone(), at));
+        open.insert(op.sql.as_ref().to_string(), out.len());
         out.push(op);
     }
     out
@@ -329,4 +342,81 @@ fn name_key(s: &str) -> String {
 /// The unique key of an e-mail: trimmed, lower-case.
 fn email_key(s: &str) -> String {
     s.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Deferred, Expect, merge_inserts};
+
+    fn insert(table: &str, v: i64) -> Deferred {
+        let sql = format!("INSERT INTO {table} (a, b) VALUES ($1, $2)");
+        let args = vec![super::Arg::I64(v), super::Arg::I64(v)];
+        Deferred::any(sql, args, Some(format!("{table}:{v}")))
+    }
+
+    fn update(v: i64) -> Deferred {
+        Deferred {
+            expect: Expect::Found {
+                entity: "task",
+                shown: v.to_string(),
+            },
+            ..Deferred::any("UPDATE tasks SET a = $1", vec![super::Arg::I64(v)], None)
+        }
+    }
+
+    fn texts(ops: &[Deferred]) -> Vec<(String, usize)> {
+        ops.iter().map(|o| (o.sql.to_string(), o.args.len())).collect()
+    }
+
+    #[test]
+    fn in_order_only_adjacent_inserts_of_one_statement_are_joined() {
+        let ops = vec![
+            insert("t", 1),
+            insert("t", 2),
+            insert("a", 1),
+            insert("t", 3),
+            update(1),
+            insert("t", 4),
+        ];
+        let merged = texts(&merge_inserts(ops, false));
+        assert_eq!(
+            merged,
+            vec![
+                ("INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)".to_string(), 4),
+                ("INSERT INTO a (a, b) VALUES ($1, $2)".to_string(), 2),
+                ("INSERT INTO t (a, b) VALUES ($1, $2)".to_string(), 2),
+                ("UPDATE tasks SET a = $1".to_string(), 1),
+                ("INSERT INTO t (a, b) VALUES ($1, $2)".to_string(), 2),
+            ]
+        );
+    }
+
+    #[test]
+    fn in_any_order_every_insert_joins_the_first_of_its_statement() {
+        let ops = vec![
+            insert("t", 1),
+            insert("a", 1),
+            insert("t", 2),
+            update(1),
+            insert("a", 2),
+            insert("t", 3),
+        ];
+        let merged = merge_inserts(ops, true);
+        assert_eq!(
+            texts(&merged),
+            vec![
+                (
+                    "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)".to_string(),
+                    6
+                ),
+                ("INSERT INTO a (a, b) VALUES ($1, $2), ($3, $4)".to_string(), 4),
+                ("UPDATE tasks SET a = $1".to_string(), 1),
+            ]
+        );
+        assert!(
+            matches!(merged[2].expect, Expect::Found { .. }),
+            "a checked write is never joined"
+        );
+        assert_eq!(merged[0].row, None, "a joined insert names no single row");
+    }
 }
