@@ -7,14 +7,19 @@
 //! (or with the broker), never only in memory.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tts_core::engine::Wakeup;
 use tts_core::ports::BlobStore;
 use tts_core::{Consumer, Engine};
 
 /// The default of [`WorkerConfig::consumers_per_queue`].
 pub const CONSUMERS_PER_QUEUE: usize = 4;
+
+/// The default of [`WorkerConfig::consumer_linger`].
+pub const CONSUMER_LINGER: Duration = Duration::from_millis(5);
 
 /// Timings of the worker loops.
 #[derive(Debug, Clone)]
@@ -37,6 +42,13 @@ pub struct WorkerConfig {
     /// Most messages one consumer loop takes per unit of work (`Engine::consume_batch`): allocations,
     /// and notifications when e-mail is off; 1 handles one message per unit.
     pub consumer_batch: usize,
+    /// How long a consumer loop woken by a new message waits before it takes what is ready, so that
+    /// the messages of several commits share one unit of work. Without it, at a moderate rate every
+    /// batch of creates costs an allocation unit and a notification unit of its own, each with its
+    /// commit. Meanwhile the other loops of the queue leave the messages to the one that waits; a
+    /// loop that took a full batch goes on at once. Zero takes every message as soon as it is
+    /// signalled.
+    pub consumer_linger: Duration,
     /// The attachments' blob store, whose unused blobs the retention loop deletes (`Engine::sweep_blobs`);
     /// none when this process keeps no files.
     pub blobs: Option<Arc<dyn BlobStore>>,
@@ -53,6 +65,7 @@ impl Default for WorkerConfig {
             max_backoff: Duration::from_secs(10),
             consumers_per_queue: CONSUMERS_PER_QUEUE,
             consumer_batch: 32,
+            consumer_linger: CONSUMER_LINGER,
             blobs: None,
         }
     }
@@ -91,15 +104,16 @@ impl Workers {
         if engine.queue().is_some() {
             tasks.spawn(relay(Arc::clone(&engine), config.clone(), rx.clone()));
         }
-        for c in [Consumer::Allocation, Consumer::Notifications] {
-            for _ in 0..config.consumers_per_queue.max(1) {
-                tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), rx.clone()));
-            }
-        }
+        let mut consumers = vec![Consumer::Allocation, Consumer::Notifications];
         // E-mails go one at a time per loop (each waits on the mail server, outside any unit).
         if engine.config().email_notifications {
+            consumers.push(Consumer::Mail);
+        }
+        for c in consumers {
+            let gathering = Arc::new(AtomicBool::new(false));
             for _ in 0..config.consumers_per_queue.max(1) {
-                tasks.spawn(consume(Arc::clone(&engine), Consumer::Mail, config.clone(), rx.clone()));
+                let gate = Arc::clone(&gathering);
+                tasks.spawn(consume(Arc::clone(&engine), c, config.clone(), gate, rx.clone()));
             }
         }
         tasks.spawn(sla(Arc::clone(&engine), config.clone(), rx.clone()));
@@ -185,14 +199,74 @@ async fn relay(engine: Arc<Engine>, config: WorkerConfig, mut rx: watch::Receive
     }
 }
 
-async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, mut rx: watch::Receiver<bool>) {
+/// Why a consumer loop stopped waiting.
+enum Wake {
+    /// A message may be ready (a commit in this process, or the broker's buffer).
+    Message,
+    /// The idle poll fell due (other processes' writes, retries falling due).
+    Poll,
+    /// Shutdown.
+    Stop,
+}
+
+/// Waits until a message for `queue` may be ready: with a broker, its buffer has one; without, a
+/// commit of this process wrote to the queue after `seen` was read from `wakeup`.
+async fn wait_for_message(
+    engine: &Engine,
+    queue: &str,
+    wakeup: &Wakeup,
+    seen: u64,
+    config: &WorkerConfig,
+    rx: &mut watch::Receiver<bool>,
+) -> Wake {
+    let woken = async {
+        match engine.queue() {
+            Some(q) => q.wait(queue).await,
+            None => wakeup.after(seen).await,
+        }
+    };
+    tokio::select! {
+        _ = woken => Wake::Message,
+        _ = tokio::time::sleep(config.idle_poll) => Wake::Poll,
+        _ = rx.changed() => Wake::Stop,
+    }
+}
+
+async fn consume(
+    engine: Arc<Engine>,
+    consumer: Consumer,
+    config: WorkerConfig,
+    gathering: Arc<AtomicBool>,
+    mut rx: watch::Receiver<bool>,
+) {
     let queue = engine.consumer_queue(consumer).to_string();
     // Woken only by commits that wrote to this queue, one waiting loop per commit (see `OutboxSignal`).
     let wakeup = engine.outbox_signal().queue(&queue);
     let mut backoff = config.backoff;
     // `consume_batch` decides whether a batch shares a unit (notifications only without e-mail).
     let batch = config.consumer_batch.max(1);
+    // Whether this loop was woken by a message, and so lingers before it takes (see `consumer_linger`).
+    let mut linger = false;
     while !stopped(&rx) {
+        if linger && !config.consumer_linger.is_zero() {
+            // Without a broker one loop gathers at a time: its claim comes after this wake-up's commit,
+            // so the others wait again. (A broker's buffer wakes every loop; taking from it is cheap.)
+            if engine.queue().is_none() && gathering.swap(true, Ordering::AcqRel) {
+                match wait_for_message(&engine, &queue, &wakeup, wakeup.current(), &config, &mut rx).await {
+                    Wake::Message => continue,
+                    Wake::Poll => linger = false,
+                    Wake::Stop => return,
+                }
+                continue;
+            }
+            let go_on = pause(&mut rx, config.consumer_linger).await;
+            if engine.queue().is_none() {
+                gathering.store(false, Ordering::Release);
+            }
+            if !go_on {
+                return;
+            }
+        }
         // Read before consuming, so a commit during the step is not missed while waiting below.
         let seen = wakeup.current();
         let step = {
@@ -204,6 +278,7 @@ async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, 
             Ok(outcomes) if outcomes.len() >= batch => {
                 tracing::debug!(consumer = consumer.name(), ?outcomes, "messages handled");
                 backoff = config.backoff;
+                linger = false;
             }
             // Fewer than a batch: the queue had no more ready for this loop, so it waits instead of
             // looking again (a commit during the step has moved `seen`, and then it looks at once).
@@ -212,18 +287,10 @@ async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, 
                     tracing::debug!(consumer = consumer.name(), ?outcomes, "messages handled");
                     backoff = config.backoff;
                 }
-                // Woken by a message for this queue (a broker's, or a commit in this process writing the
-                // outbox); the poll catches other processes' writes and retries falling due.
-                let woken = async {
-                    match engine.queue() {
-                        Some(q) => q.wait(&queue).await,
-                        None => wakeup.after(seen).await,
-                    }
-                };
-                tokio::select! {
-                    _ = woken => {}
-                    _ = tokio::time::sleep(config.idle_poll) => {}
-                    _ = rx.changed() => return,
+                match wait_for_message(&engine, &queue, &wakeup, seen, &config, &mut rx).await {
+                    Wake::Message => linger = true,
+                    Wake::Poll => linger = false,
+                    Wake::Stop => return,
                 }
             }
             Err(e) => {
@@ -232,6 +299,7 @@ async fn consume(engine: Arc<Engine>, consumer: Consumer, config: WorkerConfig, 
                     return;
                 }
                 backoff = next_backoff(backoff, &config);
+                linger = false;
             }
         }
     }

@@ -119,3 +119,64 @@ async fn a_panicking_effect_is_retried_and_the_loop_lives_on() {
     assert_eq!(mailer.inner.sent().len(), 1, "one e-mail, not two");
     workers.stop().await;
 }
+
+/// Creates three tickets 100 ms apart under workers with `linger`, waits until all are allocated, and
+/// returns the times their tasks were created.
+async fn task_times_with_linger(linger: Duration) -> Vec<tts_core::chrono::DateTime<tts_core::chrono::Utc>> {
+    let engine = Arc::new(Engine::in_memory().build().expect("engine"));
+    let fx = three_step(&engine, 2, 2).await.expect("fixture");
+    let config = WorkerConfig {
+        consumer_linger: linger,
+        idle_poll: Duration::from_secs(60),
+        ..WorkerConfig::default()
+    };
+    let workers = Workers::spawn(Arc::clone(&engine), config);
+    // The loops' first look at the queue (at start, without lingering) finds nothing, then they wait.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut tickets = Vec::new();
+    for _ in 0..3 {
+        let new = NewTicket::new("Laptop", "Asset Check In").department("Asset Department");
+        let created = engine
+            .create_ticket(fx.requester_actor(), new, None)
+            .await
+            .expect("create");
+        tickets.push(created.ticket.id);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut times = Vec::new();
+    for id in tickets {
+        loop {
+            let task = engine
+                .task_for_ticket(fx.requester_actor(), id.into())
+                .await
+                .expect("task");
+            if let Some(task) = task {
+                times.push(task.created_at);
+                break;
+            }
+            assert!(Instant::now() < deadline, "ticket {id:?} not allocated within 10 s");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    workers.stop().await;
+    times
+}
+
+/// A consumer woken by a commit waits `consumer_linger` before it takes what is ready, and the other
+/// loops of its queue leave the messages to it: three creates within the linger are allocated by one
+/// unit (one clock reading for all three tasks). Without a linger each create's commit gets a unit of
+/// its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_within_the_linger_share_one_allocation_unit() {
+    let lingered = task_times_with_linger(Duration::from_secs(1)).await;
+    assert!(
+        lingered.iter().all(|t| *t == lingered[0]),
+        "one unit allocated all three: {lingered:?}"
+    );
+    let at_once = task_times_with_linger(Duration::ZERO).await;
+    assert!(
+        at_once.iter().any(|t| *t != at_once[0]),
+        "more than one unit: {at_once:?}"
+    );
+}

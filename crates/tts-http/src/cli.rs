@@ -70,6 +70,16 @@ pub struct Cli {
         global = true
     )]
     pub consumers_per_queue: u8,
+    /// Milliseconds (0-1000) a consumer woken by a new message waits before it takes what is ready,
+    /// so that the messages of several commits share one transaction; 0 takes each at once.
+    #[arg(
+        long,
+        env = "TTS_CONSUMER_LINGER_MS",
+        default_value_t = tts_adapters::worker::CONSUMER_LINGER.as_millis() as u16,
+        value_parser = clap::value_parser!(u16).range(0..=1000),
+        global = true
+    )]
+    pub consumer_linger_ms: u16,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -235,6 +245,7 @@ impl Cli {
             mail_from: self.mail_from.clone(),
             blob_dir: Some(self.data_dir.join("blobs")),
             consumers_per_queue: usize::from(self.consumers_per_queue),
+            consumer_linger: std::time::Duration::from_millis(u64::from(self.consumer_linger_ms)),
         })
         .await
     }
