@@ -253,7 +253,7 @@ async fn consume(
             // so the others wait again. (A broker's buffer wakes every loop; taking from it is cheap.)
             if engine.queue().is_none() && gathering.swap(true, Ordering::AcqRel) {
                 match wait_for_message(&engine, &queue, &wakeup, wakeup.current(), &config, &mut rx).await {
-                    Wake::Message => continue,
+                    Wake::Message => {}
                     Wake::Poll => linger = false,
                     Wake::Stop => return,
                 }
