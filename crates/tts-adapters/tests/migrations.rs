@@ -1,7 +1,8 @@
 //! Migrations that rewrite data, run on databases holding rows written before them: the report
 //! columns of migration 8 are filled from the documents (the tickets' end times, the tasks' workflow
 //! versions, the assignments' steps, origins, end times, breaches and turn lengths), and migration 10's
-//! `ended_by_holder` of the assignments (the ticket list's `acted` scope), on SQLite and on PostgreSQL.
+//! `ended_by_holder` of the assignments (the ticket list's `acted` scope), on SQLite and on PostgreSQL;
+//! and migration 12's ticket id counter on PostgreSQL, which starts after the ids given out before it.
 
 use sqlx::{Connection, Executor, Row};
 use std::borrow::Cow;
@@ -291,4 +292,43 @@ async fn migration_10_marks_the_turns_their_holder_ended_on_postgres() {
     assert_eq!(marks, ENDED_BY_HOLDER);
     let _ = conn.close().await;
     drop(db);
+}
+
+/// Migration 12 on PostgreSQL: ticket ids move from a sequence to a counter row, which starts after
+/// every id the sequence gave out (also one whose ticket was rolled back) and every id in use.
+#[tokio::test]
+async fn migration_12_starts_the_ticket_id_counter_after_every_id_given_out() {
+    for (given_out, in_use, counter) in [(5, 3, 5), (2, 9, 9), (0, 0, 0)] {
+        let db = TestDb::create().await;
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+        before(sqlx::migrate!("./migrations/postgres"), 20261207000012)
+            .run(&mut conn)
+            .await
+            .expect("migrations before 12");
+        for _ in 0..given_out {
+            conn.execute("SELECT nextval('ticket_ids')").await.expect("an id");
+        }
+        if in_use > 0 {
+            let user = "'0190a000-0000-7000-8000-0000000000a1'";
+            conn.execute(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO users (id, email, is_active, data) VALUES ({user}, 'a@example.com', TRUE, '{{}}'); \
+                 INSERT INTO tickets (id, year, seq, number, created_by, status, priority, priority_rank, \
+                 category_key, is_task_allocated, search_text, created_at, updated_at, version, data) VALUES \
+                 ({in_use}, 2026, 1, 'TKT-2026-0001', {user}, 'open', 'low', 0, 'it', FALSE, '', now(), now(), 1, '{{}}')"
+            )))
+            .await
+            .expect("a ticket");
+        }
+        sqlx::migrate!("./migrations/postgres")
+            .run(&mut conn)
+            .await
+            .expect("migrate");
+        let value: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'ticket_id'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("the ticket id counter");
+        assert_eq!(value, counter, "{given_out} ids given out, id {in_use} in use");
+        let _ = conn.close().await;
+        drop(db);
+    }
 }

@@ -1,7 +1,7 @@
 //! The PostgreSQL store against the real server at 127.0.0.1:5432, each test in its own database: the
 //! store conformance suite (one test per case, `postgres_store::<trait>::<rule>`, the locking cases on
-//! two pools standing in for two servers), and what only a server has (concurrent migrations, a server
-//! that is down).
+//! two pools standing in for two servers), what only a server has (concurrent migrations, a server
+//! that is down), and what the store counts: its calls per unit, and creates with foreseen ticket keys.
 
 use std::time::Duration;
 use tts_adapters::sql::postgres::{PgConfig, PgStore};
@@ -111,4 +111,97 @@ async fn a_down_server_gives_a_clear_error_not_a_hang() {
     assert!(text.contains("127.0.0.1:1"), "{text}");
     assert!(!text.contains("hunter2"), "the password must not leak: {text}");
     assert_eq!(err.kind(), tts_core::ErrorKind::Unavailable);
+}
+
+/// Creates in batches of `n` by an admin (no profile to read), numbered from `from`.
+fn creates(n: usize, from: usize) -> Vec<tts_core::CreateRequest> {
+    let admin = tts_core::Actor::admin(tts_core::UserId(tts_core::uuid::Uuid::now_v7()));
+    (from..from + n)
+        .map(|i| tts_core::CreateRequest {
+            actor: admin,
+            new: tts_core::NewTicket::new(format!("Ticket {i}"), "Keys"),
+        })
+        .collect()
+}
+
+/// The numbers of a batch's tickets, each of which must have been created.
+fn numbers(results: Vec<tts_core::Result<tts_core::Ticket>>) -> Vec<u32> {
+    results
+        .into_iter()
+        .map(|r| r.expect("created").ticket_id.seq())
+        .collect()
+}
+
+/// A store that saw where the ticket counters stand hands out the next keys and moves the counters in
+/// the statement that writes the tickets: after the first batch of creates, a batch is one call and one
+/// commit (no `BEGIN`, no `COMMIT` of its own), and its numbers follow on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_creates_with_foreseen_keys_is_one_statement() {
+    use std::sync::Arc;
+    use tts_core::ports::Store;
+    let db = TestDb::create().await;
+    let store = Arc::new(store(&db, 2).await);
+    let engine = tts_core::Engine::builder(store.clone()).build().expect("engine");
+    assert_eq!(numbers(engine.create_tickets(creates(2, 0)).await), [1, 2]);
+    let before = store.traffic().expect("a SQL store counts");
+    assert_eq!(numbers(engine.create_tickets(creates(3, 2)).await), [3, 4, 5]);
+    let after = store.traffic().expect("a SQL store counts");
+    assert_eq!(
+        (after.round_trips - before.round_trips, after.commits - before.commits),
+        (1, 1),
+        "{before:?} -> {after:?}"
+    );
+}
+
+/// Two servers on one database: a store whose foreseen keys the other server took meanwhile finds out
+/// in the statement, keeps nothing of it, and takes its keys again the usual way. Numbers stay
+/// consecutive without a duplicate, and ids distinct.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreseen_keys_another_server_took_are_taken_again() {
+    use std::sync::Arc;
+    let db = TestDb::create().await;
+    let (a, b) = (store(&db, 2).await, store(&db, 2).await);
+    let ea = tts_core::Engine::builder(Arc::new(a)).build().expect("engine");
+    let eb = tts_core::Engine::builder(Arc::new(b)).build().expect("engine");
+    let mut ids = std::collections::HashSet::new();
+    let mut all = Vec::new();
+    for (engine, from) in [(&ea, 0), (&eb, 2), (&ea, 4), (&ea, 6), (&eb, 8)] {
+        for created in engine.create_tickets(creates(2, from)).await {
+            let t = created.expect("created");
+            assert!(ids.insert(t.id), "ticket id {} given twice", t.id.0);
+            all.push(t.ticket_id.seq());
+        }
+    }
+    assert_eq!(all, (1..=10).collect::<Vec<u32>>(), "in order, no gap, no duplicate");
+    let admin = tts_core::Actor::admin(tts_core::UserId(tts_core::uuid::Uuid::now_v7()));
+    let page = ea.list_tickets(admin, Default::default()).await.expect("list");
+    assert_eq!(page.total, 10, "no ticket of a failed statement was kept");
+}
+
+/// The check itself, on the port: a unit that took foreseen keys, which another server then took the
+/// usual way, fails to commit with a retryable conflict (not a duplicate number: it wrote no ticket)
+/// and moves no counter; the next unit takes the number after the other server's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_whose_foreseen_keys_were_taken_fails_to_commit_and_moves_nothing() {
+    use tts_core::ports::Store;
+    use tts_core::ports::store::UnitOptions;
+    let db = TestDb::create().await;
+    let (a, b) = (store(&db, 2).await, store(&db, 2).await);
+    let take = async |s: &PgStore| {
+        let mut unit = s.begin(UnitOptions::write()).await.expect("begin");
+        let (_, seq) = unit.take_ticket_keys(2030).await.expect("keys");
+        (unit, seq)
+    };
+    let (unit, seq) = take(&a).await;
+    assert_eq!(seq, 1);
+    unit.commit().await.expect("commit");
+    let (foreseen, seq) = take(&a).await;
+    assert_eq!(seq, 2, "the number after the last one this store saw");
+    let (unit, seq) = take(&b).await;
+    assert_eq!(seq, 2);
+    unit.commit().await.expect("the other server commits first");
+    let lost = foreseen.commit().await.expect_err("the foreseen number was taken");
+    assert!(lost.is_retryable(), "{lost}");
+    let (_, seq) = take(&b).await;
+    assert_eq!(seq, 3, "the failed unit moved no counter");
 }

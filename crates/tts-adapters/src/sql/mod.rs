@@ -15,6 +15,7 @@
 //! | `values.rs` | what both share: statement text, bound arguments (`Arg`), result rows read by column (`Row`) |
 //! | `sqlite.rs`, `postgres.rs` | opening each store, its pools and migrations |
 //! | `group.rs` | SQLite group commit |
+//! | `forecast.rs` | the next ticket keys a PostgreSQL store foresees, so a batch of creates is one statement |
 //! | `traffic.rs` | counts of the statements, calls and commits the units send (`Store::traffic`) |
 //!
 //! Locking: a write unit on SQLite starts with `BEGIN IMMEDIATE` (or joins a group commit: one writer at
@@ -27,6 +28,7 @@
 mod checkpoint;
 mod dialect;
 mod error;
+mod forecast;
 #[cfg(feature = "sqlite")]
 mod group;
 #[cfg(feature = "postgres")]

@@ -1,7 +1,9 @@
 //! The PostgreSQL store: several servers and workers on one database.
 
+use super::dialect::postgres::WriteUnit;
 use super::dialect::{Conn, Reader};
 use super::error::db_err;
+use super::forecast::KeyForecast;
 use super::traffic::Traffic;
 use super::unit::{SqlUnit, VersionCache};
 use crate::redact::redact_url;
@@ -49,12 +51,16 @@ impl PgConfig {
 /// The [`Store`] on PostgreSQL. Cloning shares the pool.
 ///
 /// Write units lock every row they read (`FOR UPDATE`) and claim outbox rows with `FOR UPDATE SKIP
-/// LOCKED`; the lists of [`tts_core::ports::Queries`] run on pooled connections outside any unit.
+/// LOCKED`; the lists of [`tts_core::ports::Queries`] run on pooled connections outside any unit. A
+/// write unit opens its transaction at its first statement that must run before its commit; one that
+/// only writes sends its writes at the commit as one statement without a transaction. The store
+/// foresees the next ticket keys (see `sql/forecast.rs`), so a batch of creates is one statement.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     versions: Arc<VersionCache>,
     traffic: Arc<Traffic>,
+    forecast: Arc<KeyForecast>,
 }
 
 impl fmt::Debug for PgStore {
@@ -86,6 +92,7 @@ impl PgStore {
             pool,
             versions: Default::default(),
             traffic: Default::default(),
+            forecast: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -125,13 +132,12 @@ impl Store for PgStore {
         Some(self.traffic.totals())
     }
 
-    /// A write unit is a transaction; a read unit is a pooled connection without one (see
-    /// `Conn::PostgresRead`): one round trip per read instead of three.
+    /// A write unit is a transaction, opened at its first statement that cannot wait for the commit
+    /// (see `WriteUnit`); a read unit is a pooled connection without one (see `Conn::PostgresRead`):
+    /// one round trip per read instead of three.
     async fn begin(&self, options: UnitOptions) -> Result<Box<dyn UnitOfWork>> {
         let conn = if options.writes() {
-            let tx = self.pool.begin().await.map_err(|e| db_err("postgres", e))?;
-            self.traffic.call(1);
-            Conn::Postgres(tx)
+            Conn::Postgres(WriteUnit::new(self.pool.clone(), Arc::clone(&self.traffic)))
         } else {
             Conn::PostgresRead(self.pool.acquire().await.map_err(|e| db_err("postgres", e))?)
         };
@@ -141,6 +147,7 @@ impl Store for PgStore {
             options.writes(),
             Arc::clone(&self.versions),
             Arc::clone(&self.traffic),
+            Some(Arc::clone(&self.forecast)),
         )))
     }
 }

@@ -242,6 +242,7 @@ impl Store for SqliteStore {
             options.writes(),
             Arc::clone(&self.versions),
             Arc::clone(&self.traffic),
+            None,
         )))
     }
 }

@@ -12,6 +12,18 @@ use uuid::Uuid;
 /// SQL text: static where it can be, built where it must be.
 pub(crate) type Sql = Cow<'static, str>;
 
+/// One write of a batch of held-back writes.
+#[derive(Debug)]
+pub(crate) struct Write {
+    pub(crate) sql: Sql,
+    pub(crate) args: Vec<Arg>,
+    /// For a write that must touch exactly this many rows: PostgreSQL checks it inside the batch's own
+    /// statement and aborts the statement when it fails, so a batch sent without a transaction is
+    /// still all or nothing (see `dialect::postgres::batch`). SQLite leaves the check to the unit,
+    /// whose transaction rolls back.
+    pub(crate) exactly: Option<u64>,
+}
+
 /// A bound query argument.
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {

@@ -21,7 +21,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use crate::sql::error::db_err;
-use crate::sql::values::{Arg, Row, Sql};
+use crate::sql::values::{Arg, Row, Sql, Write};
 use tts_core::domain::report::Bucket;
 use tts_core::{Error, ErrorKind, Result};
 
@@ -74,37 +74,23 @@ impl Dialect {
         }
     }
 
-    /// Moves the year's ticket counter (`$1` names it) by `$2` and takes `$2` new ticket ids, in one
-    /// statement returning rows `(name, value)`: the year's counter (its new value, the last number
-    /// taken) and the ids under `ticket_id`. The year's counter row stays locked until the unit ends, so
-    /// concurrent units take consecutive numbers. PostgreSQL takes ids from a sequence (never locked),
-    /// one row each; SQLite from a second counter row, whose new value is the last id of the range.
+    /// Moves the year's ticket counter (`$1` names it) and the ticket id counter by `$2`, in one
+    /// statement returning rows `(name, value)`: each counter's new value, the last number (or id) of
+    /// the `$2` taken. Both rows stay locked until the unit ends, so concurrent units take consecutive
+    /// numbers. The rows are named in the same order as in [`Self::take_foretold_ticket_keys`], so
+    /// the two statements lock them in one order.
     pub(crate) fn take_ticket_keys(self) -> &'static str {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => {
-                "INSERT INTO counters (name, value) VALUES ($1, $2), ('ticket_id', $2) \
-                 ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING name, value"
-            }
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => {
-                "WITH c AS (INSERT INTO counters (name, value) VALUES ($1, $2) \
-                 ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING name, value) \
-                 SELECT name, value FROM c \
-                 UNION ALL SELECT 'ticket_id', nextval('ticket_ids') FROM generate_series(1, $2)"
-            }
-        }
+        "INSERT INTO counters (name, value) VALUES ('ticket_id', $2), ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING name, value"
     }
 
-    /// Whether [`Self::take_ticket_keys`] returns one row per id (a sequence) rather than the last id
-    /// of a consecutive range (a counter row).
-    pub(crate) fn ids_one_row_each(self) -> bool {
-        match self {
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => true,
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => false,
-        }
+    /// Moves the ticket id counter from `$3` and the year's counter (`$2` names it) from `$4` by `$1`,
+    /// each only if it still stands there: the keys a store foresaw (`sql/forecast.rs`), taken by the
+    /// statement that writes their tickets. It touches two rows when both stood where foreseen (a
+    /// missing row is created where it would have been moved to), fewer when another unit moved one.
+    pub(crate) fn take_foretold_ticket_keys(self) -> &'static str {
+        "INSERT INTO counters (name, value) VALUES ('ticket_id', $3 + $1), ($2, $4 + $1) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value WHERE counters.value = excluded.value - $1"
     }
 
     /// Whether a role's cursor row must be created before a write unit can lock it. On PostgreSQL a
@@ -177,9 +163,10 @@ pub(crate) enum Conn {
     /// A SQLite transaction of its own, or a savepoint of a group commit.
     #[cfg(feature = "sqlite")]
     Sqlite(sqlite::SqliteTx),
-    /// A PostgreSQL transaction (a write unit).
+    /// A PostgreSQL write unit, whose transaction opens at its first statement (see
+    /// [`postgres::WriteUnit`]).
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Postgres(postgres::WriteUnit),
     /// A PostgreSQL read unit: a pooled connection with no transaction. At PostgreSQL's `READ COMMITTED`
     /// every statement sees its own snapshot inside a transaction too, so `BEGIN` and its `ROLLBACK`
     /// would only add two round trips. It refuses writes (they would not wait for a commit).
@@ -203,7 +190,7 @@ impl Conn {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => sqlite::execute(tx.conn(), sql, args).await,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(tx) => postgres::execute(tx, sql, args).await,
+            Conn::Postgres(unit) => postgres::execute(unit.tx().await?, sql, args).await,
             #[cfg(feature = "postgres")]
             Conn::PostgresRead(_) => return Err(read_only()),
         };
@@ -221,7 +208,7 @@ impl Conn {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => sqlite::fetch(tx.conn(), sql, args, read).await,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(tx) => postgres::fetch(&mut **tx, sql, args, read).await,
+            Conn::Postgres(unit) => postgres::fetch(unit.tx().await?, sql, args, read).await,
             #[cfg(feature = "postgres")]
             Conn::PostgresRead(conn) => postgres::fetch(&mut **conn, sql, args, read).await,
         }
@@ -238,21 +225,25 @@ impl Conn {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => sqlite::fetch_optional(tx.conn(), sql, args, read).await,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(tx) => postgres::fetch_optional(tx, sql, args, read).await,
+            Conn::Postgres(unit) => postgres::fetch_optional(unit.tx().await?, sql, args, read).await,
             #[cfg(feature = "postgres")]
             Conn::PostgresRead(conn) => postgres::fetch_optional(conn, sql, args, read).await,
         }
     }
 
     /// Sends several writes (each one statement with placeholders from `$1`) in one round trip, in
-    /// order; the rows each touched.
-    pub(crate) async fn batch(&mut self, writes: Vec<(Sql, Vec<Arg>)>) -> Result<Vec<u64>> {
+    /// order; the rows each touched. `last`: they are the unit's last, sent as it commits; a
+    /// PostgreSQL write unit that has not opened its transaction then sends them without one (see
+    /// [`Conn::writes_alone`]).
+    pub(crate) async fn batch(&mut self, writes: Vec<Write>, last: bool) -> Result<Vec<u64>> {
         let expected = writes.len();
         let touched = match self {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => sqlite::batch(tx.conn(), writes).await,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(tx) => postgres::batch(tx, writes).await,
+            Conn::Postgres(unit) if last => unit.write_alone(writes).await,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(unit) => postgres::batch(unit.tx().await?, writes).await,
             #[cfg(feature = "postgres")]
             Conn::PostgresRead(_) => Err(read_only()),
         }?;
@@ -277,14 +268,26 @@ impl Conn {
         }
     }
 
+    /// Whether the unit's last writes, sent as it commits, would go without a transaction as one
+    /// statement that commits on its own: so on a PostgreSQL write unit that has not opened its
+    /// transaction, once every write's check can be made inside the statement.
+    pub(crate) fn writes_alone(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        if let Conn::Postgres(unit) = self {
+            return !unit.is_open();
+        }
+        false
+    }
+
     /// Whether [`Conn::commit`] sends a `COMMIT` of this unit's own (not so for a unit of a SQLite group,
-    /// which its group commits, nor for a PostgreSQL read unit, which has no transaction).
+    /// which its group commits, nor for a PostgreSQL read unit, nor a write unit that never opened its
+    /// transaction).
     pub(crate) fn commits_alone(&self) -> bool {
         match self {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => !matches!(tx, sqlite::SqliteTx::Grouped(_)),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(_) => true,
+            Conn::Postgres(unit) => unit.is_open(),
             #[cfg(feature = "postgres")]
             Conn::PostgresRead(_) => false,
         }
@@ -296,7 +299,7 @@ impl Conn {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(tx) => tx.commit().await,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(tx) => postgres::commit_to_the_end(tx).await,
+            Conn::Postgres(unit) => unit.commit().await,
             #[cfg(feature = "postgres")]
             Conn::PostgresRead(_) => Ok(()),
         }

@@ -1,13 +1,15 @@
 //! The primitives on PostgreSQL: binding, reading columns, and a batch as one statement.
 
 use crate::sql::error::db_err;
-use crate::sql::values::{Arg, JsonDoc, Row, Sql, SqlRow};
+use crate::sql::traffic::Traffic;
+use crate::sql::values::{Arg, JsonDoc, Row, Sql, SqlRow, Write};
 use chrono::{DateTime, Utc};
 use sqlx::encode::{Encode, IsNull};
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
-use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgRow, PgTypeInfo, PgValueFormat};
+use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgPool, PgRow, PgTypeInfo, PgValueFormat};
 use sqlx::{AssertSqlSafe, Executor, PgConnection, Postgres, Row as _, TypeInfo, ValueRef};
+use std::sync::Arc;
 use tts_core::Result;
 use uuid::Uuid;
 
@@ -80,28 +82,97 @@ pub(super) async fn fetch_optional<T>(
 /// reports the rows it touched: `WITH w0 AS (... RETURNING 1), w1 AS (...) SELECT (SELECT COUNT(*) FROM
 /// w0), ...`. The parts run on one snapshot, so a batch never writes one row twice (the unit sends what
 /// it holds before a second write of a row, see `Dialect::one_write_per_row`).
-pub(super) async fn batch(conn: &mut PgConnection, writes: Vec<(Sql, Vec<Arg>)>) -> Result<Vec<u64>> {
-    if writes.len() == 1 {
-        let (sql, args) = writes.into_iter().next().expect("one write");
+///
+/// A write that must touch an exact number of rows ([`Write::exactly`]) is counted through
+/// `tts_lost_race()` (a migration's function) when it touched any other number: that aborts the whole
+/// statement as a serialization failure, which the engine runs again.
+pub(super) async fn batch(conn: &mut PgConnection, writes: Vec<Write>) -> Result<Vec<u64>> {
+    if let [only] = &writes[..]
+        && only.exactly.is_none()
+    {
+        let Write { sql, args, .. } = writes.into_iter().next().expect("one write");
         return execute(conn, sql, args).await.map(|n| vec![n]).map_err(err);
     }
     let n = writes.len();
     let mut with = Vec::with_capacity(n);
+    let mut counts = Vec::with_capacity(n);
     let mut all = Vec::new();
-    for (i, (sql, args)) in writes.into_iter().enumerate() {
+    for (i, Write { sql, args, exactly }) in writes.into_iter().enumerate() {
         with.push(format!(
             "w{i} AS ({} RETURNING 1)",
             super::shift_placeholders(&sql, all.len())
         ));
         all.extend(args);
+        counts.push(match exactly {
+            None => format!("(SELECT COUNT(*) FROM w{i})"),
+            Some(rows) => {
+                format!("(SELECT CASE WHEN COUNT(*) = {rows} THEN COUNT(*) ELSE tts_lost_race() END FROM w{i})")
+            }
+        });
     }
-    let counts: Vec<String> = (0..n).map(|i| format!("(SELECT COUNT(*) FROM w{i})")).collect();
     let sql = format!("WITH {} SELECT {}", with.join(", "), counts.join(", "));
     let row = query(Sql::Owned(sql), all).fetch_one(conn).await.map_err(err)?;
     (0..n)
         .map(|i| row.try_get::<i64, _>(i).map(|c| c.max(0) as u64))
         .collect::<Result<_, _>>()
         .map_err(err)
+}
+
+/// A write unit's connection: none until the unit sends its first statement that must run before its
+/// commit, which opens its transaction (`BEGIN`). A unit whose writes all wait for its commit and whose
+/// checks its statement makes itself sends them at the commit as one statement on a pooled connection
+/// ([`WriteUnit::write_alone`]): atomic without a transaction, one round trip instead of three.
+pub(crate) struct WriteUnit {
+    pool: PgPool,
+    tx: Option<sqlx::Transaction<'static, Postgres>>,
+    traffic: Arc<Traffic>,
+}
+
+impl WriteUnit {
+    /// A unit on `pool` that has sent nothing yet; its `BEGIN` will be counted in `traffic`.
+    pub(crate) fn new(pool: PgPool, traffic: Arc<Traffic>) -> Self {
+        WriteUnit {
+            pool,
+            tx: None,
+            traffic,
+        }
+    }
+
+    /// The unit's transaction, opened now if it was not yet.
+    pub(crate) async fn tx(&mut self) -> Result<&mut PgConnection> {
+        let tx = match &mut self.tx {
+            Some(tx) => tx,
+            empty => {
+                let tx = self.pool.begin().await.map_err(err)?;
+                self.traffic.call(1);
+                empty.insert(tx)
+            }
+        };
+        Ok(&mut **tx)
+    }
+
+    /// Whether the unit's transaction is open.
+    pub(crate) fn is_open(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Sends the unit's writes as its one statement, on a pooled connection without a transaction
+    /// (only while none is open: otherwise they go in the transaction).
+    pub(crate) async fn write_alone(&mut self, writes: Vec<Write>) -> Result<Vec<u64>> {
+        if self.tx.is_some() {
+            return batch(self.tx().await?, writes).await;
+        }
+        let mut conn = self.pool.acquire().await.map_err(err)?;
+        batch(&mut conn, writes).await
+    }
+
+    /// Commits the transaction, if the unit opened one (see [`commit_to_the_end`]).
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self.tx {
+            Some(tx) => commit_to_the_end(tx).await,
+            None => Ok(()),
+        }
+    }
 }
 
 impl SqlRow for PgRow {

@@ -2,7 +2,7 @@
 
 use crate::sql::error::db_err;
 use crate::sql::group::GroupUnit;
-use crate::sql::values::{Arg, JsonDoc, Row, Sql, SqlRow};
+use crate::sql::values::{Arg, JsonDoc, Row, Sql, SqlRow, Write};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use sqlx::encode::{Encode, IsNull};
@@ -103,14 +103,14 @@ pub(super) async fn fetch_optional<T>(
 /// steps every statement in that one worker call and reports each statement's rows affected. Should a
 /// later sqlx refuse several statements in one query, the batch fails loudly (the conformance suite
 /// runs batches in every case) and the fallback is one `execute` per statement.
-pub(super) async fn batch(conn: &mut SqliteConnection, writes: Vec<(Sql, Vec<Arg>)>) -> Result<Vec<u64>> {
+pub(super) async fn batch(conn: &mut SqliteConnection, writes: Vec<Write>) -> Result<Vec<u64>> {
     if writes.len() == 1 {
-        let (sql, args) = writes.into_iter().next().expect("one write");
+        let Write { sql, args, .. } = writes.into_iter().next().expect("one write");
         return execute(conn, sql, args).await.map(|n| vec![n]).map_err(err);
     }
     let mut parts = Vec::with_capacity(writes.len());
     let mut all = Vec::new();
-    for (sql, args) in writes {
+    for Write { sql, args, .. } in writes {
         parts.push(super::shift_placeholders(&sql, all.len()));
         all.extend(args);
     }

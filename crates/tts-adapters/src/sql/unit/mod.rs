@@ -43,8 +43,9 @@ mod tickets;
 mod workflows;
 
 use super::dialect::{Conn, Dialect};
+use super::forecast::{KeyForecast, KeysTaken};
 use super::traffic::Traffic;
-use super::values::{Arg, Row, Sql};
+use super::values::{Arg, Row, Sql, Write};
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use std::collections::{HashMap, HashSet};
@@ -88,6 +89,10 @@ pub(crate) struct SqlUnit {
     /// Tasks this unit wrote or read: their ticket, workflow id and version, which the assignments it
     /// inserts copy (see `insert_assignment`).
     task_keys: HashMap<tts_core::TaskId, (i64, String, i64)>,
+    /// The store's forecast of its ticket counters (PostgreSQL; see `sql/forecast.rs`).
+    forecast: Option<Arc<KeyForecast>>,
+    /// Where this unit moved the ticket counters, told to the forecast when it ends.
+    keys_taken: Option<KeysTaken>,
 }
 
 /// A write the unit holds back until it next reads or commits, so that one command's writes reach the
@@ -133,11 +138,29 @@ pub(crate) enum Expect {
     Found { entity: &'static str, shown: String },
     /// At least one row, else a conflict saying this.
     Conflict(String),
+    /// Exactly this many rows, else another unit got there first: a retryable conflict saying this.
+    /// PostgreSQL checks it inside the batch's statement (see [`Write::exactly`]).
+    Exactly { rows: u64, lost: &'static str },
+}
+
+impl Expect {
+    /// Whether the batch's own statement makes this check, so the batch may be sent without a
+    /// transaction to roll back.
+    fn checked_in_statement(&self) -> bool {
+        matches!(self, Expect::Any | Expect::Exactly { .. })
+    }
 }
 
 impl SqlUnit {
-    /// A unit on `conn`, whose opening the store has already counted in `traffic`.
-    pub(crate) fn new(conn: Conn, write: bool, versions: Arc<VersionCache>, traffic: Arc<Traffic>) -> Self {
+    /// A unit on `conn`, whose opening the store has already counted in `traffic`; `forecast` is the
+    /// store's forecast of its ticket counters, if it keeps one.
+    pub(crate) fn new(
+        conn: Conn,
+        write: bool,
+        versions: Arc<VersionCache>,
+        traffic: Arc<Traffic>,
+        forecast: Option<Arc<KeyForecast>>,
+    ) -> Self {
         SqlUnit {
             dialect: conn.dialect(),
             conn,
@@ -148,6 +171,8 @@ impl SqlUnit {
             deferred: Vec::new(),
             revision_seen: None,
             task_keys: HashMap::new(),
+            forecast,
+            keys_taken: None,
         }
     }
 
@@ -220,9 +245,17 @@ impl SqlUnit {
 
     /// Sends the held-back writes in one round trip and checks what each touched.
     async fn send_deferred(&mut self) -> Result<()> {
+        self.send(false).await
+    }
+
+    /// [`Self::send_deferred`]; `last`: as the unit commits, when a PostgreSQL unit that has not opened
+    /// its transaction sends them as one statement without one, if that statement can make every check
+    /// (see [`Conn::writes_alone`]); that statement is then the unit's commit, and counted as one.
+    async fn send(&mut self, last: bool) -> Result<()> {
         if self.deferred.is_empty() {
             return Ok(());
         }
+        let alone = last && self.conn.writes_alone() && self.deferred.iter().all(|op| op.expect.checked_in_statement());
         let ops = merge_inserts(
             std::mem::take(&mut self.deferred),
             self.dialect.batch_is_one_statement(),
@@ -230,17 +263,38 @@ impl SqlUnit {
         let mut writes = Vec::with_capacity(ops.len());
         let mut expects = Vec::with_capacity(ops.len());
         for op in ops {
-            writes.push((op.sql, op.args));
+            let exactly = match op.expect {
+                Expect::Exactly { rows, .. } => Some(rows),
+                _ => None,
+            };
+            writes.push(Write {
+                sql: op.sql,
+                args: op.args,
+                exactly,
+            });
             expects.push(op.expect);
         }
         self.traffic.call(writes.len());
-        let touched = self.conn.batch(writes).await?;
+        let touched = self.conn.batch(writes, alone).await?;
+        if alone {
+            self.traffic.commit(self.write);
+        }
         for (expect, n) in expects.into_iter().zip(touched) {
+            if let Expect::Exactly { rows, lost } = expect {
+                if n != rows {
+                    return Err(Error::Backend {
+                        backend: self.backend(),
+                        kind: tts_core::ErrorKind::Conflict,
+                        message: lost.into(),
+                    });
+                }
+                continue;
+            }
             if n > 0 {
                 continue;
             }
             match expect {
-                Expect::Any => {}
+                Expect::Any | Expect::Exactly { .. } => {}
                 Expect::Versioned {
                     entity,
                     exists,
@@ -269,16 +323,24 @@ impl UnitOfWork for SqlUnit {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<()> {
-        self.send_deferred().await?;
+        self.send(true).await?;
         let SqlUnit {
-            conn, traffic, write, ..
+            conn,
+            traffic,
+            write,
+            keys_taken,
+            ..
         } = *self;
         // A unit of a SQLite group commits with its group: the group counts that `COMMIT` (group.rs).
         if conn.commits_alone() {
             traffic.call(1);
             traffic.commit(write);
         }
-        conn.commit().await
+        conn.commit().await?;
+        if let Some(keys) = keys_taken {
+            keys.committed();
+        }
+        Ok(())
     }
 }
 

@@ -2,8 +2,10 @@
 //! `counters` rows of the yearly numbers.
 
 use super::{Deferred, Expect, SqlUnit};
+use crate::sql::forecast::{Counters, KeysTaken};
 use crate::sql::values::Arg;
 use async_trait::async_trait;
+use std::sync::Arc;
 use tts_core::domain::report::left_backlog_at;
 use tts_core::ports::Tickets;
 use tts_core::{Error, ErrorKind, Priority, Result, Task, Ticket, TicketId, TicketNumber};
@@ -36,6 +38,57 @@ impl TicketKeys {
     }
 }
 
+/// The `n` keys that end where the counters stand in `after`, or `None` when a number would not fit.
+fn keys_before(after: Counters, n: u32) -> Option<Vec<(TicketId, u32)>> {
+    let n = i64::from(n);
+    let last_seq = u32::try_from(after.last_seq).ok()?;
+    let first_seq = u32::try_from(after.last_seq - n + 1).ok()?;
+    let first_id = after.last_id - n + 1;
+    Some(
+        (first_id..=after.last_id)
+            .map(TicketId)
+            .zip(first_seq..=last_seq)
+            .collect(),
+    )
+}
+
+impl SqlUnit {
+    /// The `n` keys after where the store foresees the counters of `year`, if it does (see
+    /// `sql/forecast.rs`): their move is held back with the unit's writes, checked to touch both
+    /// counters where foreseen, and this unit holds the forecast until it ends.
+    fn take_foretold_keys(&mut self, year: i32, n: u32) -> Option<Vec<(TicketId, u32)>> {
+        let forecast = Arc::clone(self.forecast.as_ref()?);
+        let now = forecast.lend(year)?;
+        let step = i64::from(n);
+        let after = Counters {
+            year,
+            last_seq: now.last_seq + step,
+            last_id: now.last_id + step,
+        };
+        let Some(keys) = keys_before(after, n) else {
+            // Past the sequence's end: the usual way says so. The forecast stays where it was.
+            forecast.learn(now);
+            return None;
+        };
+        self.deferred.push(Deferred {
+            sql: self.dialect.take_foretold_ticket_keys().into(),
+            args: vec![
+                Arg::I64(step),
+                Arg::Text(format!("ticket_seq:{year}")),
+                Arg::I64(now.last_id),
+                Arg::I64(now.last_seq),
+            ],
+            expect: Expect::Exactly {
+                rows: 2,
+                lost: "another unit took the foreseen ticket keys; retry",
+            },
+            row: Some("counters:ticket keys".into()),
+        });
+        self.keys_taken = Some(KeysTaken::new(forecast, after, true));
+        Some(keys)
+    }
+}
+
 /// The counter statement did not return what it must: a bug or a damaged database, not the caller's fault.
 fn counters_stuck(backend: &'static str) -> Error {
     Error::Backend {
@@ -56,6 +109,9 @@ impl Tickets for SqlUnit {
         if n == 0 {
             return Ok(Vec::new());
         }
+        if let Some(keys) = self.take_foretold_keys(year, n) {
+            return Ok(keys);
+        }
         let year_key = format!("ticket_seq:{year}");
         let sql = self.dialect.take_ticket_keys();
         let rows = self
@@ -63,28 +119,24 @@ impl Tickets for SqlUnit {
                 Ok((r.text(0)? == "ticket_id", r.i64(1)?))
             })
             .await?;
-        let mut ids: Vec<i64> = rows.iter().filter(|(is_id, _)| *is_id).map(|(_, v)| *v).collect();
+        let last_id = rows.iter().find(|(is_id, _)| *is_id).map(|(_, v)| *v);
         let last_seq = rows.iter().find(|(is_id, _)| !*is_id).map(|(_, v)| *v);
-        let n = i64::from(n);
-        if !self.dialect.ids_one_row_each()
-            && let [last] = ids[..]
-        {
-            ids = (last - n + 1..=last).collect();
-        }
-        let Some(last_seq) = last_seq.filter(|_| ids.len() as i64 == n) else {
+        let (Some(last_id), Some(last_seq)) = (last_id, last_seq) else {
             return Err(counters_stuck(self.backend()));
         };
-        let exhausted = || Error::conflict("the year's ticket sequence is exhausted");
-        let last_seq = u32::try_from(last_seq).map_err(|_| exhausted())?;
-        let first_seq = last_seq
-            .checked_add(1)
-            .and_then(|next| next.checked_sub(n as u32))
-            .ok_or_else(|| counters_stuck(self.backend()))?;
-        Ok(ids
-            .into_iter()
-            .zip(first_seq..=last_seq)
-            .map(|(id, seq)| (TicketId(id), seq))
-            .collect())
+        if last_id < i64::from(n) || last_seq < i64::from(n) {
+            return Err(counters_stuck(self.backend()));
+        }
+        let after = Counters {
+            year,
+            last_seq,
+            last_id,
+        };
+        if let Some(forecast) = &self.forecast {
+            let lent = self.keys_taken.as_ref().is_some_and(KeysTaken::lent);
+            self.keys_taken = Some(KeysTaken::new(Arc::clone(forecast), after, lent));
+        }
+        keys_before(after, n).ok_or_else(|| Error::conflict("the year's ticket sequence is exhausted"))
     }
 
     async fn insert_ticket(&mut self, t: &Ticket) -> Result<()> {

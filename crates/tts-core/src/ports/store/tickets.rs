@@ -13,7 +13,9 @@ use async_trait::async_trait;
 /// - `take_ticket_keys(year)` gives a never used ticket id and the next number of `year`'s sequence:
 ///   sequences start at 1, years are independent, and committed numbers have no gaps and no duplicates
 ///   (a unit dropped without commit gives its number back); a write unit holds the year's counter until
-///   it ends, so concurrent units take consecutive numbers;
+///   it ends, so concurrent units take consecutive numbers; a store may instead hand out the keys it
+///   foresees and move the counter at the commit, checked: a unit whose keys another took first then
+///   fails with a retryable conflict ([`crate::Error::is_retryable`]) and keeps nothing;
 /// - `take_ticket_keys_many(year, n)` gives `n` such keys at once: distinct ids and the next `n`
 ///   numbers of the sequence, in increasing order, exactly as `n` calls of `take_ticket_keys` would;
 /// - a ticket reads back equal to what was written, by id and by number; a duplicate number is a
