@@ -33,7 +33,8 @@
 //! 5. **half rate, open loop**: creates at a constant arrival rate of half the closed loop's for
 //!    `TTS_LOAD_OPEN_SECS` (default 5 s); latency counts from each request's scheduled send time (no
 //!    coordinated omission; tokio's 1 ms timer makes sends up to ~2 ms late, the *send lag*, which is
-//!    inside the latency); then drained; its traffic and CPU per ticket are read as in phase 3;
+//!    inside the latency); then drained; its traffic and CPU per ticket are read as in phase 3.
+//!    `TTS_LOAD_OPEN_RATE` sets another rate, to compare two servers at one rate;
 //! 6. **memory under data**: creates until the requester has `TTS_LOAD_FILL` tickets (default
 //!    100,000), drained, then resident memory 2 s later;
 //! 7. **one-row commits** (after the server stopped, on its database; see `ceilings.rs`).
@@ -86,6 +87,9 @@ pub struct Settings {
     pub duration: Duration,
     /// Length of the open-loop phase.
     pub open_duration: Duration,
+    /// The open loop's rate instead of half the closed loop's (`TTS_LOAD_OPEN_RATE`), to compare two
+    /// servers at one rate.
+    pub open_rate: Option<f64>,
     /// Warm-up before a closed-loop phase.
     pub warm_up: Duration,
     /// Tickets timed from create to assignment.
@@ -115,6 +119,7 @@ impl Settings {
                 connections: 4,
                 duration: Duration::from_secs(1),
                 open_duration: Duration::from_secs(1),
+                open_rate: None,
                 warm_up: Duration::from_millis(200),
                 samples: 10,
                 sample_rate: 20.0,
@@ -127,6 +132,7 @@ impl Settings {
             connections: env_or("TTS_LOAD_CONNECTIONS", 32usize).max(1),
             duration: Duration::from_secs_f64(env_or("TTS_LOAD_SECS", 10.0f64)),
             open_duration: Duration::from_secs_f64(env_or("TTS_LOAD_OPEN_SECS", 5.0f64)),
+            open_rate: Some(env_or("TTS_LOAD_OPEN_RATE", 0.0f64)).filter(|r| *r > 0.0),
             warm_up: Duration::from_secs(1),
             samples: env_or("TTS_LOAD_SAMPLES", 200usize),
             sample_rate: env_or("TTS_LOAD_SAMPLE_RATE", 20.0f64),
@@ -317,7 +323,7 @@ async fn bench_mode(binary: &Path, name: &'static str, backend: Backend, setting
         drive::sample_assignments(&shared, &server.base, &token, settings.samples, settings.sample_rate).await;
     server.drain(&shared, &token).await;
 
-    let rate = (created.rate() / 2.0).max(1.0);
+    let rate = settings.open_rate.unwrap_or((created.rate() / 2.0).max(1.0));
     eprintln!("{name}: open loop at {rate:.0}/s for {:?}", settings.open_duration);
     let before = Meter::read(&server, &shared).await;
     let half = open_loop(&shared, &create, rate, settings.open_duration).await;
