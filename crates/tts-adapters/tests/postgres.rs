@@ -205,3 +205,75 @@ async fn a_unit_whose_foreseen_keys_were_taken_fails_to_commit_and_moves_nothing
     let (_, seq) = take(&b).await;
     assert_eq!(seq, 3, "the failed unit moved no counter");
 }
+
+/// Version-checked updates of several rows in one unit travel as one statement part on PostgreSQL
+/// (`UPDATE ... FROM (VALUES ...)`), still checked row by row: all fresh, every row is written; one
+/// stale, the unit fails with a conflict and keeps nothing; one missing, it is not found.
+#[tokio::test]
+async fn updates_of_several_tickets_in_one_unit_are_one_part_checked_row_by_row() {
+    use tts_core::ports::Store;
+    use tts_core::ports::store::UnitOptions;
+    use tts_core::{ErrorKind, NewTicket, Ticket, TicketId, TicketNumber, UserId};
+    let db = TestDb::create().await;
+    let store = store(&db, 2).await;
+    let now = tts_core::chrono::Utc::now();
+    let mut unit = store.begin(UnitOptions::write()).await.expect("begin");
+    let mut tickets = Vec::new();
+    for i in 0..3 {
+        let (id, seq) = unit.take_ticket_keys(2031).await.expect("keys");
+        let number = TicketNumber::new(2031, seq).expect("number");
+        let t = NewTicket::new(format!("Ticket {i}"), "Edits").into_ticket(id, number, UserId(Default::default()), now);
+        unit.insert_ticket(&t).await.expect("insert");
+        tickets.push(t);
+    }
+    unit.commit().await.expect("commit");
+    let edited = |t: &Ticket| Ticket {
+        version: t.version + 1,
+        subject: format!("{} (edited)", t.subject),
+        ..t.clone()
+    };
+    let stored = async |id: TicketId| {
+        let mut unit = store.begin(UnitOptions::read()).await.expect("begin");
+        unit.ticket(id).await.expect("read").expect("the ticket")
+    };
+
+    let before = store.traffic().expect("a SQL store counts");
+    let mut unit = store.begin(UnitOptions::write()).await.expect("begin");
+    for t in &tickets {
+        unit.update_ticket(&edited(t)).await.expect("update");
+    }
+    unit.commit().await.expect("every row is fresh");
+    let after = store.traffic().expect("a SQL store counts");
+    assert_eq!(
+        after.statements - before.statements,
+        3,
+        "BEGIN, one update part, COMMIT"
+    );
+    for t in &tickets {
+        assert_eq!(stored(t.id).await, edited(t));
+    }
+
+    let mut unit = store.begin(UnitOptions::write()).await.expect("begin");
+    unit.update_ticket(&edited(&edited(&tickets[0]))).await.expect("update");
+    unit.update_ticket(&edited(&tickets[1]))
+        .await
+        .expect("a stale update is held back");
+    unit.update_ticket(&edited(&edited(&tickets[2]))).await.expect("update");
+    let stale = unit.commit().await.expect_err("one row changed since");
+    assert_eq!(stale.kind(), ErrorKind::Conflict, "{stale}");
+    assert_eq!(
+        stored(tickets[0].id).await,
+        edited(&tickets[0]),
+        "the failed unit kept nothing"
+    );
+
+    let ghost = Ticket {
+        id: TicketId(9_999),
+        ..edited(&tickets[1])
+    };
+    let mut unit = store.begin(UnitOptions::write()).await.expect("begin");
+    unit.update_ticket(&edited(&edited(&tickets[0]))).await.expect("update");
+    unit.update_ticket(&edited(&ghost)).await.expect("held back");
+    let missing = unit.commit().await.expect_err("a missing row");
+    assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+}

@@ -17,6 +17,7 @@
 //! | `sessions.rs` | `Sessions` |
 //!
 //! The code is the same for both databases; where they differ it asks the unit's [`Dialect`].
+//! `merge.rs` joins the held-back writes of one statement before they are sent.
 //!
 //! **Held-back writes.** Writes whose result the engine does not read back go through
 //! [`SqlUnit::defer`] and are sent together at the unit's next read, `flush` or commit
@@ -35,6 +36,7 @@ mod cursors;
 mod dead_letters;
 mod directory;
 mod idempotency;
+mod merge;
 mod notifications;
 mod outbox;
 mod sessions;
@@ -141,6 +143,9 @@ pub(crate) enum Expect {
     /// Exactly this many rows, else another unit got there first: a retryable conflict saying this.
     /// PostgreSQL checks it inside the batch's statement (see [`Write::exactly`]).
     Exactly { rows: u64, lost: &'static str },
+    /// One row for each of these version-checked writes, joined into one statement (see
+    /// `merge::merge_updates`).
+    Every(Vec<Expect>),
 }
 
 impl Expect {
@@ -256,7 +261,7 @@ impl SqlUnit {
             return Ok(());
         }
         let alone = last && self.conn.writes_alone() && self.deferred.iter().all(|op| op.expect.checked_in_statement());
-        let ops = merge_inserts(
+        let ops = merge::merge(
             std::mem::take(&mut self.deferred),
             self.dialect.batch_is_one_statement(),
         );
@@ -290,29 +295,59 @@ impl SqlUnit {
                 }
                 continue;
             }
+            if let Expect::Every(each) = expect {
+                if n != each.len() as u64 {
+                    return Err(self.some_missed(each).await?);
+                }
+                continue;
+            }
             if n > 0 {
                 continue;
             }
             match expect {
-                Expect::Any | Expect::Exactly { .. } => {}
-                Expect::Versioned {
-                    entity,
-                    exists,
-                    id,
-                    shown,
-                } => {
-                    self.traffic.call(1);
-                    let found = self.conn.fetch_optional(exists.into(), vec![id], |_| Ok(())).await?;
-                    return Err(match found {
-                        Some(()) => Error::conflict(format!("{entity} {shown} changed concurrently; reload and retry")),
-                        None => Error::not_found(entity, shown),
-                    });
-                }
+                Expect::Any | Expect::Exactly { .. } | Expect::Every(_) => {}
+                versioned @ Expect::Versioned { .. } => return Err(self.some_missed(vec![versioned]).await?),
                 Expect::Found { entity, shown } => return Err(Error::not_found(entity, shown)),
                 Expect::Conflict(message) => return Err(Error::conflict(message)),
             }
         }
         Ok(())
+    }
+
+    /// Why version-checked writes touched fewer rows than they must: the first whose row is missing is
+    /// not found; when every row is there, one of them changed concurrently.
+    async fn some_missed(&mut self, each: Vec<Expect>) -> Result<Error> {
+        let mut changed = Vec::new();
+        let mut kind = "row";
+        for expect in each {
+            let Expect::Versioned {
+                entity,
+                exists,
+                id,
+                shown,
+            } = expect
+            else {
+                continue;
+            };
+            self.traffic.call(1);
+            if self
+                .conn
+                .fetch_optional(exists.into(), vec![id], |_| Ok(()))
+                .await?
+                .is_none()
+            {
+                return Ok(Error::not_found(entity, shown));
+            }
+            kind = entity;
+            changed.push(shown);
+        }
+        let which = match &changed[..] {
+            [one] => format!("{kind} {one}"),
+            many => format!("one of {kind}s {}", many.join(", ")),
+        };
+        Ok(Error::conflict(format!(
+            "{which} changed concurrently; reload and retry"
+        )))
     }
 }
 
@@ -344,58 +379,6 @@ impl UnitOfWork for SqlUnit {
     }
 }
 
-/// Most arguments one merged insert carries (SQLite allows 32,766 per statement, PostgreSQL 65,535).
-const MAX_MERGED_ARGS: usize = 16_000;
-
-/// Held-back writes with plain inserts of the same statement joined into one multi-row `INSERT`: a
-/// batch of creates writes its tickets and audit rows as one statement each instead of one per row
-/// (fewer statements to prepare and step on SQLite, less to parse and plan on PostgreSQL). Only writes
-/// that must touch nothing in particular (`Expect::Any`) are joined.
-///
-/// With `any_order` (PostgreSQL, which sends a batch as one statement whose parts all see one snapshot
-/// and run in no set order, with foreign keys checked at its end) every insert joins the first of its
-/// statement, so a command that writes a ticket and its audit row per ticket still sends one part per
-/// table. Without it (SQLite runs the batch in order) only adjacent inserts are joined and the order
-/// is kept.
-fn merge_inserts(ops: Vec<Deferred>, any_order: bool) -> Vec<Deferred> {
-    let mut out: Vec<Deferred> = Vec::with_capacity(ops.len());
-    // Per statement text, the output op that takes its further rows.
-    let mut open: HashMap<String, usize> = HashMap::new();
-    for op in ops {
-        let Some(at) = plain_insert_values(&op.sql).filter(|_| matches!(op.expect, Expect::Any)) else {
-            out.push(op);
-            continue;
-        };
-        if let Some(&i) = open.get(op.sql.as_ref())
-            && (any_order || i + 1 == out.len())
-            && out[i].args.len() + op.args.len() <= MAX_MERGED_ARGS
-        {
-            let into = &mut out[i];
-            let tuple = super::dialect::shift_placeholders(&op.sql[at..], into.args.len());
-            let mut text = into.sql.as_ref().to_string();
-            text.push_str(", ");
-            text.push_str(&tuple);
-            into.sql = Sql::Owned(text);
-            into.args.extend(op.args);
-            into.row = None;
-            continue;
-        }
-        open.insert(op.sql.as_ref().to_string(), out.len());
-        out.push(op);
-    }
-    out
-}
-
-/// Where the one row tuple of a plain `INSERT INTO t (...) VALUES (...)` starts (no `ON CONFLICT`, no
-/// `RETURNING`, no `SELECT`), or `None` for any other statement.
-fn plain_insert_values(sql: &str) -> Option<usize> {
-    if !sql.starts_with("INSERT INTO ") || ["ON CONFLICT", "RETURNING", "SELECT"].iter().any(|w| sql.contains(w)) {
-        return None;
-    }
-    let at = sql.rfind(" VALUES (")? + " VALUES ".len();
-    (sql.ends_with(')') && !sql[at..].contains("),")).then_some(at)
-}
-
 /// The unique key of a workflow name, role name or system: case- and space-insensitive.
 fn name_key(s: &str) -> String {
     tts_core::domain::matching::normalize(s)
@@ -404,81 +387,4 @@ fn name_key(s: &str) -> String {
 /// The unique key of an e-mail: trimmed, lower-case.
 fn email_key(s: &str) -> String {
     s.trim().to_lowercase()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Deferred, Expect, merge_inserts};
-
-    fn insert(table: &str, v: i64) -> Deferred {
-        let sql = format!("INSERT INTO {table} (a, b) VALUES ($1, $2)");
-        let args = vec![super::Arg::I64(v), super::Arg::I64(v)];
-        Deferred::any(sql, args, Some(format!("{table}:{v}")))
-    }
-
-    fn update(v: i64) -> Deferred {
-        Deferred {
-            expect: Expect::Found {
-                entity: "task",
-                shown: v.to_string(),
-            },
-            ..Deferred::any("UPDATE tasks SET a = $1", vec![super::Arg::I64(v)], None)
-        }
-    }
-
-    fn texts(ops: &[Deferred]) -> Vec<(String, usize)> {
-        ops.iter().map(|o| (o.sql.to_string(), o.args.len())).collect()
-    }
-
-    #[test]
-    fn in_order_only_adjacent_inserts_of_one_statement_are_joined() {
-        let ops = vec![
-            insert("t", 1),
-            insert("t", 2),
-            insert("a", 1),
-            insert("t", 3),
-            update(1),
-            insert("t", 4),
-        ];
-        let merged = texts(&merge_inserts(ops, false));
-        assert_eq!(
-            merged,
-            vec![
-                ("INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)".to_string(), 4),
-                ("INSERT INTO a (a, b) VALUES ($1, $2)".to_string(), 2),
-                ("INSERT INTO t (a, b) VALUES ($1, $2)".to_string(), 2),
-                ("UPDATE tasks SET a = $1".to_string(), 1),
-                ("INSERT INTO t (a, b) VALUES ($1, $2)".to_string(), 2),
-            ]
-        );
-    }
-
-    #[test]
-    fn in_any_order_every_insert_joins_the_first_of_its_statement() {
-        let ops = vec![
-            insert("t", 1),
-            insert("a", 1),
-            insert("t", 2),
-            update(1),
-            insert("a", 2),
-            insert("t", 3),
-        ];
-        let merged = merge_inserts(ops, true);
-        assert_eq!(
-            texts(&merged),
-            vec![
-                (
-                    "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)".to_string(),
-                    6
-                ),
-                ("INSERT INTO a (a, b) VALUES ($1, $2), ($3, $4)".to_string(), 4),
-                ("UPDATE tasks SET a = $1".to_string(), 1),
-            ]
-        );
-        assert!(
-            matches!(merged[2].expect, Expect::Found { .. }),
-            "a checked write is never joined"
-        );
-        assert_eq!(merged[0].row, None, "a joined insert names no single row");
-    }
 }
