@@ -102,9 +102,11 @@ impl KeysTaken {
         }
     }
 
-    /// Whether the unit holds the forecast.
-    pub(crate) fn lent(&self) -> bool {
-        self.lent
+    /// The same unit moved the counters again (the usual way), to `after`; it still holds the forecast
+    /// if it did.
+    pub(crate) fn moved(mut self, after: Counters) -> Self {
+        self.after = after;
+        self
     }
 
     /// The unit committed: the forecast learns where it left the counters.
@@ -175,5 +177,19 @@ mod tests {
             Some(after),
             "a unit that took keys the usual way never pauses it"
         );
+    }
+
+    #[test]
+    fn a_unit_that_moves_the_counters_again_still_holds_the_forecast_until_it_commits() {
+        let f = Arc::new(KeyForecast::default());
+        f.learn(AT);
+        let held = f.lend(2026).expect("lent");
+        let after = Counters {
+            last_seq: 9,
+            last_id: 42,
+            ..AT
+        };
+        KeysTaken::new(Arc::clone(&f), held, true).moved(after).committed();
+        assert_eq!(f.lend(2026), Some(after), "no pause: the unit committed");
     }
 }

@@ -53,10 +53,14 @@ fn keys_before(after: Counters, n: u32) -> Option<Vec<(TicketId, u32)>> {
 }
 
 impl SqlUnit {
-    /// The `n` keys after where the store foresees the counters of `year`, if it does (see
-    /// `sql/forecast.rs`): their move is held back with the unit's writes, checked to touch both
-    /// counters where foreseen, and this unit holds the forecast until it ends.
+    /// The `n` keys after where the store foresees the counters of `year`, if it does and this unit has
+    /// not taken keys yet (see `sql/forecast.rs`): their move is held back with the unit's writes,
+    /// checked to touch both counters where foreseen, and this unit holds the forecast until it ends.
     fn take_foretold_keys(&mut self, year: i32, n: u32) -> Option<Vec<(TicketId, u32)>> {
+        if self.keys_taken.is_some() {
+            // This unit moved the counters already: the forecast does not know where to.
+            return None;
+        }
         let forecast = Arc::clone(self.forecast.as_ref()?);
         let now = forecast.lend(year)?;
         let step = i64::from(n);
@@ -133,8 +137,10 @@ impl Tickets for SqlUnit {
             last_id,
         };
         if let Some(forecast) = &self.forecast {
-            let lent = self.keys_taken.as_ref().is_some_and(KeysTaken::lent);
-            self.keys_taken = Some(KeysTaken::new(Arc::clone(forecast), after, lent));
+            self.keys_taken = Some(match self.keys_taken.take() {
+                Some(taken) => taken.moved(after),
+                None => KeysTaken::new(Arc::clone(forecast), after, false),
+            });
         }
         keys_before(after, n).ok_or_else(|| Error::conflict("the year's ticket sequence is exhausted"))
     }
