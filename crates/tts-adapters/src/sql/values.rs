@@ -21,6 +21,7 @@ pub(crate) struct Write {
     /// statement and aborts the statement when it fails, so a batch sent without a transaction is
     /// still all or nothing (see `dialect::postgres::batch`). SQLite leaves the check to the unit,
     /// whose transaction rolls back.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) exactly: Option<u64>,
 }
 

@@ -235,6 +235,7 @@ impl Conn {
     /// order; the rows each touched. `last`: they are the unit's last, sent as it commits; a
     /// PostgreSQL write unit that has not opened its transaction then sends them without one (see
     /// [`Conn::writes_alone`]).
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     pub(crate) async fn batch(&mut self, writes: Vec<Write>, last: bool) -> Result<Vec<u64>> {
         let expected = writes.len();
         let touched = match self {
