@@ -414,11 +414,16 @@ pub(crate) fn shift_placeholders(sql: &str, by: usize) -> String {
     if by == 0 {
         return sql.to_string();
     }
-    let mut out = String::with_capacity(sql.len() + 8);
+    map_placeholders(sql, |n| format!("${}", n + by))
+}
+
+/// `sql` with every placeholder `$n` replaced by `to(n)` (a `$` not followed by digits stays as it is).
+pub(crate) fn map_placeholders(sql: &str, to: impl Fn(usize) -> String) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
-        out.push(c);
         if c != '$' {
+            out.push(c);
             continue;
         }
         let mut n = String::new();
@@ -429,8 +434,11 @@ pub(crate) fn shift_placeholders(sql: &str, by: usize) -> String {
             chars.next();
         }
         match n.parse::<usize>() {
-            Ok(v) => out.push_str(&(v + by).to_string()),
-            Err(_) => out.push_str(&n),
+            Ok(v) => out.push_str(&to(v)),
+            Err(_) => {
+                out.push('$');
+                out.push_str(&n);
+            }
         }
     }
     out

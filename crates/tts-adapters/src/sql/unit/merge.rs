@@ -161,22 +161,7 @@ fn plain_update_where(sql: &str) -> Option<usize> {
 
 /// `sql` with every placeholder `$n` written as the column `v.pn` of the joined rows.
 fn placeholders_to_columns(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '$' || !chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push(c);
-            continue;
-        }
-        out.push_str("v.p");
-        while let Some(&d) = chars.peek()
-            && d.is_ascii_digit()
-        {
-            out.push(d);
-            chars.next();
-        }
-    }
-    out
+    crate::sql::dialect::map_placeholders(sql, |n| format!("v.p{n}"))
 }
 
 #[cfg(test)]
