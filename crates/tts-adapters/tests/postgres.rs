@@ -206,6 +206,123 @@ async fn a_unit_whose_foreseen_keys_were_taken_fails_to_commit_and_moves_nothing
     assert_eq!(seq, 3, "the failed unit moved no counter");
 }
 
+/// Chained foreseen keys: a unit that takes keys while another unit of its store still runs with
+/// foreseen ones takes the keys after them. Its statement waits on the counters' row lock behind the
+/// first unit's, checks the counters again once the first committed, and commits too: consecutive
+/// numbers, each unit one call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_chained_after_a_running_one_waits_for_its_commit_and_follows_on() {
+    use sqlx::Connection;
+    use tts_core::ports::Store;
+    use tts_core::ports::store::UnitOptions;
+    let db = TestDb::create().await;
+    let store = std::sync::Arc::new(store(&db, 4).await);
+    let take = async |s: &PgStore| {
+        let mut unit = s.begin(UnitOptions::write()).await.expect("begin");
+        let (_, seq) = unit.take_ticket_keys(2032).await.expect("keys");
+        (unit, seq)
+    };
+    let (unit, _) = take(&store).await;
+    unit.commit().await.expect("the counters seen");
+    let ((first, one), (second, two)) = (take(&store).await, take(&store).await);
+    assert_eq!((one, two), (2, 3), "the second follows the running first");
+
+    // Another session holds the id counter's row, so both statements queue on it, the first in front.
+    let mut other = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let mut holder = other.begin().await.expect("begin");
+    sqlx::query("SELECT 1 FROM counters WHERE name = 'ticket_id' FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .expect("lock");
+    let before = store.traffic().expect("a SQL store counts");
+    let first = tokio::spawn(first.commit());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let second = tokio::spawn(second.commit());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !first.is_finished() && !second.is_finished(),
+        "both wait on the row lock"
+    );
+    holder.commit().await.expect("release");
+    first.await.expect("joined").expect("the first commits");
+    second
+        .await
+        .expect("joined")
+        .expect("the second commits after it, checked again");
+    let after = store.traffic().expect("a SQL store counts");
+    assert_eq!(after.round_trips - before.round_trips, 2, "{before:?} -> {after:?}");
+    let (unit, next) = take(&store).await;
+    assert_eq!(next, 4, "the forecast follows the second");
+    drop(unit);
+}
+
+/// A chained unit whose statement reaches the database before the unit it follows finds the counters
+/// short of where it foresaw them: it fails to commit with a retryable conflict and moves nothing, the
+/// first still commits, and the forecast goes on from there without a pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chained_unit_that_overtakes_the_one_before_fails_and_moves_nothing() {
+    use tts_core::ports::Store;
+    use tts_core::ports::store::UnitOptions;
+    let db = TestDb::create().await;
+    let store = store(&db, 4).await;
+    let take = async |s: &PgStore| {
+        let mut unit = s.begin(UnitOptions::write()).await.expect("begin");
+        let (_, seq) = unit.take_ticket_keys(2033).await.expect("keys");
+        (unit, seq)
+    };
+    let (unit, _) = take(&store).await;
+    unit.commit().await.expect("the counters seen");
+    let ((first, one), (second, two)) = (take(&store).await, take(&store).await);
+    assert_eq!((one, two), (2, 3));
+    let lost = second
+        .commit()
+        .await
+        .expect_err("the counters are not where it foresaw");
+    assert!(lost.is_retryable(), "{lost}");
+    first.commit().await.expect("the first is unaffected");
+    let before = store.traffic().expect("a SQL store counts");
+    let (unit, next) = take(&store).await;
+    assert_eq!(next, 3, "the failed unit moved nothing");
+    unit.commit().await.expect("commit");
+    let after = store.traffic().expect("a SQL store counts");
+    assert_eq!(
+        after.round_trips - before.round_trips,
+        1,
+        "foreseen again at once (one call), no pause: {before:?} -> {after:?}"
+    );
+}
+
+/// Many batches of creates at once on one store, with keys foreseen, chained or taken the usual way as
+/// the forecast allows: every ticket is created, numbered without a gap or a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_with_chained_keys_number_every_ticket_once() {
+    use std::sync::Arc;
+    let db = TestDb::create().await;
+    let engine = Arc::new(
+        tts_core::Engine::builder(Arc::new(store(&db, 8).await))
+            .build()
+            .expect("engine"),
+    );
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let engine = Arc::clone(&engine);
+            tokio::spawn(async move {
+                let mut seqs = Vec::new();
+                for b in 0..10 {
+                    seqs.extend(numbers(engine.create_tickets(creates(3, t * 100 + b * 3)).await));
+                }
+                seqs
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("joined"));
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=240).collect::<Vec<u32>>());
+}
+
 /// Version-checked updates of several rows in one unit travel as one statement part on PostgreSQL
 /// (`UPDATE ... FROM (VALUES ...)`), still checked row by row: all fresh, every row is written; one
 /// stale, the unit fails with a conflict and keeps nothing; one missing, it is not found.

@@ -15,9 +15,10 @@
 //! `Idempotency-Key` do not go through here (their replay rules need a command each).
 //!
 //! **One in flight by default.** A batch is gathered only when the last one has answered. With two in
-//! flight the next batch reads and prepares while the last one commits: in three runs the closed loop
-//! was never faster (smaller batches, more calls per ticket) and p99 at half rate stayed within the
-//! runs' spread; benches/README.md, "Session 13", has the runs.
+//! flight the next batch reads and prepares while the last one commits, and on PostgreSQL writes with
+//! keys chained after the last one's (`tts-adapters`, `sql/forecast.rs`): in the runs of sessions 13
+//! and 18 the closed loop was never faster (smaller batches, more calls per ticket) and p99 at half
+//! rate stayed within the runs' spread; benches/README.md has the runs.
 //!
 //! **Timings.** At `debug` level each batch logs its size, how long its oldest request waited for it and
 //! how long it took to answer (`create batch answered`).

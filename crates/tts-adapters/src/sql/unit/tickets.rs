@@ -2,10 +2,9 @@
 //! `counters` rows of the yearly numbers.
 
 use super::{Deferred, Expect, SqlUnit};
-use crate::sql::forecast::{Counters, KeysTaken};
+use crate::sql::forecast::Counters;
 use crate::sql::values::Arg;
 use async_trait::async_trait;
-use std::sync::Arc;
 use tts_core::domain::report::left_backlog_at;
 use tts_core::ports::Tickets;
 use tts_core::{Error, ErrorKind, Priority, Result, Task, Ticket, TicketId, TicketNumber};
@@ -55,32 +54,22 @@ fn keys_before(after: Counters, n: u32) -> Option<Vec<(TicketId, u32)>> {
 impl SqlUnit {
     /// The `n` keys after where the store foresees the counters of `year`, if it does and this unit has
     /// not taken keys yet (see `sql/forecast.rs`): their move is held back with the unit's writes,
-    /// checked to touch both counters where foreseen, and this unit holds the forecast until it ends.
+    /// checked to touch both counters where foreseen, and this unit holds them until it ends.
     fn take_foretold_keys(&mut self, year: i32, n: u32) -> Option<Vec<(TicketId, u32)>> {
         if self.keys_taken.is_some() {
             // This unit moved the counters already: the forecast does not know where to.
             return None;
         }
-        let forecast = Arc::clone(self.forecast.as_ref()?);
-        let now = forecast.lend(year)?;
-        let step = i64::from(n);
-        let after = Counters {
-            year,
-            last_seq: now.last_seq + step,
-            last_id: now.last_id + step,
-        };
-        let Some(keys) = keys_before(after, n) else {
-            // Past the sequence's end: the usual way says so. The forecast stays where it was.
-            forecast.learn(now);
-            return None;
-        };
+        let taken = self.forecast.as_ref()?.lend(year, n)?;
+        let lent = taken.lent()?;
+        let keys = keys_before(lent.after, n)?;
         self.deferred.push(Deferred {
             sql: self.dialect.take_foretold_ticket_keys().into(),
             args: vec![
-                Arg::I64(step),
+                Arg::I64(i64::from(n)),
                 Arg::Text(format!("ticket_seq:{year}")),
-                Arg::I64(now.last_id),
-                Arg::I64(now.last_seq),
+                Arg::I64(lent.now.last_id),
+                Arg::I64(lent.now.last_seq),
             ],
             expect: Expect::Exactly {
                 rows: 2,
@@ -88,7 +77,7 @@ impl SqlUnit {
             },
             row: Some("counters:ticket keys".into()),
         });
-        self.keys_taken = Some(KeysTaken::new(forecast, after, true));
+        self.keys_taken = Some(taken);
         Some(keys)
     }
 }
@@ -116,6 +105,9 @@ impl Tickets for SqlUnit {
         if let Some(keys) = self.take_foretold_keys(year, n) {
             return Ok(keys);
         }
+        if self.keys_taken.is_none() {
+            self.keys_taken = self.forecast.as_ref().map(|f| f.take_usual());
+        }
         let year_key = format!("ticket_seq:{year}");
         let sql = self.dialect.take_ticket_keys();
         let rows = self
@@ -136,11 +128,8 @@ impl Tickets for SqlUnit {
             last_seq,
             last_id,
         };
-        if let Some(forecast) = &self.forecast {
-            self.keys_taken = Some(match self.keys_taken.take() {
-                Some(taken) => taken.moved(after),
-                None => KeysTaken::new(Arc::clone(forecast), after, false),
-            });
+        if let Some(taken) = &mut self.keys_taken {
+            taken.moved(after);
         }
         keys_before(after, n).ok_or_else(|| Error::conflict("the year's ticket sequence is exhausted"))
     }
