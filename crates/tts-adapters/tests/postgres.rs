@@ -113,6 +113,15 @@ async fn a_down_server_gives_a_clear_error_not_a_hang() {
     assert_eq!(err.kind(), tts_core::ErrorKind::Unavailable);
 }
 
+/// A write unit of `store` that took the next ticket keys of `year`, and the number it got.
+async fn keys_in_a_new_unit(store: &PgStore, year: i32) -> (Box<dyn tts_core::ports::UnitOfWork>, u32) {
+    use tts_core::ports::Store;
+    use tts_core::ports::store::UnitOptions;
+    let mut unit = store.begin(UnitOptions::write()).await.expect("begin");
+    let (_, seq) = unit.take_ticket_keys(year).await.expect("keys");
+    (unit, seq)
+}
+
 /// Creates in batches of `n` by an admin (no profile to read), numbered from `from`.
 fn creates(n: usize, from: usize) -> Vec<tts_core::CreateRequest> {
     let admin = tts_core::Actor::admin(tts_core::UserId(tts_core::uuid::Uuid::now_v7()));
@@ -183,15 +192,9 @@ async fn foreseen_keys_another_server_took_are_taken_again() {
 /// and moves no counter; the next unit takes the number after the other server's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unit_whose_foreseen_keys_were_taken_fails_to_commit_and_moves_nothing() {
-    use tts_core::ports::Store;
-    use tts_core::ports::store::UnitOptions;
     let db = TestDb::create().await;
     let (a, b) = (store(&db, 2).await, store(&db, 2).await);
-    let take = async |s: &PgStore| {
-        let mut unit = s.begin(UnitOptions::write()).await.expect("begin");
-        let (_, seq) = unit.take_ticket_keys(2030).await.expect("keys");
-        (unit, seq)
-    };
+    let take = async |s: &PgStore| keys_in_a_new_unit(s, 2030).await;
     let (unit, seq) = take(&a).await;
     assert_eq!(seq, 1);
     unit.commit().await.expect("commit");
@@ -214,14 +217,9 @@ async fn a_unit_whose_foreseen_keys_were_taken_fails_to_commit_and_moves_nothing
 async fn a_unit_chained_after_a_running_one_waits_for_its_commit_and_follows_on() {
     use sqlx::Connection;
     use tts_core::ports::Store;
-    use tts_core::ports::store::UnitOptions;
     let db = TestDb::create().await;
     let store = std::sync::Arc::new(store(&db, 4).await);
-    let take = async |s: &PgStore| {
-        let mut unit = s.begin(UnitOptions::write()).await.expect("begin");
-        let (_, seq) = unit.take_ticket_keys(2032).await.expect("keys");
-        (unit, seq)
-    };
+    let take = async |s: &PgStore| keys_in_a_new_unit(s, 2032).await;
     let (unit, _) = take(&store).await;
     unit.commit().await.expect("the counters seen");
     let ((first, one), (second, two)) = (take(&store).await, take(&store).await);
@@ -262,14 +260,9 @@ async fn a_unit_chained_after_a_running_one_waits_for_its_commit_and_follows_on(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chained_unit_that_overtakes_the_one_before_fails_and_moves_nothing() {
     use tts_core::ports::Store;
-    use tts_core::ports::store::UnitOptions;
     let db = TestDb::create().await;
     let store = store(&db, 4).await;
-    let take = async |s: &PgStore| {
-        let mut unit = s.begin(UnitOptions::write()).await.expect("begin");
-        let (_, seq) = unit.take_ticket_keys(2033).await.expect("keys");
-        (unit, seq)
-    };
+    let take = async |s: &PgStore| keys_in_a_new_unit(s, 2033).await;
     let (unit, _) = take(&store).await;
     unit.commit().await.expect("the counters seen");
     let ((first, one), (second, two)) = (take(&store).await, take(&store).await);
