@@ -269,9 +269,18 @@ async fn consume(
         }
         // Read before consuming, so a commit during the step is not missed while waiting below.
         let seen = wakeup.current();
+        // Woken by a commit that wrote to this queue: the messages are there, so it claims without
+        // looking first (`Engine::consume_signalled`).
+        let signalled = linger;
         let step = {
             let engine = Arc::clone(&engine);
-            guarded(async move { engine.consume_batch(consumer, batch).await })
+            guarded(async move {
+                if signalled {
+                    engine.consume_signalled(consumer, batch).await
+                } else {
+                    engine.consume_batch(consumer, batch).await
+                }
+            })
         };
         match step.await {
             // A full batch: more may be waiting.

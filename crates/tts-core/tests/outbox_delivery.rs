@@ -133,6 +133,55 @@ async fn messages_stay_in_the_outbox_until_their_effect_commits() {
 /// failure counted for the lease), each failed send is counted once and retried after its back-off, the
 /// last one is a dead letter an admin can replay.
 #[tokio::test]
+async fn a_signalled_step_claims_without_looking_first_and_takes_only_its_own_queue() {
+    let w = world().await;
+    assert_eq!(
+        w.engine
+            .consume_signalled(Consumer::Allocation, 8)
+            .await
+            .expect("empty queue"),
+        [],
+        "a signal whose messages another loop took finds nothing and fails nothing"
+    );
+    let t = w
+        .engine
+        .create_ticket(w.fx.requester_actor(), asset_ticket("Scanner"), None)
+        .await
+        .expect("create")
+        .ticket;
+    assert_eq!(
+        w.engine
+            .consume_signalled(Consumer::Notifications, 8)
+            .await
+            .expect("other queue"),
+        [],
+        "another consumer's queue does not take it"
+    );
+    assert_eq!(waiting(&w.store).await, 1, "ticket.created still waits");
+    assert_eq!(
+        w.engine
+            .consume_signalled(Consumer::Allocation, 8)
+            .await
+            .expect("allocate"),
+        [ConsumeOutcome::Done]
+    );
+    let ticket = w
+        .engine
+        .ticket(w.fx.requester_actor(), t.id.into())
+        .await
+        .expect("ticket");
+    assert!(ticket.is_task_allocated);
+    assert_eq!(
+        w.engine
+            .consume_signalled(Consumer::Allocation, 8)
+            .await
+            .expect("again"),
+        [],
+        "a consumed message is not claimed twice"
+    );
+}
+
+#[tokio::test]
 async fn a_failing_delivery_backs_off_then_becomes_a_dead_letter_an_admin_can_replay() {
     let w = world().await;
     w.engine

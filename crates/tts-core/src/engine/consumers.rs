@@ -99,6 +99,16 @@ pub(crate) async fn unless_panic<T>(unit: impl Future<Output = Result<T>>) -> Re
     }
 }
 
+/// Whether an outbox consumer step first looks for due messages with a read (cheap, and off the
+/// writer) before it claims them in a write unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lookout {
+    /// Look first: the caller does not know whether anything is due.
+    LookFirst,
+    /// Claim at once: the caller was just told that something is.
+    ClaimAtOnce,
+}
+
 /// The permanent error for an event a consumer does not handle.
 pub(crate) fn not_handled(consumer: Consumer, event: &DomainEvent) -> Error {
     Error::invalid(
@@ -130,12 +140,25 @@ impl Engine {
     /// a failing message is retried with back-off ([`super::EngineConfig::retry`]) when the failure may
     /// pass, and becomes a dead letter when it cannot or after its last delivery.
     pub async fn consume_batch(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
+        self.consume(consumer, max, Lookout::LookFirst).await
+    }
+
+    /// As [`Engine::consume_batch`], for a caller just told that a commit wrote to the consumer's queue
+    /// (a worker loop woken by the outbox signal): the messages are almost surely there, so without a
+    /// broker it claims them at once instead of first looking with a read. That read is what keeps
+    /// idle loops off the writer; here it would only cost a round trip per step, and when another loop
+    /// took the messages meanwhile the claim finds nothing and commits nothing.
+    pub async fn consume_signalled(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
+        self.consume(consumer, max, Lookout::ClaimAtOnce).await
+    }
+
+    async fn consume(&self, consumer: Consumer, max: usize, lookout: Lookout) -> Result<Vec<ConsumeOutcome>> {
         if self.batches(consumer) {
-            return self.consume_step(consumer, max.max(1)).await;
+            return self.consume_step(consumer, max.max(1), lookout).await;
         }
         let mut outcomes = Vec::new();
         while outcomes.len() < max.max(1) {
-            match self.consume_step(consumer, 1).await {
+            match self.consume_step(consumer, 1, lookout).await {
                 Ok(step) if step.is_empty() => break,
                 Ok(step) => outcomes.extend(step),
                 // What was handled is committed; the error will show again on the next call.
@@ -147,13 +170,13 @@ impl Engine {
     }
 
     /// Takes up to `max` messages into one unit, from the broker or the outbox.
-    async fn consume_step(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
+    async fn consume_step(&self, consumer: Consumer, max: usize, lookout: Lookout) -> Result<Vec<ConsumeOutcome>> {
         if consumer == Consumer::Mail {
             return Ok(self.send_one_email().await?.into_iter().collect());
         }
         match self.queue.clone() {
             Some(queue) => self.consume_from_broker(queue, consumer, max).await,
-            None => self.consume_from_outbox(consumer, max).await,
+            None => self.consume_from_outbox(consumer, max, lookout).await,
         }
     }
 

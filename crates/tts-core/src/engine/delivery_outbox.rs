@@ -5,7 +5,7 @@
 //! the failure cannot pass, the row becomes a dead letter in the same unit that removes it.
 
 use super::Engine;
-use super::consumers::{ConsumeOutcome, Consumer, apply, is_transient, unless_panic};
+use super::consumers::{ConsumeOutcome, Consumer, Lookout, apply, is_transient, unless_panic};
 use crate::domain::delivery::DeadLetter;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
@@ -16,19 +16,26 @@ use std::sync::{Arc, Mutex};
 impl Engine {
     /// One step of an outbox consumer: claim up to `max` due messages (one when they may not share a
     /// unit), apply them, remove them; on failure, handle each claimed message on its own.
-    pub(super) async fn consume_from_outbox(&self, consumer: Consumer, max: usize) -> Result<Vec<ConsumeOutcome>> {
+    pub(super) async fn consume_from_outbox(
+        &self,
+        consumer: Consumer,
+        max: usize,
+        lookout: Lookout,
+    ) -> Result<Vec<ConsumeOutcome>> {
         let queue = self.consumer_queue(consumer).to_string();
         let limit = max.max(1);
-        // Look without write locks first: idle consumers woken by every commit then never compete with
-        // commands for the writer.
-        let peek = queue.clone();
-        let due = self
-            .read(Actor::system(), async move |cmd| {
-                cmd.tx.claim_outbox(&peek, 1, cmd.now).await
-            })
-            .await?;
-        if due.is_empty() {
-            return Ok(Vec::new());
+        // Look without write locks first, unless the caller was told messages arrived: loops that poll
+        // an idle queue then never compete with commands for the writer.
+        if lookout == Lookout::LookFirst {
+            let peek = queue.clone();
+            let due = self
+                .read(Actor::system(), async move |cmd| {
+                    cmd.tx.claim_outbox(&peek, 1, cmd.now).await
+                })
+                .await?;
+            if due.is_empty() {
+                return Ok(Vec::new());
+            }
         }
         // What the last attempt claimed, so a failed unit still says which messages it held.
         let taken: Arc<Mutex<Vec<Claimed>>> = Arc::default();

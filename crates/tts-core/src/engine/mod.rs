@@ -286,6 +286,7 @@ mod tests {
         is_send(&e.set_membership(actor, RoleId(id()), UserId(id()), true));
         is_send(&e.publish_workflow(actor, WorkflowId(id())));
         is_send(&e.consume_batch(Consumer::Allocation, 8));
+        is_send(&e.consume_signalled(Consumer::Allocation, 8));
         is_send(&e.pump());
         is_send(&e.sla_sweep(chrono::Utc::now()));
         is_send(&e.prune(chrono::Utc::now()));
