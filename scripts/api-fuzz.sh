@@ -21,7 +21,9 @@ if ! "$st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   "$venv/bin/python" -m pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-cargo build -q -p tts-http --bin tts-server
+# The workspace's features, as `cargo test --workspace --all-features` builds them: CI then links the
+# server from what its test step compiled instead of compiling the adapters again for other features.
+cargo build -q --workspace --all-features --bin tts-server
 server_bin="$target_dir/debug/tts-server"
 
 work=$(mktemp -d)
