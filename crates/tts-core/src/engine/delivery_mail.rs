@@ -35,13 +35,7 @@ impl Engine {
 
     async fn email_from_outbox(&self) -> Result<Option<ConsumeOutcome>> {
         let queue = self.consumer_queue(Consumer::Mail).to_string();
-        let peek = queue.clone();
-        let due = self
-            .read(Actor::system(), async move |cmd| {
-                cmd.tx.claim_outbox(&peek, 1, cmd.now).await
-            })
-            .await?;
-        if due.is_empty() {
+        if !self.outbox_has_due(&queue).await? {
             return Ok(None);
         }
         let claimed = self

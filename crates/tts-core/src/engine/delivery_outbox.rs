@@ -26,16 +26,8 @@ impl Engine {
         let limit = max.max(1);
         // Look without write locks first, unless the caller was told messages arrived: loops that poll
         // an idle queue then never compete with commands for the writer.
-        if lookout == Lookout::LookFirst {
-            let peek = queue.clone();
-            let due = self
-                .read(Actor::system(), async move |cmd| {
-                    cmd.tx.claim_outbox(&peek, 1, cmd.now).await
-                })
-                .await?;
-            if due.is_empty() {
-                return Ok(Vec::new());
-            }
+        if lookout == Lookout::LookFirst && !self.outbox_has_due(&queue).await? {
+            return Ok(Vec::new());
         }
         // What the last attempt claimed, so a failed unit still says which messages it held.
         let taken: Arc<Mutex<Vec<Claimed>>> = Arc::default();
@@ -69,6 +61,18 @@ impl Engine {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether `queue` has a due message, by a read without write locks: how a consumer that polls
+    /// looks before it claims, so that idle loops never compete with commands for the writer.
+    pub(super) async fn outbox_has_due(&self, queue: &str) -> Result<bool> {
+        let queue = queue.to_string();
+        let due = self
+            .read(Actor::system(), async move |cmd| {
+                cmd.tx.claim_outbox(&queue, 1, cmd.now).await
+            })
+            .await?;
+        Ok(!due.is_empty())
     }
 
     /// Handles one outbox message in its own unit (after its batch failed); a message another consumer
