@@ -39,6 +39,8 @@ pub(crate) enum Arg {
     OptTime(Option<DateTime<Utc>>),
     /// A JSON document, serialized once (typed `json` on PostgreSQL, see `JsonDoc`).
     Json(Box<RawValue>),
+    /// One column of many rows, bound as one PostgreSQL array (see [`Column`]).
+    Column(Column),
 }
 
 impl Arg {
@@ -56,6 +58,92 @@ impl Arg {
     /// A count or limit as an argument.
     pub(crate) fn count(n: usize) -> Arg {
         Arg::I64(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+/// The values of one column of many rows, bound on PostgreSQL as one array: a write of n rows is then
+/// `INSERT ... SELECT ... FROM UNNEST($1, ...)` and a list of n ids `= ANY($1)`, one statement text
+/// whatever n is. PostgreSQL parses, plans and caches that text once per connection instead of once
+/// per batch size (see `sql/unit/unnest.rs`). SQLite has no arrays; it is never sent one (it would get
+/// the JSON array).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+pub(crate) enum Column {
+    I64(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+    Bool(Vec<Option<bool>>),
+    Uuid(Vec<Option<Uuid>>),
+    Time(Vec<Option<DateTime<Utc>>>),
+    Json(Vec<Box<RawValue>>),
+}
+
+impl Column {
+    /// An empty column of `arg`'s type, room for `n` values; `None` for an argument that is itself a column.
+    pub(crate) fn like(arg: &Arg, n: usize) -> Option<Column> {
+        Some(match arg {
+            Arg::I64(_) | Arg::OptI64(_) => Column::I64(Vec::with_capacity(n)),
+            Arg::Text(_) | Arg::OptText(_) => Column::Text(Vec::with_capacity(n)),
+            Arg::Bool(_) => Column::Bool(Vec::with_capacity(n)),
+            Arg::Uuid(_) | Arg::OptUuid(_) => Column::Uuid(Vec::with_capacity(n)),
+            Arg::Time(_) | Arg::OptTime(_) => Column::Time(Vec::with_capacity(n)),
+            Arg::Json(_) => Column::Json(Vec::with_capacity(n)),
+            Arg::Column(_) => return None,
+        })
+    }
+
+    /// Whether `arg` fits this column's type.
+    pub(crate) fn takes(&self, arg: &Arg) -> bool {
+        matches!(
+            (self, arg),
+            (Column::I64(_), Arg::I64(_) | Arg::OptI64(_))
+                | (Column::Text(_), Arg::Text(_) | Arg::OptText(_))
+                | (Column::Bool(_), Arg::Bool(_))
+                | (Column::Uuid(_), Arg::Uuid(_) | Arg::OptUuid(_))
+                | (Column::Time(_), Arg::Time(_) | Arg::OptTime(_))
+                | (Column::Json(_), Arg::Json(_))
+        )
+    }
+
+    /// Appends `arg`, which must fit ([`Self::takes`]); one that does not is left out and `false` returned.
+    pub(crate) fn push(&mut self, arg: Arg) -> bool {
+        match (self, arg) {
+            (Column::I64(c), Arg::I64(v)) => c.push(Some(v)),
+            (Column::I64(c), Arg::OptI64(v)) => c.push(v),
+            (Column::Text(c), Arg::Text(v)) => c.push(Some(v)),
+            (Column::Text(c), Arg::OptText(v)) => c.push(v),
+            (Column::Bool(c), Arg::Bool(v)) => c.push(Some(v)),
+            (Column::Uuid(c), Arg::Uuid(v)) => c.push(Some(v)),
+            (Column::Uuid(c), Arg::OptUuid(v)) => c.push(v),
+            (Column::Time(c), Arg::Time(v)) => c.push(Some(v)),
+            (Column::Time(c), Arg::OptTime(v)) => c.push(v),
+            (Column::Json(c), Arg::Json(v)) => c.push(v),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `args` as one column, when they are all of one type (and none is a column); else `args` back.
+    pub(crate) fn of(args: Vec<Arg>) -> Result<Column, Vec<Arg>> {
+        let column = args.first().and_then(|a| Column::like(a, args.len()));
+        let Some(mut column) = column.filter(|c| args.iter().all(|a| c.takes(a))) else {
+            return Err(args);
+        };
+        for a in args {
+            column.push(a);
+        }
+        Ok(column)
+    }
+
+    /// The PostgreSQL array type, as written in a cast.
+    pub(crate) fn pg_type(&self) -> &'static str {
+        match self {
+            Column::I64(_) => "int8[]",
+            Column::Text(_) => "text[]",
+            Column::Bool(_) => "bool[]",
+            Column::Uuid(_) => "uuid[]",
+            Column::Time(_) => "timestamptz[]",
+            Column::Json(_) => "json[]",
+        }
     }
 }
 

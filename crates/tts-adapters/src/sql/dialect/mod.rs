@@ -93,6 +93,34 @@ impl Dialect {
          ON CONFLICT (name) DO UPDATE SET value = excluded.value WHERE counters.value = excluded.value - $1"
     }
 
+    /// Whether the database takes a column of many rows as one array argument ([`crate::sql::values::Column`]):
+    /// PostgreSQL does, SQLite does not.
+    pub(crate) fn binds_arrays(self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => false,
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => true,
+        }
+    }
+
+    /// `column` is one of `values`, their placeholders numbered from `$first`, and the arguments to bind:
+    /// on PostgreSQL `column = ANY($first)` with the values as one array ([`Column`]), one statement
+    /// text whatever their number (values of two types fall back to the list); on SQLite `column IN
+    /// ($first, ...)`.
+    pub(crate) fn one_of(self, column: &str, first: usize, values: Vec<Arg>) -> (String, Vec<Arg>) {
+        let values = if self.binds_arrays() {
+            match crate::sql::values::Column::of(values) {
+                Ok(array) => return (format!("{column} = ANY(${first})"), vec![Arg::Column(array)]),
+                Err(values) => values,
+            }
+        } else {
+            values
+        };
+        let list: Vec<String> = (first..first + values.len()).map(|i| format!("${i}")).collect();
+        (format!("{column} IN ({})", list.join(", ")), values)
+    }
+
     /// Whether a role's cursor row must be created before a write unit can lock it. On PostgreSQL a
     /// missing row cannot be locked, so the first pick of a role inserts it (then every pick serializes
     /// on it); SQLite's write units exclude each other anyway.

@@ -2,7 +2,7 @@
 
 use crate::sql::error::db_err;
 use crate::sql::traffic::Traffic;
-use crate::sql::values::{Arg, JsonDoc, Row, Sql, SqlRow, Write};
+use crate::sql::values::{Arg, Column, JsonDoc, Row, Sql, SqlRow, Write};
 use chrono::{DateTime, Utc};
 use sqlx::encode::{Encode, IsNull};
 use sqlx::error::BoxDynError;
@@ -33,6 +33,12 @@ fn query(sql: Sql, args: Vec<Arg>) -> Query<'static> {
             Arg::Time(v) => q.bind(v),
             Arg::OptTime(v) => q.bind(v),
             Arg::Json(v) => q.bind(JsonDoc(v)),
+            Arg::Column(Column::I64(v)) => q.bind(v),
+            Arg::Column(Column::Text(v)) => q.bind(v),
+            Arg::Column(Column::Bool(v)) => q.bind(v),
+            Arg::Column(Column::Uuid(v)) => q.bind(v),
+            Arg::Column(Column::Time(v)) => q.bind(v),
+            Arg::Column(Column::Json(v)) => q.bind(v.into_iter().map(JsonDoc).collect::<Vec<_>>()),
         };
     }
     q
@@ -234,6 +240,15 @@ impl SqlRow for PgRow {
 
 /// PostgreSQL's fixed oid of the `json` type.
 const JSON_OID: Oid = Oid(114);
+
+/// PostgreSQL's fixed oid of the `json[]` type.
+const JSON_ARRAY_OID: Oid = Oid(199);
+
+impl sqlx::postgres::PgHasArrayType for JsonDoc {
+    fn array_type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(JSON_ARRAY_OID)
+    }
+}
 
 impl sqlx::Type<Postgres> for JsonDoc {
     fn type_info() -> PgTypeInfo {

@@ -63,6 +63,8 @@ fn query(sql: Sql, args: Vec<Arg>) -> Query<'static> {
             Arg::Time(v) => q.bind(v),
             Arg::OptTime(v) => q.bind(v),
             Arg::Json(v) => q.bind(JsonDoc(v)),
+            // Never sent to SQLite (see `Column`); were it, the statement would get the JSON array.
+            Arg::Column(c) => q.bind(serde_json::to_string(&c).unwrap_or_default()),
         };
     }
     q

@@ -1,16 +1,68 @@
 //! Joining held-back writes of one statement text before a batch is sent: inserts into one multi-row
-//! `INSERT` on both databases, and on PostgreSQL version-checked updates into one `UPDATE ... FROM
-//! (VALUES ...)`, so that a batch has one part per statement text instead of one per row.
+//! `INSERT` on SQLite; on PostgreSQL inserts into one `INSERT ... SELECT ... FROM UNNEST(...)` and
+//! version-checked updates into one `UPDATE ... FROM UNNEST(...)` (`unnest.rs`), so that a batch has one
+//! part per statement text instead of one per row, and a text that does not change with the number of
+//! rows.
 
-use super::{Deferred, Expect};
+use super::{Deferred, Expect, unnest};
 use crate::sql::values::Sql;
 use std::collections::HashMap;
 
 /// The held-back writes with those of one statement joined: [`merge_inserts`], and with `any_order`
-/// (PostgreSQL) [`merge_updates`] too.
+/// (PostgreSQL) inserts and updates over arrays ([`inserts_over_arrays`], [`merge_updates`]).
 pub(super) fn merge(ops: Vec<Deferred>, any_order: bool) -> Vec<Deferred> {
-    let ops = merge_inserts(ops, any_order);
-    if any_order { merge_updates(ops) } else { ops }
+    if any_order {
+        merge_updates(merge_inserts(inserts_over_arrays(ops), true))
+    } else {
+        merge_inserts(ops, false)
+    }
+}
+
+/// The writes with each group of one statement text that `joins` picks replaced, at its first member's
+/// place, by what `join` makes of the group (in the group's order).
+fn join_groups(
+    ops: Vec<Deferred>,
+    joins: impl Fn(&Deferred) -> bool,
+    mut join: impl FnMut(Vec<Deferred>) -> Vec<Deferred>,
+) -> Vec<Deferred> {
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        if joins(op) {
+            groups.entry(op.sql.to_string()).or_default().push(i);
+        }
+    }
+    if groups.is_empty() {
+        return ops;
+    }
+    let mut slots: Vec<Option<Deferred>> = ops.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(slots.len());
+    for i in 0..slots.len() {
+        let Some(op) = slots[i].take() else { continue };
+        let Some(members) = groups.get(op.sql.as_ref()).filter(|m| m[0] == i) else {
+            out.push(op);
+            continue;
+        };
+        let mut group = vec![op];
+        group.extend(members[1..].iter().filter_map(|&j| slots[j].take()));
+        out.extend(join(group));
+    }
+    out
+}
+
+/// PostgreSQL: the plain inserts (`Expect::Any`) of each statement text as one insert over arrays
+/// (`unnest::join_inserts`), a single one too, so the text is the same for one row as for fifty. Those
+/// whose arguments do not line up are left for [`merge_inserts`].
+fn inserts_over_arrays(ops: Vec<Deferred>) -> Vec<Deferred> {
+    let plain = |op: &Deferred| matches!(op.expect, Expect::Any) && plain_insert_values(&op.sql).is_some();
+    join_groups(ops, plain, |group| {
+        let sql = group[0].sql.to_string();
+        let at = plain_insert_values(&sql).expect("checked by `plain`");
+        let head = sql[..at].trim_end().strip_suffix("VALUES").unwrap_or(&sql[..at]);
+        match unnest::join_inserts(head, &sql[at..], group) {
+            Ok(joined) => vec![joined],
+            Err(back) => back,
+        }
+    })
 }
 
 /// Most arguments one merged insert carries (SQLite allows 32,766 per statement, PostgreSQL 65,535).
@@ -66,38 +118,28 @@ fn plain_insert_values(sql: &str) -> Option<usize> {
 }
 
 /// Version-checked updates (`Expect::Versioned`) of one statement text joined into one `UPDATE t SET c =
-/// v.p2, ... FROM (VALUES ($1, ...), ($k+1, ...)) AS v(p1, ..., pk) WHERE id = v.p1 AND ...`, for a
-/// batch sent as one statement (PostgreSQL): an allocation that updates thirty tickets sends one part,
-/// not thirty, and PostgreSQL plans one join instead of thirty updates. The joined write must touch
-/// every row ([`Expect::Every`]); each row is still written at most once per statement (see
-/// `Deferred::row`).
+/// v.p2, ... FROM UNNEST($1, ..., $k) AS v(p1, ..., pk) WHERE id = v.p1 AND ...`, for a batch sent as
+/// one statement (PostgreSQL): an allocation that updates thirty tickets sends one part, not thirty,
+/// and PostgreSQL plans one join instead of thirty updates, with the same text for one ticket as for
+/// thirty. The joined write must touch every row ([`Expect::Every`]); each row is still written at most
+/// once per statement (see `Deferred::row`). Updates whose arguments do not line up as arrays join as a
+/// `VALUES` list instead.
 pub(super) fn merge_updates(ops: Vec<Deferred>) -> Vec<Deferred> {
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, op) in ops.iter().enumerate() {
-        if matches!(op.expect, Expect::Versioned { .. }) && plain_update_where(&op.sql).is_some() {
-            groups.entry(op.sql.to_string()).or_default().push(i);
-        }
-    }
-    groups.retain(|_, members| members.len() > 1);
-    if groups.is_empty() {
-        return ops;
-    }
-    let mut slots: Vec<Option<Deferred>> = ops.into_iter().map(Some).collect();
-    let mut out = Vec::with_capacity(slots.len());
-    for i in 0..slots.len() {
-        let Some(op) = slots[i].take() else { continue };
-        let Some(members) = groups.get(op.sql.as_ref()).filter(|m| m[0] == i) else {
-            out.push(op);
-            continue;
+    let versioned =
+        |op: &Deferred| matches!(op.expect, Expect::Versioned { .. }) && plain_update_where(&op.sql).is_some();
+    join_groups(ops, versioned, |group| {
+        let sql = group[0].sql.to_string();
+        let at = plain_update_where(&sql).expect("checked by `versioned`");
+        let group = match unnest::join_updates(&sql[..at], &sql[at..], group) {
+            Ok(joined) => return vec![joined],
+            Err(back) => back,
         };
-        let mut group = vec![op];
-        group.extend(members[1..].iter().filter_map(|&j| slots[j].take()));
         let per_row = group[0].args.len().max(1);
-        for chunk in chunk_by_args(group, MAX_MERGED_ARGS / per_row) {
-            out.push(join_updates(chunk));
-        }
-    }
-    out
+        chunk_by_args(group, MAX_MERGED_ARGS / per_row)
+            .into_iter()
+            .map(join_updates)
+            .collect()
+    })
 }
 
 /// `ops` in runs of at most `n` (at least one).
@@ -160,13 +202,14 @@ fn plain_update_where(sql: &str) -> Option<usize> {
 }
 
 /// `sql` with every placeholder `$n` written as the column `v.pn` of the joined rows.
-fn placeholders_to_columns(sql: &str) -> String {
+pub(super) fn placeholders_to_columns(sql: &str) -> String {
     crate::sql::dialect::map_placeholders(sql, |n| format!("v.p{n}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Deferred, Expect, merge, merge_inserts};
+    use crate::sql::values::{Arg, Column};
 
     fn insert(table: &str, v: i64) -> Deferred {
         let sql = format!("INSERT INTO {table} (a, b) VALUES ($1, $2)");
@@ -275,17 +318,53 @@ mod tests {
             texts(&merged),
             vec![
                 (
-                    "UPDATE tickets SET version = v.p2, data = v.p3 FROM (VALUES ($1, $2, $3, $4), ($5, $6, $7, $8), \
-                     ($9, $10, $11, $12)) AS v(p1, p2, p3, p4) WHERE id = v.p1 AND version = v.p4"
+                    "UPDATE tickets SET version = v.p2, data = v.p3 FROM UNNEST($1::int8[], $2::int8[], $3::text[], \
+                     $4::int8[]) AS v(p1, p2, p3, p4) WHERE id = v.p1 AND version = v.p4"
                         .to_string(),
-                    12
+                    4
                 ),
-                ("INSERT INTO t (a, b) VALUES ($1, $2)".to_string(), 2),
+                (
+                    "INSERT INTO t (a, b) SELECT v.p1, v.p2 FROM UNNEST($1::int8[], $2::int8[]) AS v(p1, p2)"
+                        .to_string(),
+                    2
+                ),
                 ("UPDATE tasks SET a = $1".to_string(), 1),
             ]
         );
         assert!(matches!(&merged[0].expect, Expect::Every(each) if each.len() == 3));
+        assert!(
+            matches!(&merged[0].args[0], Arg::Column(Column::I64(ids)) if ids == &[Some(1), Some(2), Some(3)]),
+            "the rows' ids are one array, in the writes' order"
+        );
         assert_eq!(merged[0].row, None);
+    }
+
+    #[test]
+    fn in_any_order_the_text_does_not_change_with_the_number_of_rows() {
+        let one = merge(vec![insert("t", 1), versioned(1, 3)], true);
+        let five = merge((1..=5).flat_map(|i| [insert("t", i), versioned(i, 3)]).collect(), true);
+        assert_eq!(texts(&one), texts(&five));
+        assert!(matches!(&one[1].expect, Expect::Every(each) if each.len() == 1));
+    }
+
+    #[test]
+    fn in_any_order_rows_whose_arguments_differ_in_type_join_as_values() {
+        let mut odd = insert("t", 2);
+        odd.args[1] = Arg::Text("two".into());
+        let merged = merge(vec![insert("t", 1), odd], true);
+        assert_eq!(
+            texts(&merged),
+            vec![("INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)".to_string(), 4)]
+        );
+        let mut stale = versioned(2, 5);
+        stale.args[2] = Arg::I64(0);
+        let merged = merge(vec![versioned(1, 3), stale], true);
+        assert!(
+            merged[0]
+                .sql
+                .contains("FROM (VALUES ($1, $2, $3, $4), ($5, $6, $7, $8))")
+        );
+        assert!(matches!(&merged[0].expect, Expect::Every(each) if each.len() == 2));
     }
 
     #[test]

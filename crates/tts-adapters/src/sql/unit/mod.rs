@@ -17,7 +17,8 @@
 //! | `sessions.rs` | `Sessions` |
 //!
 //! The code is the same for both databases; where they differ it asks the unit's [`Dialect`].
-//! `merge.rs` joins the held-back writes of one statement before they are sent.
+//! `merge.rs` joins the held-back writes of one statement before they are sent; on PostgreSQL
+//! `unnest.rs` binds the joined rows as arrays, so the statement's text does not change with their number.
 //!
 //! **Held-back writes.** Writes whose result the engine does not read back go through
 //! [`SqlUnit::defer`] and are sent together at the unit's next read, `flush` or commit
@@ -42,6 +43,7 @@ mod outbox;
 mod sessions;
 mod tasks;
 mod tickets;
+mod unnest;
 mod workflows;
 
 use super::dialect::{Conn, Dialect};

@@ -2,13 +2,13 @@
 //! dedup), and retention of every kind of bookkeeping.
 
 use super::{Deferred, SqlUnit};
-use crate::sql::values::{Arg, Row, storable};
+use crate::sql::values::{Arg, Column, Row, storable};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tts_core::ports::{Bookkeeping, Claimed, Outbox};
 use tts_core::{MessageId, OutboxMessage, Result};
 
-/// Messages per multi-row `INSERT` (three arguments each).
+/// Ids per `INSERT` into `processed`.
 const INSERT_CHUNK: usize = 100;
 
 /// Ids per `DELETE`. Both chunk sizes stay far below either database's argument limit.
@@ -16,29 +16,17 @@ const DELETE_CHUNK: usize = 500;
 
 #[async_trait]
 impl Outbox for SqlUnit {
+    /// One row per message, sent with the unit's other writes; the merge joins them into one statement.
     async fn insert_outbox(&mut self, messages: Vec<OutboxMessage>) -> Result<()> {
-        // One multi-row INSERT per hundred events, sent with the unit's other writes.
-        for chunk in messages.chunks(INSERT_CHUNK) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = 5 * i;
-                    format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
-                })
-                .collect();
-            let mut args = Vec::with_capacity(5 * chunk.len());
-            for m in chunk {
-                args.extend([
-                    Arg::Uuid(m.id.0),
-                    Arg::Time(m.created_at),
-                    self.json(m)?,
-                    Arg::OptText(m.queue.clone()),
-                    Arg::Time(storable(m.created_at)),
-                ]);
-            }
-            let sql = format!(
-                "INSERT INTO outbox (id, created_at, data, queue, available_at) VALUES {}",
-                rows.join(", ")
-            );
+        for m in &messages {
+            let args = vec![
+                Arg::Uuid(m.id.0),
+                Arg::Time(m.created_at),
+                self.json(m)?,
+                Arg::OptText(m.queue.clone()),
+                Arg::Time(storable(m.created_at)),
+            ];
+            let sql = "INSERT INTO outbox (id, created_at, data, queue, available_at) VALUES ($1, $2, $3, $4, $5)";
             self.defer(Deferred::any(sql, args, None)).await?;
         }
         Ok(())
@@ -96,9 +84,10 @@ impl Outbox for SqlUnit {
     /// Delivered messages are deleted: the outbox stays small; the audit trail keeps the history.
     async fn finish_outbox(&mut self, ids: &[MessageId]) -> Result<()> {
         for chunk in ids.chunks(DELETE_CHUNK) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("DELETE FROM outbox WHERE id IN ({})", placeholders.join(", "));
-            let args = chunk.iter().map(|id| Arg::Uuid(id.0)).collect();
+            let (is_one, args) = self
+                .dialect
+                .one_of("id", 1, chunk.iter().map(|id| Arg::Uuid(id.0)).collect());
+            let sql = format!("DELETE FROM outbox WHERE {is_one}");
             self.defer(Deferred::any(sql, args, None)).await?;
         }
         Ok(())
@@ -121,14 +110,20 @@ impl Outbox for SqlUnit {
     ) -> Result<Vec<bool>> {
         let mut inserted = std::collections::HashSet::with_capacity(ids.len());
         for chunk in ids.chunks(INSERT_CHUNK) {
-            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, $2)", i + 3)).collect();
-            let sql = format!(
-                "INSERT INTO processed (consumer, message_id, processed_at) VALUES {} \
-                 ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id",
-                rows.join(", ")
-            );
             let mut args = vec![Arg::Text(consumer.to_string()), Arg::Time(at)];
-            args.extend(chunk.iter().map(|id| Arg::Uuid(id.0)));
+            // PostgreSQL: the ids as one array, so the text is the same for any number of them.
+            let rows = if self.dialect.binds_arrays() {
+                args.push(Arg::Column(Column::Uuid(chunk.iter().map(|id| Some(id.0)).collect())));
+                "SELECT $1, m, $2 FROM UNNEST($3::uuid[]) AS m".to_string()
+            } else {
+                args.extend(chunk.iter().map(|id| Arg::Uuid(id.0)));
+                let tuples: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, $2)", i + 3)).collect();
+                format!("VALUES {}", tuples.join(", "))
+            };
+            let sql = format!(
+                "INSERT INTO processed (consumer, message_id, processed_at) {rows} \
+                 ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id"
+            );
             inserted.extend(self.fetch(sql, args, |r| r.uuid(0)).await?);
         }
         // A repeated id was inserted (at most) once: only its first place is fresh.

@@ -233,14 +233,14 @@ impl Tickets for SqlUnit {
         ids.dedup();
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(READ_CHUNK) {
-            let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let (is_one, args) = self
+                .dialect
+                .one_of("t.id", 1, chunk.iter().map(|id| Arg::I64(id.0)).collect());
             let sql = format!(
                 "SELECT t.data, k.data, (SELECT value FROM counters WHERE name = 'workflows_revision') \
-                 FROM tickets t LEFT JOIN tasks k ON k.ticket_id = t.id WHERE t.id IN ({}) ORDER BY t.id{}",
-                list.join(", "),
+                 FROM tickets t LEFT JOIN tasks k ON k.ticket_id = t.id WHERE {is_one} ORDER BY t.id{}",
                 self.dialect.row_lock_of(self.write, "t")
             );
-            let args = chunk.iter().map(|id| Arg::I64(id.0)).collect();
             let rows = self
                 .fetch(sql, args, |r| {
                     Ok((r.json::<Ticket>(0)?, r.opt_json::<Task>(1)?, r.opt_i64(2)?))
