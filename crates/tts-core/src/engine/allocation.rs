@@ -199,6 +199,9 @@ pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed) -> Result<A
         updated_at: cmd.now,
         version: 1,
     };
+    // The pick first: its read of the role's cursor sends what the unit holds back, and this ticket's
+    // writes then go with the assignment's, in the unit's last statement instead of one of their own.
+    let user = pick(cmd, start, start.role_id, None).await?;
     cmd.tx.insert_task(&task).await?;
     ticket.is_task_allocated = true;
     ticket.workflow_id = Some(workflow.id);
@@ -212,7 +215,6 @@ pub(crate) async fn assign_routed(cmd: &mut Cmd<'_>, routed: Routed) -> Result<A
         version: workflow.version,
         opened_at: Some(ticket.created_at),
     });
-    let user = pick(cmd, start, start.role_id, None).await?;
     let placement = Placement {
         ticket: &ticket,
         task: &task,
