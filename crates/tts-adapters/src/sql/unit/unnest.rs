@@ -11,29 +11,25 @@
 use super::Deferred;
 use crate::sql::values::{Arg, Column};
 
-/// The rows' arguments, one column per placeholder: `None` (the rows given back) when they do not line
-/// up (rows of different lengths, no argument at all, or a placeholder bound to values of two types).
-pub(super) fn transpose(rows: Vec<Vec<Arg>>) -> Result<Vec<Column>, Vec<Vec<Arg>>> {
-    let Some(first) = rows.first() else {
-        return Err(rows);
-    };
-    let k = first.len();
-    let columns: Option<Vec<Column>> = first.iter().map(|a| Column::like(a, rows.len())).collect();
-    let Some(mut columns) = columns.filter(|_| k > 0) else {
-        return Err(rows);
-    };
-    let fits = rows
+/// The writes' arguments taken as one column per placeholder, or `None` (nothing taken) when they do
+/// not line up: writes with different numbers of arguments, none at all, or a placeholder bound to
+/// values of two types.
+pub(super) fn columns(ops: &mut [Deferred]) -> Option<Vec<Column>> {
+    let first = &ops.first()?.args;
+    let mut columns: Vec<Column> = first
         .iter()
-        .all(|row| row.len() == k && row.iter().zip(&columns).all(|(a, c)| c.takes(a)));
-    if !fits {
-        return Err(rows);
+        .map(|a| Column::like(a, ops.len()))
+        .collect::<Option<_>>()?;
+    let fits = |op: &Deferred| op.args.len() == columns.len() && op.args.iter().zip(&columns).all(|(a, c)| c.takes(a));
+    if columns.is_empty() || !ops.iter().all(fits) {
+        return None;
     }
-    for row in rows {
-        for (a, c) in row.into_iter().zip(columns.iter_mut()) {
+    for op in ops {
+        for (a, c) in std::mem::take(&mut op.args).into_iter().zip(columns.iter_mut()) {
             c.push(a);
         }
     }
-    Ok(columns)
+    Some(columns)
 }
 
 /// `UNNEST($1::t1[], ..., $k::tk[]) AS v(p1, ..., pk)`: the rows of `columns`, their placeholders
@@ -51,9 +47,10 @@ pub(super) fn rows_of(columns: &[Column]) -> String {
 /// Plain inserts of one statement text (`head` up to `VALUES`, then its one row `tuple`) as one
 /// `INSERT ... SELECT ... FROM UNNEST(...)`, or the inserts given back when their arguments do not line
 /// up ([`transpose`]).
-pub(super) fn join_inserts(head: &str, tuple: &str, ops: Vec<Deferred>) -> Result<Deferred, Vec<Deferred>> {
-    let (rows, rest) = split(ops);
-    let columns = transpose(rows).map_err(|rows| unsplit(rows, rest))?;
+pub(super) fn join_inserts(head: &str, tuple: &str, mut ops: Vec<Deferred>) -> Result<Deferred, Vec<Deferred>> {
+    let Some(columns) = columns(&mut ops) else {
+        return Err(ops);
+    };
     let inner = tuple
         .strip_prefix('(')
         .and_then(|t| t.strip_suffix(')'))
@@ -68,78 +65,54 @@ pub(super) fn join_inserts(head: &str, tuple: &str, ops: Vec<Deferred>) -> Resul
 
 /// Version-checked updates of one statement text (`set` up to ` WHERE`, then `filter`) as one `UPDATE t
 /// SET ... FROM UNNEST(...) WHERE ...`, or the updates given back when their arguments do not line up.
-pub(super) fn join_updates(set: &str, filter: &str, ops: Vec<Deferred>) -> Result<Deferred, Vec<Deferred>> {
-    let (rows, rest) = split(ops);
-    let columns = match transpose(rows) {
-        Ok(columns) => columns,
-        Err(rows) => return Err(unsplit(rows, rest)),
+pub(super) fn join_updates(set: &str, filter: &str, mut ops: Vec<Deferred>) -> Result<Deferred, Vec<Deferred>> {
+    let Some(columns) = columns(&mut ops) else {
+        return Err(ops);
     };
     let to_columns = super::merge::placeholders_to_columns;
     let sql = format!("{} FROM {}{}", to_columns(set), rows_of(&columns), to_columns(filter));
     Ok(Deferred {
         sql: sql.into(),
         args: columns.into_iter().map(Arg::Column).collect(),
-        expect: super::Expect::Every(rest.into_iter().map(|r| r.expect).collect()),
+        expect: super::Expect::Every(ops.into_iter().map(|op| op.expect).collect()),
         row: None,
     })
 }
 
-/// What a write keeps when its arguments go into columns.
-struct Rest {
-    sql: crate::sql::values::Sql,
-    expect: super::Expect,
-    row: Option<String>,
-}
-
-fn split(ops: Vec<Deferred>) -> (Vec<Vec<Arg>>, Vec<Rest>) {
-    ops.into_iter()
-        .map(|op| {
-            (
-                op.args,
-                Rest {
-                    sql: op.sql,
-                    expect: op.expect,
-                    row: op.row,
-                },
-            )
-        })
-        .unzip()
-}
-
-fn unsplit(rows: Vec<Vec<Arg>>, rest: Vec<Rest>) -> Vec<Deferred> {
-    rows.into_iter()
-        .zip(rest)
-        .map(|(args, r)| Deferred {
-            sql: r.sql,
-            args,
-            expect: r.expect,
-            row: r.row,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::transpose;
+    use super::super::Deferred;
+    use super::columns;
     use crate::sql::values::{Arg, Column};
+
+    fn ops(rows: Vec<Vec<Arg>>) -> Vec<Deferred> {
+        rows.into_iter()
+            .map(|args| Deferred::any("INSERT INTO t (a, b) VALUES ($1, $2)", args, None))
+            .collect()
+    }
 
     #[test]
     fn rows_become_one_column_per_placeholder() {
-        let rows = vec![
+        let mut rows = ops(vec![
             vec![Arg::I64(1), Arg::OptText(None)],
             vec![Arg::I64(2), Arg::Text("b".into())],
-        ];
-        let columns = transpose(rows).expect("they line up");
+        ]);
+        let columns = columns(&mut rows).expect("they line up");
         assert!(matches!(&columns[0], Column::I64(v) if v == &[Some(1), Some(2)]));
         assert!(matches!(&columns[1], Column::Text(v) if v == &[None, Some("b".to_string())]));
     }
 
     #[test]
-    fn rows_that_do_not_line_up_are_given_back() {
-        let mixed = vec![vec![Arg::I64(1)], vec![Arg::Text("2".into())]];
-        assert_eq!(transpose(mixed).expect_err("two types").len(), 2);
-        let ragged = vec![vec![Arg::I64(1)], vec![Arg::I64(2), Arg::I64(3)]];
-        assert_eq!(transpose(ragged).expect_err("two lengths").len(), 2);
-        assert_eq!(transpose(vec![vec![], vec![]]).expect_err("no argument").len(), 2);
+    fn rows_that_do_not_line_up_keep_their_arguments() {
+        for rows in [
+            vec![vec![Arg::I64(1)], vec![Arg::Text("2".into())]],
+            vec![vec![Arg::I64(1)], vec![Arg::I64(2), Arg::I64(3)]],
+            vec![vec![], vec![]],
+        ] {
+            let lengths: Vec<usize> = rows.iter().map(Vec::len).collect();
+            let mut rows = ops(rows);
+            assert!(columns(&mut rows).is_none());
+            assert_eq!(rows.iter().map(|op| op.args.len()).collect::<Vec<_>>(), lengths);
+        }
     }
 }
